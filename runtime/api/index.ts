@@ -1,0 +1,3 @@
+export { api, rpc, event } from './define';
+export { assertValidApiName, assertValidMemberName, RESERVED_API_ROOTS } from './names';
+export type * from './types';

@@ -1,0 +1,83 @@
+import { InvalidDefinitionError } from '../errors';
+
+/**
+ * One segment of an API name, or a procedure/event name. Letters, digits and `_`, starting with
+ * a letter. `-` and `.` are excluded on purpose: resource names map `.` to `-`, and that mapping
+ * is only unambiguous because no name can contain `-` itself.
+ */
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Names that would shadow the bus client's own methods when APIs are exposed as `bus.<api>`. */
+export const RESERVED_API_ROOTS: readonly string[] = [
+  'default',
+  'register',
+  'listen',
+  'fire',
+  'call',
+  'api',
+  'apis',
+  'close',
+  'config',
+  'describe',
+  'then',
+];
+
+/** Member names that would shadow the event client's own methods or Promise machinery. */
+const RESERVED_MEMBER_NAMES: readonly string[] = ['then', 'constructor', 'prototype', '__proto__'];
+
+/** Validates a dotted API name such as `auth` or `support.case`; throws with what was given. */
+export function assertValidApiName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidDefinitionError(`An API name must be a non-empty string; got ${JSON.stringify(name)}.`);
+  }
+  const segments = name.split('.');
+  for (const segment of segments) {
+    if (segment.startsWith('_')) {
+      throw new InvalidDefinitionError(
+        `Invalid API name "${name}": the segment "${segment}" starts with "_", which marks private names.`,
+        { api: name },
+      );
+    }
+    if (!IDENTIFIER.test(segment)) {
+      throw new InvalidDefinitionError(
+        `Invalid API name "${name}": each dot-separated segment must match ${IDENTIFIER} ` +
+          `(letters, digits, "_", starting with a letter); "${segment}" does not.`,
+        { api: name },
+      );
+    }
+  }
+  if (name === 'default') {
+    throw new InvalidDefinitionError('The API name "default" is reserved (it names the default configuration block).', {
+      api: name,
+    });
+  }
+  const root = segments[0] as string;
+  if (RESERVED_API_ROOTS.includes(root)) {
+    throw new InvalidDefinitionError(
+      `Invalid API name "${name}": "${root}" is reserved (${RESERVED_API_ROOTS.join(', ')}).`,
+      { api: name },
+    );
+  }
+}
+
+/** Validates a procedure or event name within an API. */
+export function assertValidMemberName(api: string, kind: 'procedure' | 'event', name: string): void {
+  if (name.startsWith('_')) {
+    throw new InvalidDefinitionError(
+      `Invalid ${kind} name "${api}.${name}": names starting with "_" are private and cannot be on the bus.`,
+      { api, member: name },
+    );
+  }
+  if (!IDENTIFIER.test(name)) {
+    throw new InvalidDefinitionError(
+      `Invalid ${kind} name "${api}.${name}": it must match ${IDENTIFIER} (letters, digits, "_", starting with a letter).`,
+      { api, member: name },
+    );
+  }
+  if (RESERVED_MEMBER_NAMES.includes(name)) {
+    throw new InvalidDefinitionError(`Invalid ${kind} name "${api}.${name}": "${name}" is reserved.`, {
+      api,
+      member: name,
+    });
+  }
+}

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyApiDefinition } from '../api/types';
+import { resolveBusSettings, settingsForApi, type ApiSettings, type BusSettings, type BusSettingsInput } from '../config';
+import {
+  ConfigurationError,
+  LightbusError,
+  MessageTooLargeError,
+  NotAuthoritativeError,
+  RemoteError,
+  RpcTimeoutError,
+} from '../errors';
+import { createLogger, type Logger } from '../logging';
+import {
+  eventDetailType,
+  eventSource,
+  ResultState,
+  WIRE_VERSION,
+  type EventDetail,
+  type RpcRequest,
+  type Sender,
+} from '../messages/wire';
+import { parseOrThrow, toWireValue } from '../schema';
+import { deriveTopology, type Topology } from '../topology';
+import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
+import { rpcQueueName } from '../topology';
+import { Registry } from './registry';
+import { BusTransports } from './transports';
+import type { CallOptions, EventReference, ListenerHandler, ListenOptions, SentEvent } from './types';
+
+/** Options of `lightbus.create()`. */
+export interface CreateOptions<Apis extends readonly AnyApiDefinition[] = readonly AnyApiDefinition[]> extends BusSettingsInput {
+  /** Definitions of the APIs this bus talks to (calls, fires, listens to); typed on the client. */
+  readonly apis?: Apis;
+  /** @default a structured logger on stderr */
+  readonly logger?: Logger;
+}
+
+/** Splits `'support.case.open'` into API `support.case` and member `open`. */
+export function splitMemberName(qualified: string): { api: string; member: string } {
+  const dot = qualified.lastIndexOf('.');
+  if (dot <= 0 || dot === qualified.length - 1) {
+    throw new LightbusError('INVALID_NAME', `Expected "api.member" (e.g. "auth.checkPassword"); got ${JSON.stringify(qualified)}.`);
+  }
+  return { api: qualified.slice(0, dot), member: qualified.slice(dot + 1) };
+}
+
+/**
+ * The bus client, untyped core. `lightbus.create()` returns one of these with each known API
+ * attached at its dotted path (`bus.auth.checkPassword(...)`), typed from the definitions.
+ */
+export class BusClient {
+  public readonly settings: BusSettings;
+  public readonly logger: Logger;
+  /** @internal used by the dispatcher and the worker */
+  public readonly registry = new Registry();
+  /** @internal */
+  public readonly transports: BusTransports;
+  private closed = false;
+
+  public constructor(options: CreateOptions = {}) {
+    this.settings = resolveBusSettings(options);
+    this.logger =
+      options.logger ?? createLogger({ base: this.settings.serviceName ? { service: this.settings.serviceName } : {} });
+    for (const api of options.apis ?? []) this.registry.addDefinition(api);
+    this.transports = new BusTransports(this.settings);
+  }
+
+  /** Who this process is, as written into the messages it sends. */
+  public get sender(): Sender {
+    return {
+      ...(this.settings.serviceName !== undefined ? { service: this.settings.serviceName } : {}),
+      process: this.settings.processName,
+    };
+  }
+
+  public apiSettings(api: string): ApiSettings {
+    return settingsForApi(this.settings, api);
+  }
+
+  /**
+   * Makes this service authoritative for an API: the worker serves its procedures and this bus
+   * may fire its events.
+   */
+  public registerApi(api: AnyApiDefinition, implementation: Readonly<Record<string, unknown>>): void {
+    this.registry.register(api, implementation);
+  }
+
+  /**
+   * Calls a procedure by name: `bus.call('auth.checkPassword', { username, password })`.
+   * Parameters are validated against the definition before anything is sent.
+   */
+  public async call(qualifiedName: string, parameters: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
+    const { api, member: procedure } = splitMemberName(qualifiedName);
+    return this.callProcedure(api, procedure, parameters, options);
+  }
+
+  /** @internal the typed facade calls this directly, without splitting names. */
+  public async callProcedure(
+    api: string,
+    procedure: string,
+    parameters: Record<string, unknown> | undefined,
+    options: CallOptions = {},
+  ): Promise<unknown> {
+    this.assertOpen();
+    const definition = this.registry.rpcDefinition(api, procedure);
+    const apiSettings = this.apiSettings(api);
+    const timeoutMs = options.timeoutMs ?? apiSettings.rpcTimeoutMs;
+    if (!(timeoutMs > 0)) {
+      throw new LightbusError('INVALID_OPTION', `${api}.${procedure}: timeoutMs must be a positive number; got ${timeoutMs}.`, {
+        api,
+        member: procedure,
+      });
+    }
+    const checked = apiSettings.validate.outgoing
+      ? parseOrThrow(definition.parameters, parameters ?? {}, {
+          api,
+          member: procedure,
+          direction: 'outgoing',
+          part: 'parameters',
+          what: 'parameters',
+        })
+      : (parameters ?? {});
+    const callId = randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    const table = this.transports.location.resultsTable;
+    const request: RpcRequest = {
+      v: WIRE_VERSION,
+      kind: 'lightbus.rpc',
+      id: callId,
+      api,
+      procedure,
+      parameters: toWireValue(checked) as Record<string, unknown>,
+      deadline,
+      returnPath: { table },
+      sender: this.sender,
+    };
+    const body = JSON.stringify(request);
+    const size = Buffer.byteLength(body, 'utf8');
+    if (size > MAX_SQS_MESSAGE_BYTES) {
+      throw new MessageTooLargeError(api, procedure, size, MAX_SQS_MESSAGE_BYTES, 'RPC request');
+    }
+    await this.transports.queues.send(rpcQueueName(this.settings.busName, api), body, undefined, options.signal);
+    const result = await this.waitForResult(table, callId, deadline, options.signal).catch((error: unknown) => {
+      if (error instanceof ResultWaitTimeout) throw new RpcTimeoutError(api, procedure, timeoutMs, callId);
+      throw error;
+    });
+    if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
+    const value: unknown = JSON.parse(result.resultJson);
+    if (!apiSettings.validate.incoming) return value;
+    return parseOrThrow(definition.response, value, {
+      api,
+      member: procedure,
+      direction: 'incoming',
+      part: 'response',
+      what: 'result',
+    });
+  }
+
+  private waitForResult(table: string, callId: string, deadline: number, signal: AbortSignal | undefined) {
+    const wait = this.transports.poller.wait(table, callId, deadline);
+    if (!signal) return wait;
+    return new Promise<Awaited<typeof wait>>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      wait.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Fires an event by name: `bus.fire('customers.newCustomer', { ... })`. */
+  public async fire(qualifiedName: string, parameters: Record<string, unknown> = {}): Promise<SentEvent> {
+    const { api, member: event } = splitMemberName(qualifiedName);
+    return this.fireEvent(api, event, parameters);
+  }
+
+  /** @internal */
+  public async fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined): Promise<SentEvent> {
+    this.assertOpen();
+    const definition = this.registry.eventDefinition(api, event);
+    if (!this.registry.isRegistered(api)) throw new NotAuthoritativeError(api, event);
+    const apiSettings = this.apiSettings(api);
+    const checked = apiSettings.validate.outgoing
+      ? parseOrThrow(definition.parameters, parameters ?? {}, {
+          api,
+          member: event,
+          direction: 'outgoing',
+          part: 'parameters',
+          what: 'event parameters',
+        })
+      : (parameters ?? {});
+    const detail: EventDetail = {
+      v: WIRE_VERSION,
+      kind: 'lightbus.event',
+      id: randomUUID(),
+      api,
+      event,
+      parameters: toWireValue(checked) as Record<string, unknown>,
+      firedAt: new Date().toISOString(),
+      sender: this.sender,
+    };
+    const eventBridgeId = await this.transports.publisher.publish(
+      { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
+      { api, event },
+    );
+    return { id: detail.id, eventBridgeId, api, event, parameters: checked, firedAt: detail.firedAt };
+  }
+
+  /**
+   * Registers a listener for one or more events: `bus.listen(['customers.newCustomer'], handler,
+   * { listenerName: 'createUser' })`. The worker runs it; this only declares it.
+   */
+  public listen(events: EventReference | readonly EventReference[], handler: ListenerHandler<never>, options: ListenOptions): void {
+    if (this.settings.serviceName === undefined) {
+      throw new ConfigurationError(
+        `listen(${options?.listenerName ?? ''}): this bus has no service name, and listener queues are named after it. ` +
+          'Pass lightbus.create({ serviceName }) or set LIGHTBUS_SERVICE_NAME (lightbus run --service-name).',
+      );
+    }
+    const list = (Array.isArray(events) ? events : [events]) as readonly EventReference[];
+    const resolved = list.map((ref) => {
+      const { api, member } = typeof ref === 'string' ? splitMemberName(ref) : { api: ref.api, member: ref.event };
+      return { api, event: member };
+    });
+    this.registry.addListener(resolved, handler, options);
+  }
+
+  /** The AWS resources this bus module needs: one model for local provisioning and CDK. */
+  public topology(): Topology {
+    return deriveTopology({
+      busName: this.settings.busName,
+      serviceName: this.settings.serviceName,
+      registeredApis: this.registry.registeredApis,
+      knownApis: this.registry.knownApis,
+      listeners: this.registry.listeners.map((l) => ({
+        listenerName: l.listenerName,
+        events: l.events.map((e) => ({ api: e.api, event: e.event })),
+        maxReceives: l.maxReceives,
+        visibilityTimeoutSeconds: l.visibilityTimeoutSeconds,
+      })),
+    });
+  }
+
+  /** Stops waiting for results and closes connections. Calls in flight reject. */
+  public async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.transports.close(new LightbusError('CLIENT_CLOSED', 'The bus client was closed while waiting for a result.'));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LightbusError('CLIENT_CLOSED', 'This bus client is closed.');
+  }
+}

@@ -1,0 +1,59 @@
+import type { BusSettings } from '../config';
+import { eventBusName, resultsTableName } from '../topology';
+import { AwsClients, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
+
+/**
+ * Where a client finds the bus's resources: by the naming convention from the bus name, unless a
+ * deployment says otherwise through the environment (see docs/wire-format.md, "Finding the bus").
+ */
+export interface BusLocation {
+  readonly eventBusName: string;
+  readonly resultsTable: string;
+}
+
+export function locateBus(settings: BusSettings, env: NodeJS.ProcessEnv = process.env): BusLocation {
+  return {
+    eventBusName: env.LIGHTBUS_EVENT_BUS_NAME || eventBusName(settings.busName),
+    resultsTable: env.LIGHTBUS_RESULTS_TABLE || resultsTableName(settings.busName),
+  };
+}
+
+/** The AWS-facing parts of a bus client, built on first use so that importing a bus costs nothing. */
+export class BusTransports {
+  public readonly clients: AwsClients;
+  public readonly location: BusLocation;
+  private queueOps: QueueOperations | undefined;
+  private eventPublisher: EventPublisher | undefined;
+  private resultsStore: ResultsStore | undefined;
+  private resultPoller: ResultPoller | undefined;
+
+  public constructor(settings: BusSettings) {
+    this.clients = new AwsClients(settings.aws);
+    this.location = locateBus(settings);
+  }
+
+  public get queues(): QueueOperations {
+    this.queueOps ??= new QueueOperations(this.clients, new QueueLocator(this.clients));
+    return this.queueOps;
+  }
+
+  public get publisher(): EventPublisher {
+    this.eventPublisher ??= new EventPublisher(this.clients, () => this.location.eventBusName);
+    return this.eventPublisher;
+  }
+
+  public get results(): ResultsStore {
+    this.resultsStore ??= new ResultsStore(this.clients);
+    return this.resultsStore;
+  }
+
+  public get poller(): ResultPoller {
+    this.resultPoller ??= new ResultPoller(this.results);
+    return this.resultPoller;
+  }
+
+  public close(reason: Error): void {
+    this.resultPoller?.cancelAll(reason);
+    this.clients.destroy();
+  }
+}

@@ -1,0 +1,121 @@
+import type {
+  AnyApiDefinition,
+  EventDefinition,
+  EventParameters,
+  EventParsedParameters,
+  RpcDefinition,
+  RpcParameters,
+  RpcParsedParameters,
+  RpcResult,
+  RpcReturn,
+} from '../api/types';
+import type { Sender } from '../messages/wire';
+
+/** Options for one RPC call. */
+export interface CallOptions {
+  /** How long to wait for the result, in milliseconds. @default the API's rpcTimeout (5000) */
+  readonly timeoutMs?: number;
+  /** Abandons the wait (the call itself may still run). */
+  readonly signal?: AbortSignal;
+}
+
+/** What fire() resolves with: the message that was sent. */
+export interface SentEvent<P = Record<string, unknown>> {
+  /** lightbus's id of the event (`detail.id`), stable across retries and deliveries. */
+  readonly id: string;
+  /** The id EventBridge gave the entry. */
+  readonly eventBridgeId: string;
+  readonly api: string;
+  readonly event: string;
+  readonly parameters: P;
+  readonly firedAt: string;
+}
+
+/** What a listener receives along with the parameters. */
+export interface ReceivedEvent<P = Record<string, unknown>> {
+  readonly id: string;
+  readonly eventBridgeId: string;
+  readonly api: string;
+  readonly event: string;
+  readonly parameters: P;
+  readonly firedAt: string;
+  readonly sender: Sender | undefined;
+  /** 1 on first delivery; higher when a previous attempt failed. */
+  readonly receiveCount: number;
+  readonly listenerName: string;
+}
+
+export type ListenerHandler<P = Record<string, unknown>> = (event: ReceivedEvent<P>, parameters: P) => unknown;
+
+/** Options of a listener. */
+export interface ListenOptions {
+  /**
+   * Names the consumer group: each listener name gets its own copy of every event; processes
+   * of the same service with the same listener name share them.
+   */
+  readonly listenerName: string;
+  /** Receives before a failing message goes to the listener's dead-letter queue. @default 5 */
+  readonly maxReceives?: number;
+  /**
+   * How long a received message stays hidden from other consumers. The local worker extends it
+   * while a handler runs; a failed message reappears after a backoff no longer than this.
+   * @default 30
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /** First retry delay after a failure, doubling each receive, capped at visibilityTimeoutSeconds. @default 1 */
+  readonly retryDelaySeconds?: number;
+}
+
+/** What a procedure receives besides its parameters. */
+export interface RpcContext {
+  readonly callId: string;
+  readonly api: string;
+  readonly procedure: string;
+  /** Epoch ms after which the caller has stopped waiting. */
+  readonly deadline: number;
+  readonly sender: Sender | undefined;
+}
+
+/** An API's implementation: one function per declared procedure. */
+export type ApiImplementation<A extends AnyApiDefinition> = {
+  readonly [K in keyof A['rpcs']]: A['rpcs'][K] extends RpcDefinition
+    ? (parameters: RpcParsedParameters<A['rpcs'][K]>, context: RpcContext) => RpcReturn<A['rpcs'][K]> | Promise<RpcReturn<A['rpcs'][K]>>
+    : never;
+};
+
+/** A typed procedure on the client: parameters optional when every parameter is. */
+export type RpcMethod<D extends RpcDefinition> = {} extends RpcParameters<D>
+  ? (parameters?: RpcParameters<D>, options?: CallOptions) => Promise<RpcResult<D>>
+  : (parameters: RpcParameters<D>, options?: CallOptions) => Promise<RpcResult<D>>;
+
+/** A typed event on the client. */
+export interface EventClient<D extends EventDefinition> {
+  /** Fires the event (only the API's authoritative service may). */
+  fire: {} extends EventParameters<D>
+    ? (parameters?: EventParameters<D>) => Promise<SentEvent<EventParsedParameters<D>>>
+    : (parameters: EventParameters<D>) => Promise<SentEvent<EventParsedParameters<D>>>;
+  /** Registers a listener; the worker (lightbus run, or the Lambda handler) runs it. */
+  listen(handler: ListenerHandler<EventParsedParameters<D>>, options: ListenOptions): void;
+}
+
+/** The client side of one API: its procedures and events by name. */
+export type ApiClient<A extends AnyApiDefinition> = {
+  readonly [K in keyof A['rpcs']]: A['rpcs'][K] extends RpcDefinition ? RpcMethod<A['rpcs'][K]> : never;
+} & {
+  readonly [K in keyof A['events']]: A['events'][K] extends EventDefinition ? EventClient<A['events'][K]> : never;
+};
+
+/** `'support.case'` → `{ support: { case: T } }` */
+export type Nest<Path extends string, T> = Path extends `${infer Head}.${infer Rest}`
+  ? { readonly [K in Head]: Nest<Rest, T> }
+  : { readonly [K in Path]: T };
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/** Every API of the bus at its dotted path: `bus.auth`, `bus.support.case`. */
+export type ApiTree<Apis extends readonly AnyApiDefinition[]> = [Apis[number]] extends [never]
+  ? {}
+  : UnionToIntersection<{ [I in keyof Apis]: Apis[I] extends AnyApiDefinition ? Nest<Apis[I]['name'], ApiClient<Apis[I]>> : never }[number]>;
+
+/** A reference to an event, for listeners that cover several: a definition path or `'api.event'`. */
+export type EventReference = string | { readonly api: string; readonly event: string };

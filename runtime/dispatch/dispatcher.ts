@@ -1,0 +1,268 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { BusClient } from '../client/bus-client';
+import type { ListenerRegistration } from '../client/registry';
+import type { ReceivedEvent, RpcContext } from '../client/types';
+import { LightbusError, MalformedMessageError, UnknownMemberError, ValidationError } from '../errors';
+import { DeadLetterAttributes, parseEventDelivery, parseRpcRequest, type RpcRequest } from '../messages';
+import { parseOrThrow, toWireValue } from '../schema';
+import { queueRoles, type ListenerModel, type QueueModel, type QueueRole, type RpcQueueModel } from '../topology';
+import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import { toWireError } from './wire-error';
+
+/**
+ * Handles one received message: parse, validate, run the procedure or listener, write the
+ * result, and decide between done, retry and dead-letter. The local worker and the Lambda
+ * handler both use this, so both behave the same. It never throws: every failure becomes an
+ * outcome, so one bad message cannot crash a worker.
+ */
+export class Dispatcher {
+  private roles: Map<string, QueueRole> | undefined;
+
+  public constructor(private readonly bus: BusClient) {}
+
+  /** The queues this dispatcher can handle, by name. */
+  public get queues(): Map<string, QueueRole> {
+    this.roles ??= queueRoles(this.bus.topology());
+    return this.roles;
+  }
+
+  public async dispatch(message: InboundMessage): Promise<DispatchOutcome> {
+    const role = this.queues.get(message.queueName);
+    try {
+      if (!role) {
+        throw new LightbusError('UNKNOWN_QUEUE', `This bus module has no procedures or listener for queue "${message.queueName}".`, {
+          queue: message.queueName,
+        });
+      }
+      return role.kind === 'rpc' ? await this.handleRpc(message, role.model) : await this.handleEvent(message, role.model);
+    } catch (error) {
+      // Only infrastructure failures get here (DynamoDB or SQS unavailable): try again later.
+      const delaySeconds = role ? retryDelay(message.receiveCount, 1, role.model.visibilityTimeoutSeconds) : 30;
+      this.bus.logger.error('Message failed; it will be retried', {
+        queue: message.queueName,
+        messageId: message.messageId,
+        receiveCount: message.receiveCount,
+        error: error as Error,
+      });
+      await this.delayRetry(message, delaySeconds);
+      return { kind: 'retry', error: error as Error, delaySeconds };
+    }
+  }
+
+  // ---- RPC -----------------------------------------------------------------------------------
+
+  private async handleRpc(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
+    let request: RpcRequest;
+    try {
+      request = parseRpcRequest(message.body);
+    } catch (error) {
+      return this.answerMalformedCall(message, model, error as MalformedMessageError);
+    }
+    const { api, procedure, id: callId } = request;
+    const log = { api, procedure, callId };
+    const table = request.returnPath.table;
+    if (Date.now() > request.deadline) {
+      // At-most-once: the caller has given up, so running the call now could only surprise it.
+      this.bus.logger.warn('Dropped an RPC call that arrived after its deadline', { ...log, lateByMs: Date.now() - request.deadline });
+      return { kind: 'dropped', reason: 'expired' };
+    }
+    const claimed = await this.bus.transports.results.claim({
+      table,
+      callId,
+      api,
+      procedure,
+      claimedBy: this.bus.settings.processName,
+      expiresAtEpochSeconds: this.expiresAt(),
+    });
+    if (!claimed) {
+      this.bus.logger.info('Skipped a duplicate delivery of an RPC call', log);
+      return { kind: 'dropped', reason: 'duplicate' };
+    }
+    const outcome = await this.runProcedure(request, model);
+    if (!outcome.ok) {
+      this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: outcome.error });
+    }
+    await this.bus.transports.results.complete(
+      table,
+      callId,
+      outcome.ok ? { ok: true, resultJson: outcome.resultJson } : { ok: false, error: toWireError(outcome.error) },
+      this.expiresAt(),
+    );
+    return { kind: 'done' };
+  }
+
+  private async runProcedure(
+    request: RpcRequest,
+    model: RpcQueueModel,
+  ): Promise<{ ok: true; resultJson: string } | { ok: false; error: unknown }> {
+    const { api, procedure } = request;
+    try {
+      if (api !== model.api) {
+        throw new LightbusError('WRONG_QUEUE', `A call to ${api}.${procedure} arrived on the queue of API "${model.api}".`, {
+          api,
+          member: procedure,
+        });
+      }
+      const implementation = this.bus.registry.implementation(api);
+      const definition = this.bus.registry.rpcDefinition(api, procedure);
+      const fn = implementation?.[procedure];
+      if (!fn) throw new UnknownMemberError(api, 'procedure', procedure, Object.keys(implementation ?? {}));
+      const settings = this.bus.apiSettings(api);
+      const parameters = settings.validate.incoming
+        ? parseOrThrow(definition.parameters, request.parameters, {
+            api,
+            member: procedure,
+            direction: 'incoming',
+            part: 'parameters',
+            what: 'parameters',
+          })
+        : request.parameters;
+      const context: RpcContext = { callId: request.id, api, procedure, deadline: request.deadline, sender: request.sender };
+      const returned: unknown = await (fn as (p: unknown, c: RpcContext) => unknown)(parameters, context);
+      const result = settings.validate.outgoing
+        ? parseOrThrow(definition.response, returned, { api, member: procedure, direction: 'outgoing', part: 'response', what: 'result' })
+        : returned;
+      return { ok: true, resultJson: JSON.stringify(toWireValue(result)) ?? 'null' };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /**
+   * A call we cannot read. If its id and result table can still be read, the caller gets an
+   * error result at once instead of a timeout; otherwise it goes to the dead-letter queue.
+   */
+  private async answerMalformedCall(
+    message: InboundMessage,
+    model: RpcQueueModel,
+    error: MalformedMessageError,
+  ): Promise<DispatchOutcome> {
+    const callId = error.context.callId;
+    const table = error.context.resultTable;
+    if (typeof callId === 'string' && typeof table === 'string') {
+      this.bus.logger.warn('Answered a malformed RPC call with an error', { callId, error });
+      await this.bus.transports.results.complete(table, callId, { ok: false, error: toWireError(error) }, this.expiresAt(), false);
+      return { kind: 'done' };
+    }
+    return this.deadLetter(message, model, DeadLetterReason.Malformed, error);
+  }
+
+  // ---- Events --------------------------------------------------------------------------------
+
+  private async handleEvent(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
+    let delivery: ReturnType<typeof parseEventDelivery>;
+    try {
+      delivery = parseEventDelivery(message.body);
+    } catch (error) {
+      return this.deadLetter(message, model, DeadLetterReason.Malformed, error as Error);
+    }
+    const registration = this.bus.registry.listeners.find((l) => l.listenerName === model.listenerName);
+    if (!registration) {
+      throw new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
+        listenerName: model.listenerName,
+      });
+    }
+    const entry = registration.events.find((e) => e.api === delivery.api && e.event === delivery.event);
+    if (!entry) {
+      const error = new LightbusError(
+        'UNROUTABLE_EVENT',
+        `Listener "${model.listenerName}" does not listen to ${delivery.api}.${delivery.event}.`,
+        { api: delivery.api, member: delivery.event },
+      );
+      return this.deadLetter(message, model, DeadLetterReason.Unroutable, error);
+    }
+    let parameters: unknown = delivery.parameters;
+    if (this.bus.apiSettings(delivery.api).validate.incoming) {
+      try {
+        parameters = parseOrThrow(entry.definition.parameters, delivery.parameters, {
+          api: delivery.api,
+          member: delivery.event,
+          direction: 'incoming',
+          part: 'parameters',
+          what: 'event parameters',
+        });
+      } catch (error) {
+        return this.deadLetter(message, model, DeadLetterReason.Invalid, error as ValidationError);
+      }
+    }
+    const received: ReceivedEvent<never> = {
+      id: delivery.id,
+      eventBridgeId: delivery.eventBridgeId,
+      api: delivery.api,
+      event: delivery.event,
+      parameters: parameters as never,
+      firedAt: delivery.firedAt,
+      sender: delivery.sender,
+      receiveCount: message.receiveCount,
+      listenerName: model.listenerName,
+    };
+    try {
+      await registration.handler(received, parameters as never);
+      return { kind: 'done' };
+    } catch (error) {
+      return this.listenerFailed(message, model, registration, error as Error);
+    }
+  }
+
+  private async listenerFailed(
+    message: InboundMessage,
+    model: ListenerModel,
+    registration: ListenerRegistration,
+    error: Error,
+  ): Promise<DispatchOutcome> {
+    const fields = { listener: model.listenerName, messageId: message.messageId, receiveCount: message.receiveCount, error };
+    if (message.receiveCount >= registration.maxReceives) {
+      this.bus.logger.error(`Listener failed on its last allowed receive (${registration.maxReceives}); dead-lettering`, fields);
+      return this.deadLetter(message, model, DeadLetterReason.RetriesExhausted, error);
+    }
+    const delaySeconds = retryDelay(message.receiveCount, registration.retryDelaySeconds, model.visibilityTimeoutSeconds);
+    this.bus.logger.warn(`Listener failed; retrying in ${delaySeconds}s`, fields);
+    await this.delayRetry(message, delaySeconds);
+    return { kind: 'retry', error, delaySeconds };
+  }
+
+  // ---- Shared --------------------------------------------------------------------------------
+
+  private async deadLetter(
+    message: InboundMessage,
+    model: QueueModel,
+    reason: DeadLetterReason,
+    error: Error,
+  ): Promise<DispatchOutcome> {
+    const attributes: Record<string, MessageAttributeValue> = {
+      [DeadLetterAttributes.Reason]: { DataType: 'String', StringValue: reason },
+      [DeadLetterAttributes.ErrorName]: { DataType: 'String', StringValue: error.name || 'Error' },
+      [DeadLetterAttributes.ErrorMessage]: { DataType: 'String', StringValue: (error.message || '(none)').slice(0, 4096) },
+      [DeadLetterAttributes.SourceQueue]: { DataType: 'String', StringValue: model.queueName },
+      [DeadLetterAttributes.ReceiveCount]: { DataType: 'Number', StringValue: String(message.receiveCount) },
+    };
+    // If this send fails, dispatch() turns the throw into a retry: the message is never lost.
+    await this.bus.transports.queues.send(model.deadLetterQueueName, message.body, attributes);
+    this.bus.logger.error('Moved a message to the dead-letter queue', {
+      queue: model.queueName,
+      deadLetterQueue: model.deadLetterQueueName,
+      messageId: message.messageId,
+      reason,
+      error,
+    });
+    return { kind: 'deadLettered', reason, error };
+  }
+
+  private async delayRetry(message: InboundMessage, delaySeconds: number): Promise<void> {
+    try {
+      await this.bus.transports.queues.changeVisibility(message.queueName, message.receiptHandle, delaySeconds);
+    } catch (error) {
+      // Not fatal: the message still comes back, after the queue's own visibility timeout.
+      this.bus.logger.warn('Could not set the retry delay', { queue: message.queueName, messageId: message.messageId, error: error as Error });
+    }
+  }
+
+  private expiresAt(): number {
+    return Math.floor(Date.now() / 1000) + this.bus.settings.resultTtlSeconds;
+  }
+}
+
+/** Exponential backoff by receive count: base, 2×base, 4×base, ... capped at `max` seconds. */
+export function retryDelay(receiveCount: number, baseSeconds: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, Math.round(baseSeconds * 2 ** Math.max(0, receiveCount - 1)));
+}

@@ -1,0 +1,45 @@
+import type { LightbusError } from '../errors';
+
+/** A message as received from SQS, by the local worker or in a Lambda SQS event. */
+export interface InboundMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly receiptHandle: string;
+  /** SQS's ApproximateReceiveCount: 1 on the first delivery. */
+  readonly receiveCount: number;
+  /** Name of the queue it came from: routes it to an API's procedures or to a listener. */
+  readonly queueName: string;
+}
+
+/**
+ * What became of a message. `retry` leaves it on its queue (its visibility already set to the
+ * retry delay); every other outcome means the message is finished and must be deleted.
+ */
+export type DispatchOutcome =
+  /** The procedure ran and its result (or error) was written, or the listener succeeded. */
+  | { readonly kind: 'done' }
+  /** Not run, on purpose: a duplicate delivery, or a call past its deadline. */
+  | { readonly kind: 'dropped'; readonly reason: 'duplicate' | 'expired' }
+  /** Moved to the queue's dead-letter queue, with the cause in its message attributes. */
+  | { readonly kind: 'deadLettered'; readonly reason: DeadLetterReason; readonly error: Error }
+  /** Failed; SQS will deliver it again after the delay. */
+  | { readonly kind: 'retry'; readonly error: Error; readonly delaySeconds: number };
+
+export const DeadLetterReason = {
+  /** Not JSON, or not in the wire format: retrying cannot help. */
+  Malformed: 'malformed',
+  /** Failed schema validation: retrying cannot help. */
+  Invalid: 'invalid',
+  /** The listener does not handle this event: retrying cannot help. */
+  Unroutable: 'unroutable',
+  /** The handler failed on its last allowed receive. */
+  RetriesExhausted: 'retries-exhausted',
+} as const;
+export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+
+/** True when the message is finished with and should be deleted from its queue. */
+export function isFinished(outcome: DispatchOutcome): boolean {
+  return outcome.kind !== 'retry';
+}
+
+export type { LightbusError };

@@ -1,0 +1,166 @@
+/**
+ * The error hierarchy of lightbus-aws. Every error carries the context a user needs to act on
+ * it (API, member, parameter) in both its message and its fields, and a stable `code`.
+ */
+
+/** Fields shared by every lightbus error. */
+export interface LightbusErrorContext {
+  readonly api?: string;
+  readonly member?: string;
+  readonly [key: string]: unknown;
+}
+
+/** Base class: catch this to catch anything lightbus throws on purpose. */
+export class LightbusError extends Error {
+  /** A stable machine-readable code, e.g. `RPC_TIMEOUT`. */
+  public readonly code: string;
+  public readonly context: LightbusErrorContext;
+
+  public constructor(code: string, message: string, context: LightbusErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.context = context;
+  }
+}
+
+/** An API, RPC or event was declared wrongly (bad name, duplicate member, reserved name). */
+export class InvalidDefinitionError extends LightbusError {
+  public constructor(message: string, context: LightbusErrorContext = {}) {
+    super('INVALID_DEFINITION', message, context);
+  }
+}
+
+/** Something was looked up by name that the bus does not know. */
+export class UnknownApiError extends LightbusError {
+  public constructor(api: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_API',
+      `Unknown API "${api}": this bus knows ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'no APIs'}. ` +
+        'Pass its definition to lightbus.create({ apis: [...] }) or register it.',
+      { api, known },
+    );
+  }
+}
+
+/** A procedure or event name that the API does not declare. */
+export class UnknownMemberError extends LightbusError {
+  public constructor(api: string, kind: 'procedure' | 'event', member: string, known: readonly string[]) {
+    super(
+      kind === 'procedure' ? 'UNKNOWN_PROCEDURE' : 'UNKNOWN_EVENT',
+      `API "${api}" has no ${kind} "${member}"; its ${kind}s are: ${known.length ? known.join(', ') : '(none)'}.`,
+      { api, member, kind, known },
+    );
+  }
+}
+
+/** One problem found while validating a message against its schema. */
+export interface ValidationIssue {
+  /** JSON path of the failing value, e.g. `$.address.postcode`. */
+  readonly path: string;
+  /** What was expected there, in words. */
+  readonly expected: string;
+}
+
+/** Parameters, a result or an event failed validation against its schema. */
+export class ValidationError extends LightbusError {
+  public readonly issues: readonly ValidationIssue[];
+
+  public constructor(
+    what: string,
+    context: { api: string; member: string; direction: 'outgoing' | 'incoming'; part: 'parameters' | 'response' },
+    issues: readonly ValidationIssue[],
+  ) {
+    const detail = issues.map((i) => `${i.path}: ${i.expected}`).join('; ');
+    super('VALIDATION_FAILED', `Invalid ${what} for ${context.api}.${context.member}: ${detail}`, { ...context, issues });
+    this.issues = issues;
+  }
+}
+
+/** Only the service that registered an API (its authoritative service) may fire its events. */
+export class NotAuthoritativeError extends LightbusError {
+  public constructor(api: string, event: string) {
+    super(
+      'NOT_AUTHORITATIVE',
+      `Cannot fire ${api}.${event}: this bus has not registered the "${api}" API. ` +
+        `Only the service that registers "${api}" (bus.register(${api}Api, implementation)) may fire its events.`,
+      { api, member: event },
+    );
+  }
+}
+
+/** An RPC got no result before its timeout. */
+export class RpcTimeoutError extends LightbusError {
+  public constructor(api: string, procedure: string, timeoutMs: number, callId: string) {
+    super(
+      'RPC_TIMEOUT',
+      `${api}.${procedure} got no result within ${timeoutMs} ms (call ${callId}). ` +
+        `No worker may be serving the "${api}" API: is a worker running (lightbus run) or deployed for it?`,
+      { api, member: procedure, timeoutMs, callId },
+    );
+  }
+}
+
+/** The remote procedure threw; carries the remote error's name, message and stack. */
+export class RemoteError extends LightbusError {
+  public readonly remoteName: string;
+  public readonly remoteMessage: string;
+  public readonly remoteStack: string | undefined;
+  public readonly remoteCode: string | undefined;
+
+  public constructor(
+    api: string,
+    procedure: string,
+    callId: string,
+    remote: { name: string; message: string; stack?: string; code?: string },
+  ) {
+    super('REMOTE_ERROR', `${api}.${procedure} failed in the worker: ${remote.name}: ${remote.message}`, {
+      api,
+      member: procedure,
+      callId,
+      remote,
+    });
+    this.remoteName = remote.name;
+    this.remoteMessage = remote.message;
+    this.remoteStack = remote.stack;
+    this.remoteCode = remote.code;
+    if (remote.stack) this.stack = `${this.name}: ${this.message}\n--- remote stack ---\n${remote.stack}`;
+  }
+}
+
+/** An event is too large for EventBridge, or a message too large for SQS. */
+export class MessageTooLargeError extends LightbusError {
+  public constructor(api: string, member: string, sizeBytes: number, limitBytes: number, what: string) {
+    super(
+      'MESSAGE_TOO_LARGE',
+      `${api}.${member}: the ${what} is ${sizeBytes} bytes; the limit is ${limitBytes} bytes. ` +
+        'Send a reference (e.g. an S3 key) instead of the payload.',
+      { api, member, sizeBytes, limitBytes },
+    );
+  }
+}
+
+/** EventBridge rejected an event entry even after retries. */
+export class EventFireError extends LightbusError {
+  public constructor(api: string, event: string, errorCode: string | undefined, errorMessage: string | undefined) {
+    super(
+      'EVENT_FIRE_FAILED',
+      `Firing ${api}.${event} failed: ${errorCode ?? 'UnknownError'}: ${errorMessage ?? 'no message from EventBridge'}`,
+      { api, member: event, errorCode, errorMessage },
+    );
+  }
+}
+
+/** Configuration is missing or wrong. */
+export class ConfigurationError extends LightbusError {
+  public constructor(message: string, context: LightbusErrorContext = {}) {
+    super('CONFIGURATION', message, context);
+  }
+}
+
+/** A message on the wire could not be understood (not JSON, wrong shape, unknown version). */
+export class MalformedMessageError extends LightbusError {
+  public constructor(message: string, context: LightbusErrorContext = {}) {
+    super('MALFORMED_MESSAGE', message, context);
+  }
+}

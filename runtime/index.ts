@@ -1,0 +1,41 @@
+/**
+ * lightbus-aws: the bus. Declare APIs, create a bus client, call RPCs, fire and listen to events.
+ *
+ * @example
+ * import { lightbus, z } from 'lightbus-aws';
+ * export const authApi = lightbus.api('auth', {
+ *   rpcs: { checkPassword: lightbus.rpc({ parameters: { username: z.string(), password: z.string() }, response: z.boolean() }) },
+ * });
+ */
+import { api, event, rpc } from './api';
+import { create } from './client';
+
+export { z } from 'zod';
+export { api, event, rpc } from './api';
+export type * from './api/types';
+export { create, BusClient, splitMemberName } from './client';
+export type {
+  Bus,
+  CreateOptions,
+  CallOptions,
+  SentEvent,
+  ReceivedEvent,
+  ListenerHandler,
+  ListenOptions,
+  RpcContext,
+  ApiImplementation,
+  ApiClient,
+  EventClient,
+  RpcMethod,
+  EventReference,
+} from './client';
+export * from './errors';
+export { createLogger, silentLogger } from './logging';
+export type { Logger, LogLevel, LogFormat, LoggerOptions } from './logging';
+export { deriveTopology } from './topology';
+export type { Topology, ListenerModel, RpcQueueModel } from './topology';
+export { Dispatcher } from './dispatch';
+export type { InboundMessage, DispatchOutcome } from './dispatch';
+
+/** The namespace most bus modules need: `lightbus.create`, `lightbus.api`, `lightbus.rpc`, `lightbus.event`. */
+export const lightbus = { create, api, rpc, event } as const;

@@ -1,0 +1,2 @@
+export { createLogger, silentLogger, isLogLevel, LOG_LEVELS } from './logger';
+export type { Logger, LogFields, LogLevel, LogFormat, LoggerOptions } from './logger';

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * The wire format, version 1. Documented field by field in docs/wire-format.md; a change here is
+ * a protocol change and must bump `WIRE_VERSION`.
+ */
+export const WIRE_VERSION = 1;
+
+/** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
+export const SenderSchema = z.object({ service: z.string().optional(), process: z.string().optional() });
+export type Sender = z.infer<typeof SenderSchema>;
+
+/** Body of an SQS message on an API's request queue. */
+export const RpcRequestSchema = z.object({
+  v: z.literal(WIRE_VERSION),
+  kind: z.literal('lightbus.rpc'),
+  id: z.string().min(1),
+  api: z.string().min(1),
+  procedure: z.string().min(1),
+  parameters: z.record(z.string(), z.unknown()),
+  /** Epoch milliseconds after which the call must not run. */
+  deadline: z.number().int().positive(),
+  /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
+  returnPath: z.object({ table: z.string().min(1) }),
+  sender: SenderSchema.optional(),
+});
+export type RpcRequest = z.infer<typeof RpcRequestSchema>;
+
+/** An error as it travels back to the caller. */
+export const WireErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  code: z.string().optional(),
+});
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+/** `detail` of the EventBridge entry for an event. */
+export const EventDetailSchema = z.object({
+  v: z.literal(WIRE_VERSION),
+  kind: z.literal('lightbus.event'),
+  id: z.string().min(1),
+  api: z.string().min(1),
+  event: z.string().min(1),
+  parameters: z.record(z.string(), z.unknown()),
+  firedAt: z.string(),
+  sender: SenderSchema.optional(),
+});
+export type EventDetail = z.infer<typeof EventDetailSchema>;
+
+/** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
+export const EventBridgeEnvelopeSchema = z.object({
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  time: z.string().optional(),
+  detail: z.unknown(),
+});
+
+/** EventBridge `Source` for an API's events: lets IAM restrict who fires which API (events:source). */
+export function eventSource(api: string): string {
+  return `lightbus.${api}`;
+}
+
+/** EventBridge `DetailType` for an event. */
+export function eventDetailType(api: string, event: string): string {
+  return `${api}.${event}`;
+}
+
+/** States of a call's item in the results table. */
+export const ResultState = {
+  /** A worker has taken the call and is running it. */
+  Claimed: 'claimed',
+  /** The procedure returned; `result` holds its JSON. */
+  Ok: 'ok',
+  /** The procedure (or validation) failed; `error` holds the error's JSON. */
+  Error: 'error',
+} as const;
+export type ResultState = (typeof ResultState)[keyof typeof ResultState];
+
+/** Attribute names of the results table. */
+export const ResultAttributes = {
+  PartitionKey: 'pk',
+  State: 'state',
+  Result: 'result',
+  Error: 'error',
+  ExpiresAt: 'expiresAt',
+  ClaimedBy: 'claimedBy',
+  ClaimedAt: 'claimedAt',
+  CompletedAt: 'completedAt',
+  Api: 'api',
+  Procedure: 'procedure',
+} as const;
+
+/** SQS message attributes that lightbus sets on a message it moves to a dead-letter queue. */
+export const DeadLetterAttributes = {
+  Reason: 'lightbus.reason',
+  ErrorName: 'lightbus.error.name',
+  ErrorMessage: 'lightbus.error.message',
+  SourceQueue: 'lightbus.source-queue',
+  ReceiveCount: 'lightbus.receive-count',
+} as const;

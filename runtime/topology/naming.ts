@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The naming convention that lets any client find a bus's resources from the bus name alone.
+ * Documented in docs/wire-format.md ("Resource names"); changing it breaks running deployments.
+ */
+
+/** SQS allows 80 characters; `-dlq` is appended to queue names, so base names stay within 76. */
+const MAX_QUEUE_BASE = 76;
+/** EventBridge rule names allow 64 characters. */
+const MAX_RULE_NAME = 64;
+
+/** `support.case` → `support-case`: unambiguous because API names never contain `-`. */
+export function apiSlug(api: string): string {
+  return api.replace(/\./g, '-');
+}
+
+/** Keeps a name within a limit by cutting it and appending a short hash of the whole name. */
+export function fitName(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, max - hash.length - 1)}-${hash}`;
+}
+
+export const DEAD_LETTER_SUFFIX = '-dlq';
+
+export function eventBusName(busName: string): string {
+  return busName;
+}
+
+export function resultsTableName(busName: string): string {
+  return `${busName}-results`;
+}
+
+export function rpcQueueName(busName: string, api: string): string {
+  return fitName(`${busName}-rpc-${apiSlug(api)}`, MAX_QUEUE_BASE);
+}
+
+export function listenerQueueName(busName: string, service: string, listener: string): string {
+  return fitName(`${busName}-listen-${service}-${listener}`, MAX_QUEUE_BASE);
+}
+
+export function listenerRuleName(busName: string, service: string, listener: string): string {
+  return fitName(`${busName}-${service}-${listener}`, MAX_RULE_NAME);
+}
+
+export function deadLetterQueueName(queueName: string): string {
+  return `${queueName}${DEAD_LETTER_SUFFIX}`;
+}
+
+/** Bus, service and listener names become parts of resource names: keep them to safe characters. */
+export const RESOURCE_NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

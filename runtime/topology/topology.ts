@@ -1,0 +1,193 @@
+import { ConfigurationError } from '../errors';
+import { eventDetailType, eventSource, ResultAttributes } from '../messages/wire';
+import {
+  deadLetterQueueName,
+  eventBusName,
+  listenerQueueName,
+  listenerRuleName,
+  RESOURCE_NAME_PART,
+  resultsTableName,
+  rpcQueueName,
+} from './naming';
+
+/**
+ * The one model of a service's AWS resources. Local provisioning and the CDK construct both
+ * render it; nothing else lists resources. Plain data only, so it serialises and diffs cleanly.
+ */
+export interface Topology {
+  readonly busName: string;
+  /** Undefined for a bus that only calls and fires (it owns no listener queues). */
+  readonly serviceName: string | undefined;
+  readonly eventBus: { readonly name: string };
+  readonly resultsTable: ResultsTableModel;
+  /** One request queue per API this service registered (serves). */
+  readonly rpcQueues: readonly RpcQueueModel[];
+  /** One rule + queue per listener of this service. */
+  readonly listeners: readonly ListenerModel[];
+  /** What this service's worker needs beyond its own queues. */
+  readonly permissions: PermissionsModel;
+}
+
+export interface ResultsTableModel {
+  readonly name: string;
+  readonly partitionKey: typeof ResultAttributes.PartitionKey;
+  readonly timeToLiveAttribute: typeof ResultAttributes.ExpiresAt;
+}
+
+export interface QueueModel {
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  readonly visibilityTimeoutSeconds: number;
+  /**
+   * Receives after which SQS itself moves a message to the dead-letter queue. The dispatcher
+   * dead-letters explicitly one receive earlier (with the cause attached); this is the net for
+   * workers that crash mid-message.
+   */
+  readonly redriveMaxReceiveCount: number;
+  /** How long the DLQ keeps messages for inspection and redrive. */
+  readonly deadLetterRetentionSeconds: number;
+}
+
+export interface RpcQueueModel extends QueueModel {
+  readonly api: string;
+}
+
+export interface ListenedEvent {
+  readonly api: string;
+  readonly event: string;
+}
+
+export interface ListenerModel extends QueueModel {
+  readonly listenerName: string;
+  readonly ruleName: string;
+  readonly events: readonly ListenedEvent[];
+  /** The EventBridge pattern of the rule, as an object (JSON.stringify it for the API). */
+  readonly eventPattern: { readonly source: readonly string[]; readonly 'detail-type': readonly string[] };
+  /** Receives before the dispatcher moves a failing message to the DLQ. */
+  readonly maxReceives: number;
+}
+
+export interface PermissionsModel {
+  /** EventBridge sources this service may fire (its registered APIs). */
+  readonly fireSources: readonly string[];
+  /** APIs this service knows but does not serve: it may call them. */
+  readonly callsApis: readonly string[];
+}
+
+/** What the topology is derived from: a bus module's declarations. */
+export interface TopologyInput {
+  readonly busName: string;
+  readonly serviceName: string | undefined;
+  /** APIs this service registered an implementation for. */
+  readonly registeredApis: readonly string[];
+  /** APIs this service knows the definition of (registered or not). */
+  readonly knownApis: readonly string[];
+  readonly listeners: readonly {
+    readonly listenerName: string;
+    readonly events: readonly ListenedEvent[];
+    readonly maxReceives: number;
+    readonly visibilityTimeoutSeconds: number;
+  }[];
+  readonly rpcVisibilityTimeoutSeconds?: number;
+}
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+const DEFAULT_RPC_VISIBILITY_SECONDS = 30;
+
+export function assertResourceNamePart(what: string, value: string): void {
+  if (!RESOURCE_NAME_PART.test(value)) {
+    throw new ConfigurationError(
+      `Invalid ${what} "${value}": it becomes part of AWS resource names, so it must match ${RESOURCE_NAME_PART} ` +
+        '(letters, digits, "-" and "_", starting with a letter or digit).',
+      { [what]: value },
+    );
+  }
+}
+
+/** Derives every resource a service needs from its bus module's declarations. */
+export function deriveTopology(input: TopologyInput): Topology {
+  assertResourceNamePart('bus name', input.busName);
+  if (input.listeners.length > 0) {
+    if (input.serviceName === undefined) {
+      throw new ConfigurationError(
+        'This bus has listeners but no service name: listener queues are named after the service. ' +
+          'Pass lightbus.create({ serviceName }) or set LIGHTBUS_SERVICE_NAME.',
+      );
+    }
+    assertResourceNamePart('service name', input.serviceName);
+  }
+  const busName = input.busName;
+  const rpcVisibility = input.rpcVisibilityTimeoutSeconds ?? DEFAULT_RPC_VISIBILITY_SECONDS;
+  const rpcQueues = [...input.registeredApis].sort().map((api): RpcQueueModel => {
+    const queueName = rpcQueueName(busName, api);
+    return {
+      api,
+      queueName,
+      deadLetterQueueName: deadLetterQueueName(queueName),
+      visibilityTimeoutSeconds: rpcVisibility,
+      redriveMaxReceiveCount: 3,
+      deadLetterRetentionSeconds: FOURTEEN_DAYS,
+    };
+  });
+  const listeners = [...input.listeners]
+    .sort((a, b) => a.listenerName.localeCompare(b.listenerName))
+    .map((listener): ListenerModel => {
+      const service = input.serviceName as string;
+      const queueName = listenerQueueName(busName, service, listener.listenerName);
+      const events = dedupeEvents(listener.events);
+      return {
+        listenerName: listener.listenerName,
+        queueName,
+        deadLetterQueueName: deadLetterQueueName(queueName),
+        ruleName: listenerRuleName(busName, service, listener.listenerName),
+        events,
+        eventPattern: {
+          source: unique(events.map((e) => eventSource(e.api))),
+          'detail-type': unique(events.map((e) => eventDetailType(e.api, e.event))),
+        },
+        maxReceives: listener.maxReceives,
+        visibilityTimeoutSeconds: listener.visibilityTimeoutSeconds,
+        redriveMaxReceiveCount: listener.maxReceives + 1,
+        deadLetterRetentionSeconds: FOURTEEN_DAYS,
+      };
+    });
+  const registered = new Set(input.registeredApis);
+  return {
+    busName,
+    serviceName: input.serviceName,
+    eventBus: { name: eventBusName(busName) },
+    resultsTable: {
+      name: resultsTableName(busName),
+      partitionKey: ResultAttributes.PartitionKey,
+      timeToLiveAttribute: ResultAttributes.ExpiresAt,
+    },
+    rpcQueues,
+    listeners,
+    permissions: {
+      fireSources: [...registered].sort().map(eventSource),
+      callsApis: input.knownApis.filter((api) => !registered.has(api)).sort(),
+    },
+  };
+}
+
+/** Every queue of the topology with the role it plays, for routing a received message. */
+export type QueueRole =
+  | { readonly kind: 'rpc'; readonly model: RpcQueueModel }
+  | { readonly kind: 'listener'; readonly model: ListenerModel };
+
+export function queueRoles(topology: Topology): Map<string, QueueRole> {
+  const roles = new Map<string, QueueRole>();
+  for (const model of topology.rpcQueues) roles.set(model.queueName, { kind: 'rpc', model });
+  for (const model of topology.listeners) roles.set(model.queueName, { kind: 'listener', model });
+  return roles;
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function dedupeEvents(events: readonly ListenedEvent[]): ListenedEvent[] {
+  const seen = new Map<string, ListenedEvent>();
+  for (const e of events) seen.set(`${e.api}.${e.event}`, { api: e.api, event: e.event });
+  return [...seen.values()];
+}

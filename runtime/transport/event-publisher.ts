@@ -1,0 +1,159 @@
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { EventFireError, MessageTooLargeError } from '../errors';
+import type { AwsClients } from './aws-clients';
+
+/** PutEvents accepts 10 entries a call. */
+export const MAX_ENTRIES_PER_PUT = 10;
+/** PutEvents limits each entry, and the whole request, to 256 KB. */
+export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
+
+/** Entry size as EventBridge computes it (see "Calculating PutEvents event entry size"). */
+export function putEventsEntrySize(entry: PutEventsRequestEntry): number {
+  let size = 0;
+  if (entry.Time) size += 14;
+  if (entry.Source) size += Buffer.byteLength(entry.Source, 'utf8');
+  if (entry.DetailType) size += Buffer.byteLength(entry.DetailType, 'utf8');
+  if (entry.Detail) size += Buffer.byteLength(entry.Detail, 'utf8');
+  for (const resource of entry.Resources ?? []) size += Buffer.byteLength(resource, 'utf8');
+  return size;
+}
+
+export interface PublishContext {
+  readonly api: string;
+  readonly event: string;
+}
+
+interface Pending {
+  readonly entry: PutEventsRequestEntry;
+  readonly size: number;
+  readonly context: PublishContext;
+  readonly resolve: (eventBridgeId: string) => void;
+  readonly reject: (error: Error) => void;
+  attempts: number;
+  lastError?: { code: string | undefined; message: string | undefined };
+}
+
+export interface EventPublisherOptions {
+  /** Attempts per entry, the first included, for entries EventBridge reports as failed. @default 4 */
+  readonly maxAttempts?: number;
+  /** First retry delay; doubles each attempt, with jitter. @default 50 */
+  readonly baseRetryDelayMs?: number;
+}
+
+/**
+ * Sends events with PutEvents, batching everything fired in the same turn of the event loop into
+ * calls of up to 10 entries and 256 KB. Each call settles only its own entries; entries that
+ * EventBridge reports as failed are retried alone, with backoff.
+ */
+export class EventPublisher {
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private readonly maxAttempts: number;
+  private readonly baseRetryDelayMs: number;
+
+  public constructor(
+    private readonly clients: AwsClients,
+    private readonly eventBusName: () => string,
+    options: EventPublisherOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.baseRetryDelayMs = options.baseRetryDelayMs ?? 50;
+  }
+
+  /** Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. */
+  public publish(entry: Omit<PutEventsRequestEntry, 'EventBusName'>, context: PublishContext): Promise<string> {
+    const full: PutEventsRequestEntry = { ...entry, EventBusName: this.eventBusName() };
+    const size = putEventsEntrySize(full);
+    if (size > MAX_PUT_EVENTS_BYTES) {
+      return Promise.reject(new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry'));
+    }
+    return new Promise<string>((resolve, reject) => {
+      this.queue.push({ entry: full, size, context, resolve, reject, attempts: 0 });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate rather than a timer: batches what was fired together without adding latency.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const pending = this.queue;
+      this.queue = [];
+      for (const chunk of chunkEntries(pending)) void this.send(chunk);
+    });
+  }
+
+  private async send(chunk: Pending[]): Promise<void> {
+    for (const item of chunk) item.attempts += 1;
+    let failed: Pending[];
+    try {
+      const out = await this.clients.eventBridge.send(new PutEventsCommand({ Entries: chunk.map((p) => p.entry) }));
+      failed = [];
+      (out.Entries ?? []).forEach((result, index) => {
+        const item = chunk[index];
+        if (!item) return;
+        if (result.EventId && !result.ErrorCode) {
+          item.resolve(result.EventId);
+        } else {
+          item.lastError = { code: result.ErrorCode, message: result.ErrorMessage };
+          failed.push(item);
+        }
+      });
+      // A response shorter than the request should not happen; treat missing entries as failed.
+      for (let index = out.Entries?.length ?? 0; index < chunk.length; index += 1) {
+        const item = chunk[index] as Pending;
+        item.lastError = { code: 'MissingEntry', message: 'PutEvents returned no result for this entry' };
+        failed.push(item);
+      }
+    } catch (error) {
+      // The SDK already retried transient errors; what reaches us is final for the whole call.
+      for (const item of chunk) item.reject(toFireError(item.context, error));
+      return;
+    }
+    this.retry(failed);
+  }
+
+  private retry(failed: Pending[]): void {
+    const again: Pending[] = [];
+    for (const item of failed) {
+      if (item.attempts >= this.maxAttempts) {
+        item.reject(new EventFireError(item.context.api, item.context.event, item.lastError?.code, item.lastError?.message));
+      } else {
+        again.push(item);
+      }
+    }
+    if (again.length === 0) return;
+    const attempt = Math.max(...again.map((p) => p.attempts));
+    const delay = this.baseRetryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    setTimeout(() => {
+      for (const chunk of chunkEntries(again)) void this.send(chunk);
+    }, delay).unref();
+  }
+}
+
+/** Splits entries into PutEvents calls: at most 10 entries and 256 KB a call. */
+function chunkEntries(items: Pending[]): Pending[][] {
+  const chunks: Pending[][] = [];
+  let current: Pending[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length === MAX_ENTRIES_PER_PUT || bytes + item.size > MAX_PUT_EVENTS_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.size;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+function toFireError(context: PublishContext, error: unknown): EventFireError {
+  const err = error as { name?: string; message?: string };
+  const fireError = new EventFireError(context.api, context.event, err.name, err.message);
+  (fireError as { cause?: unknown }).cause = error;
+  return fireError;
+}

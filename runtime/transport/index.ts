@@ -1,0 +1,9 @@
+export { AwsClients } from './aws-clients';
+export { QueueLocator, queueNameFromArn, queueNameFromUrl } from './queue-locator';
+export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
+export type { EventPublisherOptions, PublishContext } from './event-publisher';
+export { ResultsStore } from './results-store';
+export type { StoredResult, ClaimRequest } from './results-store';
+export { ResultPoller, ResultWaitTimeout, DEFAULT_POLL_SCHEDULE } from './result-poller';
+export type { FinalResult, PollSchedule } from './result-poller';
+export { QueueOperations, MAX_SQS_MESSAGE_BYTES } from './queue-operations';

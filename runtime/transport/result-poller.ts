@@ -1,0 +1,150 @@
+import { ResultState } from '../messages/wire';
+import type { ResultsStore, StoredResult } from './results-store';
+
+export type FinalResult = Exclude<StoredResult, { state: typeof ResultState.Claimed }>;
+
+/** Raised internally when a call's deadline passes; the caller turns it into an RpcTimeoutError. */
+export class ResultWaitTimeout extends Error {
+  public constructor(public readonly callId: string) {
+    super(`No result for ${callId} before its deadline`);
+  }
+}
+
+interface Waiter {
+  readonly callId: string;
+  readonly table: string;
+  attempt: number;
+  nextPollAt: number;
+  reading: boolean;
+  readonly resolve: (result: FinalResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly deadlineTimer: NodeJS.Timeout;
+}
+
+export interface PollSchedule {
+  /** Delay before the first read. @default 4 */
+  readonly firstDelayMs: number;
+  /** Each further delay is the previous one times this. @default 1.5 */
+  readonly factor: number;
+  /** Delays never exceed this. @default 50 */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = { firstDelayMs: 4, factor: 1.5, maxDelayMs: 50 };
+
+/**
+ * Waits for many calls' results at once. All calls that are due are read together with one
+ * BatchGetItem (up to 100 keys a request), so a caller with 64 calls in flight makes a handful of
+ * reads per interval instead of 64. Each call backs off on its own schedule: small first delays
+ * for fast procedures, capped so slow ones are still noticed promptly.
+ */
+export class ResultPoller {
+  private readonly waiters = new Map<string, Waiter>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+
+  public constructor(
+    private readonly store: ResultsStore,
+    private readonly schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
+  ) {}
+
+  /** Resolves with the call's final result, or rejects with ResultWaitTimeout at the deadline. */
+  public wait(table: string, callId: string, deadline: number): Promise<FinalResult> {
+    return new Promise<FinalResult>((resolve, reject) => {
+      const deadlineTimer = setTimeout(() => {
+        this.waiters.delete(callId);
+        reject(new ResultWaitTimeout(callId));
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.set(callId, {
+        callId,
+        table,
+        attempt: 0,
+        nextPollAt: Date.now() + this.schedule.firstDelayMs,
+        reading: false,
+        resolve: (result) => {
+          clearTimeout(deadlineTimer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(deadlineTimer);
+          reject(error);
+        },
+        deadlineTimer,
+      });
+      this.arm();
+    });
+  }
+
+  /** Number of calls still waiting (for tests and metrics). */
+  public get pending(): number {
+    return this.waiters.size;
+  }
+
+  private arm(): void {
+    let earliest = Infinity;
+    for (const waiter of this.waiters.values()) {
+      if (!waiter.reading && waiter.nextPollAt < earliest) earliest = waiter.nextPollAt;
+    }
+    if (earliest === Infinity || earliest >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = earliest;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.pollDue();
+    }, Math.max(0, earliest - Date.now()));
+  }
+
+  private async pollDue(): Promise<void> {
+    // Calls due within the next 2 ms ride along: one read instead of two a moment apart.
+    const horizon = Date.now() + 2;
+    const due = [...this.waiters.values()].filter((w) => !w.reading && w.nextPollAt <= horizon);
+    const byTable = new Map<string, Waiter[]>();
+    for (const waiter of due) {
+      waiter.reading = true;
+      const list = byTable.get(waiter.table) ?? [];
+      list.push(waiter);
+      byTable.set(waiter.table, list);
+    }
+    this.arm();
+    await Promise.all([...byTable].map(([table, waiters]) => this.read(table, waiters)));
+    this.arm();
+  }
+
+  private async read(table: string, waiters: Waiter[]): Promise<void> {
+    let found: Map<string, StoredResult>;
+    try {
+      found = await this.store.readMany(table, waiters.map((w) => w.callId));
+    } catch (error) {
+      // The SDK has retried already; give up on these calls with the cause rather than spin.
+      for (const waiter of waiters) {
+        this.waiters.delete(waiter.callId);
+        waiter.reject(error as Error);
+      }
+      return;
+    }
+    const now = Date.now();
+    for (const waiter of waiters) {
+      if (!this.waiters.has(waiter.callId)) continue; // timed out meanwhile
+      const result = found.get(waiter.callId);
+      if (result && result.state !== ResultState.Claimed) {
+        this.waiters.delete(waiter.callId);
+        waiter.resolve(result);
+        continue;
+      }
+      waiter.attempt += 1;
+      waiter.reading = false;
+      const delay = Math.min(this.schedule.firstDelayMs * this.schedule.factor ** waiter.attempt, this.schedule.maxDelayMs);
+      waiter.nextPollAt = now + delay;
+    }
+  }
+
+  /** Rejects every waiting call (the client is closing). */
+  public cancelAll(reason: Error): void {
+    for (const waiter of this.waiters.values()) waiter.reject(reason);
+    this.waiters.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+}

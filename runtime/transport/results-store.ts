@@ -1,0 +1,145 @@
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { ResultAttributes as A, ResultState, type WireError } from '../messages/wire';
+import type { AwsClients } from './aws-clients';
+
+/** A call's outcome as read from the results table. */
+export type StoredResult =
+  | { readonly state: typeof ResultState.Ok; readonly resultJson: string }
+  | { readonly state: typeof ResultState.Error; readonly error: WireError }
+  | { readonly state: typeof ResultState.Claimed };
+
+export interface ClaimRequest {
+  readonly table: string;
+  readonly callId: string;
+  readonly api: string;
+  readonly procedure: string;
+  readonly claimedBy: string;
+  readonly expiresAtEpochSeconds: number;
+}
+
+/** BatchGetItem reads at most 100 keys a call. */
+const MAX_KEYS_PER_BATCH_GET = 100;
+
+/**
+ * The results table: one item per call, keyed by call id. A worker claims a call before running
+ * it (so an SQS duplicate never runs twice) and then completes the claim with the result; a
+ * completed item is never overwritten.
+ */
+export class ResultsStore {
+  public constructor(private readonly clients: AwsClients) {}
+
+  /** Claims a call. Resolves false when another delivery of the same call already claimed it. */
+  public async claim(request: ClaimRequest): Promise<boolean> {
+    try {
+      await this.clients.dynamoDb.send(
+        new PutItemCommand({
+          TableName: request.table,
+          Item: {
+            [A.PartitionKey]: { S: request.callId },
+            [A.State]: { S: ResultState.Claimed },
+            [A.Api]: { S: request.api },
+            [A.Procedure]: { S: request.procedure },
+            [A.ClaimedBy]: { S: request.claimedBy },
+            [A.ClaimedAt]: { N: String(Date.now()) },
+            [A.ExpiresAt]: { N: String(request.expiresAtEpochSeconds) },
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': A.PartitionKey },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes a call's outcome. Without a claim (`requireClaim: false`, used for error results of
+   * messages that could not be claimed, e.g. malformed ones) it still never overwrites a result.
+   */
+  public async complete(
+    table: string,
+    callId: string,
+    outcome: { ok: true; resultJson: string } | { ok: false; error: WireError },
+    expiresAtEpochSeconds: number,
+    requireClaim = true,
+  ): Promise<void> {
+    const values: Record<string, AttributeValue> = {
+      ':state': { S: outcome.ok ? ResultState.Ok : ResultState.Error },
+      ':payload': { S: outcome.ok ? outcome.resultJson : JSON.stringify(outcome.error) },
+      ':now': { N: String(Date.now()) },
+      ':expires': { N: String(expiresAtEpochSeconds) },
+      ':claimed': { S: ResultState.Claimed },
+    };
+    try {
+      await this.clients.dynamoDb.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { [A.PartitionKey]: { S: callId } },
+          UpdateExpression: 'SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires',
+          ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk) OR #state = :claimed',
+          ExpressionAttributeNames: {
+            '#state': A.State,
+            '#payload': outcome.ok ? A.Result : A.Error,
+            '#completedAt': A.CompletedAt,
+            '#expiresAt': A.ExpiresAt,
+            ...(requireClaim ? {} : { '#pk': A.PartitionKey }),
+          },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      // Already completed by another delivery: the first result stands.
+      if ((error as Error).name === 'ConditionalCheckFailedException') return;
+      throw error;
+    }
+  }
+
+  /** Reads many calls' items with strongly consistent reads; absent items are absent in the map. */
+  public async readMany(table: string, callIds: readonly string[]): Promise<Map<string, StoredResult>> {
+    const found = new Map<string, StoredResult>();
+    for (let start = 0; start < callIds.length; start += MAX_KEYS_PER_BATCH_GET) {
+      let keys: Record<string, AttributeValue>[] = callIds
+        .slice(start, start + MAX_KEYS_PER_BATCH_GET)
+        .map((id) => ({ [A.PartitionKey]: { S: id } }));
+      // UnprocessedKeys come back under throttling: ask again for just those.
+      for (let round = 0; keys.length > 0 && round < 5; round += 1) {
+        const out = await this.clients.dynamoDb.send(
+          new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[table] ?? []) {
+          const parsed = parseItem(item);
+          if (parsed) found.set(parsed.callId, parsed.result);
+        }
+        keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+}
+
+function parseItem(item: Record<string, AttributeValue>): { callId: string; result: StoredResult } | undefined {
+  const callId = item[A.PartitionKey]?.S;
+  const state = item[A.State]?.S;
+  if (!callId) return undefined;
+  if (state === ResultState.Ok) return { callId, result: { state, resultJson: item[A.Result]?.S ?? 'null' } };
+  if (state === ResultState.Error) {
+    let error: WireError;
+    try {
+      error = JSON.parse(item[A.Error]?.S ?? '{}') as WireError;
+    } catch {
+      error = { name: 'Error', message: item[A.Error]?.S ?? 'unreadable error' };
+    }
+    return { callId, result: { state, error } };
+  }
+  return { callId, result: { state: ResultState.Claimed } };
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the pinned MiniStack AWS emulator into <repo>/.emulator-venv (idempotent).
+# The version pin lives in tools/emulator/version.txt (also read by tools/emulator/index.ts).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+cd "$REPO_ROOT"
+
+VERSION_FILE="tools/emulator/version.txt"
+PINNED="$(tr -d '[:space:]' < "$VERSION_FILE")"
+if [[ -z "$PINNED" ]]; then
+  echo "install-emulator: $VERSION_FILE is empty" >&2
+  exit 1
+fi
+
+VENV=".emulator-venv"
+PY="$VENV/bin/python"
+
+dist_version() {
+  # Prints the installed version of a distribution, or nothing if it is absent.
+  "$PY" -c "import importlib.metadata as m, sys
+try:
+    print(m.version(sys.argv[1]))
+except m.PackageNotFoundError:
+    pass" "$1" 2>/dev/null || true
+}
+
+installed=""
+if [[ -x "$VENV/bin/ministack" && -x "$PY" ]]; then
+  installed="$(dist_version ministack)"
+fi
+
+if [[ "$installed" == "$PINNED" ]]; then
+  echo "install-emulator: ministack $PINNED already installed in $REPO_ROOT/$VENV"
+else
+  if [[ -n "$installed" ]]; then
+    echo "install-emulator: found ministack $installed, want $PINNED; reinstalling"
+  else
+    echo "install-emulator: installing ministack $PINNED into $REPO_ROOT/$VENV"
+  fi
+  if [[ ! -x "$PY" ]]; then
+    python3 -m venv "$VENV"
+  fi
+  "$VENV/bin/pip" install --disable-pip-version-check --quiet "ministack==$PINNED"
+  installed="$(dist_version ministack)"
+  if [[ "$installed" != "$PINNED" ]]; then
+    echo "install-emulator: after install ministack is '${installed:-missing}', expected $PINNED" >&2
+    exit 1
+  fi
+fi
+
+# Hypercorn < 0.17 does not set TCP_NODELAY: every kept-alive call then stalls ~44 ms
+# (see the keep-alive stall in the emulator notes). The harness checks this at runtime too.
+echo "install-emulator: hypercorn $(dist_version hypercorn || true)"
