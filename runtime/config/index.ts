@@ -8,3 +8,4 @@ export {
 export type { ApiSettings, AwsSettings, BusSettings } from './bus-config';
 export { resolveBusSettings } from './resolve';
 export type { BusSettingsInput } from './resolve';
+export { setProcessOverrides, getProcessOverrides } from './overrides';

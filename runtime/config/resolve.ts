@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors';
+import { getProcessOverrides } from './overrides';
 import {
   assertPositiveNumber,
   DEFAULT_API_SETTINGS,
@@ -28,7 +29,13 @@ export interface BusSettingsInput {
  * Resolves settings: explicit input first, then environment, then defaults. (The configuration
  * file and CLI flags are layered on top of this by `config/load`.)
  */
-export function resolveBusSettings(input: BusSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): BusSettings {
+export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): BusSettings {
+  const overrides = getProcessOverrides();
+  const input: BusSettingsInput = {
+    ...given,
+    ...definedOnly(overrides),
+    aws: { ...(given.aws ?? {}), ...definedOnly(overrides.aws ?? {}) },
+  };
   const busName = input.busName ?? env.LIGHTBUS_BUS_NAME ?? DEFAULT_BUS_NAME;
   const serviceTemplate = input.serviceName ?? env.LIGHTBUS_SERVICE_NAME;
   const processTemplate = input.processName ?? env.LIGHTBUS_PROCESS_NAME ?? '{hostname}-{pid}';
@@ -57,4 +64,8 @@ export function resolveBusSettings(input: BusSettingsInput = {}, env: NodeJS.Pro
     apis: perApi,
     defaultApiSettings,
   };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

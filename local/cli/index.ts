@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { LightbusError } from '../../runtime/errors';
+import { registerRunCommand } from './commands/run';
+
+const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+/** Builds the `lightbus` command line. */
+export function buildProgram(): Command {
+  const program = new Command('lightbus')
+    .description('lightbus-aws: an event and RPC bus on EventBridge, SQS and DynamoDB')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunCommand(program);
+  program
+    .command('version')
+    .description('Print the lightbus-aws version')
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
+  return program;
+}
+
+/** Runs the CLI; errors go to stderr with a non-zero exit code. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed its own message (or help) already.
+      process.exitCode = error.exitCode;
+      return;
+    }
+    const message = error instanceof LightbusError ? `${error.name}: ${error.message}` : (error as Error).stack ?? String(error);
+    process.stderr.write(`lightbus: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,7 @@
+import { InvalidArgumentError } from 'commander';
+
+export function parsePositiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer; got "${value}".`);
+  return n;
+}

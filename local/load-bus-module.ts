@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BusClient } from '../runtime/client';
+import { ConfigurationError } from '../runtime/errors';
+
+const DEFAULT_CANDIDATES = ['bus.ts', 'bus.js', 'bus.mts', 'bus.mjs', 'bus.cts', 'bus.cjs'];
+
+/** `--bus` > LIGHTBUS_MODULE > ./bus.ts or ./bus.js in the working directory. */
+export function resolveBusModulePath(given: string | undefined, cwd = process.cwd(), env = process.env): string {
+  const explicit = given ?? env.LIGHTBUS_MODULE;
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) {
+      throw new ConfigurationError(`The bus module ${path} does not exist (from ${given ? '--bus' : 'LIGHTBUS_MODULE'}).`, {
+        path,
+      });
+    }
+    return path;
+  }
+  for (const candidate of DEFAULT_CANDIDATES) {
+    const path = resolve(cwd, candidate);
+    if (existsSync(path)) return path;
+  }
+  throw new ConfigurationError(
+    `No bus module found: looked for ${DEFAULT_CANDIDATES.join(', ')} in ${cwd}. Pass --bus PATH or set LIGHTBUS_MODULE.`,
+  );
+}
+
+let typescriptLoaderRegistered = false;
+
+/** Lets require() load TypeScript bus modules (tsx's esbuild-based loader). */
+function registerTypeScriptLoader(): void {
+  if (typescriptLoaderRegistered || process.env.JEST_WORKER_ID !== undefined) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { register } = require('tsx/cjs/api') as { register: () => void };
+  register();
+  typescriptLoaderRegistered = true;
+}
+
+/** Imports a bus module and returns its `bus` export, with errors that say what was wrong. */
+export function loadBusModule(path: string): BusClient {
+  registerTypeScriptLoader();
+  let exported: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exported = require(path) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigurationError(`Could not load the bus module ${path}: ${(error as Error).message}`, { path });
+  }
+  const bus = exported.bus ?? (exported.default as Record<string, unknown> | undefined)?.bus;
+  if (!isBusClient(bus)) {
+    throw new ConfigurationError(
+      `The bus module ${path} must export \`bus\` (export const bus = lightbus.create(...)); ` +
+        `its exports are: ${Object.keys(exported).join(', ') || '(none)'}.`,
+      { path },
+    );
+  }
+  return bus;
+}
+
+/** Duck-typed too, so a bus module that bundles its own copy of the runtime still works. */
+function isBusClient(value: unknown): value is BusClient {
+  if (value instanceof BusClient) return true;
+  const candidate = value as Partial<BusClient> | undefined;
+  return typeof candidate?.topology === 'function' && typeof candidate.callProcedure === 'function' && candidate.registry !== undefined;
+}

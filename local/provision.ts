@@ -1,0 +1,172 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateEventBusCommand,
+  DescribeEventBusCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { Logger } from '../runtime/logging';
+import type { AwsClients } from '../runtime/transport';
+import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
+
+/** What provisioning created or found, for logs and for the worker (queue URLs). */
+export interface ProvisionedTopology {
+  readonly eventBusArn: string;
+  readonly queueUrls: ReadonlyMap<string, string>;
+}
+
+/**
+ * Renders a topology onto an AWS-compatible endpoint with the SDK: creates what is missing and
+ * brings what exists up to date, so it is safe to run on every start. This is the local twin of
+ * the CDK construct; both read the same `Topology` and neither lists resources of its own.
+ */
+export async function provisionTopology(topology: Topology, clients: AwsClients, logger: Logger): Promise<ProvisionedTopology> {
+  const eventBusArn = await ensureEventBus(clients, topology.eventBus.name);
+  await ensureResultsTable(clients, topology);
+  const queueUrls = new Map<string, string>();
+  const queues: QueueModel[] = [...topology.rpcQueues, ...topology.listeners];
+  await Promise.all(
+    queues.map(async (model) => {
+      const url = await ensureQueueWithDeadLetter(clients, model);
+      queueUrls.set(model.queueName, url);
+    }),
+  );
+  await Promise.all(
+    topology.listeners.map((listener) =>
+      ensureRule(clients, topology.eventBus.name, listener, queueUrls.get(listener.queueName) as string),
+    ),
+  );
+  logger.info('Provisioned the bus resources', {
+    eventBus: topology.eventBus.name,
+    resultsTable: topology.resultsTable.name,
+    queues: queues.map((q) => q.queueName),
+    rules: topology.listeners.map((l) => l.ruleName),
+  });
+  return { eventBusArn, queueUrls };
+}
+
+async function ensureEventBus(clients: AwsClients, name: string): Promise<string> {
+  try {
+    const existing = await clients.eventBridge.send(new DescribeEventBusCommand({ Name: name }));
+    if (existing.Arn) return existing.Arn;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  try {
+    const created = await clients.eventBridge.send(new CreateEventBusCommand({ Name: name }));
+    return created.EventBusArn ?? '';
+  } catch (error) {
+    // Another worker created it between our describe and create.
+    if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+    const existing = await clients.eventBridge.send(new DescribeEventBusCommand({ Name: name }));
+    return existing.Arn ?? '';
+  }
+}
+
+async function ensureResultsTable(clients: AwsClients, topology: Topology): Promise<void> {
+  const { name, partitionKey, timeToLiveAttribute } = topology.resultsTable;
+  let created = false;
+  try {
+    await clients.dynamoDb.send(new DescribeTableCommand({ TableName: name }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    try {
+      await clients.dynamoDb.send(
+        new CreateTableCommand({
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+          SSESpecification: { Enabled: true },
+        }),
+      );
+      created = true;
+    } catch (createError) {
+      if (!(createError instanceof ResourceInUseException) && (createError as Error).name !== 'ResourceInUseException') {
+        throw createError;
+      }
+    }
+  }
+  await waitUntilTableExists({ client: clients.dynamoDb, maxWaitTime: 60, minDelay: 1 }, { TableName: name });
+  if (created) {
+    await clients.dynamoDb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  }
+}
+
+async function ensureQueue(clients: AwsClients, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  // CreateQueue without attributes returns the existing queue's URL whatever its settings;
+  // SetQueueAttributes then brings them up to date. Together: create-or-update.
+  const created = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const url = created.QueueUrl as string;
+  await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  const described = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: described.Attributes?.QueueArn as string };
+}
+
+async function ensureQueueWithDeadLetter(clients: AwsClients, model: QueueModel): Promise<string> {
+  const deadLetter = await ensureQueue(clients, model.deadLetterQueueName, {
+    MessageRetentionPeriod: String(model.deadLetterRetentionSeconds),
+    SqsManagedSseEnabled: 'true',
+  });
+  const queue = await ensureQueue(clients, model.queueName, {
+    VisibilityTimeout: String(model.visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: model.redriveMaxReceiveCount }),
+    SqsManagedSseEnabled: 'true',
+  });
+  return queue.url;
+}
+
+async function ensureRule(clients: AwsClients, eventBusName: string, listener: ListenerModel, queueUrl: string): Promise<void> {
+  const rule = await clients.eventBridge.send(
+    new PutRuleCommand({
+      Name: listener.ruleName,
+      EventBusName: eventBusName,
+      EventPattern: JSON.stringify(listener.eventPattern),
+      State: 'ENABLED',
+      Description: `lightbus listener ${listener.listenerName}: ${listener.events.map((e) => `${e.api}.${e.event}`).join(', ')}`,
+    }),
+  );
+  const attributes = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const queueArn = attributes.Attributes?.QueueArn as string;
+  await clients.eventBridge.send(
+    new PutTargetsCommand({
+      Rule: listener.ruleName,
+      EventBusName: eventBusName,
+      Targets: [{ Id: 'listener-queue', Arn: queueArn }],
+    }),
+  );
+  // Real SQS accepts EventBridge's deliveries only with this policy; the emulator does not check.
+  await clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      Attributes: {
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AllowRuleDelivery',
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: queueArn,
+              Condition: { ArnEquals: { 'aws:SourceArn': rule.RuleArn } },
+            },
+          ],
+        }),
+      },
+    }),
+  );
+}

@@ -1,0 +1,209 @@
+import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import type { Dispatcher, DispatchOutcome, InboundMessage } from '../runtime/dispatch';
+import { isFinished } from '../runtime/dispatch';
+import type { Logger } from '../runtime/logging';
+import type { AwsClients, QueueOperations } from '../runtime/transport';
+import { TypedEmitter } from './typed-emitter';
+
+export interface QueueConsumerOptions {
+  readonly queueName: string;
+  readonly queueUrl: string;
+  /** Messages processed at once from this queue. @default 32 */
+  readonly concurrency?: number;
+  /** Concurrent ReceiveMessage calls. @default ceil(concurrency / 10) */
+  readonly pollers?: number;
+  /** Long-poll wait. @default 20 */
+  readonly waitTimeSeconds?: number;
+  /** The queue's visibility timeout; heartbeats extend it while a handler runs. */
+  readonly visibilityTimeoutSeconds: number;
+}
+
+export type QueueConsumerEvents = {
+  message_received: [message: InboundMessage];
+  message_processed: [message: InboundMessage, outcome: DispatchOutcome, durationMs: number];
+  error: [error: Error, context: { queueName: string; operation: string }];
+};
+
+interface InFlight {
+  readonly message: InboundMessage;
+  readonly done: Promise<void>;
+  finished: boolean;
+}
+
+/**
+ * Consumes one queue: keeps up to `concurrency` messages in flight, polling again as soon as a
+ * slot frees rather than after a whole batch (the sqs-consumer limitation), long-polls with an
+ * abortable signal, extends visibility while handlers run, and on stop drains: every message in
+ * flight is finished and deleted, or returned to the queue.
+ */
+export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
+  public readonly queueName: string;
+  private readonly queueUrl: string;
+  private readonly concurrency: number;
+  private readonly pollers: number;
+  private readonly waitTimeSeconds: number;
+  private readonly visibilityTimeoutSeconds: number;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly abort = new AbortController();
+  private reserved = 0;
+  private running = false;
+  private slotWaiters: (() => void)[] = [];
+  private loops: Promise<void>[] = [];
+
+  public constructor(
+    private readonly clients: AwsClients,
+    private readonly queues: QueueOperations,
+    private readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+    options: QueueConsumerOptions,
+  ) {
+    super();
+    this.queueName = options.queueName;
+    this.queueUrl = options.queueUrl;
+    this.concurrency = Math.max(1, options.concurrency ?? 32);
+    this.pollers = Math.max(1, options.pollers ?? Math.ceil(this.concurrency / 10));
+    this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
+    this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
+  }
+
+  public get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  public start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = Array.from({ length: this.pollers }, () => this.pollLoop());
+  }
+
+  /**
+   * Stops polling at once (aborting long polls), waits up to `drainTimeoutMs` for messages in
+   * flight, then returns any still unfinished to the queue (visibility 0) so another consumer
+   * takes them without waiting out the visibility timeout.
+   */
+  public async stop(drainTimeoutMs: number): Promise<{ finished: number; returned: number }> {
+    this.running = false;
+    this.abort.abort();
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    await Promise.all(this.loops);
+    const pending = [...this.inFlight.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), drainTimeoutMs);
+    });
+    await Promise.race([Promise.all(pending.map((p) => p.done)), timedOut]);
+    clearTimeout(timer);
+    const unfinished = pending.filter((p) => !p.finished);
+    await Promise.all(
+      unfinished.map((p) =>
+        this.queues.changeVisibility(this.queueName, p.message.receiptHandle, 0).catch((error: Error) => {
+          this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
+        }),
+      ),
+    );
+    return { finished: pending.length - unfinished.length, returned: unfinished.length };
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (this.running) {
+      const capacity = await this.waitForCapacity();
+      if (!this.running || capacity === 0) break;
+      const wanted = Math.min(10, capacity);
+      this.reserved += wanted;
+      let messages: Message[] = [];
+      try {
+        const out = await this.clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.queueUrl,
+            MaxNumberOfMessages: wanted,
+            WaitTimeSeconds: this.waitTimeSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (error) {
+        this.reserved -= wanted;
+        if (!this.running) break;
+        this.emit('error', error as Error, { queueName: this.queueName, operation: 'receive' });
+        this.logger.error('ReceiveMessage failed; polling again shortly', { queue: this.queueName, error: error as Error });
+        await this.pause(1000);
+        continue;
+      }
+      this.reserved -= wanted;
+      for (const message of messages) this.track(message);
+    }
+  }
+
+  private waitForCapacity(): Promise<number> {
+    const free = () => this.concurrency - this.inFlight.size - this.reserved;
+    if (free() > 0 || !this.running) return Promise.resolve(Math.max(0, free()));
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!this.running || free() > 0) resolve(Math.max(0, free()));
+        else this.slotWaiters.push(check);
+      };
+      this.slotWaiters.push(check);
+    });
+  }
+
+  private track(raw: Message): void {
+    const message: InboundMessage = {
+      messageId: raw.MessageId ?? '',
+      body: raw.Body ?? '',
+      receiptHandle: raw.ReceiptHandle ?? '',
+      receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1'),
+      queueName: this.queueName,
+    };
+    const entry: InFlight = { message, finished: false, done: Promise.resolve() };
+    this.inFlight.set(message.receiptHandle, entry);
+    (entry as { done: Promise<void> }).done = this.process(entry);
+  }
+
+  private async process(entry: InFlight): Promise<void> {
+    const { message } = entry;
+    const started = Date.now();
+    this.emit('message_received', message);
+    const heartbeat = this.startHeartbeat(message);
+    try {
+      const outcome = await this.dispatcher.dispatch(message);
+      clearInterval(heartbeat);
+      if (isFinished(outcome)) {
+        await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
+          // The message will come back; the claim (RPC) or the handler's idempotence covers it.
+          this.emit('error', error, { queueName: this.queueName, operation: 'delete' });
+          this.logger.error('DeleteMessage failed; the message will be delivered again', { queue: this.queueName, error });
+        });
+      }
+      entry.finished = true;
+      this.emit('message_processed', message, outcome, Date.now() - started);
+    } finally {
+      clearInterval(heartbeat);
+      this.inFlight.delete(message.receiptHandle);
+      const waiters = this.slotWaiters.splice(0);
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Extends visibility at half the timeout while the handler runs, so no other consumer gets it. */
+  private startHeartbeat(message: InboundMessage): NodeJS.Timeout {
+    const every = Math.max(1, this.visibilityTimeoutSeconds / 2) * 1000;
+    const timer = setInterval(() => {
+      this.queues.changeVisibility(this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds).catch((error: Error) => {
+        this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });
+      });
+    }, every);
+    timer.unref();
+    return timer;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+}
