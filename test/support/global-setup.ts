@@ -16,6 +16,8 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Set before the first SDK client exists (see emulatorEnv for why).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const emulator = await startEmulator();
   globalThis.__LIGHTBUS_TEST_EMULATOR__ = emulator;
   try {

@@ -1,0 +1,175 @@
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { lightbus, RemoteError, RpcTimeoutError, UnknownMemberError, ValidationError, type DispatchOutcome } from '../../runtime';
+import { provisionTopology } from '../../local';
+import { eventually, mathApi, startWorker, stopAll, testBusOptions, TestFailure, track } from '../support/bus';
+
+afterEach(stopAll);
+
+/** A service that serves the math API, counting how often each procedure runs. */
+function mathService(busName?: string) {
+  const calls = { add: 0, fail: 0, slow: 0 };
+  const bus = track(lightbus.create(testBusOptions({ serviceName: 'math', apis: [mathApi], ...(busName ? { busName } : {}) })));
+  bus.register(mathApi, {
+    add: ({ a, b }) => {
+      calls.add += 1;
+      return a + b;
+    },
+    fail: ({ message }) => {
+      calls.fail += 1;
+      throw new TestFailure(message);
+    },
+    slow: async ({ ms }) => {
+      calls.slow += 1;
+      await new Promise((r) => setTimeout(r, ms));
+      return 'done';
+    },
+  });
+  return { bus, calls };
+}
+
+/** A caller that knows the API's definition but does not serve it. */
+function mathCaller(busName: string) {
+  return track(lightbus.create(testBusOptions({ busName, apis: [mathApi] })));
+}
+
+async function queueDepth(bus: ReturnType<typeof mathCaller>, queueName: string): Promise<number> {
+  const url = await bus.transports.queues.locator.url(queueName);
+  const out = await bus.transports.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+describe('RPC through SQS and DynamoDB', () => {
+  it('returns the procedure result to a caller in another bus client', async () => {
+    const { bus } = mathService();
+    await startWorker(bus);
+    const caller = mathCaller(bus.settings.busName);
+    await expect(caller.math.add({ a: 2, b: 3 })).resolves.toBe(5);
+    // Untyped, by name.
+    await expect(caller.call('math.add', { a: 40, b: 2 })).resolves.toBe(42);
+  });
+
+  it('serves many calls in flight at once, each with its own result', async () => {
+    const { bus } = mathService();
+    await startWorker(bus);
+    const caller = mathCaller(bus.settings.busName);
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => caller.math.add({ a: i, b: 1000 })));
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 1000));
+  });
+
+  it('gives the caller the remote error with name, message and stack, and keeps serving', async () => {
+    const { bus, calls } = mathService();
+    await startWorker(bus);
+    const caller = mathCaller(bus.settings.busName);
+    const error = await caller.math.fail({ message: 'the disk is on fire' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    const remote = error as RemoteError;
+    expect(remote.remoteName).toBe('TestFailure');
+    expect(remote.remoteMessage).toBe('the disk is on fire');
+    expect(remote.remoteStack).toContain('TestFailure: the disk is on fire');
+    expect(remote.message).toContain('math.fail');
+    expect(calls.fail).toBe(1);
+    await expect(caller.math.add({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('times out with an error naming the API, procedure and timeout when no worker serves', async () => {
+    const { bus } = mathService();
+    // The queue exists (provisioned) but no worker consumes it.
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const caller = mathCaller(bus.settings.busName);
+    const error = await caller.math.add({ a: 1, b: 2 }, { timeoutMs: 400 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcTimeoutError);
+    expect((error as Error).message).toMatch(/math\.add got no result within 400 ms/);
+    expect((error as Error).message).toMatch(/No worker may be serving the "math" API/);
+  });
+
+  it('drops a call whose deadline passed before a worker took it: it never runs late', async () => {
+    const { bus, calls } = mathService();
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const caller = mathCaller(bus.settings.busName);
+    await expect(caller.math.add({ a: 1, b: 2 }, { timeoutMs: 200 })).rejects.toBeInstanceOf(RpcTimeoutError);
+    const outcomes: DispatchOutcome[] = [];
+    const worker = await startWorker(bus);
+    worker.on('message_processed', (_m, outcome) => outcomes.push(outcome));
+    await eventually(() => outcomes.length === 1, 10_000, 'the expired call to be received');
+    expect(outcomes[0]).toEqual({ kind: 'dropped', reason: 'expired' });
+    expect(calls.add).toBe(0);
+    // The expired message is gone from the queue, not retried.
+    await eventually(async () => (await queueDepth(caller, bus.topology().rpcQueues[0]!.queueName)) === 0, 5000, 'queue empty');
+  });
+
+  it('runs a call delivered twice only once (the claim), and the first result stands', async () => {
+    const { bus, calls } = mathService();
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const queueName = bus.topology().rpcQueues[0]!.queueName;
+    const url = await bus.transports.queues.locator.url(queueName);
+    const body = JSON.stringify({
+      v: 1,
+      kind: 'lightbus.rpc',
+      id: `dup-${Date.now()}`,
+      api: 'math',
+      procedure: 'add',
+      parameters: { a: 1, b: 1 },
+      deadline: Date.now() + 30_000,
+      returnPath: { table: bus.transports.location.resultsTable },
+    });
+    // Two identical messages: what an SQS duplicate delivery looks like to the worker.
+    await bus.transports.clients.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+    await bus.transports.clients.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+    const outcomes: DispatchOutcome[] = [];
+    const worker = await startWorker(bus);
+    worker.on('message_processed', (_m, outcome) => outcomes.push(outcome));
+    await eventually(() => outcomes.length === 2, 10_000, 'both deliveries');
+    expect(calls.add).toBe(1);
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['done', 'dropped']);
+  });
+
+  it('rejects bad parameters at the caller, before sending, naming API, procedure and parameter', async () => {
+    const { bus } = mathService();
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const caller = mathCaller(bus.settings.busName);
+    const queueName = bus.topology().rpcQueues[0]!.queueName;
+
+    const wrongType = await caller.call('math.add', { a: 'one', b: 2 }).catch((e: unknown) => e);
+    expect(wrongType).toBeInstanceOf(ValidationError);
+    expect((wrongType as ValidationError).message).toMatch(/math\.add/);
+    expect((wrongType as ValidationError).issues).toEqual([{ path: '$.a', expected: expect.stringMatching(/expected number/) }]);
+
+    const missing = await caller.call('math.add', { a: 1 }).catch((e: unknown) => e);
+    expect((missing as ValidationError).issues[0]?.path).toBe('$.b');
+
+    const extra = await caller.call('math.add', { a: 1, b: 2, c: 3 }).catch((e: unknown) => e);
+    expect((extra as ValidationError).issues).toEqual([{ path: '$.c', expected: 'no such parameter (unexpected key)' }]);
+
+    const unknown = await caller.call('math.divide', { a: 1 }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(UnknownMemberError);
+    expect((unknown as Error).message).toMatch(/API "math" has no procedure "divide"; its procedures are: add, fail, slow/);
+
+    expect(await queueDepth(caller, queueName)).toBe(0);
+  });
+
+  it('answers a malformed call that still has an id with an error result, and dead-letters one without', async () => {
+    const { bus, calls } = mathService();
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const model = bus.topology().rpcQueues[0]!;
+    const url = await bus.transports.queues.locator.url(model.queueName);
+    const callId = `bad-${Date.now()}`;
+    const table = bus.transports.location.resultsTable;
+    await bus.transports.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify({ v: 1, kind: 'lightbus.rpc', id: callId, returnPath: { table } }) }),
+    );
+    await bus.transports.clients.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'not json at all' }));
+    const worker = await startWorker(bus);
+    const outcomes: DispatchOutcome[] = [];
+    worker.on('message_processed', (_m, outcome) => outcomes.push(outcome));
+    await eventually(() => outcomes.length === 2, 10_000, 'both malformed messages');
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['deadLettered', 'done']);
+    const stored = await bus.transports.results.readMany(table, [callId]);
+    expect(stored.get(callId)).toMatchObject({ state: 'error', error: { name: 'MalformedMessageError' } });
+    expect(calls.add).toBe(0);
+    expect(await queueDepth(bus, model.deadLetterQueueName)).toBe(1);
+    // The worker still serves.
+    await expect(mathCaller(bus.settings.busName).math.add({ a: 2, b: 2 })).resolves.toBe(4);
+  });
+});

@@ -1,0 +1,73 @@
+import type { PutEventsCommand, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { EventFireError, MessageTooLargeError } from '../../runtime';
+import { EventPublisher, MAX_PUT_EVENTS_BYTES, putEventsEntrySize, type AwsClients } from '../../runtime/transport';
+
+/** A stub EventBridge client (unit test): records each PutEvents call and answers per entry. */
+function stubClients(answer: (entries: NonNullable<PutEventsCommand['input']['Entries']>, call: number) => PutEventsResultEntry[]) {
+  const calls: NonNullable<PutEventsCommand['input']['Entries']>[] = [];
+  const clients = {
+    eventBridge: {
+      send: async (command: PutEventsCommand) => {
+        const entries = command.input.Entries ?? [];
+        calls.push(entries);
+        return { Entries: answer(entries, calls.length), FailedEntryCount: 0 };
+      },
+    },
+  } as unknown as AwsClients;
+  return { clients, calls };
+}
+
+const ok = (entries: unknown[]) => entries.map((_, i) => ({ EventId: `id-${i}` }));
+
+describe('EventPublisher', () => {
+  it('batches entries fired together into PutEvents calls of at most 10', async () => {
+    const { clients, calls } = stubClients((entries) => ok(entries));
+    const publisher = new EventPublisher(clients, () => 'bus');
+    const ids = await Promise.all(
+      Array.from({ length: 23 }, (_, i) => publisher.publish({ Source: 's', DetailType: 'd', Detail: `{"i":${i}}` }, { api: 'a', event: 'e' })),
+    );
+    expect(ids).toHaveLength(23);
+    expect(calls.map((c) => c.length)).toEqual([10, 10, 3]);
+    expect(calls[0]![0]!.EventBusName).toBe('bus');
+  });
+
+  it('splits calls so no request exceeds 256 KB', async () => {
+    const { clients, calls } = stubClients((entries) => ok(entries));
+    const publisher = new EventPublisher(clients, () => 'bus');
+    const big = 'x'.repeat(100 * 1024);
+    await Promise.all([1, 2, 3].map(() => publisher.publish({ Source: 's', DetailType: 'd', Detail: big }, { api: 'a', event: 'e' })));
+    expect(calls.map((c) => c.length)).toEqual([2, 1]);
+  });
+
+  it('rejects an entry over the limit before sending, naming the event', async () => {
+    const { clients, calls } = stubClients((entries) => ok(entries));
+    const publisher = new EventPublisher(clients, () => 'bus');
+    const entry = { Source: 's', DetailType: 'd', Detail: 'x'.repeat(MAX_PUT_EVENTS_BYTES) };
+    expect(putEventsEntrySize(entry)).toBeGreaterThan(MAX_PUT_EVENTS_BYTES);
+    const error = await publisher.publish(entry, { api: 'customers', event: 'newCustomer' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect((error as Error).message).toMatch(/^customers\.newCustomer: the EventBridge entry is \d+ bytes; the limit is 262144/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('retries only the entries that failed', async () => {
+    const { clients, calls } = stubClients((entries, call) =>
+      entries.map((entry, i) =>
+        call === 1 && entry.Detail === '"b"' ? { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' } : { EventId: `id-${call}-${i}` },
+      ),
+    );
+    const publisher = new EventPublisher(clients, () => 'bus', { baseRetryDelayMs: 1 });
+    const results = await Promise.all(['"a"', '"b"', '"c"'].map((d) => publisher.publish({ Source: 's', DetailType: 'd', Detail: d }, { api: 'a', event: 'e' })));
+    expect(calls.map((c) => c.map((e) => e.Detail))).toEqual([['"a"', '"b"', '"c"'], ['"b"']]);
+    expect(results).toEqual(['id-1-0', 'id-2-0', 'id-1-2']);
+  });
+
+  it('gives up after maxAttempts with the last error code', async () => {
+    const { clients, calls } = stubClients((entries) => entries.map(() => ({ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' })));
+    const publisher = new EventPublisher(clients, () => 'bus', { maxAttempts: 3, baseRetryDelayMs: 1 });
+    const error = await publisher.publish({ Source: 's', DetailType: 'd', Detail: '{}' }, { api: 'a', event: 'e' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventFireError);
+    expect((error as Error).message).toBe('Firing a.e failed: ThrottlingException: slow down');
+    expect(calls).toHaveLength(3);
+  });
+});

@@ -1,0 +1,53 @@
+import { lightbus, z } from '../../runtime';
+import { fitName, listenerQueueName, rpcQueueName } from '../../runtime/topology';
+
+const authApi = lightbus.api('auth', {
+  rpcs: { check: lightbus.rpc({ parameters: { u: z.string() }, response: z.boolean() }) },
+});
+const customersApi = lightbus.api('customers', { events: { created: lightbus.event({}), deleted: lightbus.event({}) } });
+const caseApi = lightbus.api('support.case', { events: { opened: lightbus.event({}) } });
+
+describe('deriveTopology(): every resource from the bus module', () => {
+  it('derives queues, rules, table and permissions from registrations and listeners', () => {
+    const bus = lightbus.create({ busName: 'prod', serviceName: 'auth', apis: [authApi, customersApi, caseApi] });
+    bus.register(authApi, { check: () => true });
+    bus.listen(['customers.created', 'customers.deleted', 'support.case.opened'], () => undefined, { listenerName: 'sync', maxReceives: 4 });
+    const topology = bus.topology();
+    expect(topology.eventBus.name).toBe('prod');
+    expect(topology.resultsTable).toEqual({ name: 'prod-results', partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' });
+    expect(topology.rpcQueues).toEqual([
+      expect.objectContaining({ api: 'auth', queueName: 'prod-rpc-auth', deadLetterQueueName: 'prod-rpc-auth-dlq' }),
+    ]);
+    expect(topology.listeners).toEqual([
+      expect.objectContaining({
+        listenerName: 'sync',
+        queueName: 'prod-listen-auth-sync',
+        deadLetterQueueName: 'prod-listen-auth-sync-dlq',
+        ruleName: 'prod-auth-sync',
+        maxReceives: 4,
+        redriveMaxReceiveCount: 5,
+        eventPattern: {
+          source: ['lightbus.customers', 'lightbus.support.case'],
+          'detail-type': ['customers.created', 'customers.deleted', 'support.case.opened'],
+        },
+      }),
+    ]);
+    expect(topology.permissions).toEqual({ fireSources: ['lightbus.auth'], callsApis: ['customers', 'support.case'] });
+    // Plain data: survives a JSON round trip unchanged (the CDK construct may serialise it).
+    expect(JSON.parse(JSON.stringify(topology))).toEqual(topology);
+  });
+
+  it('maps dotted API names to dashes and keeps long names within AWS limits', () => {
+    expect(rpcQueueName('b', 'support.case')).toBe('b-rpc-support-case');
+    const long = listenerQueueName('a-very-long-bus-name-for-testing', 'a-long-service-name', 'a-listener-with-a-long-name-too');
+    expect(long.length).toBeLessThanOrEqual(76);
+    expect(long).toMatch(/-[0-9a-f]{8}$/);
+    expect(fitName('x'.repeat(100), 64)).toHaveLength(64);
+    // Different long names stay different.
+    expect(fitName(`${'x'.repeat(100)}a`, 64)).not.toBe(fitName(`${'x'.repeat(100)}b`, 64));
+  });
+
+  it('refuses a bus name that cannot be part of a resource name', () => {
+    expect(() => lightbus.create({ busName: 'has space' }).topology()).toThrow(/Invalid bus name "has space"/);
+  });
+});
