@@ -1,0 +1,2 @@
+export { BusMock, mockBus } from './bus-mock';
+export type { BusMockOptions, ExpectedUse, MockResponse } from './bus-mock';

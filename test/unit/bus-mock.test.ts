@@ -1,0 +1,64 @@
+import { lightbus, ValidationError } from '../../runtime';
+import { mockBus } from '../../runtime/testing';
+import { authApi } from '../../examples/auth/api';
+import { customersApi } from '../../examples/customers/api';
+
+/**
+ * The testing helpers, used the way a user would: unit-testing the example auth service's
+ * listener with no AWS endpoint at all.
+ */
+describe('mockBus(): unit tests without AWS', () => {
+  const saved = process.env.AWS_ENDPOINT_URL;
+  beforeAll(() => {
+    // Prove nothing here needs the emulator: point the SDK at a port nobody listens on.
+    process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:1';
+  });
+  afterAll(() => {
+    process.env.AWS_ENDPOINT_URL = saved;
+  });
+
+  it("runs the auth service's listener in process and records its RPC call", async () => {
+    const { bus } = jest.requireActual<typeof import('../../examples/auth/bus')>('../../examples/auth/bus');
+    const mock = mockBus(bus).mockRpc('auth.createUser', ({ username }: Record<string, unknown>) => ({ username, created: true }));
+    const listeners = await mock.deliver('customers.newCustomer', {
+      customerName: 'Ada',
+      email: 'ada@example.com',
+      initialPassword: 'correct-horse',
+    });
+    expect(listeners).toBe(1);
+    mock.assertRpcCalled('auth.createUser', { times: 1, with: { username: 'ada@example.com', password: 'correct-horse', displayName: 'Ada' } });
+    expect(() => mock.assertRpcCalled('auth.checkPassword')).toThrow('Expected RPC auth.checkPassword to be called at least once; it was called never.');
+    mock.restore();
+  });
+
+  it('serves the real implementation in process, and records fires it makes', async () => {
+    const { bus } = jest.requireActual<typeof import('../../examples/auth/bus')>('../../examples/auth/bus');
+    const mock = mockBus(bus).mockEventFiring('auth.userCreated');
+    await expect(mock.serve('auth.createUser', { username: 'grace', password: 'hopper-1906' })).resolves.toEqual({ username: 'grace', created: true });
+    await expect(mock.serve('auth.checkPassword', { username: 'grace', password: 'hopper-1906' })).resolves.toBe(true);
+    mock.assertEventFired('auth.userCreated', { times: 1, with: { username: 'grace' } });
+    mock.restore();
+  });
+
+  it('is strict: an unmocked call or fire fails instead of reaching AWS', async () => {
+    const bus = lightbus.create({ serviceName: 'customers', apis: [customersApi, authApi] });
+    bus.register(customersApi, {});
+    const mock = mockBus(bus);
+    await expect(bus.auth.checkPassword({ username: 'a', password: 'b' })).rejects.toThrow(
+      "auth.checkPassword was called but not mocked: add mock.mockRpc('auth.checkPassword', result).",
+    );
+    await expect(bus.customers.newCustomer.fire({ customerName: 'A', email: 'a@example.com', initialPassword: '12345678' })).rejects.toThrow(
+      "add mock.mockEventFiring('customers.newCustomer')",
+    );
+    mock.restore();
+  });
+
+  it('still validates parameters and mocked results against the definitions', async () => {
+    const bus = lightbus.create({ apis: [authApi] });
+    const mock = mockBus(bus).mockRpc('auth.checkPassword', 'yes');
+    await expect(bus.auth.checkPassword({ username: 'a' } as never)).rejects.toBeInstanceOf(ValidationError);
+    await expect(bus.auth.checkPassword({ username: 'a', password: 'b' })).rejects.toThrow(/Invalid mocked result for auth\.checkPassword: \$: .*boolean/);
+    expect(() => mock.mockRpc('auth.nope', 1)).toThrow('API "auth" has no procedure "nope"');
+    mock.restore();
+  });
+});
