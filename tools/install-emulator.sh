@@ -50,6 +50,23 @@ else
   fi
 fi
 
+# boto3 runs docs/examples/boto3_client.py, which test/integration/wire-format.test.ts uses to
+# prove that docs/wire-format.md is enough for a Python client. Pinned; installed only if absent
+# or at another version, so a second run makes no network call.
+BOTO3_PINNED="1.44.5"
+boto3_installed="$(dist_version boto3)"
+if [[ "$boto3_installed" == "$BOTO3_PINNED" ]]; then
+  echo "install-emulator: boto3 $BOTO3_PINNED already installed"
+else
+  echo "install-emulator: installing boto3 $BOTO3_PINNED (found '${boto3_installed:-none}')"
+  "$VENV/bin/pip" install --disable-pip-version-check --quiet "boto3==$BOTO3_PINNED"
+  boto3_installed="$(dist_version boto3)"
+  if [[ "$boto3_installed" != "$BOTO3_PINNED" ]]; then
+    echo "install-emulator: after install boto3 is '${boto3_installed:-missing}', expected $BOTO3_PINNED" >&2
+    exit 1
+  fi
+fi
+
 # Hypercorn < 0.17 does not set TCP_NODELAY: every kept-alive call then stalls ~44 ms
 # (see the keep-alive stall in the emulator notes). The harness checks this at runtime too.
 echo "install-emulator: hypercorn $(dist_version hypercorn || true)"

@@ -1,7 +1,6 @@
 import type { AnyApiDefinition, EventDefinition, RpcDefinition } from '../api/types';
 import { assertValidApiName } from '../api/names';
-import { InvalidDefinitionError, UnknownApiError, UnknownMemberError } from '../errors';
-import { assertResourceNamePart } from '../topology';
+import { ConfigurationError, InvalidDefinitionError, UnknownApiError, UnknownMemberError } from '../errors';
 import type { ListenerHandler, ListenOptions, RpcContext } from './types';
 
 export type ProcedureFunction = (parameters: never, context: RpcContext) => unknown;
@@ -75,7 +74,7 @@ export class Registry {
           'it names the consumer group (e.g. { listenerName: "createUserForCustomer" }).',
       );
     }
-    assertResourceNamePart('listener name', options.listenerName);
+    assertValidListenerName(options.listenerName);
     if (this.listenerList.some((l) => l.listenerName === options.listenerName)) {
       throw new InvalidDefinitionError(
         `A listener named "${options.listenerName}" already exists on this bus; listener names must be unique within a service.`,
@@ -159,5 +158,22 @@ export class Registry {
 
   public get listeners(): readonly ListenerRegistration[] {
     return this.listenerList;
+  }
+}
+
+/**
+ * Listener names are identifiers (letters, digits, `_`): no `-`, because queue and rule names join
+ * service and listener with `-`, and a `-` inside the listener name would let two different
+ * (service, listener) pairs share one queue — one consumer group by accident.
+ */
+const LISTENER_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+function assertValidListenerName(name: string): void {
+  if (!LISTENER_NAME.test(name)) {
+    throw new ConfigurationError(
+      `Invalid listener name "${name}": it must match ${LISTENER_NAME} (letters, digits and "_", starting with a letter; ` +
+        'no "-", which separates the service and listener parts of queue names).',
+      { listenerName: name },
+    );
   }
 }

@@ -77,6 +77,10 @@ export interface PermissionsModel {
 /** What the topology is derived from: a bus module's declarations. */
 export interface TopologyInput {
   readonly busName: string;
+  /** Overrides the conventional event bus name (a deployment's LIGHTBUS_EVENT_BUS_NAME). */
+  readonly eventBusName?: string;
+  /** Overrides the conventional results table name (a deployment's LIGHTBUS_RESULTS_TABLE). */
+  readonly resultsTableName?: string;
   readonly serviceName: string | undefined;
   /** APIs this service registered an implementation for. */
   readonly registeredApis: readonly string[];
@@ -94,7 +98,16 @@ export interface TopologyInput {
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 const DEFAULT_RPC_VISIBILITY_SECONDS = 30;
 
+/** Bus names prefix every resource name; kept short so derived names stay readable and valid. */
+export const MAX_BUS_NAME_LENGTH = 40;
+
 export function assertResourceNamePart(what: string, value: string): void {
+  if (what === 'bus name' && value.length > MAX_BUS_NAME_LENGTH) {
+    throw new ConfigurationError(
+      `Invalid bus name "${value}": it prefixes every resource name, so it may have at most ${MAX_BUS_NAME_LENGTH} characters; it has ${value.length}.`,
+      { busName: value },
+    );
+  }
   if (!RESOURCE_NAME_PART.test(value)) {
     throw new ConfigurationError(
       `Invalid ${what} "${value}": it becomes part of AWS resource names, so it must match ${RESOURCE_NAME_PART} ` +
@@ -155,9 +168,9 @@ export function deriveTopology(input: TopologyInput): Topology {
   return {
     busName,
     serviceName: input.serviceName,
-    eventBus: { name: eventBusName(busName) },
+    eventBus: { name: input.eventBusName ?? eventBusName(busName) },
     resultsTable: {
-      name: resultsTableName(busName),
+      name: input.resultsTableName ?? resultsTableName(busName),
       partitionKey: ResultAttributes.PartitionKey,
       timeToLiveAttribute: ResultAttributes.ExpiresAt,
     },

@@ -172,4 +172,29 @@ describe('RPC through SQS and DynamoDB', () => {
     // The worker still serves.
     await expect(mathCaller(bus.settings.busName).math.add({ a: 2, b: 2 })).resolves.toBe(4);
   });
+
+  it("dead-letters a call that asks for its result in another bus's table, without running it", async () => {
+    const { bus, calls } = mathService();
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const model = bus.topology().rpcQueues[0]!;
+    const url = await bus.transports.queues.locator.url(model.queueName);
+    const body = JSON.stringify({
+      v: 1,
+      kind: 'lightbus.rpc',
+      id: `foreign-${Date.now()}`,
+      api: 'math',
+      procedure: 'add',
+      parameters: { a: 1, b: 1 },
+      deadline: Date.now() + 30_000,
+      returnPath: { table: 'someone-elses-table' },
+    });
+    await bus.transports.clients.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+    const outcomes: DispatchOutcome[] = [];
+    const worker = await startWorker(bus);
+    worker.on('message_processed', (_m, outcome) => outcomes.push(outcome));
+    await eventually(() => outcomes.length === 1, 10_000, 'the call to be handled');
+    expect(outcomes[0]).toMatchObject({ kind: 'deadLettered', reason: 'invalid' });
+    expect((outcomes[0] as { error: Error }).error.message).toMatch(/asks for its result in table "someone-elses-table"/);
+    expect(calls.add).toBe(0);
+  });
 });

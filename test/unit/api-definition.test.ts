@@ -80,6 +80,8 @@ describe('bus.register() and bus.listen(): checked against the definitions', () 
     expect(() => bus.auth.pinged.listen(() => undefined, { listenerName: 'one' })).toThrow('already exists');
     expect(() => bus.auth.pinged.listen(() => undefined, {} as never)).toThrow('options.listenerName is required');
     expect(() => bus.auth.pinged.listen(() => undefined, { listenerName: 'bad name' })).toThrow(ConfigurationError);
+    // A "-" would let ("billing-eu", "sync") and ("billing", "eu-sync") share one queue.
+    expect(() => bus.auth.pinged.listen(() => undefined, { listenerName: 'eu-sync' })).toThrow(/Invalid listener name "eu-sync".*no "-"/);
     const anonymous = lightbus.create({ apis: [authApi] });
     const saved = process.env.LIGHTBUS_SERVICE_NAME;
     delete process.env.LIGHTBUS_SERVICE_NAME;

@@ -47,7 +47,21 @@ describe('deriveTopology(): every resource from the bus module', () => {
     expect(fitName(`${'x'.repeat(100)}a`, 64)).not.toBe(fitName(`${'x'.repeat(100)}b`, 64));
   });
 
-  it('refuses a bus name that cannot be part of a resource name', () => {
+  it('refuses a bus name that cannot be part of a resource name, or is too long', () => {
     expect(() => lightbus.create({ busName: 'has space' }).topology()).toThrow(/Invalid bus name "has space"/);
+    expect(() => lightbus.create({ busName: 'b'.repeat(41) }).topology()).toThrow(/at most 40 characters; it has 41/);
+  });
+
+  it("uses a deployment's event bus and table names, so provisioning and clients agree", () => {
+    const saved = { ...process.env };
+    process.env.LIGHTBUS_EVENT_BUS_NAME = 'shared-events';
+    process.env.LIGHTBUS_RESULTS_TABLE = 'shared-results';
+    try {
+      const topology = lightbus.create({ busName: 'b' }).topology();
+      expect(topology.eventBus.name).toBe('shared-events');
+      expect(topology.resultsTable.name).toBe('shared-results');
+    } finally {
+      process.env = saved;
+    }
   });
 });

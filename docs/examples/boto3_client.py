@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Talk to a lightbus-aws bus from Python with nothing but boto3 and docs/wire-format.md.
+
+Every name and field below comes from that document; the jest test
+test/integration/wire-format.test.ts runs this script against a real worker to prove it.
+
+Usage:
+  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] fire API EVENT '{"param": 1}'
+  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] call API PROCEDURE '{"param": 1}' [--timeout-ms 5000]
+
+Prints one JSON object on stdout:
+  fire -> {"id": ..., "eventBridgeId": ...}
+  call -> {"state": "ok", "id": ..., "result": ...}
+        | {"state": "error", "id": ..., "error": {"name": ..., "message": ..., ...}}
+        | {"state": "timeout", "id": ...}
+Exit status: 0 for "ok" and for a fired event, 1 for "error", 2 for "timeout", 3 for bad usage or
+an AWS failure.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import socket
+import sys
+import time
+import uuid
+
+import boto3
+
+WIRE_VERSION = 1
+
+
+# ---- Resource names (wire-format.md, "Resource names") ------------------------------------------
+
+def fit_name(name, limit):
+    """Cut a name that is too long and end it with 8 hex digits of the SHA-256 of the whole name."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return name[: limit - len(digest) - 1] + "-" + digest
+
+
+def api_slug(api):
+    return api.replace(".", "-")
+
+
+def rpc_queue_name(bus, api):
+    return fit_name(f"{bus}-rpc-{api_slug(api)}", 76)
+
+
+def event_bus_name(bus):
+    return os.environ.get("LIGHTBUS_EVENT_BUS_NAME") or bus
+
+
+def results_table_name(bus):
+    return os.environ.get("LIGHTBUS_RESULTS_TABLE") or f"{bus}-results"
+
+
+def queue_url(sqs, queue_name):
+    prefix = os.environ.get("LIGHTBUS_QUEUE_URL_PREFIX")
+    if prefix:
+        return prefix.rstrip("/") + "/" + queue_name
+    return sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+
+
+def sender():
+    return {"service": "boto3-example", "process": f"{socket.gethostname()}-{os.getpid()}"}
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+# ---- Events (wire-format.md, "Firing an event") -------------------------------------------------
+
+def fire(session, endpoint, bus, api, event, parameters):
+    detail = {
+        "v": WIRE_VERSION,
+        "kind": "lightbus.event",
+        "id": str(uuid.uuid4()),
+        "api": api,
+        "event": event,
+        "parameters": parameters,
+        "firedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "sender": sender(),
+    }
+    events = session.client("events", endpoint_url=endpoint)
+    out = events.put_events(
+        Entries=[
+            {
+                "EventBusName": event_bus_name(bus),
+                "Source": f"lightbus.{api}",
+                "DetailType": f"{api}.{event}",
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+    entry = out["Entries"][0]
+    if out.get("FailedEntryCount", 0) or "EventId" not in entry:
+        raise RuntimeError(f"PutEvents refused the entry: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
+    return {"id": detail["id"], "eventBridgeId": entry["EventId"]}
+
+
+# ---- RPC (wire-format.md, "Calling a procedure") ------------------------------------------------
+
+def call(session, endpoint, bus, api, procedure, parameters, timeout_ms):
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    table = results_table_name(bus)
+    call_id = str(uuid.uuid4())
+    deadline = now_ms() + timeout_ms
+    request = {
+        "v": WIRE_VERSION,
+        "kind": "lightbus.rpc",
+        "id": call_id,
+        "api": api,
+        "procedure": procedure,
+        "parameters": parameters,
+        "deadline": deadline,
+        "returnPath": {"table": table},
+        "sender": sender(),
+    }
+    sqs.send_message(QueueUrl=queue_url(sqs, rpc_queue_name(bus, api)), MessageBody=json.dumps(request))
+
+    delay = 0.005
+    while True:
+        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": call_id}}, ConsistentRead=True).get("Item")
+        state = item["state"]["S"] if item else None
+        if state == "ok":
+            return {"state": "ok", "id": call_id, "result": json.loads(item["result"]["S"])}
+        if state == "error":
+            return {"state": "error", "id": call_id, "error": json.loads(item["error"]["S"])}
+        # No item yet, or "claimed": a worker is running it. Keep reading until the deadline.
+        remaining = (deadline - now_ms()) / 1000
+        if remaining <= 0:
+            return {"state": "timeout", "id": call_id}
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 1.5, 0.05)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description="Fire a lightbus event or call a lightbus RPC with boto3.")
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)")
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    parser.add_argument("--bus", default=os.environ.get("LIGHTBUS_BUS_NAME", "lightbus"), help="bus name (default: LIGHTBUS_BUS_NAME, else lightbus)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    fire_cmd = sub.add_parser("fire")
+    fire_cmd.add_argument("api")
+    fire_cmd.add_argument("event")
+    fire_cmd.add_argument("parameters", nargs="?", default="{}")
+    call_cmd = sub.add_parser("call")
+    call_cmd.add_argument("api")
+    call_cmd.add_argument("procedure")
+    call_cmd.add_argument("parameters", nargs="?", default="{}")
+    call_cmd.add_argument("--timeout-ms", type=int, default=5000)
+    args = parser.parse_args(argv)
+
+    parameters = json.loads(args.parameters)
+    if not isinstance(parameters, dict):
+        parser.error("parameters must be a JSON object")
+    session = boto3.session.Session(region_name=args.region)
+    try:
+        if args.command == "fire":
+            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters)
+            status = 0
+        else:
+            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms)
+            status = {"ok": 0, "error": 1, "timeout": 2}[out["state"]]
+    except Exception as error:  # noqa: BLE001 - report any AWS failure as JSON
+        print(json.dumps({"state": "failed", "error": {"name": type(error).__name__, "message": str(error)}}))
+        return 3
+    print(json.dumps(out))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

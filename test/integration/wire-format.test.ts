@@ -1,0 +1,371 @@
+/**
+ * Proves docs/wire-format.md: a Python client built from the docs alone (docs/examples/boto3_client.py)
+ * calls a procedure and fires an event on a running worker, and what the Node client puts on the
+ * wire matches the documented shapes field by field. Resource names here are written out the way
+ * the docs give them (not computed with runtime/topology), so a naming change fails this test.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import { lightbus, z, type ReceivedEvent } from '../../runtime';
+import { silentLogger } from '../../runtime/logging';
+import { LightbusWorker, provisionTopology } from '../../local';
+import { testEnvironment, uniqueName } from '../support/aws';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const PYTHON = path.join(REPO_ROOT, '.emulator-venv', 'bin', 'python');
+const SCRIPT = path.join(REPO_ROOT, 'docs', 'examples', 'boto3_client.py');
+
+const env = testEnvironment();
+const clientConfig = { endpoint: env.endpoint, region: env.region, credentials: env.credentials };
+const sqs = new SQSClient(clientConfig);
+const events = new EventBridgeClient(clientConfig);
+const dynamo = new DynamoDBClient(clientConfig);
+
+/** A dotted API name, so the `.` → `-` mapping of resource names is exercised. */
+const API = 'wiretest.calc';
+const API_SLUG = 'wiretest-calc';
+const SERVICE = 'wiresvc';
+const LISTENER = 'onHappened';
+
+class DeliberateError extends Error {
+  public readonly code = 'DELIBERATE';
+  public constructor(message: string) {
+    super(message);
+    this.name = 'DeliberateError';
+  }
+}
+
+const calcApi = lightbus.api(API, {
+  rpcs: {
+    add: lightbus.rpc({ parameters: { a: z.number(), b: z.number() }, response: z.number() }),
+    fail: lightbus.rpc({ parameters: { reason: z.string() }, response: z.boolean() }),
+  },
+  events: {
+    happened: lightbus.event({ parameters: { text: z.string(), count: z.number().int() } }),
+  },
+});
+
+const implementation = {
+  add: ({ a, b }: { a: number; b: number }) => a + b,
+  fail: ({ reason }: { reason: string }): boolean => {
+    throw new DeliberateError(reason);
+  },
+};
+
+interface PythonRun {
+  readonly exitCode: number;
+  readonly output: Record<string, unknown>;
+  readonly stderr: string;
+}
+
+/** Runs the documented boto3 client with the emulator's environment. */
+function runPython(busName: string, args: readonly string[]): Promise<PythonRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      PYTHON,
+      [SCRIPT, '--endpoint', env.endpoint, '--region', env.region, '--bus', busName, ...args],
+      { env: { ...process.env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        try {
+          resolve({ exitCode, output: JSON.parse(stdout) as Record<string, unknown>, stderr });
+        } catch {
+          reject(new Error(`boto3_client.py exited ${exitCode} without JSON.\nstdout: ${stdout}\nstderr: ${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+async function queueUrl(name: string): Promise<string> {
+  const out = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  if (!out.QueueUrl) throw new Error(`no URL for ${name}`);
+  return out.QueueUrl;
+}
+
+/** Receives until `count` messages arrived or `timeoutMs` passed. */
+async function receiveMessages(url: string, count: number, timeoutMs = 20_000): Promise<Message[]> {
+  const got: Message[] = [];
+  const until = Date.now() + timeoutMs;
+  while (got.length < count && Date.now() < until) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    got.push(...(out.Messages ?? []));
+  }
+  return got;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sortedKeys = (value: unknown): string[] => Object.keys(value as object).sort();
+
+afterAll(() => {
+  sqs.destroy();
+  events.destroy();
+  dynamo.destroy();
+});
+
+describe('a Python client written from docs/wire-format.md, against a running worker', () => {
+  const busName = uniqueName('wire');
+  const bus = lightbus.create({ busName, serviceName: SERVICE, apis: [calcApi], logger: silentLogger });
+  bus.register(calcApi, implementation);
+  const received: ReceivedEvent<{ text: string; count: number }>[] = [];
+  bus.wiretest.calc.happened.listen(
+    (event) => {
+      received.push(event);
+    },
+    { listenerName: LISTENER, maxReceives: 2 },
+  );
+  const worker = new LightbusWorker(bus, { provision: true, logger: silentLogger, waitTimeSeconds: 1 });
+
+  beforeAll(async () => {
+    await worker.start();
+  });
+
+  afterAll(async () => {
+    await worker.stop();
+    await bus.close();
+  });
+
+  it('calls an RPC and gets its result; the results item has the documented attributes', async () => {
+    const run = await runPython(busName, ['call', API, 'add', JSON.stringify({ a: 2, b: 40 }), '--timeout-ms', '15000']);
+    expect(run).toMatchObject({ exitCode: 0, output: { state: 'ok', result: 42 } });
+    const callId = run.output.id as string;
+
+    const item = (
+      await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: callId } }, ConsistentRead: true }))
+    ).Item;
+    expect(item && sortedKeys(item)).toEqual(
+      ['api', 'claimedAt', 'claimedBy', 'completedAt', 'expiresAt', 'pk', 'procedure', 'result', 'state'].sort(),
+    );
+    expect(item).toMatchObject({
+      pk: { S: callId },
+      state: { S: 'ok' },
+      result: { S: '42' },
+      api: { S: API },
+      procedure: { S: 'add' },
+      claimedBy: { S: expect.any(String) },
+      claimedAt: { N: expect.stringMatching(/^\d{13}$/) }, // epoch milliseconds
+      completedAt: { N: expect.stringMatching(/^\d{13}$/) }, // epoch milliseconds
+      expiresAt: { N: expect.stringMatching(/^\d{10}$/) }, // epoch seconds (DynamoDB TTL)
+    });
+  });
+
+  it('gets a failing procedure\'s error as state "error" with the documented error object', async () => {
+    const run = await runPython(busName, ['call', API, 'fail', JSON.stringify({ reason: 'on purpose' }), '--timeout-ms', '15000']);
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toMatchObject({
+      state: 'error',
+      error: { name: 'DeliberateError', message: 'on purpose', code: 'DELIBERATE', stack: expect.any(String) },
+    });
+  });
+
+  it('gets invalid parameters rejected as an error result, not retried', async () => {
+    const run = await runPython(busName, ['call', API, 'add', JSON.stringify({ a: 'two', b: 40 }), '--timeout-ms', '15000']);
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toMatchObject({ state: 'error', error: { name: 'ValidationError', code: 'VALIDATION_FAILED' } });
+  });
+
+  it('fires an event that the worker\'s listener receives with the right parameters', async () => {
+    const run = await runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'hello from boto3', count: 7 })]);
+    expect(run).toMatchObject({ exitCode: 0, output: { id: expect.any(String), eventBridgeId: expect.any(String) } });
+    const event = await waitFor('the listener to receive the event', () => received.find((e) => e.id === run.output.id));
+    expect(event).toMatchObject({
+      api: API,
+      event: 'happened',
+      parameters: { text: 'hello from boto3', count: 7 },
+      eventBridgeId: run.output.eventBridgeId,
+      sender: { service: 'boto3-example' },
+      listenerName: LISTENER,
+      receiveCount: 1,
+    });
+  });
+
+  it('dead-letters invalid and malformed events at once, with the documented attributes', async () => {
+    // Invalid: count must be an integer. Documented: dead-lettered on the first receive, no retry.
+    const invalid = await runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'bad', count: 'seven' })]);
+    expect(invalid.exitCode).toBe(0);
+    // Malformed: the envelope says wiretest.calc.happened but the detail claims another API's event.
+    const spoofed = {
+      v: 1,
+      kind: 'lightbus.event',
+      id: `spoof-${uniqueName('id')}`,
+      api: 'wiretest.other',
+      event: 'happened',
+      parameters: { text: 'spoofed', count: 1 },
+      firedAt: new Date().toISOString(),
+    };
+    await events.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: busName, Source: `lightbus.${API}`, DetailType: `${API}.happened`, Detail: JSON.stringify(spoofed) }],
+      }),
+    );
+
+    const dlqName = `${busName}-listen-${SERVICE}-${LISTENER}-dlq`;
+    const messages = await receiveMessages(await queueUrl(dlqName), 2);
+    const byReason = new Map(messages.map((m) => [m.MessageAttributes?.['lightbus.reason']?.StringValue, m]));
+    expect([...byReason.keys()].sort()).toEqual(['invalid', 'malformed']);
+    for (const message of messages) {
+      expect(sortedKeys(message.MessageAttributes)).toEqual(
+        ['lightbus.error.message', 'lightbus.error.name', 'lightbus.reason', 'lightbus.receive-count', 'lightbus.source-queue'].sort(),
+      );
+      expect(message.MessageAttributes).toMatchObject({
+        'lightbus.source-queue': { DataType: 'String', StringValue: `${busName}-listen-${SERVICE}-${LISTENER}` },
+        'lightbus.receive-count': { DataType: 'Number', StringValue: '1' },
+        'lightbus.error.message': { DataType: 'String', StringValue: expect.any(String) },
+      });
+      // The body is the EventBridge envelope exactly as the listener queue received it.
+      expect(JSON.parse(message.Body ?? '{}')).toMatchObject({ source: `lightbus.${API}`, 'detail-type': `${API}.happened` });
+    }
+    expect(byReason.get('invalid')?.MessageAttributes?.['lightbus.error.name']?.StringValue).toBe('ValidationError');
+    expect(byReason.get('malformed')?.MessageAttributes?.['lightbus.error.name']?.StringValue).toBe('MalformedMessageError');
+    expect(received.some((e) => e.id === invalid.output.id || e.id === spoofed.id)).toBe(false);
+  });
+});
+
+describe('what the Node client puts on the wire', () => {
+  const busName = uniqueName('wirecap');
+  // Registers the API (so it may fire its events) but runs no worker: its messages stay on the queues.
+  const client = lightbus.create({ busName, apis: [calcApi], logger: silentLogger });
+  client.register(calcApi, implementation);
+  let captureQueueUrl = '';
+
+  beforeAll(async () => {
+    await provisionTopology(client.topology(), client.transports.clients, silentLogger);
+    // An extra rule + queue on the bus that captures every event of the API, raw.
+    const capture = await sqs.send(new CreateQueueCommand({ QueueName: `${busName}-capture` }));
+    captureQueueUrl = capture.QueueUrl as string;
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: captureQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn as string;
+    await events.send(
+      new PutRuleCommand({ Name: `${busName}-capture`, EventBusName: busName, EventPattern: JSON.stringify({ source: [`lightbus.${API}`] }) }),
+    );
+    await events.send(new PutTargetsCommand({ Rule: `${busName}-capture`, EventBusName: busName, Targets: [{ Id: 'capture', Arn: arn }] }));
+  });
+
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it('sends the documented RPC request body, and reads a result item written as documented', async () => {
+    const before = Date.now();
+    const pending = client.wiretest.calc.add({ a: 1, b: 2 }, { timeoutMs: 20_000 });
+    const [message] = await receiveMessages(await queueUrl(`${busName}-rpc-${API_SLUG}`), 1);
+    const request = JSON.parse(message?.Body ?? '{}') as Record<string, unknown>;
+
+    expect(sortedKeys(request)).toEqual(['api', 'deadline', 'id', 'kind', 'parameters', 'procedure', 'returnPath', 'sender', 'v']);
+    expect(request).toEqual({
+      v: 1,
+      kind: 'lightbus.rpc',
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      api: API,
+      procedure: 'add',
+      parameters: { a: 1, b: 2 },
+      deadline: expect.any(Number),
+      returnPath: { table: `${busName}-results` },
+      sender: { process: expect.any(String) },
+    });
+    const deadline = request.deadline as number;
+    expect(Number.isInteger(deadline)).toBe(true);
+    expect(deadline).toBeGreaterThanOrEqual(before + 20_000);
+
+    // Answer it as a worker would, following the docs' claim protocol, and the client takes the result.
+    const id = request.id as string;
+    const table = `${busName}-results`;
+    const nowMs = String(Date.now());
+    const expiresAt = String(Math.floor(Date.now() / 1000) + 3600);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: id },
+          state: { S: 'claimed' },
+          api: { S: API },
+          procedure: { S: 'add' },
+          claimedBy: { S: 'wire-format-test' },
+          claimedAt: { N: nowMs },
+          expiresAt: { N: expiresAt },
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    await dynamo.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: id } },
+        UpdateExpression: 'SET #s = :ok, #r = :result, completedAt = :now, expiresAt = :exp',
+        ConditionExpression: '#s = :claimed',
+        ExpressionAttributeNames: { '#s': 'state', '#r': 'result' },
+        ExpressionAttributeValues: { ':ok': { S: 'ok' }, ':result': { S: '3' }, ':now': { N: nowMs }, ':exp': { N: expiresAt }, ':claimed': { S: 'claimed' } },
+      }),
+    );
+    await expect(pending).resolves.toBe(3);
+  });
+
+  it('fires the documented EventBridge entry; a listener queue receives it in the standard envelope', async () => {
+    const sent = await client.wiretest.calc.happened.fire({ text: 'captured', count: 3 });
+    const [message] = await receiveMessages(captureQueueUrl, 1);
+    const envelope = JSON.parse(message?.Body ?? '{}') as Record<string, unknown>;
+
+    expect(sortedKeys(envelope)).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
+    expect(envelope).toMatchObject({
+      version: '0',
+      id: sent.eventBridgeId,
+      source: `lightbus.${API}`,
+      'detail-type': `${API}.happened`,
+      account: expect.any(String),
+      time: expect.any(String),
+      region: env.region,
+      resources: [],
+    });
+    const detail = envelope.detail as Record<string, unknown>;
+    expect(typeof detail).toBe('object'); // an object inside the envelope, not a JSON string
+    expect(sortedKeys(detail)).toEqual(['api', 'event', 'firedAt', 'id', 'kind', 'parameters', 'sender', 'v']);
+    expect(detail).toEqual({
+      v: 1,
+      kind: 'lightbus.event',
+      id: sent.id,
+      api: API,
+      event: 'happened',
+      parameters: { text: 'captured', count: 3 },
+      firedAt: sent.firedAt,
+      sender: { process: expect.any(String) },
+    });
+    expect(new Date(detail.firedAt as string).toISOString()).toBe(detail.firedAt);
+  });
+
+  it('lets the Python client give up at its deadline when no worker answers', async () => {
+    const run = await runPython(busName, ['call', API, 'add', JSON.stringify({ a: 1, b: 1 }), '--timeout-ms', '300']);
+    expect(run).toMatchObject({ exitCode: 2, output: { state: 'timeout', id: expect.any(String) } });
+    // The request it left on the queue carries that deadline, so a late worker drops it unrun.
+    const messages = await receiveMessages(await queueUrl(`${busName}-rpc-${API_SLUG}`), 1);
+    const requests = messages.map((m) => JSON.parse(m.Body ?? '{}') as Record<string, unknown>);
+    const request = requests.find((r) => r.id === run.output.id);
+    expect(request).toMatchObject({ id: run.output.id, kind: 'lightbus.rpc', deadline: expect.any(Number) });
+  });
+});
