@@ -28,7 +28,12 @@ interface InFlight {
   readonly message: InboundMessage;
   readonly done: Promise<void>;
   finished: boolean;
+  /** The handler has returned; only the delete is outstanding, so the slot is free again. */
+  handled: boolean;
 }
+
+/** ReceiveMessage returns at most 10 messages. */
+const MAX_RECEIVE = 10;
 
 /**
  * Consumes one queue: keeps up to `concurrency` messages in flight, polling again as soon as a
@@ -46,6 +51,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly abort = new AbortController();
   private reserved = 0;
+  /** Messages whose handler returned and whose delete is still under way: they hold no slot. */
+  private deleting = 0;
   private running = false;
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
@@ -108,7 +115,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     while (this.running) {
       const capacity = await this.waitForCapacity();
       if (!this.running || capacity === 0) break;
-      const wanted = Math.min(10, capacity);
+      const wanted = Math.min(MAX_RECEIVE, capacity);
       this.reserved += wanted;
       let messages: Message[] = [];
       try {
@@ -135,12 +142,18 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     }
   }
 
+  /**
+   * Waits until a full batch's worth of slots is free (10, or the whole window if smaller), so
+   * each ReceiveMessage asks for as many messages as it can return: refilling the window one slot
+   * at a time made a receive per message or two, and each receive costs as much as a full one.
+   */
   private waitForCapacity(): Promise<number> {
-    const free = () => this.concurrency - this.inFlight.size - this.reserved;
-    if (free() > 0 || !this.running) return Promise.resolve(Math.max(0, free()));
+    const batch = Math.min(MAX_RECEIVE, this.concurrency);
+    const free = () => this.concurrency - (this.inFlight.size - this.deleting) - this.reserved;
+    if (free() >= batch || !this.running) return Promise.resolve(Math.max(0, free()));
     return new Promise((resolve) => {
       const check = () => {
-        if (!this.running || free() > 0) resolve(Math.max(0, free()));
+        if (!this.running || free() >= batch) resolve(Math.max(0, free()));
         else this.slotWaiters.push(check);
       };
       this.slotWaiters.push(check);
@@ -155,7 +168,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1'),
       queueName: this.queueName,
     };
-    const entry: InFlight = { message, finished: false, done: Promise.resolve() };
+    const entry: InFlight = { message, finished: false, handled: false, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);
     (entry as { done: Promise<void> }).done = this.process(entry);
   }
@@ -168,6 +181,10 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     try {
       const outcome = await this.dispatcher.dispatch(message);
       clearInterval(heartbeat);
+      // The handler is done: free its slot now rather than after the (batched) delete.
+      entry.handled = true;
+      this.deleting += 1;
+      this.wakeSlotWaiters();
       if (isFinished(outcome)) {
         await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
           // The message will come back; the claim (RPC) or the handler's idempotence covers it.
@@ -179,10 +196,15 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       this.emit('message_processed', message, outcome, Date.now() - started);
     } finally {
       clearInterval(heartbeat);
+      if (entry.handled) this.deleting -= 1;
       this.inFlight.delete(message.receiptHandle);
-      const waiters = this.slotWaiters.splice(0);
-      for (const wake of waiters) wake();
+      this.wakeSlotWaiters();
     }
+  }
+
+  private wakeSlotWaiters(): void {
+    const waiters = this.slotWaiters.splice(0);
+    for (const wake of waiters) wake();
   }
 
   /** Extends visibility at half the timeout while the handler runs, so no other consumer gets it. */

@@ -4,6 +4,7 @@ import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
 import { QueueConsumer } from './queue-consumer';
+import { SchemaPublisher } from './schema-publisher';
 import { TypedEmitter } from './typed-emitter';
 
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
@@ -33,6 +34,13 @@ export interface WorkerOptions {
   readonly drainTimeoutMs?: number;
   /** @default the bus's logger */
   readonly logger?: Logger;
+  /**
+   * Publish the registered APIs' schemas on the bus at start and refresh them while running
+   * (they expire after the worker stops). @default true
+   */
+  readonly publishSchemas?: boolean;
+  /** How long a published schema stays valid without a refresh. @default the bus's schemaTtlSeconds (60) */
+  readonly schemaTtlSeconds?: number;
 }
 
 export type WorkerEvents = {
@@ -59,6 +67,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
   private readonly logger: Logger;
   private readonly features: WorkerFeatures;
   private consumers: QueueConsumer[] = [];
+  private schemaPublisher: SchemaPublisher | undefined;
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopPromise: Promise<void> | undefined;
 
@@ -88,6 +97,13 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     if (this.options.provision) {
       const provisioned = await provisionTopology(topology, this.bus.transports.clients, this.logger);
       for (const [name, url] of provisioned.queueUrls) this.bus.transports.queues.locator.remember(name, url);
+    }
+    if (this.options.publishSchemas !== false && this.bus.registry.registeredApis.length > 0) {
+      this.schemaPublisher = new SchemaPublisher(this.bus, {
+        ttlSeconds: this.options.schemaTtlSeconds ?? this.bus.settings.schemaTtlSeconds,
+        logger: this.logger,
+      });
+      await this.schemaPublisher.start();
     }
     for (const role of roles) {
       const model = role.model;
@@ -142,6 +158,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     }
     this.state = 'stopping';
     this.emit('stopping');
+    await this.schemaPublisher?.stop();
     const inFlight = this.consumers.reduce((n, c) => n + c.inFlightCount, 0);
     this.logger.info('Worker stopping: no new messages; draining those in flight', { inFlight });
     const drainTimeoutMs = this.options.drainTimeoutMs ?? 10_000;

@@ -34,6 +34,8 @@ export { createLogger, silentLogger } from './logging';
 export type { Logger, LogLevel, LogFormat, LoggerOptions } from './logging';
 export { deriveTopology } from './topology';
 export type { Topology, ListenerModel, RpcQueueModel } from './topology';
+export { bytes, apiSchema, schemaItems, toJsonSchema } from './schema';
+export type { ApiSchema, RpcSchema, EventSchema, JsonSchema } from './schema';
 export { Dispatcher } from './dispatch';
 export type { InboundMessage, DispatchOutcome } from './dispatch';
 

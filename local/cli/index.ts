@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { LightbusError } from '../../runtime/errors';
+import { registerDumpConfigSchemaCommand } from './commands/dumpconfigschema';
+import { registerDumpSchemaCommand } from './commands/dumpschema';
+import { registerInspectCommand } from './commands/inspect';
 import { registerRunCommand } from './commands/run';
+import { registerShellCommand } from './commands/shell';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -12,6 +16,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRunCommand(program);
+  registerInspectCommand(program);
+  registerShellCommand(program);
+  registerDumpConfigSchemaCommand(program);
+  registerDumpSchemaCommand(program);
   program
     .command('version')
     .description('Print the lightbus-aws version')

@@ -48,11 +48,11 @@ function toParametersSchema(where: string, input: ParametersInput | undefined): 
  *   response: z.boolean(),
  * });
  */
-export function rpc<P extends ParametersInput = z.core.$ZodShape, R extends z.ZodType = z.ZodVoid>(definition: {
+export function rpc<P extends ParametersInput = {}, R extends z.ZodType = z.ZodVoid>(definition: {
   readonly parameters?: P;
   readonly response?: R;
   readonly description?: string;
-}): RpcDefinition<ToParametersSchema<P>, R> {
+}): RpcDefinition<ToParametersSchema<NoInfer<P>>, NoInfer<R>> {
   const response = definition.response ?? z.void();
   if (!(response instanceof z.ZodType)) {
     throw new InvalidDefinitionError(`rpc(): response must be a zod schema; got ${typeof response}.`);
@@ -71,10 +71,10 @@ export function rpc<P extends ParametersInput = z.core.$ZodShape, R extends z.Zo
  * @example
  * const newCustomer = event({ parameters: { customerName: z.string(), email: z.email() } });
  */
-export function event<P extends ParametersInput = z.core.$ZodShape>(definition: {
+export function event<P extends ParametersInput = {}>(definition: {
   readonly parameters?: P;
   readonly description?: string;
-}): EventDefinition<ToParametersSchema<P>> {
+}): EventDefinition<ToParametersSchema<NoInfer<P>>> {
   return {
     kind: 'event',
     parameters: toParametersSchema('event()', definition.parameters) as ToParametersSchema<P>,

@@ -19,7 +19,7 @@ import {
   type RpcRequest,
   type Sender,
 } from '../messages/wire';
-import { parseOrThrow, toWireValue } from '../schema';
+import { BusSchemas, castIncoming, jsonSchemaValidators, parseOrThrow, SchemaStore, toWireValue, type ApiSchema } from '../schema';
 import { deriveTopology, type Topology } from '../topology';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import { rpcQueueName } from '../topology';
@@ -55,14 +55,25 @@ export class BusClient {
   public readonly registry = new Registry();
   /** @internal */
   public readonly transports: BusTransports;
+  /** Schemas of APIs this bus has no definition of: loaded from a dump, or published on the bus. */
+  public readonly schemas: BusSchemas;
+  private schemaStoreInstance: SchemaStore | undefined;
   private closed = false;
 
   public constructor(options: CreateOptions = {}) {
     this.settings = resolveBusSettings(options);
     this.logger =
-      options.logger ?? createLogger({ base: this.settings.serviceName ? { service: this.settings.serviceName } : {} });
+      options.logger ??
+      createLogger({ level: this.settings.logLevel, base: this.settings.serviceName ? { service: this.settings.serviceName } : {} });
     for (const api of options.apis ?? []) this.registry.addDefinition(api);
     this.transports = new BusTransports(this.settings);
+    this.schemas = new BusSchemas({ store: () => this.schemaStore, logger: this.logger });
+  }
+
+  /** @internal the bus's schema items in its results table */
+  public get schemaStore(): SchemaStore {
+    this.schemaStoreInstance ??= new SchemaStore(this.transports.clients, this.transports.location.resultsTable);
+    return this.schemaStoreInstance;
   }
 
   /** Who this process is, as written into the messages it sends. */
@@ -102,7 +113,8 @@ export class BusClient {
     options: CallOptions = {},
   ): Promise<unknown> {
     this.assertOpen();
-    const definition = this.registry.rpcDefinition(api, procedure);
+    // Local definitions are the source of truth; without one, the API's published schema (if any).
+    const definition = this.registry.findDefinition(api) ? this.registry.rpcDefinition(api, procedure) : undefined;
     const apiSettings = this.apiSettings(api);
     const timeoutMs = options.timeoutMs ?? apiSettings.rpcTimeoutMs;
     if (!(timeoutMs > 0)) {
@@ -111,15 +123,32 @@ export class BusClient {
         member: procedure,
       });
     }
-    const checked = apiSettings.validate.outgoing
-      ? parseOrThrow(definition.parameters, parameters ?? {}, {
-          api,
-          member: procedure,
-          direction: 'outgoing',
-          part: 'parameters',
-          what: 'parameters',
-        })
-      : (parameters ?? {});
+    const validating = apiSettings.validate.outgoing || apiSettings.validate.incoming;
+    const remote =
+      definition === undefined && validating
+        ? await this.schemas.forUndefinedApi(api, apiSettings.strictValidation, this.registry.knownApis)
+        : undefined;
+    const checked =
+      definition && apiSettings.validate.outgoing
+        ? parseOrThrow(definition.parameters, parameters ?? {}, {
+            api,
+            member: procedure,
+            direction: 'outgoing',
+            part: 'parameters',
+            what: 'parameters',
+          })
+        : (parameters ?? {});
+    const wireParameters = toWireValue(checked) as Record<string, unknown>;
+    if (remote) jsonSchemaValidators.memberSchema(remote, 'rpc', procedure, 'parameters');
+    // A loaded dump (run --schema) also checks calls to APIs other services own.
+    const pinned = definition && !this.registry.isRegistered(api) ? this.schemas.pinned(api) : undefined;
+    this.checkAgainstSchema(remote ?? pinned, 'rpc', procedure, wireParameters, {
+      api,
+      member: procedure,
+      direction: 'outgoing',
+      part: 'parameters',
+      what: 'parameters',
+    });
     const callId = randomUUID();
     const deadline = Date.now() + timeoutMs;
     const table = this.transports.location.resultsTable;
@@ -129,7 +158,7 @@ export class BusClient {
       id: callId,
       api,
       procedure,
-      parameters: toWireValue(checked) as Record<string, unknown>,
+      parameters: wireParameters,
       deadline,
       returnPath: { table },
       sender: this.sender,
@@ -146,14 +175,29 @@ export class BusClient {
     });
     if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
     const value: unknown = JSON.parse(result.resultJson);
-    if (!apiSettings.validate.incoming) return value;
-    return parseOrThrow(definition.response, value, {
-      api,
-      member: procedure,
-      direction: 'incoming',
-      part: 'response',
-      what: 'result',
-    });
+    const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
+    if (!definition) {
+      if (remote && apiSettings.validate.incoming) jsonSchemaValidators.check(remote, 'rpc', procedure, value, context);
+      return value;
+    }
+    const cast = apiSettings.castValues ? castIncoming(definition.response, value) : value;
+    if (!apiSettings.validate.incoming) return cast;
+    return parseOrThrow(definition.response, cast, context);
+  }
+
+  /**
+   * Checks an outgoing wire value against a JSON Schema: the published schema of an API without a
+   * local definition, or a loaded dump's (`run --schema`) on top of the local definition.
+   */
+  private checkAgainstSchema(
+    schema: ApiSchema | undefined,
+    kind: 'rpc',
+    member: string,
+    value: unknown,
+    context: Parameters<typeof parseOrThrow>[2],
+  ): void {
+    if (!schema || !this.apiSettings(context.api).validate.outgoing) return;
+    jsonSchemaValidators.check(schema, kind, member, value, context);
   }
 
   private waitForResult(table: string, callId: string, deadline: number, signal: AbortSignal | undefined) {
@@ -188,13 +232,14 @@ export class BusClient {
           what: 'event parameters',
         })
       : (parameters ?? {});
+    const wireParameters = toWireValue(checked) as Record<string, unknown>;
     const detail: EventDetail = {
       v: WIRE_VERSION,
       kind: 'lightbus.event',
       id: randomUUID(),
       api,
       event,
-      parameters: toWireValue(checked) as Record<string, unknown>,
+      parameters: wireParameters,
       firedAt: new Date().toISOString(),
       sender: this.sender,
     };
@@ -228,6 +273,8 @@ export class BusClient {
   public topology(): Topology {
     return deriveTopology({
       busName: this.settings.busName,
+      eventBusName: this.transports.location.eventBusName,
+      resultsTableName: this.transports.location.resultsTable,
       serviceName: this.settings.serviceName,
       registeredApis: this.registry.registeredApis,
       knownApis: this.registry.knownApis,

@@ -1,6 +1,39 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../errors';
+import type { LogLevel } from '../logging';
+
+/**
+ * The transports a bus can use, per kind. Today there is one of each; the configuration names
+ * them anyway (`transports.event: eventbridge`) so that a file written now stays valid when
+ * others are added, and a value we do not support fails on load instead of being ignored.
+ */
+export const TRANSPORT_CHOICES = {
+  event: ['eventbridge'],
+  rpc: ['sqs'],
+  result: ['dynamodb'],
+  schema: ['dynamodb'],
+} as const;
+
+export type TransportKind = keyof typeof TRANSPORT_CHOICES;
+
+export interface TransportSettings {
+  /** Where events are fired and listened to. @default 'eventbridge' */
+  readonly event: (typeof TRANSPORT_CHOICES.event)[number];
+  /** Where RPC requests are queued. @default 'sqs' */
+  readonly rpc: (typeof TRANSPORT_CHOICES.rpc)[number];
+  /** Where RPC results are written and read. @default 'dynamodb' */
+  readonly result: (typeof TRANSPORT_CHOICES.result)[number];
+  /** Where API schemas are published and loaded. @default 'dynamodb' */
+  readonly schema: (typeof TRANSPORT_CHOICES.schema)[number];
+}
+
+export interface ValidateSettings {
+  /** Validate what this process sends (call parameters, fired events, returned results). */
+  readonly outgoing: boolean;
+  /** Validate what this process receives (results, delivered events, incoming calls). */
+  readonly incoming: boolean;
+}
 
 /** Settings that can differ per API (the `apis.<name>` blocks of the configuration file). */
 export interface ApiSettings {
@@ -9,11 +42,26 @@ export interface ApiSettings {
   /** How long fire() may take, retries included, in milliseconds. @default 5000 */
   readonly eventFireTimeoutMs: number;
   /** Validate messages against the API's schema, separately for what we send and what we receive. */
-  readonly validate: { readonly outgoing: boolean; readonly incoming: boolean };
+  readonly validate: ValidateSettings;
   /** A missing schema is an error rather than a warning. @default false */
   readonly strictValidation: boolean;
   /** Turn incoming JSON values back into the declared types (dates, bytes, ...). @default true */
   readonly castValues: boolean;
+  /** Which transport carries each kind of message. */
+  readonly transports: TransportSettings;
+}
+
+/**
+ * Per-API settings as given by a user (create()'s `apiSettings`, or converted from the file's
+ * `apis` blocks): everything optional; `validate: false` is short for both directions.
+ */
+export interface ApiSettingsInput {
+  readonly rpcTimeoutMs?: number;
+  readonly eventFireTimeoutMs?: number;
+  readonly validate?: boolean | Partial<ValidateSettings>;
+  readonly strictValidation?: boolean;
+  readonly castValues?: boolean;
+  readonly transports?: Partial<TransportSettings>;
 }
 
 export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({
@@ -22,6 +70,7 @@ export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({
   validate: Object.freeze({ outgoing: true, incoming: true }),
   strictValidation: false,
   castValues: true,
+  transports: Object.freeze({ event: 'eventbridge', rpc: 'sqs', result: 'dynamodb', schema: 'dynamodb' }),
 });
 
 /** Where the AWS SDK clients connect. */
@@ -38,13 +87,25 @@ export interface BusSettings {
   readonly serviceName: string | undefined;
   readonly processName: string;
   readonly aws: AwsSettings;
+  /** @default 'info' */
+  readonly logLevel: LogLevel;
   /** How long results stay in the results table before DynamoDB's TTL removes them. @default 3600 */
   readonly resultTtlSeconds: number;
-  readonly apis: Readonly<Record<string, Partial<ApiSettings>>>;
+  /** How long a published API schema stays valid unless its worker refreshes it. @default 60 */
+  readonly schemaTtlSeconds: number;
+  /** Settings of each API named in the configuration (the `default` block already merged in). */
+  readonly apis: Readonly<Record<string, ApiSettings>>;
+  /** Settings of every other API (the `default` block over the built-in defaults). */
   readonly defaultApiSettings: ApiSettings;
+  /** The configuration file these settings were read from, if any (absolute path). */
+  readonly configFile: string | undefined;
 }
 
 export const DEFAULT_BUS_NAME = 'lightbus';
+export const DEFAULT_PROCESS_NAME = '{hostname}-{pid}';
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+export const DEFAULT_RESULT_TTL_SECONDS = 3600;
+export const DEFAULT_SCHEMA_TTL_SECONDS = 60;
 
 const FRIENDLY_WORDS = ['amber', 'brisk', 'calm', 'dapper', 'eager', 'fuzzy', 'gentle', 'hazel', 'ivory', 'jolly'];
 const FRIENDLY_NOUNS = ['otter', 'badger', 'heron', 'lynx', 'marten', 'puffin', 'stoat', 'vole', 'wren', 'yak'];
@@ -67,15 +128,9 @@ export function expandNamePlaceholders(template: string): string {
   });
 }
 
-/** Merges per-API overrides over the defaults. */
+/** The settings of one API: its own block if the configuration has one, else the default block. */
 export function settingsForApi(settings: BusSettings, api: string): ApiSettings {
-  const own = settings.apis[api] ?? {};
-  const base = settings.defaultApiSettings;
-  return {
-    ...base,
-    ...own,
-    validate: { ...base.validate, ...(own.validate ?? {}) },
-  };
+  return settings.apis[api] ?? settings.defaultApiSettings;
 }
 
 export function assertPositiveNumber(name: string, value: unknown): void {

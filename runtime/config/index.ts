@@ -1,11 +1,27 @@
 export {
   DEFAULT_API_SETTINGS,
   DEFAULT_BUS_NAME,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROCESS_NAME,
+  DEFAULT_RESULT_TTL_SECONDS,
+  DEFAULT_SCHEMA_TTL_SECONDS,
+  TRANSPORT_CHOICES,
   expandNamePlaceholders,
   settingsForApi,
   assertPositiveNumber,
 } from './bus-config';
-export type { ApiSettings, AwsSettings, BusSettings } from './bus-config';
-export { resolveBusSettings } from './resolve';
+export type {
+  ApiSettings,
+  ApiSettingsInput,
+  AwsSettings,
+  BusSettings,
+  TransportKind,
+  TransportSettings,
+  ValidateSettings,
+} from './bus-config';
+export { resolveBusSettings, configFilePath } from './resolve';
 export type { BusSettingsInput } from './resolve';
 export { setProcessOverrides, getProcessOverrides } from './overrides';
+export { ConfigFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
+export type { ConfigFile, ConfigFileLayer } from './file';
+export { parseDuration, formatDuration, DURATION_PATTERN } from './duration';

@@ -1,71 +1,186 @@
+import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError } from '../errors';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging';
 import { getProcessOverrides } from './overrides';
 import {
   assertPositiveNumber,
   DEFAULT_API_SETTINGS,
   DEFAULT_BUS_NAME,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROCESS_NAME,
+  DEFAULT_RESULT_TTL_SECONDS,
+  DEFAULT_SCHEMA_TTL_SECONDS,
   expandNamePlaceholders,
+  TRANSPORT_CHOICES,
   type ApiSettings,
+  type ApiSettingsInput,
   type AwsSettings,
   type BusSettings,
 } from './bus-config';
+import { loadConfigFile, type ConfigFileLayer } from './file';
 
 /** What `lightbus.create()` accepts for settings; everything optional. */
 export interface BusSettingsInput {
-  /** Name of the bus: every resource name derives from it. @default LIGHTBUS_BUS_NAME, else 'lightbus' */
+  /**
+   * A configuration file (YAML or JSON) to read settings from; relative to the working directory.
+   * `lightbus run --config` beats it; it beats LIGHTBUS_CONFIG.
+   */
+  readonly config?: string;
+  /** Name of the bus: every resource name derives from it. @default the file's bus.name, LIGHTBUS_BUS_NAME, else 'lightbus' */
   readonly busName?: string;
-  /** Consumer-group prefix for listeners; placeholders {hostname} {pid} {random4} {friendly}. @default LIGHTBUS_SERVICE_NAME */
+  /** Consumer-group prefix for listeners; placeholders {hostname} {pid} {random4} {friendly}. @default the file's serviceName, LIGHTBUS_SERVICE_NAME */
   readonly serviceName?: string;
-  /** This process's name, for logs and message senders. @default LIGHTBUS_PROCESS_NAME, else '{hostname}-{pid}' */
+  /** This process's name, for logs and message senders. @default the file's processName, LIGHTBUS_PROCESS_NAME, else '{hostname}-{pid}' */
   readonly processName?: string;
+  /** @default the file's bus.logLevel, LIGHTBUS_LOG_LEVEL, else 'info' */
+  readonly logLevel?: LogLevel;
   readonly aws?: AwsSettings;
   /** @default 3600 */
   readonly resultTtlSeconds?: number;
-  /** Settings for every API (`default`) and per API name (the config file's `apis` section). */
-  readonly apiSettings?: Readonly<Record<string, Partial<ApiSettings>>>;
+  /** @default 60 */
+  readonly schemaTtlSeconds?: number;
+  /**
+   * Settings for every API (`default`) and per API name (the config file's `apis` section).
+   * An API's own block beats the `default` block, whichever layer each comes from.
+   */
+  readonly apiSettings?: Readonly<Record<string, ApiSettingsInput>>;
 }
 
 /**
- * Resolves settings: explicit input first, then environment, then defaults. (The configuration
- * file and CLI flags are layered on top of this by `config/load`.)
+ * Resolves a bus's settings from its layers, highest first:
+ *
+ *   CLI flags (process overrides) > create() options > configuration file > environment > defaults
+ *
+ * The configuration file is the one named by `--config`, else `create({ config })`, else
+ * LIGHTBUS_CONFIG. docs/configuration.md has the whole table; test/unit/config-precedence.test.ts
+ * checks it row by row.
  */
 export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): BusSettings {
   const overrides = getProcessOverrides();
-  const input: BusSettingsInput = {
-    ...given,
-    ...definedOnly(overrides),
-    aws: { ...(given.aws ?? {}), ...definedOnly(overrides.aws ?? {}) },
-  };
-  const busName = input.busName ?? env.LIGHTBUS_BUS_NAME ?? DEFAULT_BUS_NAME;
-  const serviceTemplate = input.serviceName ?? env.LIGHTBUS_SERVICE_NAME;
-  const processTemplate = input.processName ?? env.LIGHTBUS_PROCESS_NAME ?? '{hostname}-{pid}';
-  const { default: defaultBlock, ...perApi } = input.apiSettings ?? {};
-  const defaultApiSettings: ApiSettings = {
-    ...DEFAULT_API_SETTINGS,
-    ...(defaultBlock ?? {}),
-    validate: { ...DEFAULT_API_SETTINGS.validate, ...(defaultBlock?.validate ?? {}) },
-  };
-  assertPositiveNumber('apis.default.rpcTimeoutMs', defaultApiSettings.rpcTimeoutMs);
-  for (const [api, block] of Object.entries(perApi)) {
-    if (block.rpcTimeoutMs !== undefined) assertPositiveNumber(`apis.${api}.rpcTimeoutMs`, block.rpcTimeoutMs);
+  checkInput(given, 'create()');
+  checkInput(overrides, 'the command line');
+  const configPath = overrides.config ?? given.config ?? nonEmpty(env.LIGHTBUS_CONFIG);
+  const file: Partial<ConfigFileLayer> = configPath !== undefined ? loadConfigFile(configPath) : {};
+  const envLogLevel = nonEmpty(env.LIGHTBUS_LOG_LEVEL)?.toLowerCase();
+  if (envLogLevel !== undefined && !isLogLevel(envLogLevel)) {
+    throw new ConfigurationError(
+      `LIGHTBUS_LOG_LEVEL: "${env.LIGHTBUS_LOG_LEVEL}" is not a log level; allowed: ${LOG_LEVELS.join(', ')}.`,
+      { setting: 'LIGHTBUS_LOG_LEVEL' },
+    );
   }
-  const resultTtlSeconds = input.resultTtlSeconds ?? 3600;
-  assertPositiveNumber('resultTtlSeconds', resultTtlSeconds);
-  const endpoint = input.aws?.endpoint;
-  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
-    throw new ConfigurationError(`aws.endpoint must be an http(s) URL; got ${JSON.stringify(endpoint)}.`, { setting: 'aws.endpoint' });
-  }
+  /** The first defined value, highest layer first. */
+  const pick = <K extends keyof BusSettingsInput & keyof ConfigFileLayer>(key: K, fromEnv?: BusSettingsInput[K]) =>
+    overrides[key] ?? given[key] ?? (file[key] as BusSettingsInput[K] | undefined) ?? fromEnv;
+
+  const busName = pick('busName', nonEmpty(env.LIGHTBUS_BUS_NAME)) ?? DEFAULT_BUS_NAME;
+  const serviceTemplate = pick('serviceName', nonEmpty(env.LIGHTBUS_SERVICE_NAME));
+  const processTemplate = pick('processName', nonEmpty(env.LIGHTBUS_PROCESS_NAME)) ?? DEFAULT_PROCESS_NAME;
+  const logLevel = pick('logLevel', envLogLevel as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL;
+  const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;
+  const schemaTtlSeconds = pick('schemaTtlSeconds') ?? DEFAULT_SCHEMA_TTL_SECONDS;
+  const aws: AwsSettings = definedOnly({
+    region: overrides.aws?.region ?? given.aws?.region ?? file.aws?.region,
+    endpoint: overrides.aws?.endpoint ?? given.aws?.endpoint ?? file.aws?.endpoint,
+  });
+
+  // Per-API settings: each layer's blocks, lowest first, so that later ones win key by key.
+  const layers = [file.apiSettings ?? {}, given.apiSettings ?? {}, overrides.apiSettings ?? {}];
+  const defaultApiSettings = mergeApiSettings(DEFAULT_API_SETTINGS, layers.map((l) => l.default));
+  const apis: Record<string, ApiSettings> = {};
+  const named = new Set(layers.flatMap((l) => Object.keys(l)).filter((api) => api !== 'default'));
+  for (const api of named) apis[api] = mergeApiSettings(defaultApiSettings, layers.map((l) => l[api]));
+
   return {
     busName,
     serviceName: serviceTemplate === undefined ? undefined : expandNamePlaceholders(serviceTemplate),
     processName: expandNamePlaceholders(processTemplate),
-    aws: { ...(input.aws ?? {}) },
+    aws,
+    logLevel,
     resultTtlSeconds,
-    apis: perApi,
+    schemaTtlSeconds,
+    apis,
     defaultApiSettings,
+    configFile: file.path,
   };
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+function mergeApiSettings(base: ApiSettings, blocks: ReadonlyArray<ApiSettingsInput | undefined>): ApiSettings {
+  let merged = base;
+  for (const block of blocks) {
+    if (!block) continue;
+    const { validate, transports, ...rest } = block;
+    merged = {
+      ...merged,
+      ...definedOnly(rest),
+      validate:
+        validate === undefined
+          ? merged.validate
+          : typeof validate === 'boolean'
+            ? { outgoing: validate, incoming: validate }
+            : { ...merged.validate, ...definedOnly(validate) },
+      transports: { ...merged.transports, ...definedOnly(transports ?? {}) },
+    };
+  }
+  return merged;
+}
+
+/** Checks settings given in code (the file is checked by its schema) with errors that name the key. */
+function checkInput(input: BusSettingsInput, where: string): void {
+  if (input.logLevel !== undefined && !isLogLevel(input.logLevel)) {
+    throw new ConfigurationError(
+      `${where}: logLevel "${String(input.logLevel)}" is not a log level; allowed: ${LOG_LEVELS.join(', ')}.`,
+      { setting: 'logLevel' },
+    );
+  }
+  if (input.resultTtlSeconds !== undefined) assertPositiveNumber('resultTtlSeconds', input.resultTtlSeconds);
+  if (input.schemaTtlSeconds !== undefined) assertPositiveNumber('schemaTtlSeconds', input.schemaTtlSeconds);
+  const endpoint = input.aws?.endpoint;
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
+    throw new ConfigurationError(`aws.endpoint must be an http(s) URL; got ${JSON.stringify(endpoint)}.`, { setting: 'aws.endpoint' });
+  }
+  for (const [api, block] of Object.entries(input.apiSettings ?? {})) {
+    const key = `apiSettings.${api}`;
+    if (block === null || typeof block !== 'object') {
+      throw new ConfigurationError(`${key} must be an object of settings; got ${JSON.stringify(block)}.`, { setting: key });
+    }
+    if (block.rpcTimeoutMs !== undefined) assertPositiveNumber(`${key}.rpcTimeoutMs`, block.rpcTimeoutMs);
+    if (block.eventFireTimeoutMs !== undefined) assertPositiveNumber(`${key}.eventFireTimeoutMs`, block.eventFireTimeoutMs);
+    for (const name of ['strictValidation', 'castValues'] as const) {
+      const value = block[name];
+      if (value !== undefined && typeof value !== 'boolean') {
+        throw new ConfigurationError(`${key}.${name} must be true or false; got ${JSON.stringify(value)}.`, { setting: `${key}.${name}` });
+      }
+    }
+    for (const [kind, value] of Object.entries(block.transports ?? {})) {
+      const allowed = TRANSPORT_CHOICES[kind as keyof typeof TRANSPORT_CHOICES] as readonly string[] | undefined;
+      if (allowed === undefined) {
+        throw new ConfigurationError(
+          `${key}.transports: unknown kind "${kind}"; allowed: ${Object.keys(TRANSPORT_CHOICES).join(', ')}.`,
+          { setting: `${key}.transports` },
+        );
+      }
+      if (value !== undefined && !allowed.includes(value as string)) {
+        throw new ConfigurationError(
+          `${key}.transports.${kind}: ${JSON.stringify(value)} is not supported; allowed: ${allowed.join(', ')}.`,
+          { setting: `${key}.transports.${kind}`, allowed },
+        );
+      }
+    }
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
+
+/** The configuration file a process would use (for logs and the CLI): --config > create() > LIGHTBUS_CONFIG. */
+export function configFilePath(given: BusSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = getProcessOverrides().config ?? given.config ?? nonEmpty(env.LIGHTBUS_CONFIG);
+  return path === undefined ? undefined : resolvePath(path);
 }

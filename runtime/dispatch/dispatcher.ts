@@ -4,7 +4,7 @@ import type { ListenerRegistration } from '../client/registry';
 import type { ReceivedEvent, RpcContext } from '../client/types';
 import { LightbusError, MalformedMessageError, UnknownMemberError, ValidationError } from '../errors';
 import { DeadLetterAttributes, parseEventDelivery, parseRpcRequest, type RpcRequest } from '../messages';
-import { parseOrThrow, toWireValue } from '../schema';
+import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import { queueRoles, type ListenerModel, type QueueModel, type QueueRole, type RpcQueueModel } from '../topology';
 import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
 import { toWireError } from './wire-error';
@@ -61,6 +61,18 @@ export class Dispatcher {
     const { api, procedure, id: callId } = request;
     const log = { api, procedure, callId };
     const table = request.returnPath.table;
+    const ownTable = this.bus.transports.location.resultsTable;
+    if (table !== ownTable) {
+      // Workers write only to their own bus's table: a caller must not be able to point a
+      // worker's write permissions at another table. Retrying cannot help.
+      const error = new LightbusError(
+        'FOREIGN_RESULT_TABLE',
+        `The call to ${api}.${procedure} (${callId}) asks for its result in table "${table}", but this bus writes results ` +
+          `only to "${ownTable}". Is the caller configured for another bus (LIGHTBUS_BUS_NAME, LIGHTBUS_RESULTS_TABLE)?`,
+        { api, member: procedure, callId, table },
+      );
+      return this.deadLetter(message, model, DeadLetterReason.Invalid, error);
+    }
     if (Date.now() > request.deadline) {
       // At-most-once: the caller has given up, so running the call now could only surprise it.
       this.bus.logger.warn('Dropped an RPC call that arrived after its deadline', { ...log, lateByMs: Date.now() - request.deadline });
@@ -108,15 +120,17 @@ export class Dispatcher {
       const fn = implementation?.[procedure];
       if (!fn) throw new UnknownMemberError(api, 'procedure', procedure, Object.keys(implementation ?? {}));
       const settings = this.bus.apiSettings(api);
+      // Dates, bytes, ... arrive as JSON: turn them back into the declared types before validating.
+      const received = settings.castValues ? castIncoming(definition.parameters, request.parameters) : request.parameters;
       const parameters = settings.validate.incoming
-        ? parseOrThrow(definition.parameters, request.parameters, {
+        ? parseOrThrow(definition.parameters, received, {
             api,
             member: procedure,
             direction: 'incoming',
             part: 'parameters',
             what: 'parameters',
           })
-        : request.parameters;
+        : received;
       const context: RpcContext = { callId: request.id, api, procedure, deadline: request.deadline, sender: request.sender };
       const returned: unknown = await (fn as (p: unknown, c: RpcContext) => unknown)(parameters, context);
       const result = settings.validate.outgoing
@@ -139,7 +153,7 @@ export class Dispatcher {
   ): Promise<DispatchOutcome> {
     const callId = error.context.callId;
     const table = error.context.resultTable;
-    if (typeof callId === 'string' && typeof table === 'string') {
+    if (typeof callId === 'string' && table === this.bus.transports.location.resultsTable) {
       this.bus.logger.warn('Answered a malformed RPC call with an error', { callId, error });
       await this.bus.transports.results.complete(table, callId, { ok: false, error: toWireError(error) }, this.expiresAt(), false);
       return { kind: 'done' };
@@ -171,10 +185,11 @@ export class Dispatcher {
       );
       return this.deadLetter(message, model, DeadLetterReason.Unroutable, error);
     }
-    let parameters: unknown = delivery.parameters;
-    if (this.bus.apiSettings(delivery.api).validate.incoming) {
+    const eventSettings = this.bus.apiSettings(delivery.api);
+    let parameters: unknown = eventSettings.castValues ? castIncoming(entry.definition.parameters, delivery.parameters) : delivery.parameters;
+    if (eventSettings.validate.incoming) {
       try {
-        parameters = parseOrThrow(entry.definition.parameters, delivery.parameters, {
+        parameters = parseOrThrow(entry.definition.parameters, parameters, {
           api: delivery.api,
           member: delivery.event,
           direction: 'incoming',

@@ -33,12 +33,13 @@ export class InvalidDefinitionError extends LightbusError {
 
 /** Something was looked up by name that the bus does not know. */
 export class UnknownApiError extends LightbusError {
-  public constructor(api: string, known: readonly string[]) {
+  public constructor(api: string, known: readonly string[], detail?: string) {
     super(
       'UNKNOWN_API',
       `Unknown API "${api}": this bus knows ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'no APIs'}. ` +
-        'Pass its definition to lightbus.create({ apis: [...] }) or register it.',
-      { api, known },
+        'Pass its definition to lightbus.create({ apis: [...] }) or register it.' +
+        (detail ? ` ${detail}` : ''),
+      { api, known, ...(detail ? { detail } : {}) },
     );
   }
 }

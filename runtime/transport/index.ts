@@ -7,3 +7,4 @@ export type { StoredResult, ClaimRequest } from './results-store';
 export { ResultPoller, ResultWaitTimeout, DEFAULT_POLL_SCHEDULE } from './result-poller';
 export type { FinalResult, PollSchedule } from './result-poller';
 export { QueueOperations, MAX_SQS_MESSAGE_BYTES } from './queue-operations';
+export type { QueueOperationsOptions } from './queue-operations';

@@ -1,25 +1,21 @@
 import type { Command } from 'commander';
-import { setProcessOverrides } from '../../../runtime/config';
 import { ConfigurationError } from '../../../runtime/errors';
-import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../../runtime/logging';
 import { loadBusModule, resolveBusModulePath } from '../../load-bus-module';
+import { readSchemaDump } from '../../schema-dump';
 import { LightbusWorker, type WorkerFeatures } from '../../worker';
+import { addCommonOptions, applyCommonOptions, DEFAULT_LOCAL_ENDPOINT, type CommonOptions } from '../common';
 import { parsePositiveInt } from '../options';
 
-/** The endpoint `--local` uses when none is given: LocalStack's and MiniStack's default port. */
-export const DEFAULT_LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+export { DEFAULT_LOCAL_ENDPOINT };
 
-export interface RunOptions {
+export interface RunOptions extends CommonOptions {
   readonly bus?: string;
-  readonly local?: boolean;
-  readonly endpoint?: string;
-  readonly serviceName?: string;
-  readonly processName?: string;
-  readonly logLevel?: string;
   readonly only?: string;
   readonly skip?: string;
   readonly concurrency?: number;
   readonly drainTimeout?: number;
+  /** A schema dump (`lightbus dumpschema`) to validate against: file or directory. */
+  readonly schema?: string;
 }
 
 const FEATURES = ['rpcs', 'events', 'tasks'] as const;
@@ -44,36 +40,30 @@ export function parseFeatures(only: string | undefined, skip: string | undefined
 }
 
 /** Applies the flags that must beat the bus module's own settings, then loads and runs it. */
-export async function runWorkerFromCli(options: RunOptions): Promise<LightbusWorker> {
-  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
-    throw new ConfigurationError(`--log-level: "${options.logLevel}" is not a level; allowed: ${LOG_LEVELS.join(', ')}.`);
-  }
-  if (options.logLevel) process.env.LIGHTBUS_LOG_LEVEL = options.logLevel as LogLevel;
+export async function runWorkerFromCli(
+  options: RunOptions,
+  hooks: { beforeStart?: (worker: LightbusWorker) => void } = {},
+): Promise<LightbusWorker> {
   const features = parseFeatures(options.only, options.skip);
-  let endpoint: string | undefined;
-  if (options.local) {
-    endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? DEFAULT_LOCAL_ENDPOINT;
-    // Emulators accept any credentials; real ones in the environment are left alone.
-    process.env.AWS_ACCESS_KEY_ID ??= 'test';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-    process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  } else if (options.endpoint) {
-    endpoint = options.endpoint;
-  }
-  setProcessOverrides({
-    ...(options.serviceName !== undefined ? { serviceName: options.serviceName } : {}),
-    ...(options.processName !== undefined ? { processName: options.processName } : {}),
-    ...(endpoint !== undefined ? { aws: { endpoint } } : {}),
-  });
+  const { endpoint } = applyCommonOptions(options);
   const path = resolveBusModulePath(options.bus);
   const bus = loadBusModule(path);
+  if (options.schema !== undefined) {
+    const loaded = readSchemaDump(options.schema);
+    bus.schemas.pin(loaded);
+    bus.logger.info('Loaded API schemas: outgoing messages are validated against them', {
+      schema: options.schema,
+      apis: loaded.map((s) => `${s.api}@${s.version}`),
+    });
+  }
   const worker = new LightbusWorker(bus, {
     provision: options.local === true,
     features,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.drainTimeout !== undefined ? { drainTimeoutMs: options.drainTimeout } : {}),
   });
-  bus.logger.info('Loading bus module', { path, endpoint: endpoint ?? '(AWS)', features });
+  bus.logger.info('Loading bus module', { path, config: bus.settings.configFile, endpoint: endpoint ?? '(AWS)', features });
+  hooks.beforeStart?.(worker);
   await worker.start();
   return worker;
 }
@@ -103,23 +93,23 @@ export function stopOnSignals(worker: LightbusWorker, exit: (code: number) => vo
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('Run the bus module as a worker: serve its RPCs and run its listeners until SIGINT/SIGTERM.')
     .option('-b, --bus <path>', 'bus module (default: LIGHTBUS_MODULE, else ./bus.ts or ./bus.js)')
     .option('--local', 'run against an AWS-compatible endpoint (LocalStack, MiniStack) and provision the resources')
-    .option('--endpoint <url>', `endpoint URL (default with --local: AWS_ENDPOINT_URL, else ${DEFAULT_LOCAL_ENDPOINT})`)
-    .option('--service-name <name>', 'service name (beats the bus module and LIGHTBUS_SERVICE_NAME)')
-    .option('--process-name <name>', 'process name (beats the bus module and LIGHTBUS_PROCESS_NAME)')
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`)
+    .option('--endpoint <url>', `endpoint URL (default with --local: AWS_ENDPOINT_URL, else ${DEFAULT_LOCAL_ENDPOINT})`);
+  addCommonOptions(command, ['config', 'busName', 'serviceName', 'processName', 'logLevel']);
+  command
     .option('--only <features>', `run only these features (comma-separated: ${FEATURES.join(', ')})`)
     .option('--skip <features>', 'run all features except these')
+    .option('--schema <path>', 'validate against a schema dump (lightbus dumpschema): a file or a directory')
     .option('--concurrency <n>', 'messages in flight per queue (default 32)', (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>
       parsePositiveInt('--drain-timeout', v),
     )
     .action(async (options: RunOptions) => {
-      const worker = await runWorkerFromCli(options);
-      stopOnSignals(worker);
+      // Signals are handled from before the start, so a SIGTERM during start-up still stops cleanly.
+      await runWorkerFromCli(options, { beforeStart: (worker) => stopOnSignals(worker) });
     });
 }

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: starts its own MiniStack, checks for the keep-alive stall, runs each scenario
+ * on fresh resources and writes bench/results/latest.json and latest.md. See bench/README.md.
+ *
+ * Options (environment): BENCH_ONLY=fire,rpc,... runs a subset; BENCH_QUICK=1 uses small counts
+ * (for trying the harness; its figures are not comparable); BENCH_OUT=<dir> writes elsewhere.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { assertNoKeepAliveStall, emulatorEnv, pinnedVersion, startEmulator } from '../tools/emulator';
+import { RawClients } from './lib/aws';
+import type { BenchContext } from './lib/context';
+import { renderMarkdown, type BenchResults, type ScenarioResult } from './lib/report';
+
+type Scenario = { id: string; title: string; run: (ctx: BenchContext) => Promise<Omit<ScenarioResult, 'durationMs'>> };
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const SCENARIOS: Scenario[] = [
+  { id: 'fire', title: 'Fire throughput', run: (ctx) => require('./scenarios/fire').fireScenario(ctx) },
+  { id: 'rpc', title: 'RPC round trip', run: (ctx) => require('./scenarios/rpc').rpcScenario(ctx) },
+  { id: 'events', title: 'Events end to end', run: (ctx) => require('./scenarios/events').eventsScenario(ctx) },
+  { id: 'drain', title: 'Worker drain', run: (ctx) => require('./scenarios/drain').drainScenario(ctx) },
+  { id: 'lambda', title: 'Lambda handler overhead', run: (ctx) => require('./scenarios/lambda').lambdaScenario(ctx) },
+  { id: 'coldstart', title: 'Cold start', run: (ctx) => require('./scenarios/coldstart').coldStartScenario(ctx) },
+  { id: 'synth', title: 'Synth', run: (ctx) => require('./scenarios/synth').synthScenario(ctx) },
+  { id: 'validation', title: 'Schema validation', run: (ctx) => require('./scenarios/validation').validationScenario(ctx) },
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function log(message: string): void {
+  process.stdout.write(`[bench] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const quick = process.env.BENCH_QUICK === '1';
+  const outDir = process.env.BENCH_OUT ?? path.join(__dirname, 'results');
+  log('Starting MiniStack...');
+  const emulator = await startEmulator();
+  const scenarios: ScenarioResult[] = [];
+  let raw: RawClients | undefined;
+  let stallPerCall = NaN;
+  try {
+    Object.assign(process.env, emulatorEnv(emulator.endpoint), { LIGHTBUS_LOG_LEVEL: 'warn' });
+    // Without TCP_NODELAY on the emulator's sockets every call would wait ~44 ms and the figures
+    // would measure that stall, not our code: refuse to run.
+    const stall = await assertNoKeepAliveStall(emulator.endpoint);
+    stallPerCall = stall.perCallMs;
+    log(`Emulator ${emulator.endpoint}: no keep-alive stall (${stall.perCallMs} ms per SendMessage)`);
+    raw = new RawClients();
+    const ctx: BenchContext = { endpoint: emulator.endpoint, raw, quick, log };
+    for (const scenario of SCENARIOS) {
+      if (only && !only.includes(scenario.id)) continue;
+      log(`Scenario ${scenario.id}: ${scenario.title}`);
+      const t0 = Date.now();
+      try {
+        const result = await scenario.run(ctx);
+        scenarios.push({ ...result, durationMs: Date.now() - t0 });
+        if (result.status !== 'ok') log(`  ${result.status}: ${result.reason ?? ''}`);
+      } catch (error) {
+        log(`  FAILED: ${(error as Error).stack ?? String(error)}`);
+        scenarios.push({
+          id: scenario.id,
+          title: scenario.title,
+          status: 'failed',
+          reason: (error as Error).message.split('\n')[0] ?? 'error',
+          figures: [],
+          details: { error: (error as Error).stack ?? String(error) },
+          notes: [],
+          durationMs: Date.now() - t0,
+        });
+      }
+    }
+  } finally {
+    raw?.destroy();
+    await emulator.stop();
+  }
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}`, totalMemGb: Math.round(os.totalmem() / 2 ** 30) },
+    emulator: { name: 'MiniStack', version: pinnedVersion(), stallCheckPerCallMs: stallPerCall },
+    scenarios,
+    totalDurationMs: Date.now() - started,
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  const base = quick || only ? 'partial' : 'latest';
+  fs.writeFileSync(path.join(outDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  const markdown = renderMarkdown(results);
+  fs.writeFileSync(path.join(outDir, `${base}.md`), markdown);
+  process.stdout.write(`\n${markdown.split('\n## ')[0]}\n`);
+  log(`Wrote ${path.join(outDir, `${base}.json`)} and ${base}.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (scenarios.some((s) => s.status === 'failed')) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: Error) => {
+    process.stderr.write(`[bench] FAILED: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  },
+);

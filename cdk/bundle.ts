@@ -1,0 +1,76 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, sep } from 'node:path';
+import { ConfigurationError } from '../runtime/errors';
+
+/** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler`. */
+export interface WorkerBundle {
+  readonly directory: string;
+  readonly handler: string;
+  readonly sizeBytes: number;
+}
+
+export interface BundleOptions {
+  readonly minify: boolean;
+  readonly target: string;
+}
+
+/** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
+const FORBIDDEN_INPUTS = [`${sep}node_modules${sep}aws-cdk-lib${sep}`, `${sep}node_modules${sep}constructs${sep}`];
+
+const bundles = new Map<string, WorkerBundle>();
+
+/**
+ * Bundles a bus module with the Lambda handler once (esbuild), AWS SDK included: the emulator's
+ * Lambda executor has no SDK of its own, and a bundled SDK pins the version we tested. All of a
+ * service's functions share the bundle; a second service of the same module in the same synth
+ * reuses it.
+ */
+export function bundleWorker(modulePath: string, options: BundleOptions): WorkerBundle {
+  const key = JSON.stringify([modulePath, options]);
+  const cached = bundles.get(key);
+  if (cached) return cached;
+  let esbuild: typeof import('esbuild');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    esbuild = require('esbuild') as typeof import('esbuild');
+  } catch {
+    throw new ConfigurationError('LightbusService bundles the bus module with esbuild at synth time: install it (npm install --save-dev esbuild).');
+  }
+  const directory = mkdtempSync(join(tmpdir(), 'lightbus-worker-'));
+  const handlersEntry = join(__dirname, '..', 'handlers', 'index');
+  const result = esbuild.buildSync({
+    stdin: {
+      contents:
+        `import * as busModule from ${JSON.stringify(modulePath)};\n` +
+        `import { createWorkerHandler } from ${JSON.stringify(handlersEntry)};\n` +
+        'export const handler = createWorkerHandler(busModule);\n',
+      resolveDir: dirname(modulePath),
+      sourcefile: 'lightbus-worker-entry.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: options.target,
+    outfile: join(directory, 'index.js'),
+    minify: options.minify,
+    // Error classes name themselves after their class (`new.target.name`): keep the names.
+    keepNames: true,
+    mainFields: ['module', 'main'],
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
+  if (forbidden.length > 0) {
+    throw new ConfigurationError(
+      `The bus module ${modulePath} pulls CDK code into the Lambda bundle (${forbidden.slice(0, 3).join(', ')}). ` +
+        'A bus module must not import aws-cdk-lib or constructs; keep CDK code in the app.',
+      { path: modulePath },
+    );
+  }
+  const bundle = { directory, handler: 'index.handler', sizeBytes: statSync(join(directory, 'index.js')).size };
+  bundles.set(key, bundle);
+  return bundle;
+}

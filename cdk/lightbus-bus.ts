@@ -1,0 +1,166 @@
+import { ArnFormat, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { ConfigurationError } from '../runtime/errors';
+import { eventSource, ResultAttributes } from '../runtime/messages';
+import { assertResourceNamePart, eventBusName, resultsTableName, rpcQueueName } from '../runtime/topology';
+import { ClientEnvironment, isEnvironmentTarget } from './client-environment';
+
+/** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */
+export interface ILightbusBus {
+  /** The bus name every resource name derives from. */
+  readonly busName: string;
+  readonly eventBus: events.IEventBus;
+  /** RPC results (and API schemas, under `pk = "schema#<api>"`). */
+  readonly resultsTable: dynamodb.ITable;
+  /** The environment a bus client needs to find this bus. */
+  readonly clientEnvironment: Readonly<Record<string, string>>;
+  /**
+   * Lets `grantee` call the procedures of `api`: send to its request queue and read results.
+   * If `grantee` is a Lambda function, it also gets the {@link clientEnvironment}.
+   */
+  grantCall(grantee: iam.IGrantable, api: string): iam.Grant;
+  /** Lets `grantee` fire the events of `api` (PutEvents, limited to the API's event source). */
+  grantFire(grantee: iam.IGrantable, api: string): iam.Grant;
+  /** Lets `grantee` read RPC results (the caller's half of a call). */
+  grantReadResults(grantee: iam.IGrantable): iam.Grant;
+  /** Lets `grantee` write RPC results (what a worker does). */
+  grantWriteResults(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** Properties of {@link LightbusBus}. */
+export interface LightbusBusProps {
+  /**
+   * The bus name: the EventBridge bus, the results table and every service's queues are named
+   * after it, which is how clients find them. Letters, digits, `-` and `_`.
+   */
+  readonly busName: string;
+  /**
+   * What happens to the results table (which also holds the API schemas) when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Point-in-time recovery for the results table (it holds the API schemas).
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+}
+
+const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+abstract class LightbusBusBase extends Resource implements ILightbusBus {
+  public abstract readonly busName: string;
+  public abstract readonly eventBus: events.IEventBus;
+  public abstract readonly resultsTable: dynamodb.ITable;
+
+  public get clientEnvironment(): Readonly<Record<string, string>> {
+    return {
+      [ClientEnvironment.BusName]: this.busName,
+      [ClientEnvironment.EventBusName]: this.eventBus.eventBusName,
+      [ClientEnvironment.ResultsTable]: this.resultsTable.tableName,
+    };
+  }
+
+  public grantCall(grantee: iam.IGrantable, api: string): iam.Grant {
+    assertApiName(api);
+    this.grantReadResults(grantee);
+    this.addClientEnvironment(grantee);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+      resourceArns: [this.rpcQueueArn(api)],
+    });
+  }
+
+  public grantFire(grantee: iam.IGrantable, api: string): iam.Grant {
+    assertApiName(api);
+    this.addClientEnvironment(grantee);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': [eventSource(api)] } },
+    });
+  }
+
+  public grantReadResults(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: RESULT_READ_ACTIONS, resourceArns: [this.resultsTable.tableArn] });
+  }
+
+  public grantWriteResults(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: RESULT_WRITE_ACTIONS, resourceArns: [this.resultsTable.tableArn] });
+  }
+
+  /** The ARN of an API's request queue, from the naming convention (no cross-stack reference). */
+  public rpcQueueArn(api: string): string {
+    return Stack.of(this).formatArn({ service: 'sqs', resource: rpcQueueName(this.busName, api), arnFormat: ArnFormat.NO_RESOURCE_NAME });
+  }
+
+  private addClientEnvironment(grantee: iam.IGrantable): void {
+    if (!isEnvironmentTarget(grantee)) return;
+    for (const [key, value] of Object.entries(this.clientEnvironment)) grantee.addEnvironment(key, value);
+  }
+}
+
+/**
+ * A Lightbus bus, once per bus and account/region: the EventBridge bus that carries events, and
+ * the results table (on-demand, TTL on `expiresAt`, encrypted) that carries RPC results and API
+ * schemas. Services (`LightbusService`) and callers in any stack or app use it by name.
+ *
+ * @example
+ * const bus = new LightbusBus(this, 'Bus', { busName: 'shop' });
+ * // in another stack or app:
+ * const bus = LightbusBus.fromBusName(this, 'Bus', 'shop');
+ * bus.grantCall(myFunction, 'auth');
+ */
+export class LightbusBus extends LightbusBusBase {
+  /** Imports a bus defined elsewhere (another stack or app), from its name alone. */
+  public static fromBusName(scope: Construct, id: string, busName: string): ILightbusBus {
+    assertBusName(busName);
+    class Imported extends LightbusBusBase {
+      public readonly busName = busName;
+      public readonly eventBus = events.EventBus.fromEventBusName(this, 'EventBus', eventBusName(busName));
+      public readonly resultsTable = dynamodb.Table.fromTableName(this, 'ResultsTable', resultsTableName(busName));
+    }
+    return new Imported(scope, id);
+  }
+
+  public readonly busName: string;
+  public readonly eventBus: events.EventBus;
+  public readonly resultsTable: dynamodb.Table;
+
+  public constructor(scope: Construct, id: string, props: LightbusBusProps) {
+    super(scope, id);
+    assertBusName(props.busName);
+    this.busName = props.busName;
+    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: eventBusName(props.busName) });
+    this.resultsTable = new dynamodb.Table(this, 'ResultsTable', {
+      tableName: resultsTableName(props.busName),
+      partitionKey: { name: ResultAttributes.PartitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: ResultAttributes.ExpiresAt,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+}
+
+function assertBusName(busName: string): void {
+  if (Token.isUnresolved(busName)) {
+    throw new ConfigurationError(
+      'busName must be a literal string, not a token: resource names and client lookups derive from it at synth time.',
+    );
+  }
+  assertResourceNamePart('bus name', busName);
+}
+
+function assertApiName(api: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/.test(api)) {
+    throw new ConfigurationError(`Invalid API name "${api}": expected a dotted name such as "auth" or "support.case".`, { api });
+  }
+}

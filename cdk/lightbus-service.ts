@@ -1,0 +1,359 @@
+import { Duration, Fn, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ConfigurationError } from '../runtime/errors';
+import { apiSlug, type ListenerModel, type QueueModel, type RpcQueueModel, type Topology } from '../runtime/topology';
+import { bundleWorker, type WorkerBundle } from './bundle';
+import { ClientEnvironment } from './client-environment';
+import type { ILightbusBus } from './lightbus-bus';
+import { loadTopology } from './load-bus-module';
+
+/** Settings of a worker function. */
+export interface LightbusWorkerOptions {
+  /**
+   * Memory of the function, in MiB (128–10240).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * The function's timeout. It may not exceed the visibility timeout of any queue the function
+   * consumes (SQS would hand the message to another invocation while the first still runs).
+   * @default - the shortest visibility timeout among the function's queues (30 seconds unless a listener sets its own)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Most concurrent invocations each of the function's event source mappings may start (2–1000).
+   * @default - no limit beyond the account's concurrency
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Records per invocation (1–10).
+   * @default 10
+   */
+  readonly batchSize?: number;
+}
+
+/** An API's procedures or one listener, served by a function of its own. */
+export interface LightbusSeparateFunction extends LightbusWorkerOptions {
+  /**
+   * An API this service registers, whose request queue gets its own function. Give `api` or `listener`, not both.
+   * @default - not an API
+   */
+  readonly api?: string;
+  /**
+   * A listener of this service (its `listenerName`) that gets its own function. Give `api` or `listener`, not both.
+   * @default - not a listener
+   */
+  readonly listener?: string;
+}
+
+/** Properties of {@link LightbusService}. */
+export interface LightbusServiceProps {
+  /** The bus the service is on: a `LightbusBus`, or `LightbusBus.fromBusName()`. */
+  readonly bus: ILightbusBus;
+  /**
+   * Path of the service's bus module (TypeScript or JavaScript, exporting `bus`). It is loaded at
+   * synth time to derive the resources (`bus.topology()`), and bundled once as the workers' code.
+   * A relative path is resolved from the working directory.
+   */
+  readonly busModule: string;
+  /**
+   * Settings of the service's default worker function, which serves every API and listener not
+   * given a function of its own.
+   * @default - the defaults of each `LightbusWorkerOptions` field
+   */
+  readonly worker?: LightbusWorkerOptions;
+  /**
+   * APIs and listeners that get a function of their own, with its own memory, timeout and
+   * concurrency. All of a service's functions share the one bundle.
+   * @default - one function serves everything
+   */
+  readonly separateFunctions?: readonly LightbusSeparateFunction[];
+  /**
+   * The workers' Node.js runtime.
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
+  /**
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Extra environment variables for the workers (the bus's own are set for you).
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Minify the bundle.
+   * @default true
+   */
+  readonly minify?: boolean;
+}
+
+const DEFAULT_MEMORY_MB = 512;
+const DEFAULT_BATCH_SIZE = 10;
+const DEFAULT_FUNCTION = 'Worker';
+
+type Role = { readonly kind: 'rpc'; readonly model: RpcQueueModel } | { readonly kind: 'listener'; readonly model: ListenerModel };
+
+/**
+ * A service's workers on Lambda, from its bus module: for each API it registers a request queue,
+ * for each listener an EventBridge rule and a queue, a dead-letter queue for each, and the worker
+ * function(s) consuming them through SQS event sources with partial batch responses. Nothing is
+ * listed by hand: everything comes from `bus.topology()`, the model local provisioning renders too.
+ *
+ * Least privilege: each worker consumes only its own queues, sends only to its own dead-letter
+ * queues, writes results, calls only the APIs its module knows and fires only the APIs it registers.
+ * Other code gets access through {@link grantCall} and {@link grantFire}.
+ *
+ * @example
+ * const auth = new LightbusService(this, 'Auth', { bus, busModule: 'services/auth/bus.ts' });
+ * auth.grantCall(frontendFunction); // may call every API auth serves
+ */
+export class LightbusService extends Construct {
+  /** The resources this service needs, as derived from its bus module. */
+  public readonly topology: Topology;
+  public readonly bus: ILightbusBus;
+  /** Every worker function, by construct id (`Worker`, `ApiWorker-<api>`, `ListenerWorker-<listener>`). */
+  public readonly functions: ReadonlyMap<string, lambda.Function>;
+  /** Request and listener queues, by queue name. */
+  public readonly queues: ReadonlyMap<string, sqs.Queue>;
+  /** Dead-letter queues, by the name of the queue they serve. */
+  public readonly deadLetterQueues: ReadonlyMap<string, sqs.Queue>;
+  /** Listener rules, by listener name. */
+  public readonly rules: ReadonlyMap<string, events.Rule>;
+  /** The bundle the functions run (size for budgets; one per module per synth). */
+  public readonly bundle: WorkerBundle;
+
+  public constructor(scope: Construct, id: string, props: LightbusServiceProps) {
+    super(scope, id);
+    this.bus = props.bus;
+    validateWorkerOptions('worker', props.worker ?? {});
+    const loaded = loadTopology(props.busModule, props.bus.busName);
+    this.topology = loaded.topology;
+    const assignment = assignFunctions(this.topology, props.separateFunctions ?? []);
+
+    const queues = new Map<string, sqs.Queue>();
+    const deadLetterQueues = new Map<string, sqs.Queue>();
+    const rules = new Map<string, events.Rule>();
+    const queueFor = (roleId: string, model: QueueModel): sqs.Queue => {
+      const deadLetterQueue = new sqs.Queue(this, `${roleId}-DLQ`, {
+        queueName: model.deadLetterQueueName,
+        retentionPeriod: Duration.seconds(model.deadLetterRetentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      const queue = new sqs.Queue(this, roleId, {
+        queueName: model.queueName,
+        visibilityTimeout: Duration.seconds(model.visibilityTimeoutSeconds),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: model.redriveMaxReceiveCount },
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      queues.set(model.queueName, queue);
+      deadLetterQueues.set(model.queueName, deadLetterQueue);
+      return queue;
+    };
+    for (const model of this.topology.rpcQueues) queueFor(`RpcQueue-${apiSlug(model.api)}`, model);
+    for (const model of this.topology.listeners) {
+      const queue = queueFor(`ListenerQueue-${model.listenerName}`, model);
+      const rule = new events.Rule(this, `ListenerRule-${model.listenerName}`, {
+        ruleName: model.ruleName,
+        eventBus: props.bus.eventBus,
+        description: `lightbus listener ${model.listenerName}: ${model.events.map((e) => `${e.api}.${e.event}`).join(', ')}`,
+        eventPattern: { source: [...model.eventPattern.source], detailType: [...model.eventPattern['detail-type']] },
+      });
+      // The target adds the queue policy that admits this rule only (aws:SourceArn).
+      rule.addTarget(new targets.SqsQueue(queue));
+      rules.set(model.listenerName, rule);
+    }
+    this.queues = queues;
+    this.deadLetterQueues = deadLetterQueues;
+    this.rules = rules;
+
+    this.bundle = bundleWorker(loaded.path, { minify: props.minify ?? true, target: 'node20' });
+    const code = lambda.Code.fromAsset(this.bundle.directory);
+    const firstQueue = queues.values().next().value as sqs.Queue | undefined;
+    const functions = new Map<string, lambda.Function>();
+    for (const [functionId, group] of assignment) {
+      if (group.roles.length === 0) continue;
+      const options = { ...(functionId === DEFAULT_FUNCTION ? (props.worker ?? {}) : {}), ...group.options };
+      const shortestVisibility = Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds));
+      const timeout = options.timeout ?? Duration.seconds(shortestVisibility);
+      if (!Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > shortestVisibility) {
+        const queue = group.roles.find((r) => r.model.visibilityTimeoutSeconds === shortestVisibility)!.model.queueName;
+        throw new ConfigurationError(
+          `${functionId}: timeout is ${timeout.toSeconds()} s, but queue ${queue} has a visibility timeout of ${shortestVisibility} s; ` +
+            'a function may not run longer than the visibility timeout of the queues it consumes. ' +
+            'Lower the timeout, or raise the queue\'s visibility timeout (listen({ visibilityTimeoutSeconds }) for a listener).',
+          { function: functionId, queue },
+        );
+      }
+      const fn = new lambda.Function(this, functionId, {
+        code,
+        handler: this.bundle.handler,
+        runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
+        architecture: props.architecture ?? lambda.Architecture.ARM_64,
+        memorySize: options.memorySize ?? DEFAULT_MEMORY_MB,
+        timeout,
+        description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${group.roles
+          .map(describeRole)
+          .join(', ')}`.slice(0, 256),
+        environment: {
+          ...(props.environment ?? {}),
+          ...props.bus.clientEnvironment,
+          ...(this.topology.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: this.topology.serviceName } : {}),
+          // From a real queue URL, so it is right on AWS and on an emulator alike.
+          ...(firstQueue ? { [ClientEnvironment.QueueUrlPrefix]: queueUrlPrefix(firstQueue) } : {}),
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      });
+      for (const role of group.roles) {
+        const queue = queues.get(role.model.queueName)!;
+        fn.addEventSource(
+          new SqsEventSource(queue, {
+            batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+            reportBatchItemFailures: true,
+            ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+          }),
+        );
+        // The dispatcher dead-letters explicitly, with the cause in message attributes.
+        deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
+      }
+      this.grantWorkerAccess(fn);
+      functions.set(functionId, fn);
+    }
+    this.functions = functions;
+  }
+
+  /** The default worker function, unless every API and listener has a function of its own. */
+  public get workerFunction(): lambda.Function | undefined {
+    return this.functions.get(DEFAULT_FUNCTION);
+  }
+
+  /**
+   * Lets `grantee` call the procedures of one API this service serves, or of all of them: send to
+   * the request queue and read results. A Lambda function also gets the environment to find the bus.
+   */
+  public grantCall(grantee: iam.IGrantable, api?: string): void {
+    const served = this.topology.rpcQueues.map((q) => q.api);
+    if (api !== undefined && !served.includes(api)) {
+      throw new ConfigurationError(
+        `grantCall: service ${this.topology.serviceName ?? '(unnamed)'} does not serve API "${api}"; it serves ${served.map((a) => `"${a}"`).join(', ') || 'no APIs'}.`,
+        { api },
+      );
+    }
+    for (const each of api === undefined ? served : [api]) this.bus.grantCall(grantee, each);
+  }
+
+  /** Lets `grantee` fire the events of the APIs this service registers. */
+  public grantFire(grantee: iam.IGrantable): void {
+    for (const model of this.topology.rpcQueues) this.bus.grantFire(grantee, model.api);
+  }
+
+  /** Results, calls to the APIs the module knows, and events of the APIs it registers. */
+  private grantWorkerAccess(fn: lambda.Function): void {
+    this.bus.grantWriteResults(fn);
+    const callable = [...new Set([...this.topology.rpcQueues.map((q) => q.api), ...this.topology.permissions.callsApis])].sort();
+    for (const api of callable) this.bus.grantCall(fn, api);
+    if (this.topology.permissions.fireSources.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBus.eventBusArn],
+          conditions: { StringEquals: { 'events:source': [...this.topology.permissions.fireSources] } },
+        }),
+      );
+    }
+  }
+}
+
+/** `https://sqs.<region>.amazonaws.com/<account>/` from one of the stack's queue URLs. */
+function queueUrlPrefix(queue: sqs.Queue): string {
+  const name = (queue.node.defaultChild as sqs.CfnQueue).queueName as string;
+  return Fn.select(0, Fn.split(name, queue.queueUrl));
+}
+
+function describeRole(role: Role): string {
+  return role.kind === 'rpc' ? `api ${role.model.api}` : `listener ${role.model.listenerName}`;
+}
+
+function assignFunctions(
+  topology: Topology,
+  separate: readonly LightbusSeparateFunction[],
+): Map<string, { roles: Role[]; options: LightbusWorkerOptions }> {
+  const groups = new Map<string, { roles: Role[]; options: LightbusWorkerOptions }>([[DEFAULT_FUNCTION, { roles: [], options: {} }]]);
+  const claimed = new Map<string, string>();
+  for (const [index, entry] of separate.entries()) {
+    const where = `separateFunctions[${index}]`;
+    validateWorkerOptions(where, entry);
+    if ((entry.api === undefined) === (entry.listener === undefined)) {
+      throw new ConfigurationError(
+        `${where}: give exactly one of api or listener; got ${entry.api === undefined ? 'neither' : `api "${entry.api}" and listener "${entry.listener}"`}.`,
+      );
+    }
+    let role: Role;
+    let functionId: string;
+    if (entry.api !== undefined) {
+      const model = topology.rpcQueues.find((q) => q.api === entry.api);
+      if (!model) {
+        throw new ConfigurationError(
+          `${where}: API "${entry.api}" is not registered by this bus module; it registers ${list(topology.rpcQueues.map((q) => q.api))}.`,
+          { api: entry.api },
+        );
+      }
+      role = { kind: 'rpc', model };
+      functionId = `ApiWorker-${apiSlug(entry.api)}`;
+    } else {
+      const model = topology.listeners.find((l) => l.listenerName === entry.listener);
+      if (!model) {
+        throw new ConfigurationError(
+          `${where}: listener "${entry.listener}" is not declared by this bus module; its listeners are ${list(topology.listeners.map((l) => l.listenerName))}.`,
+          { listener: entry.listener },
+        );
+      }
+      role = { kind: 'listener', model };
+      functionId = `ListenerWorker-${model.listenerName}`;
+    }
+    if (claimed.has(functionId)) {
+      throw new ConfigurationError(`${where}: ${describeRole(role)} already has a function of its own (${claimed.get(functionId)}).`);
+    }
+    claimed.set(functionId, where);
+    const { api: _api, listener: _listener, ...options } = entry;
+    groups.set(functionId, { roles: [role], options });
+  }
+  const separated = new Set([...groups.values()].flatMap((g) => g.roles.map((r) => r.model.queueName)));
+  const rest: Role[] = [
+    ...topology.rpcQueues.map((model): Role => ({ kind: 'rpc', model })),
+    ...topology.listeners.map((model): Role => ({ kind: 'listener', model })),
+  ].filter((r) => !separated.has(r.model.queueName));
+  groups.get(DEFAULT_FUNCTION)!.roles.push(...rest);
+  return groups;
+}
+
+function validateWorkerOptions(where: string, options: LightbusWorkerOptions): void {
+  const check = (field: string, value: number | undefined, min: number, max: number) => {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigurationError(`${where}.${field} must be an integer from ${min} to ${max}; got ${value}.`, { [field]: value });
+    }
+  };
+  check('memorySize', options.memorySize, 128, 10_240);
+  check('batchSize', options.batchSize, 1, 10);
+  check('maxConcurrency', options.maxConcurrency, 2, 1000);
+  const timeout = options.timeout?.toSeconds();
+  if (timeout !== undefined && !Token.isUnresolved(timeout) && (timeout < 1 || timeout > 900)) {
+    throw new ConfigurationError(`${where}.timeout must be from 1 second to 15 minutes; got ${timeout} seconds.`, { timeout });
+  }
+}
+
+function list(values: readonly string[]): string {
+  return values.length ? values.map((v) => `"${v}"`).join(', ') : '(none)';
+}
+
+

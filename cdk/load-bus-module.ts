@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { BusClient } from '../runtime/client';
+import { ConfigurationError } from '../runtime/errors';
+import type { Topology } from '../runtime/topology';
+
+let typescriptLoaderRegistered = false;
+
+/** Lets require() load TypeScript bus modules at synth time (tsx's esbuild-based loader). */
+function registerTypeScriptLoader(): void {
+  // Jest transforms TypeScript itself; `node -r tsx/cjs` (the example app) has a loader already.
+  if (typescriptLoaderRegistered || process.env.JEST_WORKER_ID !== undefined || require.extensions['.ts'] !== undefined) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { register } = require('tsx/cjs/api') as { register: () => void };
+  register();
+  typescriptLoaderRegistered = true;
+}
+
+/**
+ * Loads a bus module at synth time, as the Lambda will load it at run time: with
+ * LIGHTBUS_BUS_NAME set to the deployed bus's name. Returns its topology, the one model of the
+ * resources it needs.
+ */
+export function loadTopology(modulePath: string, busName: string): { readonly path: string; readonly topology: Topology } {
+  const path = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
+  if (!existsSync(path)) {
+    throw new ConfigurationError(`busModule: the bus module ${path} does not exist (given "${modulePath}", resolved from ${process.cwd()}).`, {
+      path,
+    });
+  }
+  registerTypeScriptLoader();
+  const previous = process.env.LIGHTBUS_BUS_NAME;
+  process.env.LIGHTBUS_BUS_NAME = busName;
+  let exported: Record<string, unknown>;
+  try {
+    // A fresh evaluation, so that the bus module reads this bus name (and not a cached one).
+    delete require.cache[require.resolve(path)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exported = require(path) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigurationError(`busModule: could not load the bus module ${path}: ${(error as Error).message}`, { path });
+  } finally {
+    if (previous === undefined) delete process.env.LIGHTBUS_BUS_NAME;
+    else process.env.LIGHTBUS_BUS_NAME = previous;
+  }
+  const bus = (exported.bus ?? (exported.default as Record<string, unknown> | undefined)?.bus) as Partial<BusClient> | undefined;
+  if (typeof bus?.topology !== 'function') {
+    throw new ConfigurationError(
+      `busModule: ${path} must export \`bus\` (export const bus = lightbus.create(...)); its exports are: ${Object.keys(exported).join(', ') || '(none)'}.`,
+      { path },
+    );
+  }
+  const topology = bus.topology();
+  if (topology.busName !== busName) {
+    throw new ConfigurationError(
+      `busModule: ${path} uses bus name "${topology.busName}", but this service is on the bus "${busName}". ` +
+        'Let the bus module take its bus name from LIGHTBUS_BUS_NAME (leave busName out of lightbus.create()), or give both the same name.',
+      { path, busName: topology.busName, expected: busName },
+    );
+  }
+  return { path, topology };
+}

@@ -1,0 +1,8 @@
+/**
+ * Lambda entry points for a bus module. Builds on `runtime/` only: nothing from `cdk/` or
+ * `local/` (and so no aws-cdk-lib) may end up in a Lambda bundle.
+ */
+export { createSqsHandler, toInboundMessage, queueNameFromArn, NotAnSqsEventError } from './sqs-handler';
+export type { SqsHandlerOptions, SqsBatchHandler } from './sqs-handler';
+export { busFromModule } from './bus-module';
+export { createWorkerHandler } from './worker-entry';

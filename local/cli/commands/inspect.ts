@@ -1,0 +1,317 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { locateBus } from '../../../runtime/client';
+import { resolveBusSettings } from '../../../runtime/config';
+import { ConfigurationError, MalformedMessageError } from '../../../runtime/errors';
+import { createLogger, type Logger } from '../../../runtime/logging';
+import { eventDetailType, eventSource, parseEventDelivery, type EventDetail } from '../../../runtime/messages';
+import { fitName } from '../../../runtime/topology';
+import { AwsClients } from '../../../runtime/transport';
+import { addCommonOptions, applyCommonOptions, parseDurationFlag, type CommonOptions } from '../common';
+import { jsonPathMatcher } from '../json-path';
+
+export interface InspectOptions extends CommonOptions {
+  readonly api?: string;
+  readonly event?: string;
+  readonly id?: string;
+  readonly jsonPath?: string;
+  readonly equals?: string;
+  readonly format: 'pretty' | 'json';
+  readonly follow?: boolean;
+  /** Without `follow`, how long to show events, in milliseconds. @default 10000 */
+  readonly duration?: number;
+}
+
+/** An event as `inspect` shows it: lightbus's event detail plus EventBridge's id. */
+export type InspectedEvent = EventDetail & { readonly eventBridgeId: string };
+
+/** What inspect needs to clean up after itself. */
+interface TemporaryResources {
+  eventBusName: string;
+  ruleName: string;
+  queueName: string;
+  queueUrl?: string;
+  ruleCreated?: boolean;
+  targetAdded?: boolean;
+}
+
+const TARGET_ID = 'lightbus-inspect';
+const DEFAULT_DURATION_MS = 10_000;
+
+/** The EventBridge pattern for the filters EventBridge can apply itself (API, event, id). */
+export function inspectEventPattern(filters: { api?: string; event?: string; id?: string }): Record<string, unknown> {
+  const pattern: Record<string, unknown> = {
+    source: filters.api !== undefined ? [eventSource(filters.api)] : [{ prefix: 'lightbus.' }],
+  };
+  const detail: Record<string, unknown> = {};
+  if (filters.event !== undefined) {
+    if (filters.api !== undefined) pattern['detail-type'] = [eventDetailType(filters.api, filters.event)];
+    else detail.event = [filters.event];
+  }
+  if (filters.id !== undefined) detail.id = [filters.id];
+  if (Object.keys(detail).length > 0) pattern.detail = detail;
+  return pattern;
+}
+
+/** `--event auth.userCreated` is short for `--api auth --event userCreated`. */
+export function normaliseFilters(options: Pick<InspectOptions, 'api' | 'event' | 'id'>): { api?: string; event?: string; id?: string } {
+  let { api, event } = options;
+  if (event !== undefined && event.includes('.')) {
+    const dot = event.lastIndexOf('.');
+    const qualifiedApi = event.slice(0, dot);
+    if (api !== undefined && api !== qualifiedApi) {
+      throw new ConfigurationError(`--event ${event} names the API "${qualifiedApi}", but --api says "${api}".`);
+    }
+    api = qualifiedApi;
+    event = event.slice(dot + 1);
+  }
+  return {
+    ...(api !== undefined ? { api } : {}),
+    ...(event !== undefined ? { event } : {}),
+    ...(options.id !== undefined ? { id: options.id } : {}),
+  };
+}
+
+/** Formats one event for the terminal. */
+export function formatEvent(event: InspectedEvent, format: 'pretty' | 'json'): string {
+  if (format === 'json') return JSON.stringify(event);
+  const sender = event.sender ? [event.sender.service, event.sender.process].filter(Boolean).join('/') : 'unknown sender';
+  const parameters = JSON.stringify(event.parameters, null, 2).replace(/\n/g, '\n  ');
+  return `${event.firedAt}  ${event.api}.${event.event}  id=${event.id}  from ${sender}\n  ${parameters}`;
+}
+
+/**
+ * Shows the events on a bus as they are fired: creates a temporary EventBridge rule and SQS
+ * queue, prints what arrives (filtered), and removes both when it stops. Resolves with the number
+ * of events shown.
+ */
+export async function inspectEvents(
+  options: InspectOptions,
+  io: { write: (text: string) => void; logger?: Logger; signal?: AbortSignal } = { write: (t) => process.stdout.write(t) },
+): Promise<number> {
+  applyCommonOptions(options);
+  const settings = resolveBusSettings();
+  const logger = io.logger ?? createLogger({ level: settings.logLevel });
+  const filters = normaliseFilters(options);
+  const duration = options.duration ?? DEFAULT_DURATION_MS;
+  const matches = options.jsonPath !== undefined ? jsonPathMatcher(options.jsonPath, options.equals) : () => true;
+  if (options.equals !== undefined && options.jsonPath === undefined) {
+    throw new ConfigurationError('--equals needs --json-path (e.g. --json-path $.parameters.email --equals ada@example.com).');
+  }
+  const clients = new AwsClients(settings.aws);
+  const suffix = `inspect-${randomBytes(4).toString('hex')}`;
+  const resources: TemporaryResources = {
+    eventBusName: locateBus(settings).eventBusName,
+    ruleName: fitName(`${settings.busName}-${suffix}`, 64),
+    queueName: fitName(`${settings.busName}-${suffix}`, 80),
+  };
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  io.signal?.addEventListener('abort', onSignal, { once: true });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let shown = 0;
+  try {
+    await createTemporaryResources(clients, resources, inspectEventPattern(filters));
+    logger.info('Inspecting events', {
+      eventBus: resources.eventBusName,
+      rule: resources.ruleName,
+      queue: resources.queueName,
+      filters,
+      ...(options.jsonPath !== undefined ? { jsonPath: options.jsonPath, equals: options.equals } : {}),
+      until: options.follow ? 'SIGINT' : `${duration} ms`,
+    });
+    const deadline = Date.now() + duration;
+    while (!stop.signal.aborted && (options.follow || Date.now() < deadline)) {
+      const waitSeconds = options.follow ? 20 : Math.max(0, Math.min(20, Math.ceil((deadline - Date.now()) / 1000)));
+      let messages;
+      try {
+        const received = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
+          { abortSignal: stop.signal },
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (stop.signal.aborted) break;
+        throw error;
+      }
+      for (const message of messages) {
+        let event: InspectedEvent;
+        try {
+          event = parseEventDelivery(message.Body ?? '');
+        } catch (error) {
+          if (!(error instanceof MalformedMessageError)) throw error;
+          logger.warn('Skipped a message that is not a lightbus event', { error: error.message });
+          continue;
+        }
+        if (!matchesFilters(event, filters) || !matches(event)) continue;
+        io.write(`${formatEvent(event, options.format)}\n`);
+        shown += 1;
+      }
+      if (messages.length > 0) {
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: resources.queueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    io.signal?.removeEventListener('abort', onSignal);
+    const problems = await removeTemporaryResources(clients, resources);
+    clients.destroy();
+    if (problems.length > 0) {
+      logger.error('Could not remove every temporary resource; remove them by hand', {
+        rule: resources.ruleName,
+        queue: resources.queueName,
+        problems,
+      });
+    } else {
+      logger.info('Removed the temporary rule and queue', { rule: resources.ruleName, queue: resources.queueName, shown });
+    }
+  }
+  return shown;
+}
+
+/** EventBridge filters already; this double-checks (and covers --event without --api). */
+function matchesFilters(event: InspectedEvent, filters: { api?: string; event?: string; id?: string }): boolean {
+  return (
+    (filters.api === undefined || event.api === filters.api) &&
+    (filters.event === undefined || event.event === filters.event) &&
+    (filters.id === undefined || event.id === filters.id)
+  );
+}
+
+async function createTemporaryResources(clients: AwsClients, resources: TemporaryResources, pattern: Record<string, unknown>): Promise<void> {
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: resources.queueName,
+      // If inspect is killed before it cleans up, what it leaves behind holds nothing for long.
+      Attributes: { MessageRetentionPeriod: '3600', SqsManagedSseEnabled: 'true' },
+    }),
+  );
+  resources.queueUrl = queue.QueueUrl as string;
+  const attributes = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: resources.queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const queueArn = attributes.Attributes?.QueueArn as string;
+  let ruleArn: string | undefined;
+  try {
+    const rule = await clients.eventBridge.send(
+      new PutRuleCommand({
+        Name: resources.ruleName,
+        EventBusName: resources.eventBusName,
+        EventPattern: JSON.stringify(pattern),
+        State: 'ENABLED',
+        Description: 'Temporary rule of `lightbus inspect`; removed when it exits.',
+      }),
+    );
+    ruleArn = rule.RuleArn;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') {
+      throw new ConfigurationError(
+        `The event bus "${resources.eventBusName}" does not exist: check the bus name (--bus-name, the configuration file's bus.name, ` +
+          'LIGHTBUS_BUS_NAME) and the endpoint. A bus is created by its deployment, or by `lightbus run --local`.',
+        { eventBus: resources.eventBusName },
+      );
+    }
+    throw error;
+  }
+  resources.ruleCreated = true;
+  // Real SQS accepts EventBridge's deliveries only with this policy.
+  await clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: resources.queueUrl,
+      Attributes: {
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AllowInspectRule',
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: queueArn,
+              Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+            },
+          ],
+        }),
+      },
+    }),
+  );
+  await clients.eventBridge.send(
+    new PutTargetsCommand({
+      Rule: resources.ruleName,
+      EventBusName: resources.eventBusName,
+      Targets: [{ Id: TARGET_ID, Arn: queueArn }],
+    }),
+  );
+  resources.targetAdded = true;
+}
+
+/** Removes what was created, in reverse; returns what failed instead of throwing. */
+async function removeTemporaryResources(clients: AwsClients, resources: TemporaryResources): Promise<string[]> {
+  const problems: string[] = [];
+  const attempt = async (what: string, action: () => Promise<unknown>) => {
+    try {
+      await action();
+    } catch (error) {
+      problems.push(`${what}: ${(error as Error).message}`);
+    }
+  };
+  if (resources.targetAdded) {
+    await attempt('remove the rule target', () =>
+      clients.eventBridge.send(new RemoveTargetsCommand({ Rule: resources.ruleName, EventBusName: resources.eventBusName, Ids: [TARGET_ID] })),
+    );
+  }
+  if (resources.ruleCreated) {
+    await attempt(`delete the rule ${resources.ruleName}`, () =>
+      clients.eventBridge.send(new DeleteRuleCommand({ Name: resources.ruleName, EventBusName: resources.eventBusName })),
+    );
+  }
+  if (resources.queueUrl !== undefined) {
+    const queueUrl = resources.queueUrl;
+    await attempt(`delete the queue ${resources.queueName}`, () => clients.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })));
+  }
+  return problems;
+}
+
+export function registerInspectCommand(program: Command): void {
+  const command = program
+    .command('inspect')
+    .description(
+      'Show events on the bus as they are fired, through a temporary EventBridge rule and SQS queue that are removed on exit. ' +
+        'Events fired before it starts are not shown.',
+    )
+    .option('--api <name>', 'only events of this API (e.g. customers or support.case)')
+    .option('--event <name>', 'only this event: a name (newCustomer) or API and name (customers.newCustomer)')
+    .option('--id <id>', 'only the event with this lightbus id')
+    .option('--json-path <path>', 'only events where this path exists in the event, e.g. $.parameters.email ($ is the event: id, api, event, parameters, firedAt, sender)')
+    .option('--equals <value>', 'with --json-path: only events where the value there equals this (JSON, or plain text)')
+    .option('--format <format>', 'pretty or json (one JSON object per line)', parseFormat, 'pretty')
+    .option('-f, --follow', 'keep showing events until SIGINT/SIGTERM')
+    .option('--duration <time>', 'without --follow, how long to show events (e.g. 30s, 2m; a bare number is seconds; default 10s)', (v) =>
+      parseDurationFlag('--duration', v),
+    );
+  addCommonOptions(command, ['busName', 'config', 'logLevel', 'local', 'endpoint']);
+  command.action(async (options: InspectOptions) => {
+    await inspectEvents(options);
+  });
+}
+
+function parseFormat(value: string): 'pretty' | 'json' {
+  if (value !== 'pretty' && value !== 'json') throw new InvalidArgumentError(`--format must be pretty or json; got "${value}".`);
+  return value;
+}

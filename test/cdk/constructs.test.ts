@@ -1,0 +1,264 @@
+/** The CDK constructs, on synthesized templates (the emulator enforces no IAM: see emulator.md gap 7). */
+import { join } from 'node:path';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LightbusBus, LightbusService, type LightbusServiceProps } from '../../cdk/index';
+import { ConfigurationError } from '../../runtime/errors';
+
+const AUTH = join(__dirname, '..', '..', 'examples', 'auth', 'bus.ts');
+const CUSTOMERS = join(__dirname, '..', '..', 'examples', 'customers', 'bus.ts');
+const ENV = { account: '111111111111', region: 'eu-west-1' };
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+
+function statementsOf(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+  );
+}
+
+function actions(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+function serviceStack(props: Partial<LightbusServiceProps> = {}, busName = 'shop') {
+  const app = new App();
+  const stack = new Stack(app, 'Auth', { env: ENV });
+  const service = new LightbusService(stack, 'Auth', { bus: LightbusBus.fromBusName(stack, 'Bus', busName), busModule: AUTH, ...props });
+  return { app, stack, service, template: Template.fromStack(stack) };
+}
+
+describe('LightbusBus', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Bus', { env: ENV });
+  new LightbusBus(stack, 'Bus', { busName: 'shop' });
+  const template = Template.fromStack(stack);
+
+  it('creates the event bus and an encrypted, on-demand results table with TTL', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'shop' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'shop-results',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('keeps the table (it holds the API schemas) unless told otherwise', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const other = new Stack(new App(), 'Other');
+    new LightbusBus(other, 'Bus', { busName: 'shop', removalPolicy: RemovalPolicy.DESTROY });
+    Template.fromStack(other).hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+
+  it('rejects bus names that cannot be part of resource names, saying what is allowed', () => {
+    expect(() => new LightbusBus(new Stack(new App(), 'S'), 'Bus', { busName: 'my bus' })).toThrow(
+      /Invalid bus name "my bus".*letters, digits, "-" and "_"/,
+    );
+    expect(() => LightbusBus.fromBusName(new Stack(new App(), 'S'), 'Bus', '')).toThrow(ConfigurationError);
+  });
+});
+
+describe('LightbusService: resources come from the bus module', () => {
+  const { template, service } = serviceStack();
+
+  it('creates a request queue per API and a queue + rule per listener, each with a DLQ, all encrypted', () => {
+    const names = Object.values(template.findResources('AWS::SQS::Queue')).map((q) => (q as { Properties: { QueueName: string } }).Properties.QueueName);
+    expect(names.sort()).toEqual(
+      ['shop-listen-auth-createUserForCustomer', 'shop-listen-auth-createUserForCustomer-dlq', 'shop-rpc-auth', 'shop-rpc-auth-dlq'].sort(),
+    );
+    expect(service.topology.rpcQueues.map((q) => q.queueName)).toEqual(['shop-rpc-auth']);
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+      expect((queue as { Properties: Record<string, unknown> }).Properties.SqsManagedSseEnabled).toBe(true);
+    }
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'shop-listen-auth-createUserForCustomer',
+      VisibilityTimeout: 30,
+      RedrivePolicy: { maxReceiveCount: 6, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'shop-rpc-auth', RedrivePolicy: { maxReceiveCount: 3 } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'shop-auth-createUserForCustomer',
+      EventBusName: 'shop',
+      EventPattern: { source: ['lightbus.customers'], 'detail-type': ['customers.newCustomer'] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ListenerQueuecreateUserForCustomer'), 'Arn'] } })],
+    });
+  });
+
+  it('runs one worker function by default, fed by SQS event sources with partial batch responses', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.allResourcesProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Timeout: 30,
+      Environment: {
+        Variables: Match.objectLike({
+          LIGHTBUS_BUS_NAME: 'shop',
+          LIGHTBUS_SERVICE_NAME: 'auth',
+          LIGHTBUS_EVENT_BUS_NAME: 'shop',
+          LIGHTBUS_RESULTS_TABLE: 'shop-results',
+          LIGHTBUS_QUEUE_URL_PREFIX: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('admits to a listener queue only its own rule, and only over TLS', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('ListenerRule'), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+    for (const policy of Object.values(template.findResources('AWS::SQS::QueuePolicy'))) {
+      const statements = (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement;
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    }
+  });
+
+  it('bundles the module once, without CDK code, AWS SDK included', () => {
+    expect(service.bundle.sizeBytes).toBeGreaterThan(100_000);
+    expect(service.bundle.sizeBytes).toBeLessThan(3_000_000);
+  });
+});
+
+describe('LightbusService: least privilege', () => {
+  const app = new App();
+  const authStack = new Stack(app, 'Auth', { env: ENV });
+  new LightbusService(authStack, 'Auth', { bus: LightbusBus.fromBusName(authStack, 'Bus', 'shop'), busModule: AUTH });
+  const customersStack = new Stack(app, 'Customers', { env: ENV });
+  new LightbusService(customersStack, 'Customers', { bus: LightbusBus.fromBusName(customersStack, 'Bus', 'shop'), busModule: CUSTOMERS });
+  const callerStack = new Stack(app, 'Caller', { env: ENV });
+  const code = lambda.Code.fromInline('exports.handler = async () => null');
+  const granted = new lambda.Function(callerStack, 'Granted', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
+  const ungranted = new lambda.Function(callerStack, 'Ungranted', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
+  LightbusBus.fromBusName(callerStack, 'Bus', 'shop').grantCall(granted, 'auth');
+  const authTemplate = Template.fromStack(authStack);
+  const authStatements = statementsOf(authTemplate);
+  const customersStatements = statementsOf(Template.fromStack(customersStack));
+  const callerTemplate = Template.fromStack(callerStack);
+  const rpcArn = (api: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sqs:eu-west-1:111111111111:shop-rpc-${api}`]] });
+
+  it('never grants on "*" resources', () => {
+    for (const statement of [...authStatements, ...customersStatements, ...statementsOf(callerTemplate)]) {
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"/);
+      expect(actions(statement).every((a) => !a.endsWith('*'))).toBe(true);
+    }
+  });
+
+  it('lets a worker consume only its own queues and dead-letter only into its own DLQs', () => {
+    const ownQueues = Object.keys(authTemplate.findResources('AWS::SQS::Queue'));
+    const consuming = authStatements.filter((s) => actions(s).includes('sqs:ReceiveMessage'));
+    expect(consuming.length).toBeGreaterThan(0);
+    for (const statement of consuming) {
+      const ref = (statement.Resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect(ownQueues).toContain(ref);
+    }
+    // The customers worker's policies never mention auth's queues.
+    expect(JSON.stringify(customersStatements)).not.toMatch(/listen-auth|rpc-auth/);
+    expect(JSON.stringify(authStatements)).not.toMatch(/listen-customers/);
+    // Sending: own DLQs (by reference), and the request queues of the APIs the module knows (by name).
+    const sending = authStatements.filter((s) => actions(s).includes('sqs:SendMessage'));
+    const byName = sending.filter((s) => !JSON.stringify(s.Resource).includes('Fn::GetAtt')).map((s) => s.Resource);
+    expect(byName).toEqual(expect.arrayContaining([rpcArn('auth'), rpcArn('customers')]));
+    expect(byName).toHaveLength(2);
+    for (const s of sending.filter((s) => JSON.stringify(s.Resource).includes('Fn::GetAtt'))) {
+      expect(JSON.stringify(s.Resource)).toMatch(/DLQ/);
+    }
+  });
+
+  it('lets a worker write results and fire only the APIs it registers', () => {
+    expect(authStatements).toContainEqual(
+      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: expect.anything() }),
+    );
+    const firing = authStatements.filter((s) => actions(s).includes('events:PutEvents'));
+    expect(firing).toHaveLength(1);
+    expect(firing[0]!.Condition).toEqual({ StringEquals: { 'events:source': ['lightbus.auth'] } });
+  });
+
+  it('gives a granted caller exactly the call permissions and the environment to find the bus', () => {
+    const role = granted.role!.node.defaultChild as { logicalId?: string };
+    expect(role).toBeDefined();
+    const callerStatements = statementsOf(callerTemplate);
+    expect(callerStatements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'], Resource: rpcArn('auth') }),
+        expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'] }),
+      ]),
+    );
+    callerTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { LIGHTBUS_BUS_NAME: 'shop', LIGHTBUS_EVENT_BUS_NAME: 'shop', LIGHTBUS_RESULTS_TABLE: 'shop-results' } },
+    });
+  });
+
+  it('gives an ungranted caller nothing', () => {
+    const ungrantedRole = callerTemplate.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: callerStack.getLogicalId(ungranted.role!.node.defaultChild as never) }] },
+    });
+    expect(Object.keys(ungrantedRole)).toHaveLength(0);
+    const fn = Object.values(callerTemplate.findResources('AWS::Lambda::Function')).find(
+      (f) => !(f as { Properties: { Environment?: unknown } }).Properties.Environment,
+    );
+    expect(fn).toBeDefined();
+  });
+
+  it('grantCall on a service grants its APIs and refuses one it does not serve', () => {
+    const otherApp = new App();
+    const authStack2 = new Stack(otherApp, 'Auth', { env: ENV });
+    const otherAuth = new LightbusService(authStack2, 'Auth', { bus: LightbusBus.fromBusName(authStack2, 'Bus', 'shop'), busModule: AUTH });
+    const stack = new Stack(otherApp, 'Other', { env: ENV });
+    const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
+    expect(() => otherAuth.grantCall(fn, 'billing')).toThrow(/does not serve API "billing"; it serves "auth"/);
+    otherAuth.grantCall(fn);
+    otherAuth.grantFire(fn);
+    const statements = statementsOf(Template.fromStack(stack));
+    expect(statements).toContainEqual(expect.objectContaining({ Resource: rpcArn('auth') }));
+    expect(statements).toContainEqual(expect.objectContaining({ Condition: { StringEquals: { 'events:source': ['lightbus.auth'] } } }));
+  });
+});
+
+describe('LightbusService: separate functions', () => {
+  const { template, service } = serviceStack({
+    separateFunctions: [{ listener: 'createUserForCustomer', memorySize: 256, maxConcurrency: 5, timeout: Duration.seconds(20) }],
+  });
+
+  it('gives a listener its own function with its own settings, sharing the one bundle', () => {
+    expect([...service.functions.keys()]).toEqual(['Worker', 'ListenerWorker-createUserForCustomer']);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256, Timeout: 20 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 5 } });
+    const keys = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f) => (f as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key,
+    );
+    expect(new Set(keys).size).toBe(1);
+  });
+});
+
+describe('LightbusService: props validation', () => {
+  it.each([
+    [{ separateFunctions: [{ api: 'auth', listener: 'createUserForCustomer' }] }, /separateFunctions\[0\]: give exactly one of api or listener; got api "auth" and listener/],
+    [{ separateFunctions: [{}] }, /give exactly one of api or listener; got neither/],
+    [{ separateFunctions: [{ listener: 'nope' }] }, /listener "nope" is not declared by this bus module; its listeners are "createUserForCustomer"/],
+    [{ separateFunctions: [{ api: 'billing' }] }, /API "billing" is not registered by this bus module; it registers "auth"/],
+    [{ separateFunctions: [{ api: 'auth' }, { api: 'auth' }] }, /api auth already has a function of its own/],
+    [{ worker: { memorySize: 64 } }, /worker.memorySize must be an integer from 128 to 10240; got 64/],
+    [{ worker: { batchSize: 11 } }, /worker.batchSize must be an integer from 1 to 10; got 11/],
+    [{ worker: { maxConcurrency: 1 } }, /worker.maxConcurrency must be an integer from 2 to 1000; got 1/],
+    [{ worker: { timeout: Duration.seconds(60) } }, /Worker: timeout is 60 s, but queue shop-\S+ has a visibility timeout of 30 s; a function may not run longer/],
+    [{ busModule: 'no/such/bus.ts' }, /the bus module .*no\/such\/bus.ts does not exist/],
+    [{ busModule: join(__dirname, 'fixtures', 'no-bus-export.ts') }, /must export `bus`.*its exports are: notABus/],
+    [{ busModule: join(__dirname, 'fixtures', 'explicit-bus-name.ts') }, /uses bus name "hard-coded", but this service is on the bus "shop"/],
+  ] as [Partial<LightbusServiceProps>, RegExp][])('rejects %j', (props, message) => {
+    expect(() => serviceStack(props)).toThrow(message);
+  });
+});
