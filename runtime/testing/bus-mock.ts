@@ -4,7 +4,7 @@ import type { BusClient } from '../client/bus-client';
 import { splitMemberName } from '../client/bus-client';
 import type { CallOptions, ReceivedEvent, RpcContext, SentEvent } from '../client/types';
 import { LightbusError, NotAuthoritativeError } from '../errors';
-import { parseOrThrow, toWireValue } from '../schema';
+import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 
 /** A canned answer for a mocked procedure: a value, or a function of the parameters. */
 export type MockResponse = unknown | ((parameters: Record<string, unknown>) => unknown);
@@ -110,7 +110,8 @@ export class BusMock {
   public async deliver(qualifiedName: string, parameters: Record<string, unknown> = {}): Promise<number> {
     const { api, member: event } = splitMemberName(qualifiedName);
     const definition = this.bus.registry.eventDefinition(api, event);
-    const wire = toWireValue(parameters);
+    // Through the wire format and back, as a real delivery would be (dates, bytes, ...).
+    const wire = castIncoming(definition.parameters, toWireValue(parameters));
     const parsed = parseOrThrow(definition.parameters, wire, { api, member: event, direction: 'incoming', part: 'parameters', what: 'event parameters' });
     const listeners = this.bus.registry.listeners.filter((l) => l.events.some((e) => e.api === api && e.event === event));
     for (const listener of listeners) {
@@ -136,7 +137,7 @@ export class BusMock {
     const definition = this.bus.registry.rpcDefinition(api, procedure);
     const fn = this.bus.registry.implementation(api)?.[procedure] as ((p: unknown, c: RpcContext) => unknown) | undefined;
     if (!fn) throw new LightbusError('NOT_REGISTERED', `This bus does not register "${api}", so it cannot serve ${qualifiedName}.`, { api });
-    const parsed = parseOrThrow(definition.parameters, toWireValue(parameters), { api, member: procedure, direction: 'incoming', part: 'parameters', what: 'parameters' });
+    const parsed = parseOrThrow(definition.parameters, castIncoming(definition.parameters, toWireValue(parameters)), { api, member: procedure, direction: 'incoming', part: 'parameters', what: 'parameters' });
     const context: RpcContext = { callId: randomUUID(), api, procedure, deadline: Date.now() + 60_000, sender: undefined };
     const result = await fn(parsed, context);
     return parseOrThrow(definition.response, result, { api, member: procedure, direction: 'outgoing', part: 'response', what: 'result' });
@@ -163,7 +164,8 @@ export class BusMock {
     this.callLog.set(qualified, log);
     const response = this.responses.get(qualified);
     const value = typeof response === 'function' ? await (response as (p: Record<string, unknown>) => unknown)(checked as Record<string, unknown>) : response;
-    return parseOrThrow(definition.response, value, { api, member: procedure, direction: 'incoming', part: 'response', what: 'mocked result' });
+    const wire = castIncoming(definition.response, toWireValue(value));
+    return parseOrThrow(definition.response, wire, { api, member: procedure, direction: 'incoming', part: 'response', what: 'mocked result' });
   }
 
   private async fire(api: string, event: string, parameters: Record<string, unknown> | undefined): Promise<SentEvent> {

@@ -61,4 +61,25 @@ describe('mockBus(): unit tests without AWS', () => {
     expect(() => mock.mockRpc('auth.nope', 1)).toThrow('API "auth" has no procedure "nope"');
     mock.restore();
   });
+
+  it('carries dates and bytes through the wire encoding, as the real bus does', async () => {
+    const { z } = await import('zod');
+    const filesApi = lightbus.api('files', {
+      rpcs: {
+        stamp: lightbus.rpc({ parameters: { at: z.date() }, response: z.object({ at: z.date(), body: z.instanceof(Buffer) }) }),
+      },
+      events: { saved: lightbus.event({ parameters: { at: z.date() } }) },
+    });
+    const bus = lightbus.create({ serviceName: 'files', apis: [filesApi] });
+    const seen: Date[] = [];
+    bus.files.saved.listen((_e, { at }) => void seen.push(at), { listenerName: 'audit' });
+    const mock = mockBus(bus).mockRpc('files.stamp', ({ at }: Record<string, unknown>) => ({ at, body: Buffer.from('hi') }));
+    const at = new Date('2026-01-02T03:04:05.000Z');
+    const result = await bus.files.stamp({ at });
+    expect(result.at).toEqual(at);
+    expect(result.body.toString()).toBe('hi');
+    await mock.deliver('files.saved', { at });
+    expect(seen[0]).toEqual(at);
+    mock.restore();
+  });
 });
