@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
@@ -38,6 +38,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     throw new ConfigurationError('LightbusService bundles the bus module with esbuild at synth time: install it (npm install --save-dev esbuild).');
   }
   const directory = mkdtempSync(join(tmpdir(), 'lightbus-worker-'));
+  // Synthesis copies the asset into the cloud assembly; the temporary bundle goes with the process.
+  process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
   const handlersEntry = join(__dirname, '..', 'handlers', 'index');
   const result = esbuild.buildSync({
     stdin: {

@@ -3,6 +3,7 @@ import type { AnyApiDefinition } from '../api/types';
 import { resolveBusSettings, settingsForApi, type ApiSettings, type BusSettings, type BusSettingsInput } from '../config';
 import {
   ConfigurationError,
+  EventFireError,
   LightbusError,
   MessageTooLargeError,
   NotAuthoritativeError,
@@ -243,9 +244,19 @@ export class BusClient {
       firedAt: new Date().toISOString(),
       sender: this.sender,
     };
-    const eventBridgeId = await this.transports.publisher.publish(
-      { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
-      { api, event },
+    const eventBridgeId = await withTimeout(
+      this.transports.publisher.publish(
+        { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
+        { api, event },
+      ),
+      apiSettings.eventFireTimeoutMs,
+      () =>
+        new EventFireError(
+          api,
+          event,
+          'Timeout',
+          `EventBridge did not accept the event within eventFireTimeout (${apiSettings.eventFireTimeoutMs} ms); it may still be delivered`,
+        ),
     );
     return { id: detail.id, eventBridgeId, api, event, parameters: checked, firedAt: detail.firedAt };
   }
@@ -297,4 +308,13 @@ export class BusClient {
   private assertOpen(): void {
     if (this.closed) throw new LightbusError('CLIENT_CLOSED', 'This bus client is closed.');
   }
+}
+
+/** Rejects with `onTimeout()` if `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

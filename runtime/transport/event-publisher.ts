@@ -38,6 +38,12 @@ export interface EventPublisherOptions {
   readonly maxAttempts?: number;
   /** First retry delay; doubles each attempt, with jitter. @default 50 */
   readonly baseRetryDelayMs?: number;
+  /**
+   * PutEvents calls in flight at once; further batches wait their turn. A burst of thousands of
+   * fires then becomes a steady pipeline instead of hundreds of simultaneous requests that
+   * compete for sockets and CPU. @default 16
+   */
+  readonly maxCallsInFlight?: number;
 }
 
 /**
@@ -50,6 +56,9 @@ export class EventPublisher {
   private flushScheduled = false;
   private readonly maxAttempts: number;
   private readonly baseRetryDelayMs: number;
+  private readonly maxCallsInFlight: number;
+  private callsInFlight = 0;
+  private readonly waitingBatches: Pending[][] = [];
 
   public constructor(
     private readonly clients: AwsClients,
@@ -58,6 +67,7 @@ export class EventPublisher {
   ) {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseRetryDelayMs = options.baseRetryDelayMs ?? 50;
+    this.maxCallsInFlight = Math.max(1, options.maxCallsInFlight ?? 16);
   }
 
   /** Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. */
@@ -81,8 +91,24 @@ export class EventPublisher {
       this.flushScheduled = false;
       const pending = this.queue;
       this.queue = [];
-      for (const chunk of chunkEntries(pending)) void this.send(chunk);
+      this.enqueue(chunkEntries(pending));
     });
+  }
+
+  private enqueue(batches: Pending[][]): void {
+    this.waitingBatches.push(...batches);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.callsInFlight < this.maxCallsInFlight && this.waitingBatches.length > 0) {
+      const batch = this.waitingBatches.shift() as Pending[];
+      this.callsInFlight += 1;
+      void this.send(batch).finally(() => {
+        this.callsInFlight -= 1;
+        this.pump();
+      });
+    }
   }
 
   private async send(chunk: Pending[]): Promise<void> {
@@ -128,7 +154,7 @@ export class EventPublisher {
     const attempt = Math.max(...again.map((p) => p.attempts));
     const delay = this.baseRetryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
     setTimeout(() => {
-      for (const chunk of chunkEntries(again)) void this.send(chunk);
+      this.enqueue(chunkEntries(again));
     }, delay).unref();
   }
 }

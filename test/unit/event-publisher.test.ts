@@ -70,4 +70,26 @@ describe('EventPublisher', () => {
     expect((error as Error).message).toBe('Firing a.e failed: ThrottlingException: slow down');
     expect(calls).toHaveLength(3);
   });
+
+  it('keeps at most maxCallsInFlight PutEvents calls in flight during a burst', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const clients = {
+      eventBridge: {
+        send: async (command: PutEventsCommand) => {
+          inFlight += 1;
+          peak = Math.max(peak, inFlight);
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight -= 1;
+          return { Entries: ok(command.input.Entries ?? []) };
+        },
+      },
+    } as unknown as AwsClients;
+    const publisher = new EventPublisher(clients, () => 'bus', { maxCallsInFlight: 3 });
+    const ids = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => publisher.publish({ Source: 's', DetailType: 'd', Detail: `${i}` }, { api: 'a', event: 'e' })),
+    );
+    expect(ids).toHaveLength(200);
+    expect(peak).toBe(3);
+  });
 });
