@@ -253,7 +253,7 @@ export class LightbusService extends Construct {
 
   /** Lets `grantee` fire the events of the APIs this service registers. */
   public grantFire(grantee: iam.IGrantable): void {
-    for (const model of this.topology.rpcQueues) this.bus.grantFire(grantee, model.api);
+    for (const source of this.topology.permissions.fireSources) this.bus.grantFire(grantee, apiOfEventSource(source));
   }
 
   /** Results, calls to the APIs the module knows, and events of the APIs it registers. */
@@ -357,3 +357,8 @@ function list(values: readonly string[]): string {
 }
 
 
+
+/** `lightbus.support.case` → `support.case` (see eventSource() in the wire format). */
+function apiOfEventSource(source: string): string {
+  return source.slice('lightbus.'.length);
+}

@@ -26,6 +26,8 @@ except m.PackageNotFoundError:
     pass" "$1" 2>/dev/null || true
 }
 
+HYPERCORN_PINNED="0.18.0"
+
 installed=""
 if [[ -x "$VENV/bin/ministack" && -x "$PY" ]]; then
   installed="$(dist_version ministack)"
@@ -42,7 +44,8 @@ else
   if [[ ! -x "$PY" ]]; then
     python3 -m venv "$VENV"
   fi
-  "$VENV/bin/pip" install --disable-pip-version-check --quiet "ministack==$PINNED"
+  # hypercorn pinned too: its TCP_NODELAY behaviour decides whether every call stalls ~44 ms.
+  "$VENV/bin/pip" install --disable-pip-version-check --quiet "ministack==$PINNED" "hypercorn==$HYPERCORN_PINNED"
   installed="$(dist_version ministack)"
   if [[ "$installed" != "$PINNED" ]]; then
     echo "install-emulator: after install ministack is '${installed:-missing}', expected $PINNED" >&2

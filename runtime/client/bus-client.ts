@@ -288,6 +288,7 @@ export class BusClient {
       resultsTableName: this.transports.location.resultsTable,
       serviceName: this.settings.serviceName,
       registeredApis: this.registry.registeredApis,
+      servedApis: this.registry.registeredApis.filter((api) => Object.keys(this.registry.definition(api).rpcs).length > 0),
       knownApis: this.registry.knownApis,
       listeners: this.registry.listeners.map((l) => ({
         listenerName: l.listenerName,

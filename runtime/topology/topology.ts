@@ -82,8 +82,14 @@ export interface TopologyInput {
   /** Overrides the conventional results table name (a deployment's LIGHTBUS_RESULTS_TABLE). */
   readonly resultsTableName?: string;
   readonly serviceName: string | undefined;
-  /** APIs this service registered an implementation for. */
+  /** APIs this service registered an implementation for (it may fire their events). */
   readonly registeredApis: readonly string[];
+  /**
+   * The registered APIs that declare procedures: only these get a request queue (an API of
+   * events only needs no queue, and so no worker).
+   * @default registeredApis
+   */
+  readonly servedApis?: readonly string[];
   /** APIs this service knows the definition of (registered or not). */
   readonly knownApis: readonly string[];
   readonly listeners: readonly {
@@ -131,7 +137,7 @@ export function deriveTopology(input: TopologyInput): Topology {
   }
   const busName = input.busName;
   const rpcVisibility = input.rpcVisibilityTimeoutSeconds ?? DEFAULT_RPC_VISIBILITY_SECONDS;
-  const rpcQueues = [...input.registeredApis].sort().map((api): RpcQueueModel => {
+  const rpcQueues = [...(input.servedApis ?? input.registeredApis)].sort().map((api): RpcQueueModel => {
     const queueName = rpcQueueName(busName, api);
     return {
       api,

@@ -37,6 +37,14 @@ describe('deriveTopology(): every resource from the bus module', () => {
     expect(JSON.parse(JSON.stringify(topology))).toEqual(topology);
   });
 
+  it('gives an API of events only no request queue, but still lets its service fire', () => {
+    const bus = lightbus.create({ busName: 'prod', serviceName: 'customers', apis: [customersApi] });
+    bus.register(customersApi, {});
+    const topology = bus.topology();
+    expect(topology.rpcQueues).toEqual([]);
+    expect(topology.permissions.fireSources).toEqual(['lightbus.customers']);
+  });
+
   it('maps dotted API names to dashes and keeps long names within AWS limits', () => {
     expect(rpcQueueName('b', 'support.case')).toBe('b-rpc-support-case');
     const long = listenerQueueName('a-very-long-bus-name-for-testing', 'a-long-service-name', 'a-listener-with-a-long-name-too');
