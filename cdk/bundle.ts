@@ -10,9 +10,37 @@ export interface WorkerBundle {
   readonly sizeBytes: number;
 }
 
+/** Packages the runtime loads only for an optional feature (see runtime/modules requireOptional). */
+export interface OptionalModule {
+  /** Package names to leave out of the bundle (with their subpaths). */
+  readonly modules: readonly string[];
+}
+
+/** The runtime's optional modules, each left out of Lambda bundles unless its prop asks for it. */
+export const OPTIONAL_MODULES = {
+  /** ajv: validation against JSON Schemas published on the bus (LightbusService bundleJsonSchemaValidator). */
+  jsonSchemaValidator: { modules: ['ajv', 'ajv-formats'] },
+  /** yaml: YAML configuration files (LightbusService bundleYamlParser). */
+  yamlParser: { modules: ['yaml'] },
+} as const satisfies Record<string, OptionalModule>;
+
+/** Which optional modules a worker bundle leaves out: all of them unless asked for (LightbusService's default). */
+export function optionalModulesLeftOut(include: { readonly jsonSchemaValidator?: boolean; readonly yamlParser?: boolean } = {}): OptionalModule[] {
+  return [
+    ...(include.jsonSchemaValidator ? [] : [OPTIONAL_MODULES.jsonSchemaValidator]),
+    ...(include.yamlParser ? [] : [OPTIONAL_MODULES.yamlParser]),
+  ];
+}
+
 export interface BundleOptions {
   readonly minify: boolean;
   readonly target: string;
+  /**
+   * Optional modules to leave out of the bundle: their `require()` fails, with a clear error, only if
+   * the feature that needs them is used.
+   * @default - none
+   */
+  readonly leaveOut?: readonly OptionalModule[];
 }
 
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
@@ -27,7 +55,7 @@ const bundles = new Map<string, WorkerBundle>();
  * reuses it.
  */
 export function bundleWorker(modulePath: string, options: BundleOptions): WorkerBundle {
-  const key = JSON.stringify([modulePath, options]);
+  const key = JSON.stringify([modulePath, options.minify, options.target, (options.leaveOut ?? []).map((o) => o.modules)]);
   const cached = bundles.get(key);
   if (cached) return cached;
   let esbuild: typeof import('esbuild');
@@ -63,6 +91,9 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
+    // Left-out modules stay `require()`s that fail at run time, if their feature is ever used, with
+    // OptionalModuleMissingError (runtime/modules) naming the prop that bundles them.
+    external: (options.leaveOut ?? []).flatMap((optional) => optional.modules.flatMap((name) => [name, `${name}/*`])),
   });
   const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
   if (forbidden.length > 0) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors';
+import { requireOptional } from '../modules';
 import { LOG_LEVELS } from '../logging';
 import { TRANSPORT_CHOICES, type ApiSettingsInput } from './bus-config';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration';
@@ -48,7 +49,10 @@ const RESOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** Service and process names may hold placeholders, expanded at start-up. */
 const NAME_TEMPLATE_PATTERN = /^[A-Za-z0-9{][A-Za-z0-9_{}-]*$/;
 
-const ApiBlockSchema = block({
+// The schemas are built on first use, not at import: building zod schemas costs milliseconds, and
+// every Lambda cold start imports this module while few processes ever read a file.
+function buildApiBlockSchema() {
+  return block({
   rpcTimeout: duration('How long a caller waits for an RPC result before failing with a timeout. Default 5s.').optional(),
   eventFireTimeout: duration('How long fire() may take, retries included. Default 5s.').optional(),
   validate: z
@@ -68,8 +72,10 @@ const ApiBlockSchema = block({
     .describe('Which transport carries each kind of message. One choice per kind today.')
     .optional(),
 }).describe('Settings of one API (or of every API, in the `default` block).');
+}
 
-export const ConfigFileSchema = block({
+function buildConfigFileSchema() {
+  return block({
   $schema: z.string().describe('The JSON Schema of this file (for editors); ignored by lightbus.').optional(),
   serviceName: z
     .string()
@@ -106,19 +112,28 @@ export const ConfigFileSchema = block({
   apis: z
     .record(
       z.string().regex(API_KEY_PATTERN, { error: 'is neither "default" nor an API name (dotted identifiers such as auth or support.case)' }),
-      ApiBlockSchema,
+      buildApiBlockSchema(),
       { error: (issue) => (issue.code === 'invalid_type' ? 'must be a mapping of API names to settings' : undefined) },
     )
     .describe('Per-API settings: a `default` block for every API, and blocks named after APIs (e.g. `support.case`) that override it.')
     .optional(),
 }).describe('lightbus-aws configuration, shared by every service of a bus.');
+}
+
+let configFileSchemaInstance: ReturnType<typeof buildConfigFileSchema> | undefined;
+
+/** The configuration file's schema (zod): the one definition of the file's format. */
+export function configFileSchema(): ReturnType<typeof buildConfigFileSchema> {
+  configFileSchemaInstance ??= buildConfigFileSchema();
+  return configFileSchemaInstance;
+}
 
 /** The configuration file as written (durations still strings). */
-export type ConfigFile = z.input<typeof ConfigFileSchema>;
+export type ConfigFile = z.input<ReturnType<typeof configFileSchema>>;
 
 /** The JSON Schema of the configuration file, for editors (`lightbus dumpconfigschema`). */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(ConfigFileSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configFileSchema(), { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
     $id: 'https://lightbus-aws.dev/schemas/config.json',
@@ -163,7 +178,7 @@ export function parseConfigText(text: string, source: string): ConfigFileLayer {
     }
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const YAML = require('yaml') as typeof import('yaml');
+    const YAML = requireOptional('yaml', `Reading the YAML configuration file ${source}`, () => require('yaml') as typeof import('yaml'));
     const document = YAML.parseDocument(text, { uniqueKeys: true });
     const first = document.errors[0];
     if (first) {
@@ -176,7 +191,7 @@ export function parseConfigText(text: string, source: string): ConfigFileLayer {
 
 /** Validates parsed configuration data and converts it to a settings layer. */
 export function validateConfig(data: unknown, source: string): ConfigFileLayer {
-  const parsed = ConfigFileSchema.safeParse(data);
+  const parsed = configFileSchema().safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) => describeIssue(issue, data));
     throw new ConfigurationError(
@@ -230,8 +245,8 @@ function show(value: unknown): string {
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-type ParsedConfig = z.output<typeof ConfigFileSchema>;
-type ParsedApiBlock = z.output<typeof ApiBlockSchema>;
+type ParsedConfig = z.output<ReturnType<typeof configFileSchema>>;
+type ParsedApiBlock = z.output<ReturnType<typeof buildApiBlockSchema>>;
 
 function ms(value: string | undefined): number | undefined {
   return value === undefined ? undefined : parseDuration(value);

@@ -22,6 +22,6 @@ export type {
 export { resolveBusSettings, configFilePath } from './resolve';
 export type { BusSettingsInput } from './resolve';
 export { setProcessOverrides, getProcessOverrides } from './overrides';
-export { ConfigFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
+export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
 export type { ConfigFile, ConfigFileLayer } from './file';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration';

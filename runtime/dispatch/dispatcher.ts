@@ -17,6 +17,7 @@ import { toWireError } from './wire-error';
  */
 export class Dispatcher {
   private roles: Map<string, QueueRole> | undefined;
+  private listenersByName: Map<string, ListenerRegistration> | undefined;
 
   public constructor(private readonly bus: BusClient) {}
 
@@ -170,7 +171,7 @@ export class Dispatcher {
     } catch (error) {
       return this.deadLetter(message, model, DeadLetterReason.Malformed, error as Error);
     }
-    const registration = this.bus.registry.listeners.find((l) => l.listenerName === model.listenerName);
+    const registration = this.listener(model.listenerName);
     if (!registration) {
       throw new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
         listenerName: model.listenerName,
@@ -234,6 +235,13 @@ export class Dispatcher {
     this.bus.logger.warn(`Listener failed; retrying in ${delaySeconds}s`, fields);
     await this.delayRetry(message, delaySeconds);
     return { kind: 'retry', error, delaySeconds };
+  }
+
+  private listener(listenerName: string): ListenerRegistration | undefined {
+    if (!this.listenersByName || this.listenersByName.size !== this.bus.registry.listeners.length) {
+      this.listenersByName = new Map(this.bus.registry.listeners.map((l) => [l.listenerName, l]));
+    }
+    return this.listenersByName.get(listenerName);
   }
 
   // ---- Shared --------------------------------------------------------------------------------

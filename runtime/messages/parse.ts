@@ -1,11 +1,10 @@
 import type { z } from 'zod';
 import { MalformedMessageError } from '../errors';
 import {
-  EventBridgeEnvelopeSchema,
-  EventDetailSchema,
   eventDetailType,
   eventSource,
-  RpcRequestSchema,
+  wireSchemas,
+  WIRE_VERSION,
   type EventDetail,
   type RpcRequest,
 } from './wire';
@@ -22,13 +21,76 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
 }
 
+// Fast structural checks for the hot path: every message a worker receives goes through one of
+// these. The zod schemas in wire.ts stay the definition of the format; they run only when a check
+// fails, to say exactly what is wrong (a zod parse costs several times these checks).
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isSender(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (isRecord(value) &&
+      (value.service === undefined || typeof value.service === 'string') &&
+      (value.process === undefined || typeof value.process === 'string'))
+  );
+}
+
+function looksLikeRpcRequest(value: unknown): value is RpcRequest {
+  return (
+    isRecord(value) &&
+    value.v === WIRE_VERSION &&
+    value.kind === 'lightbus.rpc' &&
+    isNonEmptyString(value.id) &&
+    isNonEmptyString(value.api) &&
+    isNonEmptyString(value.procedure) &&
+    isRecord(value.parameters) &&
+    Number.isInteger(value.deadline) &&
+    (value.deadline as number) > 0 &&
+    isRecord(value.returnPath) &&
+    isNonEmptyString(value.returnPath.table) &&
+    isSender(value.sender)
+  );
+}
+
+function looksLikeEnvelope(value: unknown): value is { id: string; 'detail-type': string; source: string; detail: unknown } {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value['detail-type'] === 'string' &&
+    typeof value.source === 'string' &&
+    (value.time === undefined || typeof value.time === 'string')
+  );
+}
+
+function looksLikeEventDetail(value: unknown): value is EventDetail {
+  return (
+    isRecord(value) &&
+    value.v === WIRE_VERSION &&
+    value.kind === 'lightbus.event' &&
+    isNonEmptyString(value.id) &&
+    isNonEmptyString(value.api) &&
+    isNonEmptyString(value.event) &&
+    isRecord(value.parameters) &&
+    typeof value.firedAt === 'string' &&
+    isSender(value.sender)
+  );
+}
+
 /**
  * Parses an RPC request body. On a shape error it still reports the call id when one can be
  * read, so the worker can answer the caller with an error result instead of leaving it waiting.
  */
 export function parseRpcRequest(body: string): RpcRequest {
   const json = parseJson(body, 'RPC request');
-  const parsed = RpcRequestSchema.safeParse(json);
+  if (looksLikeRpcRequest(json)) return json;
+  const parsed = wireSchemas().rpcRequest.safeParse(json);
   if (!parsed.success) {
     const candidate = json as Partial<Record<'id' | 'api' | 'procedure', unknown>> & { returnPath?: { table?: unknown } };
     throw new MalformedMessageError(`The RPC request does not follow wire format v1: ${describeIssues(parsed.error)}`, {
@@ -46,26 +108,41 @@ export function parseRpcRequest(body: string): RpcRequest {
 /** Parses what EventBridge delivered to a listener queue and returns the lightbus event inside. */
 export function parseEventDelivery(body: string): EventDetail & { eventBridgeId: string } {
   const json = parseJson(body, 'event delivery');
-  const envelope = EventBridgeEnvelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    throw new MalformedMessageError(`The message is not an EventBridge event: ${describeIssues(envelope.error)}`);
+  let envelope: { id: string; 'detail-type': string; source: string; detail: unknown };
+  if (looksLikeEnvelope(json)) {
+    envelope = json;
+  } else {
+    const checked = wireSchemas().eventBridgeEnvelope.safeParse(json);
+    if (!checked.success) {
+      throw new MalformedMessageError(`The message is not an EventBridge event: ${describeIssues(checked.error)}`);
+    }
+    envelope = checked.data;
   }
-  const detail = EventDetailSchema.safeParse(envelope.data.detail);
-  if (!detail.success) {
-    throw new MalformedMessageError(
-      `The event ${envelope.data['detail-type']} from ${envelope.data.source} is not a lightbus v1 event: ${describeIssues(detail.error)}`,
-    );
+  let detail: EventDetail;
+  if (looksLikeEventDetail(envelope.detail)) {
+    detail = envelope.detail;
+  } else {
+    const checked = wireSchemas().eventDetail.safeParse(envelope.detail);
+    if (!checked.success) {
+      throw new MalformedMessageError(
+        `The event ${envelope['detail-type']} from ${envelope.source} is not a lightbus v1 event: ${describeIssues(checked.error)}`,
+      );
+    }
+    detail = checked.data;
   }
   // Rules and IAM (events:source) see only the envelope; listeners route on the detail. They must
   // agree, or a sender allowed to fire one API could deliver another API's event.
-  const { api, event } = detail.data;
-  if (envelope.data.source !== eventSource(api) || envelope.data['detail-type'] !== eventDetailType(api, event)) {
+  const { api, event } = detail;
+  if (envelope.source !== eventSource(api) || envelope['detail-type'] !== eventDetailType(api, event)) {
     throw new MalformedMessageError(
-      `The event's envelope (source ${JSON.stringify(envelope.data.source)}, detail-type ${JSON.stringify(envelope.data['detail-type'])}) ` +
+      `The event's envelope (source ${JSON.stringify(envelope.source)}, detail-type ${JSON.stringify(envelope['detail-type'])}) ` +
         `does not match its detail (api ${JSON.stringify(api)}, event ${JSON.stringify(event)}): expected source ` +
         `${JSON.stringify(eventSource(api))} and detail-type ${JSON.stringify(eventDetailType(api, event))}.`,
       { api, member: event },
     );
   }
-  return { ...detail.data, eventBridgeId: envelope.data.id };
+  // The parsed JSON is ours alone: annotate it rather than copy it (this runs for every event).
+  const delivery = detail as EventDetail & { eventBridgeId: string };
+  delivery.eventBridgeId = envelope.id;
+  return delivery;
 }

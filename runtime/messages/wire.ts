@@ -6,56 +6,71 @@ import { z } from 'zod';
  */
 export const WIRE_VERSION = 1;
 
-/** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
-export const SenderSchema = z.object({ service: z.string().optional(), process: z.string().optional() });
-export type Sender = z.infer<typeof SenderSchema>;
+/**
+ * The zod schemas of the wire format: the definition of every message's shape. Built on first
+ * use (building zod schemas costs milliseconds of every Lambda cold start), and used only to say
+ * what is wrong with a message: well-formed messages pass fast structural checks (parse.ts).
+ */
+function buildWireSchemas() {
+  /** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
+  const sender = z.object({ service: z.string().optional(), process: z.string().optional() });
+  return {
+    sender,
+    /** Body of an SQS message on an API's request queue. */
+    rpcRequest: z.object({
+      v: z.literal(WIRE_VERSION),
+      kind: z.literal('lightbus.rpc'),
+      id: z.string().min(1),
+      api: z.string().min(1),
+      procedure: z.string().min(1),
+      parameters: z.record(z.string(), z.unknown()),
+      /** Epoch milliseconds after which the call must not run. */
+      deadline: z.number().int().positive(),
+      /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
+      returnPath: z.object({ table: z.string().min(1) }),
+      sender: sender.optional(),
+    }),
+    /** An error as it travels back to the caller. */
+    wireError: z.object({
+      name: z.string(),
+      message: z.string(),
+      stack: z.string().optional(),
+      code: z.string().optional(),
+    }),
+    /** `detail` of the EventBridge entry for an event. */
+    eventDetail: z.object({
+      v: z.literal(WIRE_VERSION),
+      kind: z.literal('lightbus.event'),
+      id: z.string().min(1),
+      api: z.string().min(1),
+      event: z.string().min(1),
+      parameters: z.record(z.string(), z.unknown()),
+      firedAt: z.string(),
+      sender: sender.optional(),
+    }),
+    /** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
+    eventBridgeEnvelope: z.object({
+      id: z.string(),
+      'detail-type': z.string(),
+      source: z.string(),
+      time: z.string().optional(),
+      detail: z.unknown(),
+    }),
+  };
+}
 
-/** Body of an SQS message on an API's request queue. */
-export const RpcRequestSchema = z.object({
-  v: z.literal(WIRE_VERSION),
-  kind: z.literal('lightbus.rpc'),
-  id: z.string().min(1),
-  api: z.string().min(1),
-  procedure: z.string().min(1),
-  parameters: z.record(z.string(), z.unknown()),
-  /** Epoch milliseconds after which the call must not run. */
-  deadline: z.number().int().positive(),
-  /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
-  returnPath: z.object({ table: z.string().min(1) }),
-  sender: SenderSchema.optional(),
-});
-export type RpcRequest = z.infer<typeof RpcRequestSchema>;
+export type WireSchemas = ReturnType<typeof buildWireSchemas>;
+let wireSchemasInstance: WireSchemas | undefined;
 
-/** An error as it travels back to the caller. */
-export const WireErrorSchema = z.object({
-  name: z.string(),
-  message: z.string(),
-  stack: z.string().optional(),
-  code: z.string().optional(),
-});
-export type WireError = z.infer<typeof WireErrorSchema>;
+export function wireSchemas(): WireSchemas {
+  wireSchemasInstance ??= buildWireSchemas();
+  return wireSchemasInstance;
+}
 
-/** `detail` of the EventBridge entry for an event. */
-export const EventDetailSchema = z.object({
-  v: z.literal(WIRE_VERSION),
-  kind: z.literal('lightbus.event'),
-  id: z.string().min(1),
-  api: z.string().min(1),
-  event: z.string().min(1),
-  parameters: z.record(z.string(), z.unknown()),
-  firedAt: z.string(),
-  sender: SenderSchema.optional(),
-});
-export type EventDetail = z.infer<typeof EventDetailSchema>;
-
-/** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
-export const EventBridgeEnvelopeSchema = z.object({
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  time: z.string().optional(),
-  detail: z.unknown(),
-});
+export type Sender = z.infer<WireSchemas['sender']>;
+export type RpcRequest = z.infer<WireSchemas['rpcRequest']>;
+export type WireError = z.infer<WireSchemas['wireError']>;
+export type EventDetail = z.infer<WireSchemas['eventDetail']>;
 
 /** EventBridge `Source` for an API's events: lets IAM restrict who fires which API (events:source). */
 export function eventSource(api: string): string {

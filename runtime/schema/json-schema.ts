@@ -162,19 +162,25 @@ export function schemaVersion(body: { api: string; description?: string; rpcs: u
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-const JsonObject = z.record(z.string(), z.unknown());
-const ApiSchemaDocument = z.object({
-  lightbusSchema: z.literal(API_SCHEMA_FORMAT),
-  api: z.string().min(1),
-  version: z.string().min(1),
-  description: z.string().optional(),
-  rpcs: z.record(z.string(), z.object({ description: z.string().optional(), parameters: JsonObject, response: JsonObject })),
-  events: z.record(z.string(), z.object({ description: z.string().optional(), parameters: JsonObject })),
-});
+/** Built on first use: only processes that read published schemas need it (not cold starts). */
+let apiSchemaDocument: z.ZodType | undefined;
+
+function apiSchemaDocumentSchema(): z.ZodType {
+  const jsonObject = z.record(z.string(), z.unknown());
+  apiSchemaDocument ??= z.object({
+    lightbusSchema: z.literal(API_SCHEMA_FORMAT),
+    api: z.string().min(1),
+    version: z.string().min(1),
+    description: z.string().optional(),
+    rpcs: z.record(z.string(), z.object({ description: z.string().optional(), parameters: jsonObject, response: jsonObject })),
+    events: z.record(z.string(), z.object({ description: z.string().optional(), parameters: jsonObject })),
+  });
+  return apiSchemaDocument;
+}
 
 /** Checks that a value read from the bus or a dump file is an API schema document. */
 export function readApiSchema(value: unknown): { ok: true; schema: ApiSchema } | { ok: false; problem: string } {
-  const parsed = ApiSchemaDocument.safeParse(value);
+  const parsed = apiSchemaDocumentSchema().safeParse(value);
   if (parsed.success) return { ok: true, schema: parsed.data as ApiSchema };
   const problem = parsed.error.issues
     .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)

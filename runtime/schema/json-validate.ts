@@ -1,6 +1,7 @@
 import type Ajv2020 from 'ajv/dist/2020';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import { UnknownMemberError, ValidationError, type ValidationIssue } from '../errors';
+import { requireOptional } from '../modules';
 import type { ApiSchema, JsonSchema } from './json-schema';
 import type { ValidationContext } from './validate';
 
@@ -23,9 +24,10 @@ export class JsonSchemaValidators {
   private get ajv(): Ajv2020 {
     if (!this.ajvInstance) {
       // Loaded on first use: a Lambda worker whose callers all have definitions never pays for ajv.
+      const feature = 'Validating against a JSON Schema published on the bus';
       /* eslint-disable @typescript-eslint/no-require-imports */
-      const AjvClass = (require('ajv/dist/2020') as { default: typeof Ajv2020 }).default;
-      const addFormats = (require('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 }).default;
+      const AjvClass = requireOptional('ajv', feature, () => require('ajv/dist/2020') as { default: typeof Ajv2020 }).default;
+      const addFormats = requireOptional('ajv-formats', feature, () => require('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 }).default;
       /* eslint-enable @typescript-eslint/no-require-imports */
       this.ajvInstance = new AjvClass({
         allErrors: true,
