@@ -3,6 +3,7 @@ import type { BusClient } from '../runtime/client';
 import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
 import { LightbusError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
+import { queueNameFromArn } from '../runtime/transport';
 
 /** Options of {@link createSqsHandler}. */
 export interface SqsHandlerOptions {
@@ -105,10 +106,6 @@ export function toInboundMessage(record: SQSRecord): InboundMessage {
   };
 }
 
-/** `arn:aws:sqs:us-east-1:123456789012:name` → `name`. */
-export function queueNameFromArn(arn: string): string {
-  return arn.slice(arn.lastIndexOf(':') + 1);
-}
 
 function sqsRecords(event: unknown): SQSRecord[] {
   const records = (event as { Records?: unknown } | null | undefined)?.Records;

@@ -1,4 +1,4 @@
-import { busFromModule } from './bus-module';
+import { busFromModule } from '../runtime/client';
 import { createSqsHandler, type SqsBatchHandler, type SqsHandlerOptions } from './sqs-handler';
 
 /**

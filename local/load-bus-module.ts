@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BusClient } from '../runtime/client';
+import { busFromModule, type BusClient } from '../runtime/client';
 import { ConfigurationError } from '../runtime/errors';
 
 const DEFAULT_CANDIDATES = ['bus.ts', 'bus.js', 'bus.mts', 'bus.mjs', 'bus.cts', 'bus.cjs'];
@@ -47,20 +47,5 @@ export function loadBusModule(path: string): BusClient {
   } catch (error) {
     throw new ConfigurationError(`Could not load the bus module ${path}: ${(error as Error).message}`, { path });
   }
-  const bus = exported.bus ?? (exported.default as Record<string, unknown> | undefined)?.bus;
-  if (!isBusClient(bus)) {
-    throw new ConfigurationError(
-      `The bus module ${path} must export \`bus\` (export const bus = lightbus.create(...)); ` +
-        `its exports are: ${Object.keys(exported).join(', ') || '(none)'}.`,
-      { path },
-    );
-  }
-  return bus;
-}
-
-/** Duck-typed too, so a bus module that bundles its own copy of the runtime still works. */
-function isBusClient(value: unknown): value is BusClient {
-  if (value instanceof BusClient) return true;
-  const candidate = value as Partial<BusClient> | undefined;
-  return typeof candidate?.topology === 'function' && typeof candidate.callProcedure === 'function' && candidate.registry !== undefined;
+  return busFromModule(exported, `The bus module ${path}`);
 }

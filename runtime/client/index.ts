@@ -7,3 +7,4 @@ export type { ListenerRegistration, ProcedureFunction } from './registry';
 export { BusTransports, locateBus } from './transports';
 export type { BusLocation } from './transports';
 export type * from './types';
+export { busFromModule } from './bus-module';

@@ -1,5 +1,5 @@
-import { BusClient } from '../runtime/client';
-import { ConfigurationError } from '../runtime/errors';
+import { ConfigurationError } from '../errors';
+import { BusClient } from './bus-client';
 
 /**
  * The `bus` export of a bus module's namespace (`import * as busModule from './bus'`), with an
