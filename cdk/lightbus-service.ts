@@ -7,7 +7,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../runtime/errors';
-import { apiSlug, type ListenerModel, type QueueModel, type RpcQueueModel, type Topology } from '../runtime/topology';
+import { apiSlug, type ListenerModel, type QueueModel, type RpcQueueModel, type TaskModel, type Topology } from '../runtime/topology';
+import { TASK_INVOCATION_KIND } from '../runtime/tasks/wire';
+import { WIRE_VERSION } from '../runtime/messages/wire';
 import { bundleWorker, optionalModulesLeftOut, type WorkerBundle } from './bundle';
 import { ClientEnvironment } from './client-environment';
 import type { ILightbusBus } from './lightbus-bus';
@@ -111,6 +113,8 @@ export interface LightbusServiceProps {
 const DEFAULT_MEMORY_MB = 512;
 const DEFAULT_BATCH_SIZE = 10;
 const DEFAULT_FUNCTION = 'Worker';
+/** Timeout of a worker function that runs scheduled tasks only (no queue bounds it). */
+const DEFAULT_TASK_TIMEOUT_SECONDS = 30;
 
 type Role = { readonly kind: 'rpc'; readonly model: RpcQueueModel } | { readonly kind: 'listener'; readonly model: ListenerModel };
 
@@ -140,6 +144,8 @@ export class LightbusService extends Construct {
   public readonly deadLetterQueues: ReadonlyMap<string, sqs.Queue>;
   /** Listener rules, by listener name. */
   public readonly rules: ReadonlyMap<string, events.Rule>;
+  /** Schedule rules of the scheduled tasks (on the account's default event bus), by task name. */
+  public readonly taskRules: ReadonlyMap<string, events.Rule>;
   /** The bundle the functions run (size for budgets; one per module per synth). */
   public readonly bundle: WorkerBundle;
 
@@ -150,6 +156,7 @@ export class LightbusService extends Construct {
     const loaded = loadTopology(props.busModule, props.bus.busName);
     this.topology = loaded.topology;
     const assignment = assignFunctions(this.topology, props.separateFunctions ?? []);
+    for (const task of this.topology.tasks) assertRunsOnEventBridge(task);
 
     const queues = new Map<string, sqs.Queue>();
     const deadLetterQueues = new Map<string, sqs.Queue>();
@@ -197,12 +204,16 @@ export class LightbusService extends Construct {
     const code = lambda.Code.fromAsset(this.bundle.directory);
     const firstQueue = queues.values().next().value as sqs.Queue | undefined;
     const functions = new Map<string, lambda.Function>();
+    const taskRules = new Map<string, events.Rule>();
     for (const [functionId, group] of assignment) {
-      if (group.roles.length === 0) continue;
+      // Scheduled tasks run on the default function.
+      const tasks = functionId === DEFAULT_FUNCTION ? this.topology.tasks : [];
+      if (group.roles.length === 0 && tasks.length === 0) continue;
       const options = { ...(functionId === DEFAULT_FUNCTION ? (props.worker ?? {}) : {}), ...group.options };
-      const shortestVisibility = Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds));
-      const timeout = options.timeout ?? Duration.seconds(shortestVisibility);
-      if (!Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > shortestVisibility) {
+      const shortestVisibility =
+        group.roles.length > 0 ? Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds)) : undefined;
+      const timeout = options.timeout ?? Duration.seconds(shortestVisibility ?? DEFAULT_TASK_TIMEOUT_SECONDS);
+      if (shortestVisibility !== undefined && !Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > shortestVisibility) {
         const queue = group.roles.find((r) => r.model.visibilityTimeoutSeconds === shortestVisibility)!.model.queueName;
         throw new ConfigurationError(
           `${functionId}: timeout is ${timeout.toSeconds()} s, but queue ${queue} has a visibility timeout of ${shortestVisibility} s; ` +
@@ -218,9 +229,10 @@ export class LightbusService extends Construct {
         architecture: props.architecture ?? lambda.Architecture.ARM_64,
         memorySize: options.memorySize ?? DEFAULT_MEMORY_MB,
         timeout,
-        description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${group.roles
-          .map(describeRole)
-          .join(', ')}`.slice(0, 256),
+        description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${[
+          ...group.roles.map(describeRole),
+          ...tasks.map((t) => `task ${t.taskName}`),
+        ].join(', ')}`.slice(0, 256),
         environment: {
           ...(props.environment ?? {}),
           ...props.bus.clientEnvironment,
@@ -244,8 +256,35 @@ export class LightbusService extends Construct {
       }
       this.grantWorkerAccess(fn);
       functions.set(functionId, fn);
+      for (const task of tasks) taskRules.set(task.taskName, this.taskRule(task, fn));
     }
     this.functions = functions;
+    this.taskRules = taskRules;
+  }
+
+  /**
+   * A scheduled task's rule: on the account's default event bus (schedule rules cannot live on a
+   * custom bus), invoking the worker function with an input naming the task; the scheduled event's
+   * time fills `scheduledTime`. The Lambda target adds a permission that admits this rule only.
+   */
+  private taskRule(task: TaskModel, fn: lambda.Function): events.Rule {
+    const rule = new events.Rule(this, `TaskRule-${task.taskName}`, {
+      ruleName: task.ruleName,
+      description: `lightbus task ${task.taskName} of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${task.scheduleExpression}`,
+      schedule: events.Schedule.expression(task.scheduleExpression),
+    });
+    rule.addTarget(
+      new targets.LambdaFunction(fn, {
+        event: events.RuleTargetInput.fromObject({
+          v: WIRE_VERSION,
+          kind: TASK_INVOCATION_KIND,
+          service: this.topology.serviceName,
+          task: task.taskName,
+          scheduledTime: events.EventField.time,
+        }),
+      }),
+    );
+    return rule;
   }
 
   /** The default worker function, unless every API and listener has a function of its own. */
@@ -351,6 +390,16 @@ function assignFunctions(
   ].filter((r) => !separated.has(r.model.queueName));
   groups.get(DEFAULT_FUNCTION)!.roles.push(...rest);
   return groups;
+}
+
+function assertRunsOnEventBridge(task: TaskModel): void {
+  if (task.runsOnEventBridge) return;
+  throw new ConfigurationError(
+    `Scheduled task "${task.taskName}" runs on ${task.scheduleExpression}, but EventBridge schedule rules fire at most once a minute, ` +
+      'so LightbusService cannot deploy it. Give it an interval of whole minutes (every({ minutes: 1 })) or a cron expression; ' +
+      'intervals of seconds are for the local worker only.',
+    { taskName: task.taskName, scheduleExpression: task.scheduleExpression },
+  );
 }
 
 function validateWorkerOptions(where: string, options: LightbusWorkerOptions): void {

@@ -6,4 +6,7 @@ export { createSqsHandler, toInboundMessage, NotAnSqsEventError } from './sqs-ha
 export { queueNameFromArn } from '../runtime/transport';
 export type { SqsHandlerOptions, SqsBatchHandler } from './sqs-handler';
 export { busFromModule } from '../runtime/client';
-export { createWorkerHandler } from './worker-entry';
+export { createWorkerHandler, createBusWorkerHandler, UnknownInvocationError } from './worker-entry';
+export type { WorkerHandler, WorkerHandlerOptions } from './worker-entry';
+export { createTaskHandler, TaskRunFailedError } from './task-handler';
+export type { TaskHandlerOptions, TaskInvocationResult, ScheduledTaskHandler } from './task-handler';

@@ -30,6 +30,12 @@ interface InFlight {
   finished: boolean;
   /** The handler has returned; only the delete is outstanding, so the slot is free again. */
   handled: boolean;
+  /**
+   * stop() gave the message back to the queue (drain timeout passed): another consumer may hold
+   * it now, so this one must neither extend its visibility nor delete it when the handler ends.
+   */
+  returned: boolean;
+  heartbeat: NodeJS.Timeout | undefined;
 }
 
 /** ReceiveMessage returns at most 10 messages. */
@@ -51,6 +57,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly abort = new AbortController();
   private reserved = 0;
+  /** ReceiveMessage calls under way. */
+  private receiving = 0;
   /** Messages whose handler returned and whose delete is still under way: they hold no slot. */
   private deleting = 0;
   private running = false;
@@ -79,6 +87,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
 
   public start(): void {
     if (this.running) return;
+    if (this.abort.signal.aborted) throw new Error(`The consumer of ${this.queueName} was stopped; it cannot start again.`);
     this.running = true;
     this.loops = Array.from({ length: this.pollers }, () => this.pollLoop());
   }
@@ -101,10 +110,19 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     await Promise.race([Promise.all(pending.map((p) => p.done)), timedOut]);
     clearTimeout(timer);
     const unfinished = pending.filter((p) => !p.finished);
+    for (const entry of unfinished) {
+      entry.returned = true;
+      clearInterval(entry.heartbeat);
+    }
     await Promise.all(
       unfinished.map((p) =>
         this.queues.changeVisibility(this.queueName, p.message.receiptHandle, 0).catch((error: Error) => {
           this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
+          this.logger.warn('Could not return an unfinished message to its queue; it reappears after its visibility timeout', {
+            queue: this.queueName,
+            messageId: p.message.messageId,
+            error,
+          });
         }),
       ),
     );
@@ -117,6 +135,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       if (!this.running || capacity === 0) break;
       const wanted = Math.min(MAX_RECEIVE, capacity);
       this.reserved += wanted;
+      this.receiving += 1;
       let messages: Message[] = [];
       try {
         const out = await this.clients.sqs.send(
@@ -131,6 +150,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
         messages = out.Messages ?? [];
       } catch (error) {
         this.reserved -= wanted;
+        this.receiving -= 1;
         if (!this.running) break;
         this.emit('error', error as Error, { queueName: this.queueName, operation: 'receive' });
         this.logger.error('ReceiveMessage failed; polling again shortly', { queue: this.queueName, error: error as Error });
@@ -138,7 +158,10 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
         continue;
       }
       this.reserved -= wanted;
+      this.receiving -= 1;
       for (const message of messages) this.track(message);
+      // With no receive under way, a waiting poller may now take the remaining free slots.
+      this.wakeSlotWaiters();
     }
   }
 
@@ -146,14 +169,16 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
    * Waits until a full batch's worth of slots is free (10, or the whole window if smaller), so
    * each ReceiveMessage asks for as many messages as it can return: refilling the window one slot
    * at a time made a receive per message or two, and each receive costs as much as a full one.
+   * But no slot sits idle for long: when no receive is under way at all, any free slot is enough.
    */
   private waitForCapacity(): Promise<number> {
     const batch = Math.min(MAX_RECEIVE, this.concurrency);
     const free = () => this.concurrency - (this.inFlight.size - this.deleting) - this.reserved;
-    if (free() >= batch || !this.running) return Promise.resolve(Math.max(0, free()));
+    const enough = () => free() >= batch || (free() >= 1 && this.receiving === 0);
+    if (enough() || !this.running) return Promise.resolve(Math.max(0, free()));
     return new Promise((resolve) => {
       const check = () => {
-        if (!this.running || free() >= batch) resolve(Math.max(0, free()));
+        if (!this.running || enough()) resolve(Math.max(0, free()));
         else this.slotWaiters.push(check);
       };
       this.slotWaiters.push(check);
@@ -168,7 +193,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1'),
       queueName: this.queueName,
     };
-    const entry: InFlight = { message, finished: false, handled: false, done: Promise.resolve() };
+    const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);
     (entry as { done: Promise<void> }).done = this.process(entry);
   }
@@ -177,15 +202,27 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     const { message } = entry;
     const started = Date.now();
     this.emit('message_received', message);
-    const heartbeat = this.startHeartbeat(message);
+    entry.heartbeat = this.startHeartbeat(message);
     try {
-      const outcome = await this.dispatcher.dispatch(message);
-      clearInterval(heartbeat);
+      let outcome: DispatchOutcome;
+      try {
+        outcome = await this.dispatcher.dispatch(message);
+      } catch (error) {
+        // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
+        this.logger.error('Dispatch threw; the message will be retried', { queue: this.queueName, messageId: message.messageId, error: error as Error });
+        outcome = { kind: 'retry', error: error as Error, delaySeconds: this.visibilityTimeoutSeconds };
+      }
+      clearInterval(entry.heartbeat);
       // The handler is done: free its slot now rather than after the (batched) delete.
       entry.handled = true;
       this.deleting += 1;
       this.wakeSlotWaiters();
-      if (isFinished(outcome)) {
+      if (entry.returned) {
+        this.logger.warn('A message finished after the drain timeout had returned it to its queue; it was not deleted and may run again', {
+          queue: this.queueName,
+          messageId: message.messageId,
+        });
+      } else if (isFinished(outcome)) {
         await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
           // The message will come back; the claim (RPC) or the handler's idempotence covers it.
           this.emit('error', error, { queueName: this.queueName, operation: 'delete' });
@@ -195,7 +232,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       entry.finished = true;
       this.emit('message_processed', message, outcome, Date.now() - started);
     } finally {
-      clearInterval(heartbeat);
+      clearInterval(entry.heartbeat);
       if (entry.handled) this.deleting -= 1;
       this.inFlight.delete(message.receiptHandle);
       this.wakeSlotWaiters();
@@ -213,6 +250,11 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     const timer = setInterval(() => {
       this.queues.changeVisibility(this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds).catch((error: Error) => {
         this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });
+        this.logger.warn('Could not extend a running message\'s visibility; another consumer may receive it', {
+          queue: this.queueName,
+          messageId: message.messageId,
+          error,
+        });
       });
     }, every);
     timer.unref();
@@ -220,6 +262,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   }
 
   private pause(ms: number): Promise<void> {
+    if (this.abort.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.abort.signal.addEventListener('abort', () => {

@@ -5,6 +5,7 @@ import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
 import { QueueConsumer } from './queue-consumer';
 import { SchemaPublisher } from './schema-publisher';
+import { LocalTaskScheduler, type LocalTaskOutcome } from './task-runner';
 import { TypedEmitter } from './typed-emitter';
 
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
@@ -13,6 +14,8 @@ export interface WorkerFeatures {
   readonly rpcs: boolean;
   /** Run the listeners. @default true */
   readonly events: boolean;
+  /** Run the scheduled tasks (`bus.every()`, `bus.schedule()`) on timers in this process. @default true */
+  readonly tasks: boolean;
 }
 
 export interface WorkerOptions {
@@ -22,7 +25,7 @@ export interface WorkerOptions {
    * @default false
    */
   readonly provision?: boolean;
-  /** @default { rpcs: true, events: true } */
+  /** @default { rpcs: true, events: true, tasks: true } */
   readonly features?: Partial<WorkerFeatures>;
   /** Messages in flight per queue. @default 32 */
   readonly concurrency?: number;
@@ -41,13 +44,21 @@ export interface WorkerOptions {
   readonly publishSchemas?: boolean;
   /** How long a published schema stays valid without a refresh. @default the bus's schemaTtlSeconds (60) */
   readonly schemaTtlSeconds?: number;
+  /**
+   * Claim each scheduled task time in the results table before running it, so that with several
+   * worker processes of the service (or its Lambda) each scheduled time runs once. Without it every
+   * process runs every task. @default true
+   */
+  readonly taskLock?: boolean;
 }
 
 export type WorkerEvents = {
-  started: [summary: { queues: string[]; rpcs: string[]; listeners: string[] }];
+  started: [summary: { queues: string[]; rpcs: string[]; listeners: string[]; tasks: string[] }];
   message_received: [message: InboundMessage];
   message_processed: [message: InboundMessage, outcome: DispatchOutcome, durationMs: number];
   error: [error: Error, context: { queueName: string; operation: string }];
+  /** A scheduled task's run ended (or was skipped). */
+  task_finished: [taskName: string, scheduledTime: Date, outcome: LocalTaskOutcome];
   stopping: [];
   stopped: [summary: { finished: number; returned: number }];
 };
@@ -68,8 +79,10 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
   private readonly features: WorkerFeatures;
   private consumers: QueueConsumer[] = [];
   private schemaPublisher: SchemaPublisher | undefined;
+  private taskScheduler: LocalTaskScheduler | undefined;
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopPromise: Promise<void> | undefined;
+  private startPromise: Promise<void> | undefined;
 
   public constructor(
     public readonly bus: BusClient,
@@ -78,7 +91,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     super();
     this.dispatcher = new Dispatcher(bus);
     this.logger = options.logger ?? bus.logger;
-    this.features = { rpcs: true, events: true, ...(options.features ?? {}) };
+    this.features = { rpcs: true, events: true, tasks: true, ...(options.features ?? {}) };
   }
 
   public get topology(): Topology {
@@ -89,9 +102,14 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     return this.state === 'running';
   }
 
-  public async start(): Promise<void> {
-    if (this.state !== 'idle') throw new Error(`The worker cannot start: it is ${this.state}.`);
+  public start(): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(new Error(`The worker cannot start: it is ${this.state}.`));
     this.state = 'starting';
+    this.startPromise = this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
     const topology = this.topology;
     const roles = [...this.dispatcher.queues.values()].filter((role) => this.wants(role));
     if (this.options.provision) {
@@ -121,6 +139,11 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       this.consumers.push(consumer);
     }
     for (const consumer of this.consumers) consumer.start();
+    if (this.features.tasks && this.bus.registry.tasks.length > 0) {
+      this.taskScheduler = new LocalTaskScheduler(this.bus, { logger: this.logger, lock: this.options.taskLock ?? true });
+      this.taskScheduler.on('task_finished', (t, s, o) => this.emit('task_finished', t, s, o));
+      this.taskScheduler.start();
+    }
     this.state = 'running';
     const summary = {
       queues: this.consumers.map((c) => c.queueName),
@@ -132,37 +155,47 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       listeners: roles.flatMap((r) =>
         r.kind === 'listener' ? [`${r.model.listenerName} ← ${r.model.events.map((e) => `${e.api}.${e.event}`).join(', ')}`] : [],
       ),
+      tasks: this.taskScheduler ? this.bus.registry.tasks.map((t) => `${t.taskName} ${t.schedule.expression}`) : [],
     };
-    if (summary.queues.length === 0) {
-      this.logger.warn('The bus module registers no APIs and no listeners (or --only/--skip left nothing): nothing to do');
+    if (summary.queues.length === 0 && summary.tasks.length === 0) {
+      this.logger.warn('The bus module registers no APIs, listeners or tasks (or --only/--skip left nothing): nothing to do');
     }
     this.logger.info('Worker started', {
       bus: topology.busName,
       service: topology.serviceName,
       serving: summary.rpcs,
       listening: summary.listeners,
+      tasks: summary.tasks,
     });
     this.emit('started', summary);
+    await this.bus.hooks.runAfter('workerStarted', { ...this.identity(), serviceName: this.bus.settings.serviceName, ...summary });
   }
 
-  /** Stops polling, drains messages in flight (bounded by drainTimeoutMs), and closes the bus. */
+  /** Stops polling and drains messages in flight (bounded by drainTimeoutMs). The bus client stays open: close it with `bus.close()`. */
   public stop(): Promise<void> {
     this.stopPromise ??= this.doStop();
     return this.stopPromise;
   }
 
   private async doStop(): Promise<void> {
+    // A stop that arrives mid-start (SIGTERM while provisioning) waits for the start to finish,
+    // then stops what it started: never a half-started worker left polling.
+    await this.startPromise?.catch(() => undefined);
     if (this.state === 'idle') {
       this.state = 'stopped';
       return;
     }
     this.state = 'stopping';
     this.emit('stopping');
+    await this.bus.hooks.runAfter('workerStopping', this.identity());
     await this.schemaPublisher?.stop();
     const inFlight = this.consumers.reduce((n, c) => n + c.inFlightCount, 0);
     this.logger.info('Worker stopping: no new messages; draining those in flight', { inFlight });
     const drainTimeoutMs = this.options.drainTimeoutMs ?? 10_000;
-    const results = await Promise.all(this.consumers.map((c) => c.stop(drainTimeoutMs)));
+    const [results] = await Promise.all([
+      Promise.all(this.consumers.map((c) => c.stop(drainTimeoutMs))),
+      this.taskScheduler?.stop(drainTimeoutMs),
+    ]);
     const summary = results.reduce((acc, r) => ({ finished: acc.finished + r.finished, returned: acc.returned + r.returned }), {
       finished: 0,
       returned: 0,
@@ -170,6 +203,12 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     this.state = 'stopped';
     this.logger.info('Worker stopped', summary);
     this.emit('stopped', summary);
+    await this.bus.hooks.runAfter('workerStopped', { ...this.identity(), ...summary });
+  }
+
+  /** What the worker lifecycle hooks are told about this worker. */
+  private identity(): { busName: string; processName: string } {
+    return { busName: this.bus.settings.busName, processName: this.bus.settings.processName };
   }
 
   private wants(role: QueueRole): boolean {

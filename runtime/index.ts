@@ -9,6 +9,7 @@
  */
 import { api, event, rpc } from './api';
 import { create } from './client';
+import { emf } from './metrics';
 
 export { z } from 'zod';
 export { api, event, rpc } from './api';
@@ -33,11 +34,20 @@ export * from './errors';
 export { createLogger, silentLogger } from './logging';
 export type { Logger, LogLevel, LogFormat, LoggerOptions } from './logging';
 export { deriveTopology } from './topology';
-export type { Topology, ListenerModel, RpcQueueModel } from './topology';
+export type { Topology, ListenerModel, RpcQueueModel, TaskModel } from './topology';
+export { TaskRunner, parseScheduleExpression, nextFireTime } from './tasks';
+export type { TaskContext, TaskHandler, TaskOptions, TaskOutcome, EveryInterval, TaskInvocation } from './tasks';
 export { bytes, apiSchema, schemaItems, toJsonSchema } from './schema';
 export type { ApiSchema, RpcSchema, EventSchema, JsonSchema } from './schema';
 export { Dispatcher } from './dispatch';
 export type { InboundMessage, DispatchOutcome } from './dispatch';
+export { HookRegistry, InvalidHookError, HOOK_NAMES } from './hooks';
+export type * from './hooks/types';
+export { emf, EMF_METRICS, EMF_DIMENSIONS } from './metrics';
+export type { EmfOptions, EmfUnit, EmfMetricName } from './metrics';
 
-/** The namespace most bus modules need: `lightbus.create`, `lightbus.api`, `lightbus.rpc`, `lightbus.event`. */
-export const lightbus = { create, api, rpc, event } as const;
+/**
+ * The namespace most bus modules need: `lightbus.create`, `lightbus.api`, `lightbus.rpc`,
+ * `lightbus.event`, and `lightbus.metrics.emf(bus)` (CloudWatch metrics from the bus's hooks).
+ */
+export const lightbus = { create, api, rpc, event, metrics: { emf } } as const;

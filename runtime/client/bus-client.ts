@@ -10,6 +10,7 @@ import {
   RemoteError,
   RpcTimeoutError,
 } from '../errors';
+import { HookRegistry } from '../hooks';
 import { createLogger, type Logger } from '../logging';
 import {
   eventDetailType,
@@ -24,6 +25,7 @@ import { BusSchemas, castIncoming, jsonSchemaValidators, parseOrThrow, SchemaSto
 import { deriveTopology, type Topology } from '../topology';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import { rpcQueueName } from '../topology';
+import { defineTask, type EveryInterval, type TaskHandler, type TaskOptions } from '../tasks';
 import { Registry } from './registry';
 import { BusTransports } from './transports';
 import type { CallOptions, EventReference, ListenerHandler, ListenOptions, SentEvent } from './types';
@@ -60,6 +62,7 @@ export class BusClient {
   public readonly schemas: BusSchemas;
   private schemaStoreInstance: SchemaStore | undefined;
   private closed = false;
+  private readonly hookRegistry: HookRegistry<this>;
 
   public constructor(options: CreateOptions = {}) {
     this.settings = resolveBusSettings(options);
@@ -69,6 +72,15 @@ export class BusClient {
     for (const api of options.apis ?? []) this.registry.addDefinition(api);
     this.transports = new BusTransports(this.settings);
     this.schemas = new BusSchemas({ store: () => this.schemaStore, logger: this.logger });
+    this.hookRegistry = new HookRegistry<this>(this, this.logger);
+  }
+
+  /**
+   * Lifecycle hooks: `bus.hooks.on('afterRpcCall', (context, bus) => ...)` (docs/hooks-and-metrics.md).
+   * A getter on the prototype, so an API cannot be named `hooks`.
+   */
+  public get hooks(): HookRegistry<this> {
+    return this.hookRegistry;
   }
 
   /** @internal the bus's schema items in its results table */
@@ -169,21 +181,26 @@ export class BusClient {
     if (size > MAX_SQS_MESSAGE_BYTES) {
       throw new MessageTooLargeError(api, procedure, size, MAX_SQS_MESSAGE_BYTES, 'RPC request');
     }
-    await this.transports.queues.send(rpcQueueName(this.settings.busName, api), body, undefined, options.signal);
-    const result = await this.waitForResult(table, callId, deadline, options.signal).catch((error: unknown) => {
-      if (error instanceof ResultWaitTimeout) throw new RpcTimeoutError(api, procedure, timeoutMs, callId);
-      throw error;
-    });
-    if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
-    const value: unknown = JSON.parse(result.resultJson);
-    const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
-    if (!definition) {
-      if (remote && apiSettings.validate.incoming) jsonSchemaValidators.check(remote, 'rpc', procedure, value, context);
-      return value;
-    }
-    const cast = apiSettings.castValues ? castIncoming(definition.response, value) : value;
-    if (!apiSettings.validate.incoming) return cast;
-    return parseOrThrow(definition.response, cast, context);
+    const send = async (): Promise<unknown> => {
+      await this.transports.queues.send(rpcQueueName(this.settings.busName, api), body, undefined, options.signal);
+      const result = await this.waitForResult(table, callId, deadline, options.signal).catch((error: unknown) => {
+        if (error instanceof ResultWaitTimeout) throw new RpcTimeoutError(api, procedure, timeoutMs, callId, error.lastReadError);
+        throw error;
+      });
+      if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
+      const value: unknown = JSON.parse(result.resultJson);
+      const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
+      if (!definition) {
+        if (remote && apiSettings.validate.incoming) jsonSchemaValidators.check(remote, 'rpc', procedure, value, context);
+        return value;
+      }
+      const cast = apiSettings.castValues ? castIncoming(definition.response, value) : value;
+      if (!apiSettings.validate.incoming) return cast;
+      return parseOrThrow(definition.response, cast, context);
+    };
+    if (!this.hookRegistry.observes('RpcCall')) return send();
+    const hookContext = { api, member: procedure, callId, parameters: checked, timeoutMs };
+    return this.hookRegistry.around('RpcCall', hookContext, send, (value) => value);
   }
 
   /**
@@ -244,20 +261,28 @@ export class BusClient {
       firedAt: new Date().toISOString(),
       sender: this.sender,
     };
-    const eventBridgeId = await withTimeout(
-      this.transports.publisher.publish(
-        { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
-        { api, event },
-      ),
-      apiSettings.eventFireTimeoutMs,
-      () =>
-        new EventFireError(
-          api,
-          event,
-          'Timeout',
-          `EventBridge did not accept the event within eventFireTimeout (${apiSettings.eventFireTimeoutMs} ms); it may still be delivered`,
-        ),
-    );
+    const send = (): Promise<string> =>
+      withTimeout(
+        (signal) =>
+          this.transports.publisher.publish(
+            { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
+            { api, event },
+            signal,
+          ),
+        apiSettings.eventFireTimeoutMs,
+        () =>
+          new EventFireError(
+            api,
+            event,
+            'Timeout',
+            `EventBridge did not accept the event within eventFireTimeout (${apiSettings.eventFireTimeoutMs} ms); it may still be delivered`,
+          ),
+      );
+    const eventBridgeId = this.hookRegistry.observes('EventSent')
+      ? await this.hookRegistry.around('EventSent', { api, member: event, eventId: detail.id, parameters: checked }, send, (id) => ({
+          eventBridgeId: id,
+        }))
+      : await send();
     return { id: detail.id, eventBridgeId, api, event, parameters: checked, firedAt: detail.firedAt };
   }
 
@@ -280,6 +305,22 @@ export class BusClient {
     this.registry.addListener(resolved, handler, options);
   }
 
+  /**
+   * Declares a task that runs every interval: `bus.every({ minutes: 5 }, handler, { taskName: 'sweep' })`.
+   * Workers with the `tasks` feature run it (locally on a timer, on Lambda from an EventBridge rule).
+   */
+  public every(interval: EveryInterval, handler: TaskHandler, options: TaskOptions): void {
+    this.registry.addTask(defineTask('every', interval, handler, options, this.settings.serviceName, this.registry.tasks));
+  }
+
+  /**
+   * Declares a task on an EventBridge schedule expression, in UTC: `cron(0 3 * * ? *)` or `rate(1 hour)`
+   * (see docs/concepts.md, "Scheduled tasks").
+   */
+  public schedule(expression: string, handler: TaskHandler, options: TaskOptions): void {
+    this.registry.addTask(defineTask('schedule', expression, handler, options, this.settings.serviceName, this.registry.tasks));
+  }
+
   /** The AWS resources this bus module needs: one model for local provisioning and CDK. */
   public topology(): Topology {
     return deriveTopology({
@@ -296,6 +337,7 @@ export class BusClient {
         maxReceives: l.maxReceives,
         visibilityTimeoutSeconds: l.visibilityTimeoutSeconds,
       })),
+      tasks: this.registry.tasks.map((t) => ({ taskName: t.taskName, scheduleExpression: t.schedule.expression })),
     });
   }
 
@@ -311,11 +353,19 @@ export class BusClient {
   }
 }
 
-/** Rejects with `onTimeout()` if `promise` has not settled within `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+/**
+ * Runs `start(signal)`; after `ms` aborts the signal (so work not yet under way is dropped, and
+ * says so) and otherwise rejects with `onTimeout()`.
+ */
+function withTimeout<T>(start: (signal: AbortSignal) => Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const promise = start(controller.signal);
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer = setTimeout(() => {
+      controller.abort(); // rejects `promise` first if the work was not under way yet
+      reject(onTimeout());
+    }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import type { AnyApiDefinition, EventDefinition, RpcDefinition } from '../api/types';
 import { assertValidApiName } from '../api/names';
 import { ConfigurationError, InvalidDefinitionError, UnknownApiError, UnknownMemberError } from '../errors';
+import type { TaskRegistration } from '../tasks/types';
 import type { ListenerHandler, ListenOptions, RpcContext } from './types';
 
 export type ProcedureFunction = (parameters: never, context: RpcContext) => unknown;
@@ -19,6 +20,7 @@ export class Registry {
   private readonly apis = new Map<string, AnyApiDefinition>();
   private readonly implementations = new Map<string, Readonly<Record<string, ProcedureFunction>>>();
   private readonly listenerList: ListenerRegistration[] = [];
+  private readonly taskList: TaskRegistration[] = [];
 
   public addDefinition(api: AnyApiDefinition): void {
     if (api?.kind !== 'api') {
@@ -158,6 +160,15 @@ export class Registry {
 
   public get listeners(): readonly ListenerRegistration[] {
     return this.listenerList;
+  }
+
+  /** Adds a scheduled task (validated by defineTask(), which checks names against `tasks`). */
+  public addTask(registration: TaskRegistration): void {
+    this.taskList.push(registration);
+  }
+
+  public get tasks(): readonly TaskRegistration[] {
+    return this.taskList;
   }
 }
 

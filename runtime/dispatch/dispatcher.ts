@@ -2,12 +2,18 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { BusClient } from '../client/bus-client';
 import type { ListenerRegistration } from '../client/registry';
 import type { ReceivedEvent, RpcContext } from '../client/types';
-import { LightbusError, MalformedMessageError, UnknownMemberError, ValidationError } from '../errors';
-import { DeadLetterAttributes, parseEventDelivery, parseRpcRequest, type RpcRequest } from '../messages';
+import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemberError, ValidationError } from '../errors';
+import { DeadLetterAttributes, parseEventDelivery, parseRpcRequest, type RpcRequest, type WireError } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import { queueRoles, type ListenerModel, type QueueModel, type QueueRole, type RpcQueueModel } from '../topology';
 import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
 import { toWireError } from './wire-error';
+
+/**
+ * The largest result written to the results table: DynamoDB items are limited to 400 KB, and the
+ * item has other attributes besides. A larger result becomes a MessageTooLargeError for the caller.
+ */
+export const MAX_RESULT_BYTES = 380 * 1024;
 
 /**
  * Handles one received message: parse, validate, run the procedure or listener, write the
@@ -95,13 +101,57 @@ export class Dispatcher {
     if (!outcome.ok) {
       this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: outcome.error });
     }
-    await this.bus.transports.results.complete(
-      table,
-      callId,
-      outcome.ok ? { ok: true, resultJson: outcome.resultJson } : { ok: false, error: toWireError(outcome.error) },
-      this.expiresAt(),
-    );
+    const written = await this.writeResult(table, request, this.resultPayload(request, outcome));
+    if (!written.ok) {
+      // The call ran but its result could not be stored. A redelivery would find the claim and be
+      // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.
+      return this.deadLetter(message, model, DeadLetterReason.ResultNotWritten, written.error);
+    }
     return { kind: 'done' };
+  }
+
+  /** What goes into the results item: the result, or the error, or an error saying the result is too large. */
+  private resultPayload(
+    request: RpcRequest,
+    outcome: { ok: true; resultJson: string } | { ok: false; error: unknown },
+  ): { ok: true; resultJson: string } | { ok: false; error: WireError } {
+    if (!outcome.ok) return { ok: false, error: toWireError(outcome.error) };
+    const size = Buffer.byteLength(outcome.resultJson, 'utf8');
+    if (size <= MAX_RESULT_BYTES) return outcome;
+    const error = new MessageTooLargeError(request.api, request.procedure, size, MAX_RESULT_BYTES, 'result');
+    this.bus.logger.warn('RPC result too large for the results table; the caller gets an error', { callId: request.id, size });
+    return { ok: false, error: toWireError(error) };
+  }
+
+  /**
+   * Writes a call's result, retrying (with backoff) until the caller's deadline: the outcome is in
+   * hand and the call must not run again, so the write is worth repeating here rather than
+   * through a redelivery (which the claim would drop).
+   */
+  private async writeResult(
+    table: string,
+    request: RpcRequest,
+    payload: { ok: true; resultJson: string } | { ok: false; error: WireError },
+  ): Promise<{ ok: true } | { ok: false; error: Error }> {
+    let delayMs = 50;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.bus.transports.results.complete(table, request.id, payload, this.expiresAt());
+        return { ok: true };
+      } catch (error) {
+        const outOfTime = Date.now() + delayMs > request.deadline;
+        this.bus.logger.error(outOfTime ? 'Could not write an RPC result; giving up at the deadline' : 'Could not write an RPC result; retrying', {
+          api: request.api,
+          procedure: request.procedure,
+          callId: request.id,
+          attempt,
+          error: error as Error,
+        });
+        if (outOfTime) return { ok: false, error: error as Error };
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
   }
 
   private async runProcedure(
@@ -133,10 +183,17 @@ export class Dispatcher {
           })
         : received;
       const context: RpcContext = { callId: request.id, api, procedure, deadline: request.deadline, sender: request.sender };
-      const returned: unknown = await (fn as (p: unknown, c: RpcContext) => unknown)(parameters, context);
-      const result = settings.validate.outgoing
-        ? parseOrThrow(definition.response, returned, { api, member: procedure, direction: 'outgoing', part: 'response', what: 'result' })
-        : returned;
+      const invoke = fn as (p: unknown, c: RpcContext) => unknown;
+      const validate = settings.validate.outgoing ? definition.response : undefined;
+      const hooks = this.bus.hooks;
+      const result = hooks.observes('RpcExecution')
+        ? await hooks.around(
+            'RpcExecution',
+            { api, member: procedure, callId: request.id, parameters, sender: request.sender, deadline: request.deadline },
+            () => invokeProcedure(invoke, parameters, context, validate),
+            (value) => value,
+          )
+        : await invokeProcedure(invoke, parameters, context, validate);
       return { ok: true, resultJson: JSON.stringify(toWireValue(result)) ?? 'null' };
     } catch (error) {
       return { ok: false, error };
@@ -173,9 +230,10 @@ export class Dispatcher {
     }
     const registration = this.listener(model.listenerName);
     if (!registration) {
-      throw new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
+      const error = new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
         listenerName: model.listenerName,
       });
+      return this.deadLetter(message, model, DeadLetterReason.Unroutable, error);
     }
     const entry = registration.events.find((e) => e.api === delivery.api && e.event === delivery.event);
     if (!entry) {
@@ -213,11 +271,31 @@ export class Dispatcher {
       listenerName: model.listenerName,
     };
     try {
-      await registration.handler(received, parameters as never);
+      const hooks = this.bus.hooks;
+      if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
+      else await registration.handler(received, parameters as never);
       return { kind: 'done' };
     } catch (error) {
       return this.listenerFailed(message, model, registration, error as Error);
     }
+  }
+
+  /** The listener between the bus's before/afterEventExecution hooks; only called when some are registered. */
+  private runListenerWithHooks(registration: ListenerRegistration, received: ReceivedEvent<never>): Promise<undefined> {
+    const context = {
+      api: received.api,
+      member: received.event,
+      eventId: received.id,
+      listenerName: received.listenerName,
+      parameters: received.parameters as unknown,
+      sender: received.sender,
+      receiveCount: received.receiveCount,
+    };
+    const run = async (): Promise<undefined> => {
+      await registration.handler(received, received.parameters);
+      return undefined;
+    };
+    return this.bus.hooks.around('EventExecution', context, run, () => undefined);
   }
 
   private async listenerFailed(
@@ -283,6 +361,18 @@ export class Dispatcher {
   private expiresAt(): number {
     return Math.floor(Date.now() / 1000) + this.bus.settings.resultTtlSeconds;
   }
+}
+
+/** Runs a procedure and validates what it returned (when `response` is given). */
+async function invokeProcedure(
+  fn: (p: unknown, c: RpcContext) => unknown,
+  parameters: unknown,
+  context: RpcContext,
+  response: Parameters<typeof parseOrThrow>[0] | undefined,
+): Promise<unknown> {
+  const returned: unknown = await fn(parameters, context);
+  if (!response) return returned;
+  return parseOrThrow(response, returned, { api: context.api, member: context.procedure, direction: 'outgoing', part: 'response', what: 'result' });
 }
 
 /** Exponential backoff by receive count: base, 2×base, 4×base, ... capped at `max` seconds. */

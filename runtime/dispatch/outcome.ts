@@ -34,6 +34,8 @@ export const DeadLetterReason = {
   Unroutable: 'unroutable',
   /** The handler failed on its last allowed receive. */
   RetriesExhausted: 'retries-exhausted',
+  /** The procedure ran but its result could not be written before the caller's deadline. */
+  ResultNotWritten: 'result-not-written',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 

@@ -92,12 +92,16 @@ export class NotAuthoritativeError extends LightbusError {
 
 /** An RPC got no result before its timeout. */
 export class RpcTimeoutError extends LightbusError {
-  public constructor(api: string, procedure: string, timeoutMs: number, callId: string) {
+  public constructor(api: string, procedure: string, timeoutMs: number, callId: string, readError?: Error) {
     super(
       'RPC_TIMEOUT',
       `${api}.${procedure} got no result within ${timeoutMs} ms (call ${callId}). ` +
-        `No worker may be serving the "${api}" API: is a worker running (lightbus run) or deployed for it?`,
+        (readError
+          ? `Reading the results table was failing (${readError.name}: ${readError.message}): check the caller's ` +
+            'access to the results table (dynamodb:BatchGetItem) and the table itself.'
+          : `No worker may be serving the "${api}" API: is a worker running (lightbus run) or deployed for it?`),
       { api, member: procedure, timeoutMs, callId },
+      readError ? { cause: readError } : undefined,
     );
   }
 }

@@ -5,6 +5,7 @@ export type {
   QueueModel,
   RpcQueueModel,
   ListenerModel,
+  TaskModel,
   ListenedEvent,
   ResultsTableModel,
   PermissionsModel,
@@ -18,6 +19,7 @@ export {
   rpcQueueName,
   listenerQueueName,
   listenerRuleName,
+  taskRuleName,
   deadLetterQueueName,
   DEAD_LETTER_SUFFIX,
 } from './naming';

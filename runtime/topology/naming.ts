@@ -44,6 +44,11 @@ export function listenerRuleName(busName: string, service: string, listener: str
   return fitName(`${busName}-${service}-${listener}`, MAX_RULE_NAME);
 }
 
+/** The EventBridge rule (on the account's default bus) that runs a scheduled task. */
+export function taskRuleName(busName: string, service: string, taskName: string): string {
+  return fitName(`${busName}-${service}-task-${taskName}`, MAX_RULE_NAME);
+}
+
 export function deadLetterQueueName(queueName: string): string {
   return `${queueName}${DEAD_LETTER_SUFFIX}`;
 }

@@ -8,7 +8,9 @@ import {
   RESOURCE_NAME_PART,
   resultsTableName,
   rpcQueueName,
+  taskRuleName,
 } from './naming';
+import { parseScheduleExpression, runsOnEventBridge } from '../tasks/schedule';
 
 /**
  * The one model of a service's AWS resources. Local provisioning and the CDK construct both
@@ -24,8 +26,23 @@ export interface Topology {
   readonly rpcQueues: readonly RpcQueueModel[];
   /** One rule + queue per listener of this service. */
   readonly listeners: readonly ListenerModel[];
+  /** One schedule rule per scheduled task of this service. */
+  readonly tasks: readonly TaskModel[];
   /** What this service's worker needs beyond its own queues. */
   readonly permissions: PermissionsModel;
+}
+
+export interface TaskModel {
+  readonly taskName: string;
+  /** `<bus>-<service>-task-<taskName>`, fitted to 64 characters; the rule lives on the default event bus. */
+  readonly ruleName: string;
+  /** EventBridge's `rate(...)` or `cron(...)`, canonical form. */
+  readonly scheduleExpression: string;
+  /**
+   * False for rates of seconds (`every({ seconds: 30 })`): only the local worker runs those, as
+   * EventBridge rules fire at most once a minute.
+   */
+  readonly runsOnEventBridge: boolean;
 }
 
 export interface ResultsTableModel {
@@ -99,6 +116,8 @@ export interface TopologyInput {
     readonly visibilityTimeoutSeconds: number;
   }[];
   readonly rpcVisibilityTimeoutSeconds?: number;
+  /** Scheduled tasks of this service. @default none */
+  readonly tasks?: readonly { readonly taskName: string; readonly scheduleExpression: string }[];
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -126,10 +145,10 @@ export function assertResourceNamePart(what: string, value: string): void {
 /** Derives every resource a service needs from its bus module's declarations. */
 export function deriveTopology(input: TopologyInput): Topology {
   assertResourceNamePart('bus name', input.busName);
-  if (input.listeners.length > 0) {
+  if (input.listeners.length > 0 || (input.tasks?.length ?? 0) > 0) {
     if (input.serviceName === undefined) {
       throw new ConfigurationError(
-        'This bus has listeners but no service name: listener queues are named after the service. ' +
+        'This bus has listeners or tasks but no service name: listener queues and task rules are named after the service. ' +
           'Pass lightbus.create({ serviceName }) or set LIGHTBUS_SERVICE_NAME.',
       );
     }
@@ -170,6 +189,17 @@ export function deriveTopology(input: TopologyInput): Topology {
         deadLetterRetentionSeconds: FOURTEEN_DAYS,
       };
     });
+  const tasks = [...(input.tasks ?? [])]
+    .sort((a, b) => a.taskName.localeCompare(b.taskName))
+    .map((task): TaskModel => {
+      const schedule = parseScheduleExpression(task.scheduleExpression, `task ${task.taskName}`);
+      return {
+        taskName: task.taskName,
+        ruleName: taskRuleName(busName, input.serviceName as string, task.taskName),
+        scheduleExpression: schedule.expression,
+        runsOnEventBridge: runsOnEventBridge(schedule),
+      };
+    });
   const registered = new Set(input.registeredApis);
   return {
     busName,
@@ -182,6 +212,7 @@ export function deriveTopology(input: TopologyInput): Topology {
     },
     rpcQueues,
     listeners,
+    tasks,
     permissions: {
       fireSources: [...registered].sort().map(eventSource),
       callsApis: input.knownApis.filter((api) => !registered.has(api)).sort(),

@@ -31,6 +31,10 @@ interface Pending {
   readonly reject: (error: Error) => void;
   attempts: number;
   lastError?: { code: string | undefined; message: string | undefined };
+  /** A PutEvents call carrying this entry is under way. */
+  sending: boolean;
+  /** Abandoned (fire timeout) before it was sent: it must not be sent any more. */
+  cancelled: boolean;
 }
 
 export interface EventPublisherOptions {
@@ -71,14 +75,36 @@ export class EventPublisher {
   }
 
   /** Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. */
-  public publish(entry: Omit<PutEventsRequestEntry, 'EventBusName'>, context: PublishContext): Promise<string> {
+  /**
+   * Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. When
+   * `signal` aborts while the entry waits (not during a PutEvents call carrying it), the entry is
+   * dropped and the promise rejects: it will not be sent later.
+   */
+  public publish(entry: Omit<PutEventsRequestEntry, 'EventBusName'>, context: PublishContext, signal?: AbortSignal): Promise<string> {
     const full: PutEventsRequestEntry = { ...entry, EventBusName: this.eventBusName() };
     const size = putEventsEntrySize(full);
     if (size > MAX_PUT_EVENTS_BYTES) {
       return Promise.reject(new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry'));
     }
     return new Promise<string>((resolve, reject) => {
-      this.queue.push({ entry: full, size, context, resolve, reject, attempts: 0 });
+      const pending: Pending = { entry: full, size, context, resolve, reject, attempts: 0, sending: false, cancelled: false };
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (pending.sending || pending.cancelled) return;
+          pending.cancelled = true;
+          reject(
+            new EventFireError(
+              context.api,
+              context.event,
+              'Timeout',
+              `not sent: it was still waiting to be sent${pending.attempts > 0 ? ' (after failed attempts)' : ''} when fire() gave up`,
+            ),
+          );
+        },
+        { once: true },
+      );
+      this.queue.push(pending);
       this.scheduleFlush();
     });
   }
@@ -111,8 +137,13 @@ export class EventPublisher {
     }
   }
 
-  private async send(chunk: Pending[]): Promise<void> {
-    for (const item of chunk) item.attempts += 1;
+  private async send(all: Pending[]): Promise<void> {
+    const chunk = all.filter((item) => !item.cancelled);
+    if (chunk.length === 0) return;
+    for (const item of chunk) {
+      item.attempts += 1;
+      item.sending = true;
+    }
     let failed: Pending[];
     try {
       const out = await this.clients.eventBridge.send(new PutEventsCommand({ Entries: chunk.map((p) => p.entry) }));
@@ -137,6 +168,8 @@ export class EventPublisher {
       // The SDK already retried transient errors; what reaches us is final for the whole call.
       for (const item of chunk) item.reject(toFireError(item.context, error));
       return;
+    } finally {
+      for (const item of chunk) item.sending = false;
     }
     this.retry(failed);
   }

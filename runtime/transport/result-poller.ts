@@ -5,8 +5,12 @@ export type FinalResult = Exclude<StoredResult, { state: typeof ResultState.Clai
 
 /** Raised internally when a call's deadline passes; the caller turns it into an RpcTimeoutError. */
 export class ResultWaitTimeout extends Error {
-  public constructor(public readonly callId: string) {
-    super(`No result for ${callId} before its deadline`);
+  public constructor(
+    public readonly callId: string,
+    /** Set when reading the results table was failing: the likelier cause of the timeout. */
+    public readonly lastReadError?: Error,
+  ) {
+    super(`No result for ${callId} before its deadline`, lastReadError ? { cause: lastReadError } : undefined);
   }
 }
 
@@ -18,6 +22,8 @@ interface Waiter {
   delay: number;
   nextPollAt: number;
   reading: boolean;
+  /** The last failed read of this call's item, if reads are failing. */
+  lastReadError: Error | undefined;
   readonly resolve: (result: FinalResult) => void;
   readonly reject: (error: Error) => void;
   readonly deadlineTimer: NodeJS.Timeout;
@@ -59,8 +65,9 @@ export class ResultPoller {
   public wait(table: string, callId: string, deadline: number): Promise<FinalResult> {
     return new Promise<FinalResult>((resolve, reject) => {
       const deadlineTimer = setTimeout(() => {
+        const waiter = this.waiters.get(callId);
         this.waiters.delete(callId);
-        reject(new ResultWaitTimeout(callId));
+        reject(new ResultWaitTimeout(callId, waiter?.lastReadError));
       }, Math.max(0, deadline - Date.now()));
       this.waiters.set(callId, {
         callId,
@@ -69,6 +76,7 @@ export class ResultPoller {
         delay: this.schedule.firstDelayMs,
         nextPollAt: Date.now() + this.schedule.firstDelayMs,
         reading: false,
+        lastReadError: undefined,
         resolve: (result) => {
           clearTimeout(deadlineTimer);
           resolve(result);
@@ -125,12 +133,10 @@ export class ResultPoller {
     try {
       found = await this.store.readMany(table, waiters.map((w) => w.callId));
     } catch (error) {
-      // The SDK has retried already; give up on these calls with the cause rather than spin.
-      for (const waiter of waiters) {
-        this.waiters.delete(waiter.callId);
-        waiter.reject(error as Error);
-      }
-      return;
+      // One failed read (after the SDK's own retries) must not fail up to 100 calls whose
+      // deadlines are still ahead: keep polling, and report the failure if the deadline comes.
+      for (const waiter of waiters) waiter.lastReadError = error as Error;
+      found = new Map();
     }
     const now = Date.now();
     for (const waiter of waiters) {

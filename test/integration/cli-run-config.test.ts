@@ -23,6 +23,9 @@ describe('lightbus run --config', () => {
     expect(JSON.parse(started)).toMatchObject({ bus: busName, service: 'customers' });
     const loading = jsonLines(cli.stderr()).find((l) => l.message === 'Loading bus module');
     expect(loading).toMatchObject({ config });
+    // The customers service has nothing to poll, yet the worker runs until it is told to stop.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(cli.child.exitCode).toBeNull();
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
   });

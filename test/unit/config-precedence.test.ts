@@ -196,9 +196,11 @@ describe('configuration precedence (docs/configuration.md, one test per row)', (
 
   it('features: --only/--skip > LIGHTBUS_FEATURES > all (rpcs, events, tasks)', () => {
     const env = { LIGHTBUS_FEATURES: 'events' };
-    expect(parseFeatures('rpcs', undefined, env)).toEqual({ rpcs: true, events: false });
-    expect(parseFeatures(undefined, 'events', {})).toEqual({ rpcs: true, events: false });
-    expect(parseFeatures(undefined, undefined, env)).toEqual({ rpcs: false, events: true });
-    expect(parseFeatures(undefined, undefined, {})).toEqual({ rpcs: true, events: true });
+    expect(parseFeatures('rpcs', undefined, env)).toEqual({ rpcs: true, events: false, tasks: false });
+    expect(parseFeatures(undefined, 'events', {})).toEqual({ rpcs: true, events: false, tasks: true });
+    expect(parseFeatures(undefined, undefined, env)).toEqual({ rpcs: false, events: true, tasks: false });
+    expect(parseFeatures(undefined, undefined, {})).toEqual({ rpcs: true, events: true, tasks: true });
+    expect(parseFeatures('tasks', undefined, {})).toEqual({ rpcs: false, events: false, tasks: true });
+    expect(parseFeatures(undefined, 'tasks', {})).toEqual({ rpcs: true, events: true, tasks: false });
   });
 });

@@ -92,4 +92,30 @@ describe('EventPublisher', () => {
     expect(ids).toHaveLength(200);
     expect(peak).toBe(3);
   });
+
+  it('drops an entry that is still waiting when its fire() gives up, and says it was not sent', async () => {
+    let release: () => void = () => undefined;
+    const sent: string[] = [];
+    const clients = {
+      eventBridge: {
+        send: async (command: PutEventsCommand) => {
+          sent.push(...(command.input.Entries ?? []).map((e) => e.Detail ?? ''));
+          await new Promise<void>((r) => (release = r));
+          return { Entries: ok(command.input.Entries ?? []) };
+        },
+      },
+    } as unknown as AwsClients;
+    const publisher = new EventPublisher(clients, () => 'bus', { maxCallsInFlight: 1 });
+    const first = publisher.publish({ Source: 's', DetailType: 'd', Detail: '"first"' }, { api: 'a', event: 'e' });
+    await new Promise((r) => setImmediate(r)); // the first call is now in flight, holding the only slot
+    const controller = new AbortController();
+    const second = publisher.publish({ Source: 's', DetailType: 'd', Detail: '"second"' }, { api: 'a', event: 'e' }, controller.signal);
+    await new Promise((r) => setImmediate(r));
+    controller.abort();
+    await expect(second).rejects.toThrow('Firing a.e failed: Timeout: not sent');
+    release();
+    await expect(first).resolves.toBe('id-0');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sent).toEqual(['"first"']);
+  });
 });

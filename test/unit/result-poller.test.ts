@@ -53,4 +53,24 @@ describe('ResultPoller', () => {
     // Delays 2, 4, 8, 16, 32, 64, 64...: within 300 ms that is at most ~9 reads, not 150.
     expect(times.length).toBeLessThan(15);
   });
+
+  it('keeps polling through failed reads, and reports the read failure if the deadline comes', async () => {
+    let reads = 0;
+    const store = {
+      readMany: async (_t: string, ids: readonly string[]) => {
+        reads += 1;
+        if (reads <= 2) throw new Error('ProvisionedThroughputExceeded');
+        return new Map(ids.filter((id) => id === 'ok').map((id) => [id, { state: 'ok', resultJson: '1' }]));
+      },
+    } as unknown as ResultsStore;
+    const poller = new ResultPoller(store, { firstDelayMs: 1, factor: 1, maxDelayMs: 1 });
+    await expect(poller.wait('t', 'ok', Date.now() + 2000)).resolves.toEqual({ state: 'ok', resultJson: '1' });
+
+    const failing = { readMany: async () => Promise.reject(new Error('AccessDeniedException')) } as unknown as ResultsStore;
+    const timeout = await new ResultPoller(failing, { firstDelayMs: 1, factor: 1, maxDelayMs: 5 })
+      .wait('t', 'x', Date.now() + 50)
+      .catch((e: unknown) => e);
+    expect(timeout).toBeInstanceOf(ResultWaitTimeout);
+    expect((timeout as ResultWaitTimeout).lastReadError?.message).toBe('AccessDeniedException');
+  });
 });

@@ -36,7 +36,7 @@ export function parseFeatures(only: string | undefined, skip: string | undefined
     const skipped = parse(skip, '--skip');
     enabled = new Set([...enabled].filter((f) => !skipped.has(f)));
   }
-  return { rpcs: enabled.has('rpcs'), events: enabled.has('events') };
+  return { rpcs: enabled.has('rpcs'), events: enabled.has('events'), tasks: enabled.has('tasks') };
 }
 
 /** Applies the flags that must beat the bus module's own settings, then loads and runs it. */
@@ -95,7 +95,7 @@ export function stopOnSignals(worker: LightbusWorker, exit: (code: number) => vo
 export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
-    .description('Run the bus module as a worker: serve its RPCs and run its listeners until SIGINT/SIGTERM.')
+    .description('Run the bus module as a worker: serve its RPCs, run its listeners and scheduled tasks until SIGINT/SIGTERM.')
     .option('-b, --bus <path>', 'bus module (default: LIGHTBUS_MODULE, else ./bus.ts or ./bus.js)')
     .option('--local', 'run against an AWS-compatible endpoint (LocalStack, MiniStack) and provision the resources')
     .option('--endpoint <url>', `endpoint URL (default with --local: AWS_ENDPOINT_URL, else ${DEFAULT_LOCAL_ENDPOINT})`);
@@ -110,6 +110,10 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (options: RunOptions) => {
       // Signals are handled from before the start, so a SIGTERM during start-up still stops cleanly.
-      await runWorkerFromCli(options, { beforeStart: (worker) => stopOnSignals(worker) });
+      const worker = await runWorkerFromCli(options, { beforeStart: (w) => stopOnSignals(w) });
+      // `lightbus run` runs until SIGINT/SIGTERM even with nothing to poll (a service that only
+      // publishes its schemas, or whose --only/--skip left nothing): hold the event loop open.
+      const keepAlive = setInterval(() => undefined, 60_000);
+      worker.once('stopped', () => clearInterval(keepAlive));
     });
 }

@@ -1,0 +1,111 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ResultAttributes } from '../messages/wire';
+import type { WireError } from '../messages/wire';
+import type { AwsClients } from '../transport';
+
+/** States of a task run record in the results table (see docs/wire-format.md, "Scheduled tasks"). */
+export const TaskRunState = {
+  Running: 'running',
+  Done: 'done',
+  Failed: 'failed',
+} as const;
+export type TaskRunState = (typeof TaskRunState)[keyof typeof TaskRunState];
+
+/** Attributes of a task run record, besides `pk`, `state` and `expiresAt` shared with results. */
+export const TaskRunAttributes = {
+  Attempts: 'attempts',
+  Service: 'service',
+  Task: 'task',
+  ScheduledTime: 'scheduledTime',
+  ClaimedBy: ResultAttributes.ClaimedBy,
+  ClaimedAt: ResultAttributes.ClaimedAt,
+  CompletedAt: ResultAttributes.CompletedAt,
+  Error: ResultAttributes.Error,
+} as const;
+
+/** How long a run record is kept (DynamoDB TTL): duplicates and retries arrive well within it. */
+export const TASK_RUN_TTL_SECONDS = 24 * 3600;
+
+/** `task#<service>#<taskName>#<scheduledTime as ISO 8601 UTC with milliseconds>` */
+export function taskRunKey(service: string, taskName: string, scheduledTime: Date): string {
+  return `task#${service}#${taskName}#${scheduledTime.toISOString()}`;
+}
+
+export type ClaimResult = { readonly claimed: true; readonly attempt: number } | { readonly claimed: false };
+
+/**
+ * One record per (service, task, scheduled time) in the bus's results table. A run starts only
+ * if it can claim the record: absent, or left `failed` by an earlier attempt. So each scheduled
+ * time runs once across every process and function of the service, and a retry after a failure
+ * runs again with the next attempt number.
+ */
+export class TaskRunLock {
+  public constructor(private readonly clients: AwsClients) {}
+
+  public async claim(table: string, key: string, fields: { service: string; taskName: string; scheduledTime: Date; claimedBy: string }): Promise<ClaimResult> {
+    const A = TaskRunAttributes;
+    try {
+      const out = await this.clients.dynamoDb.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { [ResultAttributes.PartitionKey]: { S: key } },
+          UpdateExpression:
+            'SET #state = :running, #service = :service, #task = :task, #scheduledTime = :scheduledTime, ' +
+            '#claimedBy = :claimedBy, #claimedAt = :now, #expiresAt = :expiresAt ADD #attempts :one',
+          ConditionExpression: 'attribute_not_exists(#pk) OR #state = :failed',
+          ExpressionAttributeNames: {
+            '#pk': ResultAttributes.PartitionKey,
+            '#state': ResultAttributes.State,
+            '#expiresAt': ResultAttributes.ExpiresAt,
+            '#service': A.Service,
+            '#task': A.Task,
+            '#scheduledTime': A.ScheduledTime,
+            '#claimedBy': A.ClaimedBy,
+            '#claimedAt': A.ClaimedAt,
+            '#attempts': A.Attempts,
+          },
+          ExpressionAttributeValues: {
+            ':running': { S: TaskRunState.Running },
+            ':failed': { S: TaskRunState.Failed },
+            ':service': { S: fields.service },
+            ':task': { S: fields.taskName },
+            ':scheduledTime': { S: fields.scheduledTime.toISOString() },
+            ':claimedBy': { S: fields.claimedBy },
+            ':now': { N: String(Date.now()) },
+            ':expiresAt': { N: String(Math.floor(Date.now() / 1000) + TASK_RUN_TTL_SECONDS) },
+            ':one': { N: '1' },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const attempts = Number(out.Attributes?.[A.Attempts]?.N ?? '1');
+      return { claimed: true, attempt: Number.isFinite(attempts) && attempts > 0 ? attempts : 1 };
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return { claimed: false };
+      throw error;
+    }
+  }
+
+  /** Records how the claimed run ended; `failed` lets a retry claim it again. */
+  public async finish(table: string, key: string, outcome: { ok: true } | { ok: false; error: WireError }): Promise<void> {
+    await this.clients.dynamoDb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { [ResultAttributes.PartitionKey]: { S: key } },
+        UpdateExpression: outcome.ok ? 'SET #state = :state, #completedAt = :now' : 'SET #state = :state, #completedAt = :now, #error = :error',
+        ConditionExpression: '#state = :running',
+        ExpressionAttributeNames: {
+          '#state': ResultAttributes.State,
+          '#completedAt': TaskRunAttributes.CompletedAt,
+          ...(outcome.ok ? {} : { '#error': TaskRunAttributes.Error }),
+        },
+        ExpressionAttributeValues: {
+          ':state': { S: outcome.ok ? TaskRunState.Done : TaskRunState.Failed },
+          ':running': { S: TaskRunState.Running },
+          ':now': { N: String(Date.now()) },
+          ...(outcome.ok ? {} : { ':error': { S: JSON.stringify(outcome.error).slice(0, 32_000) } }),
+        },
+      }),
+    );
+  }
+}

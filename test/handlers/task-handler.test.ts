@@ -1,0 +1,82 @@
+/**
+ * The worker function's scheduled invocations, with the input a LightbusService schedule rule
+ * delivers (see docs/wire-format.md "Scheduled tasks"), against the emulator's results table.
+ */
+import { createBusWorkerHandler, TaskRunFailedError, UnknownInvocationError } from '../../handlers';
+import { provisionTopology } from '../../local/provision';
+import { lightbus, silentLogger, type TaskContext, type TaskOutcome } from '../../runtime';
+import type { TaskInvocation } from '../../runtime/tasks';
+import { uniqueName } from '../support/aws';
+
+function fixture() {
+  const bus = lightbus.create({ busName: uniqueName('ht'), serviceName: 'reports', logger: silentLogger });
+  const runs: TaskContext[] = [];
+  let failuresLeft = 0;
+  bus.schedule(
+    'cron(0 3 * * ? *)',
+    (context) => {
+      runs.push(context);
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('report generation failed on purpose');
+      }
+    },
+    { taskName: 'nightlyReport' },
+  );
+  const outcomes: TaskOutcome[] = [];
+  const handler = createBusWorkerHandler(bus, { onTaskOutcome: (_input, outcome) => outcomes.push(outcome) });
+  return { bus, runs, outcomes, handler, failNext: (n: number) => (failuresLeft = n) };
+}
+
+/** What the rule's input transformer produces from a scheduled event whose time is `time`. */
+function invocation(time: string): TaskInvocation {
+  return { v: 1, kind: 'lightbus.task', service: 'reports', task: 'nightlyReport', scheduledTime: time };
+}
+
+const buses: { close(): Promise<void> }[] = [];
+afterAll(() => Promise.all(buses.map((b) => b.close())));
+
+describe('worker function: scheduled task invocations', () => {
+  it('runs the task named by the input, once per scheduled time', async () => {
+    const f = fixture();
+    buses.push(f.bus);
+    await provisionTopology(f.bus.topology(), f.bus.transports.clients, silentLogger);
+    const result = await f.handler(invocation('2024-05-01T03:00:00Z'));
+    expect(result).toEqual({ task: 'nightlyReport', scheduledTime: '2024-05-01T03:00:00Z', outcome: 'done', attempt: 1 });
+    expect(f.runs).toEqual([{ taskName: 'nightlyReport', service: 'reports', scheduledTime: new Date('2024-05-01T03:00:00Z'), attempt: 1 }]);
+    // EventBridge delivers at least once: a duplicate of the same scheduled time does not run again.
+    expect(await f.handler(invocation('2024-05-01T03:00:00Z'))).toMatchObject({ outcome: 'skipped' });
+    expect(f.runs).toHaveLength(1);
+    // The next day's time is a new run.
+    expect(await f.handler(invocation('2024-05-02T03:00:00Z'))).toMatchObject({ outcome: 'done', attempt: 1 });
+  });
+
+  it('throws when the task fails, so Lambda retries it, and the retry runs as the next attempt', async () => {
+    const f = fixture();
+    buses.push(f.bus);
+    await provisionTopology(f.bus.topology(), f.bus.transports.clients, silentLogger);
+    f.failNext(1);
+    const failed = f.handler(invocation('2024-06-01T03:00:00Z'));
+    await expect(failed).rejects.toThrow(TaskRunFailedError);
+    await expect(failed).rejects.toThrow(/Scheduled task "nightlyReport" \(2024-06-01T03:00:00Z, attempt 1\) failed: report generation failed on purpose/);
+    expect(await f.handler(invocation('2024-06-01T03:00:00Z'))).toMatchObject({ outcome: 'done', attempt: 2 });
+    expect(f.runs.map((r) => r.attempt)).toEqual([1, 2]);
+  });
+
+  it('returns inputs naming no task of the module as rejected, without running anything', async () => {
+    const f = fixture();
+    buses.push(f.bus);
+    expect(await f.handler({ ...invocation('2024-05-01T03:00:00Z'), task: 'weeklyReport' })).toMatchObject({ outcome: 'rejected' });
+    expect(await f.handler({ ...invocation('2024-05-01T03:00:00Z'), service: 'billing' })).toMatchObject({ outcome: 'rejected' });
+    expect(f.outcomes.map((o) => (o.kind === 'rejected' ? o.error.code : o.kind))).toEqual(['UNKNOWN_TASK', 'WRONG_SERVICE']);
+    expect(f.runs).toHaveLength(0);
+  });
+
+  it('routes by event shape: SQS batches still go to the SQS handler; anything else is refused', async () => {
+    const f = fixture();
+    buses.push(f.bus);
+    expect(await f.handler({ Records: [] })).toEqual({ batchItemFailures: [] });
+    await expect(f.handler({ hello: 'world' } as never)).rejects.toThrow(UnknownInvocationError);
+    await expect(f.handler({ hello: 'world' } as never)).rejects.toThrow(/expects an SQS event .* or a scheduled task invocation .*got object with keys hello/);
+  });
+});
