@@ -48,8 +48,7 @@ export interface ApiDefinition<
 }
 
 /** Any API definition, whatever its members. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyApiDefinition = ApiDefinition<string, any, any>;
+export type AnyApiDefinition = ApiDefinition<string, RpcMap, EventMap>;
 
 export type RpcsOf<A extends AnyApiDefinition> = A['rpcs'];
 export type EventsOf<A extends AnyApiDefinition> = A['events'];

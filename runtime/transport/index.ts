@@ -1,5 +1,5 @@
 export { AwsClients } from './aws-clients';
-export { QueueLocator, queueNameFromArn, queueNameFromUrl } from './queue-locator';
+export { QueueLocator, queueNameFromArn } from './queue-locator';
 export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
 export type { EventPublisherOptions, PublishContext } from './event-publisher';
 export { ResultsStore } from './results-store';

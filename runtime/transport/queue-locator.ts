@@ -41,8 +41,3 @@ export class QueueLocator {
 export function queueNameFromArn(arn: string): string {
   return arn.slice(arn.lastIndexOf(':') + 1);
 }
-
-/** `https://host/123456789012/name` → `name`. */
-export function queueNameFromUrl(url: string): string {
-  return url.slice(url.lastIndexOf('/') + 1);
-}

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +96,14 @@ describe('lightbus run: SIGTERM with messages in flight', () => {
     const cli = await spawnCliWorker(busName, recordFile, ['--concurrency', '5', '--drain-timeout', '100'], 3000);
     const { source, successor, takenOver } = services(busName);
     await Promise.all(Array.from({ length: 12 }, (_, n) => source.math.happened.fire({ n })));
-    await new Promise((r) => setTimeout(r, 1000)); // let the CLI worker take a window of messages
+    // Wait until the CLI worker holds messages (in flight, invisible to others) before stopping it.
+    const queueUrl = await successor.transports.queues.locator.url(successor.topology().listeners[0]!.queueName);
+    await eventually(async () => {
+      const out = await successor.transports.clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      return Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) > 0;
+    }, 10_000, 'the CLI worker to hold messages');
 
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);

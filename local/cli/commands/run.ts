@@ -6,7 +6,6 @@ import { LightbusWorker, type WorkerFeatures } from '../../worker';
 import { addCommonOptions, applyCommonOptions, DEFAULT_LOCAL_ENDPOINT, type CommonOptions } from '../common';
 import { parsePositiveInt } from '../options';
 
-export { DEFAULT_LOCAL_ENDPOINT };
 
 export interface RunOptions extends CommonOptions {
   readonly bus?: string;

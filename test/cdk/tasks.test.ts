@@ -1,0 +1,104 @@
+/** LightbusService renders scheduled tasks as EventBridge schedule rules invoking the worker function. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { LightbusBus, LightbusService } from '../../cdk/index';
+import { ConfigurationError } from '../../runtime/errors';
+import { ACCEPTED_NAG_FINDINGS } from '../../examples/cdk/stacks';
+
+jest.setTimeout(60_000);
+
+const FIXTURES = join(__dirname, 'fixtures');
+const ENV = { account: '111111111111', region: 'eu-west-1' };
+
+function serviceStack(module: string, app = new App()) {
+  const stack = new Stack(app, 'Svc', { env: ENV });
+  const service = new LightbusService(stack, 'Svc', { bus: LightbusBus.fromBusName(stack, 'Bus', 'shop'), busModule: join(FIXTURES, module) });
+  return { app, stack, service, template: Template.fromStack(stack) };
+}
+
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('LightbusService: scheduled tasks', () => {
+  const { template, service } = serviceStack('tasks-bus.ts');
+  const workerRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('^SvcWorker'), 'Arn'] };
+
+  it('creates a schedule rule per task on the default event bus, invoking the worker with an input naming the task', () => {
+    expect(service.topology.tasks.map((t) => t.ruleName)).toEqual(['shop-reports-task-hourlyRollup', 'shop-reports-task-nightlyReport']);
+    for (const [name, expression] of [
+      ['hourlyRollup', 'rate(1 hour)'],
+      ['nightlyReport', 'cron(0 3 ? * MON-FRI *)'],
+    ] as const) {
+      const rules = template.findResources('AWS::Events::Rule', { Properties: { Name: `shop-reports-task-${name}` } });
+      const [rule] = Object.values(rules) as { Properties: Record<string, unknown> }[];
+      expect(rule).toBeDefined();
+      expect(rule!.Properties.ScheduleExpression).toBe(expression);
+      expect(rule!.Properties.EventBusName).toBeUndefined(); // the default bus
+      expect(rule!.Properties.EventPattern).toBeUndefined();
+      const targets = rule!.Properties.Targets as { Arn: unknown; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[];
+      expect(targets).toHaveLength(1);
+      expect(targets[0]!.Arn).toEqual(workerRef);
+      // The scheduled event's time fills scheduledTime; the rest is fixed.
+      const { InputPathsMap, InputTemplate } = targets[0]!.InputTransformer;
+      expect(Object.values(InputPathsMap)).toEqual(['$.time']);
+      const placeholder = Object.keys(InputPathsMap)[0]!;
+      const filled = JSON.parse(InputTemplate.replace(`<${placeholder}>`, '"2024-05-01T03:00:00Z"')) as unknown;
+      expect(filled).toEqual({ v: 1, kind: 'lightbus.task', service: 'reports', task: name, scheduledTime: '2024-05-01T03:00:00Z' });
+    }
+    expect(service.taskRules.size).toBe(2);
+  });
+
+  it('lets each rule invoke only the worker function, scoped to the rule ARN', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')) as { Properties: Record<string, unknown> }[];
+    const fromEvents = permissions.filter((p) => p.Properties.Principal === 'events.amazonaws.com');
+    expect(fromEvents).toHaveLength(2);
+    for (const permission of fromEvents) {
+      expect(permission.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: workerRef,
+        SourceArn: { 'Fn::GetAtt': [expect.stringMatching(/^SvcTaskRule/), 'Arn'] },
+      });
+    }
+    const sources = fromEvents.map((p) => (p.Properties.SourceArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+    expect(new Set(sources).size).toBe(2);
+  });
+
+  it('still feeds the listener queue to the same function', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  });
+
+  it('creates a worker function for a module with tasks only (timeout 30 s), with no queues', () => {
+    const { template: only, service: janitor } = serviceStack('tasks-only-bus.ts');
+    only.resourceCountIs('AWS::SQS::Queue', 0);
+    only.resourceCountIs('AWS::Lambda::Function', 1);
+    only.hasResourceProperties('AWS::Lambda::Function', { Timeout: 30 });
+    only.hasResourceProperties('AWS::Events::Rule', { Name: 'shop-janitor-task-purge', ScheduleExpression: 'rate(1 day)' });
+    expect(janitor.workerFunction).toBeDefined();
+  });
+
+  it('refuses tasks of seconds, which EventBridge cannot run, saying what to use instead', () => {
+    expect(() => serviceStack('seconds-task-bus.ts')).toThrow(ConfigurationError);
+    expect(() => serviceStack('seconds-task-bus.ts')).toThrow(
+      /Scheduled task "poll" runs on rate\(30 seconds\), but EventBridge schedule rules fire at most once a minute.*whole minutes/,
+    );
+  });
+
+  it('passes cdk-nag AwsSolutions with only the example app\'s accepted findings', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'lightbus-nag-tasks-'));
+    outdirs.push(outdir);
+    const app = new App({ outdir });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const { stack } = serviceStack('tasks-bus.ts', app);
+    for (const finding of ACCEPTED_NAG_FINDINGS) Validations.of(stack).acknowledge(finding);
+    const assembly = app.synth();
+    const report = readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8');
+    expect(report).not.toMatch(/"severity":\s*"error"[^}]*"acknowledged":\s*false/);
+  });
+});
