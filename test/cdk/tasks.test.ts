@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LightbusBus, LightbusService } from '../../cdk/index';
 import { ConfigurationError } from '../../runtime/errors';
@@ -14,10 +14,15 @@ jest.setTimeout(60_000);
 const FIXTURES = join(__dirname, 'fixtures');
 const ENV = { account: '111111111111', region: 'eu-west-1' };
 
-function serviceStack(module: string, app = new App()) {
+function buildService(module: string, app = new App()) {
   const stack = new Stack(app, 'Svc', { env: ENV });
   const service = new LightbusService(stack, 'Svc', { bus: LightbusBus.fromBusName(stack, 'Bus', 'shop'), busModule: join(FIXTURES, module) });
-  return { app, stack, service, template: Template.fromStack(stack) };
+  return { app, stack, service };
+}
+
+function serviceStack(module: string) {
+  const built = buildService(module);
+  return { ...built, template: Template.fromStack(built.stack) };
 }
 
 const outdirs: string[] = [];
@@ -27,7 +32,7 @@ afterAll(() => {
 
 describe('LightbusService: scheduled tasks', () => {
   const { template, service } = serviceStack('tasks-bus.ts');
-  const workerRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('^SvcWorker'), 'Arn'] };
+  const workerRef = { 'Fn::GetAtt': [expect.stringMatching(/^SvcWorker/), 'Arn'] };
 
   it('creates a schedule rule per task on the default event bus, invoking the worker with an input naming the task', () => {
     expect(service.topology.tasks.map((t) => t.ruleName)).toEqual(['shop-reports-task-hourlyRollup', 'shop-reports-task-nightlyReport']);
@@ -95,7 +100,7 @@ describe('LightbusService: scheduled tasks', () => {
     outdirs.push(outdir);
     const app = new App({ outdir });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const { stack } = serviceStack('tasks-bus.ts', app);
+    const { stack } = buildService('tasks-bus.ts', app);
     for (const finding of ACCEPTED_NAG_FINDINGS) Validations.of(stack).acknowledge(finding);
     const assembly = app.synth();
     const report = readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8');
