@@ -2,12 +2,16 @@
  * Scheduled tasks in the local worker, against the emulator: timers, failures, overlap, the
  * `tasks` feature, stop(), and the run records that make each scheduled time run once.
  */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalTaskOutcome } from '../../local/task-runner';
 import type { TaskContext } from '../../runtime/tasks';
 import { TaskRunner, taskRunKey } from '../../runtime/tasks';
 import { testEnvironment, uniqueName } from '../support/aws';
 import { eventually, lightbus, startWorker, stopAll, testBusOptions, track } from '../support/bus';
+import { killAllCli, REPO_ROOT, startCli } from '../support/cli';
 
 const env = testEnvironment();
 const dynamo = new DynamoDBClient({ endpoint: env.endpoint, region: env.region, credentials: env.credentials });
@@ -186,5 +190,31 @@ describe('TaskRunner (the code path shared with Lambda)', () => {
       kind: 'rejected',
       error: { message: expect.stringContaining('scheduledTime must be an ISO 8601 time') },
     });
+  });
+});
+
+describe('lightbus run and the tasks feature', () => {
+  afterEach(killAllCli);
+
+  it('runs the tasks by default, and none with --skip tasks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-tasks-'));
+    const module = join(REPO_ROOT, 'test', 'fixtures', 'ticking-task-bus.ts');
+    const start = (file: string, extra: string[]) =>
+      startCli(['run', '--local', '--bus', module, ...extra], {
+        LIGHTBUS_BUS_NAME: uniqueName('t'),
+        LIGHTBUS_LOG_LEVEL: 'info',
+        LIGHTBUS_TEST_RECORD_FILE: join(dir, file),
+      });
+    const lines = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean) : []);
+    const skipping = start('skipping.txt', ['--skip', 'tasks']);
+    const running = start('running.txt', []);
+    const startedLog = async (cli: ReturnType<typeof startCli>) =>
+      JSON.parse(await cli.waitForLine('stderr', (l) => l.includes('"Worker started"'))) as Record<string, unknown>;
+    expect(await startedLog(skipping)).toMatchObject({ tasks: [] });
+    expect(await startedLog(running)).toMatchObject({ tasks: ['tick rate(1 second)'] });
+    await eventually(() => lines('running.txt').length >= 3, 30_000, 'three runs in the default worker');
+    expect(lines('skipping.txt')).toEqual([]);
+    for (const cli of [skipping, running]) cli.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
   });
 });
