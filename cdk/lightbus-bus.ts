@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigurationError } from '../runtime/errors';
 import { eventSource, ResultAttributes } from '../runtime/messages';
+import { SCHEMA_KEY_PREFIX, schemaKey } from '../runtime/schema';
 import { assertResourceNamePart, eventBusName, resultsTableName, rpcQueueName } from '../runtime/topology';
 import { ClientEnvironment, isEnvironmentTarget } from './client-environment';
 
@@ -26,8 +27,26 @@ export interface ILightbusBus {
   grantFire(grantee: iam.IGrantable, api: string): iam.Grant;
   /** Lets `grantee` read RPC results (the caller's half of a call). */
   grantReadResults(grantee: iam.IGrantable): iam.Grant;
-  /** Lets `grantee` write RPC results (what a worker does). */
+  /**
+   * Lets `grantee` write RPC results, claims and task records (what a worker does): PutItem and
+   * UpdateItem on any key of the results table except the API schemas' (`schema#*`).
+   */
   grantWriteResults(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * Lets `grantee` publish the schemas of `apis`: PutItem (and, with `withdraw`, DeleteItem) on the
+   * keys `schema#<api>` of those APIs only.
+   */
+  grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options?: PublishSchemasGrantOptions): iam.Grant;
+}
+
+/** Options of {@link ILightbusBus.grantPublishSchemas}. */
+export interface PublishSchemasGrantOptions {
+  /**
+   * Also allow DeleteItem on those keys, for a deployment that deletes its schemas when its stack
+   * is removed.
+   * @default false - PutItem only (a running worker's schemas expire instead)
+   */
+  readonly withdraw?: boolean;
 }
 
 /** Properties of {@link LightbusBus}. */
@@ -92,7 +111,27 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
   }
 
   public grantWriteResults(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: RESULT_WRITE_ACTIONS, resourceArns: [this.resultsTable.tableArn] });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: RESULT_WRITE_ACTIONS,
+      resourceArns: [this.resultsTable.tableArn],
+      // Schemas are the bus's contracts: only grantPublishSchemas may write them. (PutItem and
+      // UpdateItem always carry their key, so ForAllValues is never vacuously true here.)
+      conditions: { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [`${SCHEMA_KEY_PREFIX}*`] } },
+    });
+  }
+
+  public grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options: PublishSchemasGrantOptions = {}): iam.Grant {
+    if (apis.length === 0) {
+      throw new ConfigurationError('grantPublishSchemas: give at least one API name; got none.');
+    }
+    for (const api of apis) assertApiName(api);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: options.withdraw ? ['dynamodb:PutItem', 'dynamodb:DeleteItem'] : ['dynamodb:PutItem'],
+      resourceArns: [this.resultsTable.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...new Set(apis)].sort().map(schemaKey) } },
+    });
   }
 
   /** The ARN of an API's request queue, from the naming convention (no cross-stack reference). */

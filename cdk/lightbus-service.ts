@@ -1,4 +1,4 @@
-import { Duration, Fn, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,9 +11,10 @@ import { apiSlug, type ListenerModel, type QueueModel, type RpcQueueModel, type 
 import { TASK_INVOCATION_KIND } from '../runtime/tasks/wire';
 import { WIRE_VERSION } from '../runtime/messages/wire';
 import { bundleWorker, optionalModulesLeftOut, type WorkerBundle } from './bundle';
-import { ClientEnvironment } from './client-environment';
+import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
+import { ClientEnvironment, isEnvironmentTarget } from './client-environment';
 import type { ILightbusBus } from './lightbus-bus';
-import { loadTopology } from './load-bus-module';
+import { loadTopology, type DeployedSchemas } from './load-bus-module';
 
 /** Settings of a worker function. */
 export interface LightbusWorkerOptions {
@@ -126,7 +127,10 @@ type Role = { readonly kind: 'rpc'; readonly model: RpcQueueModel } | { readonly
  *
  * Least privilege: each worker consumes only its own queues, sends only to its own dead-letter
  * queues, writes results, calls only the APIs its module knows and fires only the APIs it registers.
- * Other code gets access through {@link grantCall} and {@link grantFire}.
+ * Other code gets access through {@link grantCall} and {@link grantFire}; a container running the
+ * worker with `lightbus run`, through {@link grantRunWorker}. The schemas of the APIs the module
+ * registers are published at deploy time by a `Custom::LightbusSchemas` resource served by the
+ * worker function itself ({@link schemaResource}).
  *
  * @example
  * const auth = new LightbusService(this, 'Auth', { bus, busModule: 'services/auth/bus.ts' });
@@ -148,6 +152,14 @@ export class LightbusService extends Construct {
   public readonly taskRules: ReadonlyMap<string, events.Rule>;
   /** The bundle the functions run (size for budgets; one per module per synth). */
   public readonly bundle: WorkerBundle;
+  /**
+   * The `Custom::LightbusSchemas` resource that publishes the schemas of the APIs the module
+   * registers when the stack deploys (and deletes them when it is removed), served by a worker
+   * function of this service; undefined when the module registers no APIs.
+   */
+  public readonly schemaResource: CustomResource | undefined;
+  /** What the deployment publishes: the registered APIs and a hash of their schemas. */
+  public readonly deployedSchemas: DeployedSchemas;
 
   public constructor(scope: Construct, id: string, props: LightbusServiceProps) {
     super(scope, id);
@@ -155,6 +167,14 @@ export class LightbusService extends Construct {
     validateWorkerOptions('worker', props.worker ?? {});
     const loaded = loadTopology(props.busModule, props.bus.busName);
     this.topology = loaded.topology;
+    this.deployedSchemas = loaded.schemas;
+    if (loaded.schemas.apis.length > 0 && this.topology.serviceName === undefined) {
+      throw new ConfigurationError(
+        `busModule: ${loaded.path} registers ${list(loaded.schemas.apis)} but has no serviceName; a deployment publishes its schemas ` +
+          'as its service (publishedBy "deploy:<service>"). Give lightbus.create() a serviceName.',
+        { path: loaded.path },
+      );
+    }
     const assignment = assignFunctions(this.topology, props.separateFunctions ?? []);
     for (const task of this.topology.tasks) assertRunsOnEventBridge(task);
 
@@ -208,7 +228,11 @@ export class LightbusService extends Construct {
     for (const [functionId, group] of assignment) {
       // Scheduled tasks run on the default function.
       const tasks = functionId === DEFAULT_FUNCTION ? this.topology.tasks : [];
-      if (group.roles.length === 0 && tasks.length === 0) continue;
+      // A module with no queues and no tasks (one that only fires its APIs' events) still needs a
+      // function to publish its schemas at deploy time: it gets a default function for that alone.
+      const schemasOnly =
+        functionId === DEFAULT_FUNCTION && group.roles.length === 0 && tasks.length === 0 && assignment.size === 1 && loaded.schemas.apis.length > 0;
+      if (group.roles.length === 0 && tasks.length === 0 && !schemasOnly) continue;
       const options = { ...(functionId === DEFAULT_FUNCTION ? (props.worker ?? {}) : {}), ...group.options };
       const shortestVisibility =
         group.roles.length > 0 ? Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds)) : undefined;
@@ -229,16 +253,12 @@ export class LightbusService extends Construct {
         architecture: props.architecture ?? lambda.Architecture.ARM_64,
         memorySize: options.memorySize ?? DEFAULT_MEMORY_MB,
         timeout,
-        description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${[
-          ...group.roles.map(describeRole),
-          ...tasks.map((t) => `task ${t.taskName}`),
-        ].join(', ')}`.slice(0, 256),
+        description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${
+          schemasOnly ? 'deploy-time schema publishing' : [...group.roles.map(describeRole), ...tasks.map((t) => `task ${t.taskName}`)].join(', ')
+        }`.slice(0, 256),
         environment: {
           ...(props.environment ?? {}),
-          ...props.bus.clientEnvironment,
-          ...(this.topology.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: this.topology.serviceName } : {}),
-          // From a real queue URL, so it is right on AWS and on an emulator alike.
-          ...(firstQueue ? { [ClientEnvironment.QueueUrlPrefix]: queueUrlPrefix(firstQueue) } : {}),
+          ...this.workerEnvironmentOf(firstQueue),
           NODE_OPTIONS: '--enable-source-maps',
         },
       });
@@ -254,12 +274,55 @@ export class LightbusService extends Construct {
         // The dispatcher dead-letters explicitly, with the cause in message attributes.
         deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
       }
-      this.grantWorkerAccess(fn);
+      if (!schemasOnly) this.grantWorkerAccess(fn);
       functions.set(functionId, fn);
       for (const task of tasks) taskRules.set(task.taskName, this.taskRule(task, fn));
     }
     this.functions = functions;
     this.taskRules = taskRules;
+    this.schemaResource = this.publishSchemasAtDeploy(props.bus);
+  }
+
+  /**
+   * The deploy-time schema resource. Its service token is the default worker function (or the
+   * first function, when every API and listener has its own): no provider framework and no SDK
+   * of the Lambda runtime's, only the service's own bundle, whose bus module is the source of
+   * truth. The properties carry the APIs and a hash of their schemas, so a changed contract is an
+   * Update; the function computes the items from its bundled module.
+   */
+  private publishSchemasAtDeploy(bus: ILightbusBus): CustomResource | undefined {
+    const { apis, hash } = this.deployedSchemas;
+    if (apis.length === 0) return undefined;
+    const fn = this.functions.get(DEFAULT_FUNCTION) ?? this.functions.values().next().value;
+    if (fn === undefined) return undefined; // unreachable: a module with APIs always gets a function
+    const grant = bus.grantPublishSchemas(fn, apis, { withdraw: true });
+    const P = DeployedSchemasProperties;
+    const resource = new CustomResource(this, 'Schemas', {
+      serviceToken: fn.functionArn,
+      resourceType: DEPLOYED_SCHEMAS_RESOURCE_TYPE,
+      properties: { [P.BusName]: bus.busName, [P.Service]: this.topology.serviceName, [P.Apis]: [...apis], [P.SchemaHash]: hash },
+    });
+    // The function's policy exists before the first request and outlives the Delete.
+    grant.applyBefore(resource);
+    return resource;
+  }
+
+  /**
+   * The environment a worker of this service needs to find the bus and its queues: the bus's client
+   * environment, `LIGHTBUS_SERVICE_NAME` and `LIGHTBUS_QUEUE_URL_PREFIX`. The Lambda workers have it;
+   * give it to a container that runs `lightbus run` (see {@link grantRunWorker}).
+   */
+  public get workerEnvironment(): Readonly<Record<string, string>> {
+    return this.workerEnvironmentOf(this.queues.values().next().value);
+  }
+
+  private workerEnvironmentOf(firstQueue: sqs.Queue | undefined): Record<string, string> {
+    return {
+      ...this.bus.clientEnvironment,
+      ...(this.topology.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: this.topology.serviceName } : {}),
+      // From a real queue URL, so it is right on AWS and on an emulator alike.
+      ...(firstQueue ? { [ClientEnvironment.QueueUrlPrefix]: queueUrlPrefix(firstQueue) } : {}),
+    };
   }
 
   /**
@@ -312,19 +375,48 @@ export class LightbusService extends Construct {
     for (const source of this.topology.permissions.fireSources) this.bus.grantFire(grantee, apiOfEventSource(source));
   }
 
+  /**
+   * Lets `grantee` run this service's worker with `lightbus run` (in a container: an ECS task role,
+   * an EC2 instance role, ...) against the resources this construct created: consume every queue of
+   * the service and dead-letter into their DLQs, write results, publish the schemas of the APIs it
+   * registers (PutItem on `schema#<api>`; a running worker's PutItem is conditional, so it never
+   * replaces the deployed schema), and call and fire what the Lambda workers may. A grantee that
+   * takes environment variables also gets {@link workerEnvironment}; otherwise pass it to the
+   * container yourself.
+   *
+   * Such a worker competes with the Lambda workers' event source mappings for the same queues:
+   * each message goes to whichever consumer receives it first.
+   *
+   * @example
+   * auth.grantRunWorker(taskDefinition.taskRole);
+   * taskDefinition.addContainer('Worker', { image, command: ['lightbus', 'run', '--bus', 'bus.js'], environment: { ...auth.workerEnvironment } });
+   */
+  public grantRunWorker(grantee: iam.IGrantable): void {
+    for (const [queueName, queue] of this.queues) {
+      queue.grantConsumeMessages(grantee);
+      this.deadLetterQueues.get(queueName)!.grantSendMessages(grantee);
+    }
+    this.grantWorkerAccess(grantee);
+    // Read back a deployed schema when its conditional PutItem fails (SchemaStore.publish).
+    this.bus.grantReadResults(grantee);
+    if (this.deployedSchemas.apis.length > 0) this.bus.grantPublishSchemas(grantee, this.deployedSchemas.apis);
+    if (isEnvironmentTarget(grantee)) {
+      for (const [key, value] of Object.entries(this.workerEnvironment)) grantee.addEnvironment(key, value);
+    }
+  }
+
   /** Results, calls to the APIs the module knows, and events of the APIs it registers. */
-  private grantWorkerAccess(fn: lambda.Function): void {
-    this.bus.grantWriteResults(fn);
+  private grantWorkerAccess(grantee: iam.IGrantable): void {
+    this.bus.grantWriteResults(grantee);
     const callable = [...new Set([...this.topology.rpcQueues.map((q) => q.api), ...this.topology.permissions.callsApis])].sort();
-    for (const api of callable) this.bus.grantCall(fn, api);
+    for (const api of callable) this.bus.grantCall(grantee, api);
     if (this.topology.permissions.fireSources.length > 0) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['events:PutEvents'],
-          resources: [this.bus.eventBus.eventBusArn],
-          conditions: { StringEquals: { 'events:source': [...this.topology.permissions.fireSources] } },
-        }),
-      );
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['events:PutEvents'],
+        resourceArns: [this.bus.eventBus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': [...this.topology.permissions.fireSources] } },
+      });
     }
   }
 }

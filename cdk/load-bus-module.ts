@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { BusClient } from '../runtime/client';
 import { ConfigurationError } from '../runtime/errors';
+import { registeredApis, schemaContentHash, type SchemaSource } from '../runtime/schema';
 import type { Topology } from '../runtime/topology';
 
 let typescriptLoaderRegistered = false;
@@ -16,12 +17,23 @@ function registerTypeScriptLoader(): void {
   typescriptLoaderRegistered = true;
 }
 
+/** What a deployment publishes of a bus module's schemas (see runtime/schema/deploy.ts). */
+export interface DeployedSchemas {
+  /** The APIs the module registers, sorted. */
+  readonly apis: readonly string[];
+  /** Changes whenever a registered API's contract changes. */
+  readonly hash: string;
+}
+
 /**
  * Loads a bus module at synth time, as the Lambda will load it at run time: with
  * LIGHTBUS_BUS_NAME set to the deployed bus's name. Returns its topology, the one model of the
- * resources it needs.
+ * resources it needs, and what a deployment publishes of its schemas.
  */
-export function loadTopology(modulePath: string, busName: string): { readonly path: string; readonly topology: Topology } {
+export function loadTopology(
+  modulePath: string,
+  busName: string,
+): { readonly path: string; readonly topology: Topology; readonly schemas: DeployedSchemas } {
   const path = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
   if (!existsSync(path)) {
     throw new ConfigurationError(`busModule: the bus module ${path} does not exist (given "${modulePath}", resolved from ${process.cwd()}).`, {
@@ -58,5 +70,6 @@ export function loadTopology(modulePath: string, busName: string): { readonly pa
       { path, busName: topology.busName, expected: busName },
     );
   }
-  return { path, topology };
+  const source = bus as unknown as SchemaSource;
+  return { path, topology, schemas: { apis: registeredApis(source), hash: schemaContentHash(source) } };
 }

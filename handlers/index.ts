@@ -10,3 +10,5 @@ export { createWorkerHandler, createBusWorkerHandler, UnknownInvocationError } f
 export type { WorkerHandler, WorkerHandlerOptions } from './worker-entry';
 export { createTaskHandler, TaskRunFailedError } from './task-handler';
 export type { TaskHandlerOptions, TaskInvocationResult, ScheduledTaskHandler } from './task-handler';
+export { createSchemaResourceHandler, isCustomResourceEvent } from './custom-resource';
+export type { SchemaResourceHandler, SchemaResourceHandlerOptions, SchemaResourceResponse } from './custom-resource';

@@ -1,26 +1,29 @@
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { busFromModule, type BusClient } from '../runtime/client';
 import { LightbusError } from '../runtime/errors';
 import { isTaskInvocation, type TaskInvocation } from '../runtime/tasks';
 import { createSqsHandler, type SqsHandlerOptions } from './sqs-handler';
 import { createTaskHandler, type TaskHandlerOptions, type TaskInvocationResult } from './task-handler';
+import { createSchemaResourceHandler, isCustomResourceEvent, type SchemaResourceHandlerOptions, type SchemaResourceResponse } from './custom-resource';
 
-export type WorkerHandlerOptions = SqsHandlerOptions & TaskHandlerOptions;
+export type WorkerHandlerOptions = SqsHandlerOptions & TaskHandlerOptions & SchemaResourceHandlerOptions;
 
-/** The worker function's handler: SQS batches from its queues, and scheduled task invocations from its rules. */
+/** The worker function's handler: SQS batches from its queues, scheduled task invocations from its rules, and its deploy-time schema resource. */
 export interface WorkerHandler {
   (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse>;
   (event: TaskInvocation, context?: Partial<Context>): Promise<TaskInvocationResult>;
+  /** The deploy-time schema resource (`Custom::LightbusSchemas`) whose service token is this function. */
+  (event: CloudFormationCustomResourceEvent, context?: Partial<Context>): Promise<SchemaResourceResponse>;
 }
 
-/** Thrown when the worker function is invoked with neither an SQS event nor a scheduled task invocation. */
+/** Thrown when the worker function is invoked with none of: an SQS event, a scheduled task invocation, a custom-resource request. */
 export class UnknownInvocationError extends LightbusError {
   public constructor(given: unknown) {
     const shape = given === null || typeof given !== 'object' ? typeof given : `object with keys ${Object.keys(given).join(', ') || '(none)'}`;
     super(
       'UNKNOWN_INVOCATION',
       'The lightbus worker function expects an SQS event ({ Records: [{ eventSource: "aws:sqs", ... }] }) or a scheduled task ' +
-        `invocation ({ "kind": "lightbus.task", ... }); got ${shape}.`,
+        `invocation ({ "kind": "lightbus.task", ... }), or a CloudFormation custom-resource request (RequestType, ResponseURL, ...); got ${shape}.`,
       { given: shape },
     );
   }
@@ -28,13 +31,16 @@ export class UnknownInvocationError extends LightbusError {
 
 /**
  * The worker function's handler for a bus: routes by the event's shape — `Records` to the SQS
- * handler, `kind: "lightbus.task"` to the scheduled task handler.
+ * handler, `kind: "lightbus.task"` to the scheduled task handler, a CloudFormation custom-resource
+ * request (`RequestType`, `ResponseURL`, ...) to the deploy-time schema publisher (custom-resource.ts).
  */
 export function createBusWorkerHandler(bus: BusClient, options: WorkerHandlerOptions = {}): WorkerHandler {
   const sqs = createSqsHandler(bus, options);
   const tasks = createTaskHandler(bus, options);
-  const handler = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult> => {
+  const schemas = createSchemaResourceHandler(bus, options);
+  const handler = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult | SchemaResourceResponse> => {
     if (isTaskInvocation(event)) return tasks(event as TaskInvocation, context);
+    if (isCustomResourceEvent(event)) return schemas(event, context);
     if (typeof event === 'object' && event !== null && 'Records' in event) return sqs(event as SQSEvent, context);
     throw new UnknownInvocationError(event);
   };

@@ -27,5 +27,13 @@ export {
   isExpired,
 } from './store';
 export type { StoredSchema, SchemaItemOptions, SchemaSource, SchemaLookup, PublishOutcome } from './store';
+export {
+  DEPLOYED_SCHEMAS_RESOURCE_TYPE,
+  DeployedSchemasProperties,
+  deployedSchemasPhysicalId,
+  deployPublisher,
+  registeredApis,
+  schemaContentHash,
+} from './deploy';
 export { BusSchemas, DEFAULT_SCHEMA_REFRESH_MS, DEFAULT_MISSING_RECHECK_MS } from './bus-schemas';
 export type { BusSchemasOptions, SchemaResolution } from './bus-schemas';

@@ -1,6 +1,7 @@
 import { GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AnyApiDefinition } from '../api/types';
 import type { AwsClients } from '../transport/aws-clients';
+import { deployPublisher } from './deploy';
 import { apiSchema, readApiSchema, type ApiSchema } from './json-schema';
 
 /**
@@ -72,7 +73,7 @@ export interface SchemaSource {
  * with PutItem (unconditionally) into the bus's results table from a custom resource or deploy step.
  */
 export function schemaItems(bus: SchemaSource, options: { publishedAt?: number } = {}): Record<string, AttributeValue>[] {
-  const publishedBy = `deploy:${bus.settings.serviceName ?? 'unnamed-service'}`;
+  const publishedBy = deployPublisher(bus.settings.serviceName);
   return [...bus.registry.registeredApis].sort().map((api) => {
     const definition = bus.registry.findDefinition(api);
     if (!definition) throw new Error(`API "${api}" is registered but has no definition`);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -121,6 +121,21 @@ describe('the example app deployed with cdk deploy', () => {
         TimeToLiveSpecification: { AttributeName: authTopology.resultsTable.timeToLiveAttribute, Enabled: true },
       }),
     );
+  });
+
+  it('published the schemas at deploy time (Custom::LightbusSchemas served by the worker): no expiresAt', async () => {
+    const item = (
+      await dynamo.send(
+        new GetItemCommand({ TableName: authTopology.resultsTable.name, Key: { pk: { S: 'schema#auth' } }, ConsistentRead: true }),
+      )
+    ).Item;
+    expect(item).toMatchObject({ kind: { S: 'schema' }, api: { S: 'auth' }, publishedBy: { S: 'deploy:auth' } });
+    expect(item?.expiresAt).toBeUndefined();
+    // customers only fires events; its function exists to publish its schema.
+    const customersItem = (
+      await dynamo.send(new GetItemCommand({ TableName: authTopology.resultsTable.name, Key: { pk: { S: 'schema#customers' } }, ConsistentRead: true }))
+    ).Item;
+    expect(customersItem?.publishedBy).toEqual({ S: 'deploy:customers' });
   });
 
   it('serves auth.checkPassword to the test process and to a Lambda in another stack', async () => {

@@ -1,0 +1,211 @@
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse, Context } from 'aws-lambda';
+import type { BusClient } from '../runtime/client';
+import type { Logger } from '../runtime/logging';
+import {
+  DEPLOYED_SCHEMAS_RESOURCE_TYPE,
+  DeployedSchemasProperties as P,
+  deployedSchemasPhysicalId,
+  deployPublisher,
+  registeredApis,
+  schemaContentHash,
+  SchemaAttributes,
+  schemaItems,
+  schemaKey,
+} from '../runtime/schema';
+
+/** Options of {@link createSchemaResourceHandler}. */
+export interface SchemaResourceHandlerOptions {
+  /** @default the bus's logger */
+  readonly logger?: Logger;
+  /**
+   * Attempts at the HTTP PUT of the response to CloudFormation's ResponseURL (network errors and
+   * 5xx are retried, with 1 s, 2 s, ... between attempts).
+   * @default 4
+   */
+  readonly responseAttempts?: number;
+}
+
+/** The worker function's answer to a custom-resource event: what it sent to the ResponseURL. */
+export type SchemaResourceResponse = CloudFormationCustomResourceResponse;
+
+export type SchemaResourceHandler = (event: CloudFormationCustomResourceEvent, context?: Partial<Context>) => Promise<SchemaResourceResponse>;
+
+const REQUEST_TYPES = new Set(['Create', 'Update', 'Delete']);
+/** CloudFormation takes a response body of at most 4 KiB; the reason is the part that can grow. */
+const MAX_REASON_LENGTH = 1500;
+const RESPONSE_TIMEOUT_MS = 10_000;
+
+/**
+ * True when a Lambda event has the shape of a CloudFormation custom-resource request (routing only:
+ * the handler checks the rest, and answers FAILED, never silence, when it is not one of ours).
+ */
+export function isCustomResourceEvent(event: unknown): event is CloudFormationCustomResourceEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return (
+    typeof e.RequestType === 'string' &&
+    REQUEST_TYPES.has(e.RequestType) &&
+    typeof e.ResponseURL === 'string' &&
+    typeof e.StackId === 'string' &&
+    typeof e.RequestId === 'string' &&
+    typeof e.LogicalResourceId === 'string'
+  );
+}
+
+/**
+ * Serves the `Custom::LightbusSchemas` resource `LightbusService` declares with the worker function
+ * as its service token: publishes, at deploy time, the schemas of the APIs the bundled bus module
+ * registers — the bundle is the source of truth; the template's `SchemaHash` only makes a changed
+ * contract an Update.
+ *
+ * - Create/Update: an unconditional PutItem of each `schema#<api>` item, with no `expiresAt`
+ *   (see `schemaItems`), into the bus's results table.
+ * - Delete (only of the physical id this function reports, `lightbus-schemas-<bus>-<service>`):
+ *   a DeleteItem of each API the deleted resource declared, on condition that this service's
+ *   deployment published it (an API that moved to another service keeps that service's schema).
+ *
+ * Always answers CloudFormation with an HTTP PUT to the ResponseURL: SUCCESS, or FAILED with a
+ * reason naming what failed. It throws only when that PUT itself keeps failing.
+ */
+export function createSchemaResourceHandler(bus: BusClient, options: SchemaResourceHandlerOptions = {}): SchemaResourceHandler {
+  const logger = options.logger ?? bus.logger;
+  const attempts = Math.max(1, options.responseAttempts ?? 4);
+
+  return async (event, context) => {
+    const busName = bus.settings.busName;
+    const service = bus.settings.serviceName;
+    const ownId = deployedSchemasPhysicalId(busName, service ?? 'unnamed-service');
+    const given = 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined;
+    let response: SchemaResourceResponse;
+    try {
+      const data = await apply(event, ownId);
+      response = { ...common(event), Status: 'SUCCESS', PhysicalResourceId: ownId, Data: data };
+    } catch (error) {
+      const where = context?.logStreamName ? ` (log stream ${context.logStreamName})` : '';
+      const reason =
+        `lightbus: ${event.RequestType} of the schemas of service ${service ?? '(unnamed)'} on bus ${busName} failed: ` +
+        `${(error as Error)?.message ?? String(error)}${where}`;
+      logger.error('Custom resource request failed', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, error: error as Error });
+      response = {
+        ...common(event),
+        Status: 'FAILED',
+        Reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…` : reason,
+        // A failed Create reports our id, so the rollback's Delete cleans up what was written.
+        PhysicalResourceId: given ?? ownId,
+      };
+    }
+    await putResponse(event.ResponseURL, response, attempts, logger);
+    return response;
+  };
+
+  async function apply(event: CloudFormationCustomResourceEvent, ownId: string): Promise<Record<string, string>> {
+    if (event.ResourceType !== DEPLOYED_SCHEMAS_RESOURCE_TYPE) {
+      throw new Error(`this function serves only ${DEPLOYED_SCHEMAS_RESOURCE_TYPE} resources; got ${JSON.stringify(event.ResourceType)}.`);
+    }
+    const table = bus.transports.location.resultsTable;
+    const dynamoDb = bus.transports.clients.dynamoDb;
+    const props = event.ResourceProperties;
+    if (event.RequestType === 'Delete') {
+      if (event.PhysicalResourceId !== ownId) {
+        // Not ours (e.g. a resource that failed before reporting an id): nothing of ours to delete.
+        logger.info('Custom resource Delete of another physical id; nothing to delete', { given: event.PhysicalResourceId, own: ownId });
+        return { Deleted: '' };
+      }
+      const declared = stringList(props[P.Apis]) ?? registeredApis(bus);
+      const deleted: string[] = [];
+      for (const api of declared) {
+        try {
+          await dynamoDb.send(
+            new DeleteItemCommand({
+              TableName: table,
+              Key: { [SchemaAttributes.PartitionKey]: { S: schemaKey(api) } },
+              ConditionExpression: '#by = :by',
+              ExpressionAttributeNames: { '#by': SchemaAttributes.PublishedBy },
+              ExpressionAttributeValues: { ':by': { S: deployPublisher(bus.settings.serviceName) } },
+            }),
+          );
+          deleted.push(api);
+        } catch (error) {
+          if ((error as Error).name === 'ConditionalCheckFailedException') {
+            logger.info('Schema not deleted: absent, or published by someone else', { api, table });
+            continue;
+          }
+          throw new Error(`DeleteItem of ${schemaKey(api)} from table ${table} failed: ${describe(error)}`);
+        }
+      }
+      return { Deleted: deleted.join(',') };
+    }
+
+    const problems: string[] = [];
+    if (props[P.BusName] !== bus.settings.busName) {
+      problems.push(`the template says bus "${String(props[P.BusName])}", but the bundled bus module is on bus "${bus.settings.busName}"`);
+    }
+    if (props[P.Service] !== bus.settings.serviceName) {
+      problems.push(`the template says service "${String(props[P.Service])}", but the bundled bus module's serviceName is ${JSON.stringify(bus.settings.serviceName)}`);
+    }
+    const apis = registeredApis(bus);
+    const declared = stringList(props[P.Apis]);
+    if (!declared || declared.join(',') !== apis.join(',')) {
+      problems.push(
+        `the template declares APIs ${JSON.stringify(props[P.Apis])}, but the bundled bus module registers ${JSON.stringify(apis)} ` +
+          '(the function may write only the declared APIs\' schema keys)',
+      );
+    }
+    if (problems.length > 0) throw new Error(`${problems.join('; ')}. Synthesize and deploy the stack again from the same bus module.`);
+    const hash = schemaContentHash(bus);
+    if (props[P.SchemaHash] !== hash) {
+      // The bundle is the source of truth; a different hash means synth saw other definitions.
+      logger.warn('The bundled schemas differ from the ones seen at synth; publishing the bundled ones', { synth: props[P.SchemaHash], bundled: hash });
+    }
+    for (const item of schemaItems(bus)) {
+      try {
+        await dynamoDb.send(new PutItemCommand({ TableName: table, Item: item }));
+      } catch (error) {
+        throw new Error(`PutItem of ${item[SchemaAttributes.PartitionKey]?.S ?? '?'} into table ${table} failed: ${describe(error)}`);
+      }
+    }
+    return { Apis: apis.join(','), SchemaHash: hash };
+  }
+}
+
+function common(event: CloudFormationCustomResourceEvent) {
+  return { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? [...(value as string[])].sort() : undefined;
+}
+
+function describe(error: unknown): string {
+  const e = error as Error;
+  return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : (e?.message ?? String(error));
+}
+
+/**
+ * PUTs the response to the pre-signed ResponseURL. `content-type` stays empty: the URL is signed
+ * without one, and S3 rejects a request whose headers do not match the signature.
+ */
+async function putResponse(url: string, response: SchemaResourceResponse, attempts: number, logger: Logger): Promise<void> {
+  const body = JSON.stringify(response);
+  let lastProblem = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const reply = await fetch(url, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': '' },
+        signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS),
+      });
+      await reply.text().catch(() => '');
+      if (reply.ok) return;
+      lastProblem = `HTTP ${reply.status}`;
+      if (reply.status < 500) break;
+    } catch (error) {
+      lastProblem = describe(error);
+    }
+    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+  }
+  logger.error('Could not send the custom resource response to CloudFormation', { status: response.Status, problem: lastProblem });
+  throw new Error(`Could not PUT the ${response.Status} response to CloudFormation's ResponseURL: ${lastProblem}`);
+}

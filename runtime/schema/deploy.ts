@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { SchemaSource } from './store';
+import { apiSchema } from './json-schema';
+
+/**
+ * The contract between `LightbusService` (cdk/), which declares a custom resource that publishes a
+ * service's schemas at deploy time, and the worker function (handlers/), which serves it. Both
+ * build on runtime/, so the names live here.
+ */
+export const DEPLOYED_SCHEMAS_RESOURCE_TYPE = 'Custom::LightbusSchemas';
+
+/** Properties of the custom resource (besides CloudFormation's `ServiceToken`). */
+export const DeployedSchemasProperties = {
+  /** The bus name; the handler checks it against its own bus. */
+  BusName: 'BusName',
+  /** The service name; the handler checks it against its own bus. */
+  Service: 'Service',
+  /** The APIs the bus module registers, sorted: the keys the function may write. */
+  Apis: 'Apis',
+  /** {@link schemaContentHash} at synth: a changed contract changes it, so CloudFormation sends an Update. */
+  SchemaHash: 'SchemaHash',
+} as const;
+
+/** The custom resource's physical id: one per service on a bus. */
+export function deployedSchemasPhysicalId(busName: string, serviceName: string): string {
+  return `lightbus-schemas-${busName}-${serviceName}`;
+}
+
+/** Who a deployment's schema items say published them (`publishedBy`). */
+export function deployPublisher(serviceName: string | undefined): string {
+  return `deploy:${serviceName ?? 'unnamed-service'}`;
+}
+
+/** The APIs a bus module registers, sorted. */
+export function registeredApis(bus: SchemaSource): string[] {
+  return [...bus.registry.registeredApis].sort();
+}
+
+/**
+ * The first 16 hex digits of the SHA-256 of `<api>@<schema version>` per registered API (sorted):
+ * changes whenever any registered API's contract changes, or an API is added or removed.
+ */
+export function schemaContentHash(bus: SchemaSource): string {
+  const lines = registeredApis(bus).map((api) => {
+    const definition = bus.registry.findDefinition(api);
+    if (!definition) throw new Error(`API "${api}" is registered but has no definition`);
+    return `${api}@${apiSchema(definition).version}`;
+  });
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,226 @@
+/**
+ * The worker function as the service token of `Custom::LightbusSchemas`: deploy-time schema
+ * publishing against the emulator's results table, answering a real HTTP server on 127.0.0.1 that
+ * stands in for CloudFormation's pre-signed ResponseURL.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { createBusWorkerHandler, createSchemaResourceHandler, isCustomResourceEvent } from '../../handlers';
+import { provisionTopology } from '../../local/provision';
+import { lightbus, silentLogger, z } from '../../runtime';
+import { schemaContentHash, schemaItem, apiSchema, parseSchemaItem } from '../../runtime/schema';
+import { uniqueName } from '../support/aws';
+import { mathApi } from '../support/apis';
+
+const greetApi = lightbus.api('greet', {
+  rpcs: { hello: lightbus.rpc({ parameters: { name: z.string() }, response: z.string() }) },
+});
+
+interface Received {
+  readonly method: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Record<string, unknown>;
+}
+
+/** CloudFormation's side of the ResponseURL: records each PUT; `failFirst` answers 500 that many times. */
+class ResponseServer {
+  public readonly received: Received[] = [];
+  public failFirst = 0;
+  private readonly server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (this.failFirst > 0) {
+        this.failFirst -= 1;
+        response.writeHead(500).end();
+        return;
+      }
+      this.received.push({ method: request.method, headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+      response.writeHead(200).end();
+    });
+  });
+
+  public async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  public url(path: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  public async stop(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
+  }
+}
+
+const server = new ResponseServer();
+const buses: { close(): Promise<void> }[] = [];
+
+beforeAll(() => server.start());
+afterAll(async () => {
+  await Promise.all(buses.map((b) => b.close()));
+  await server.stop();
+});
+
+async function serviceBus(options: { provision?: boolean; serviceName?: string } = {}) {
+  const bus = lightbus.create({ busName: uniqueName('cr'), serviceName: options.serviceName ?? 'greeter', apis: [mathApi, greetApi], logger: silentLogger });
+  bus.register(greetApi, { hello: ({ name }) => `hello ${name}` });
+  bus.register(mathApi, { add: ({ a, b }) => a + b, fail: () => undefined, slow: () => 'done' });
+  buses.push(bus);
+  if (options.provision !== false) await provisionTopology(bus.topology(), bus.transports.clients, silentLogger);
+  return bus;
+}
+
+type Bus = Awaited<ReturnType<typeof serviceBus>>;
+
+let requests = 0;
+function event(bus: Bus, requestType: 'Create' | 'Update' | 'Delete', overrides: Record<string, unknown> = {}): CloudFormationCustomResourceEvent {
+  requests += 1;
+  return {
+    RequestType: requestType,
+    ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:worker',
+    ResponseURL: server.url(`/response/${requests}?X-Amz-Signature=abc`),
+    StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/Service/1',
+    RequestId: `request-${requests}`,
+    LogicalResourceId: 'Schemas',
+    ResourceType: 'Custom::LightbusSchemas',
+    ResourceProperties: {
+      ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:worker',
+      BusName: bus.settings.busName,
+      Service: bus.settings.serviceName,
+      Apis: ['greet', 'math'],
+      SchemaHash: schemaContentHash(bus),
+    },
+    ...(requestType === 'Create' ? {} : { PhysicalResourceId: `lightbus-schemas-${bus.settings.busName}-${bus.settings.serviceName}` }),
+    ...(requestType === 'Update' ? { OldResourceProperties: {} } : {}),
+    ...overrides,
+  } as CloudFormationCustomResourceEvent;
+}
+
+async function storedItem(bus: Bus, api: string) {
+  const out = await bus.transports.clients.dynamoDb.send(
+    new GetItemCommand({ TableName: bus.transports.location.resultsTable, Key: { pk: { S: `schema#${api}` } }, ConsistentRead: true }),
+  );
+  return out.Item;
+}
+
+function lastResponse(): Received {
+  return server.received[server.received.length - 1]!;
+}
+
+describe('worker function: Custom::LightbusSchemas', () => {
+  it('recognises custom-resource requests by shape', async () => {
+    const bus = await serviceBus({ provision: false });
+    expect(isCustomResourceEvent(event(bus, 'Create'))).toBe(true);
+    expect(isCustomResourceEvent({ ...event(bus, 'Create'), RequestType: 'Poke' })).toBe(false);
+    expect(isCustomResourceEvent({ RequestType: 'Create', StackId: 's', RequestId: 'r', LogicalResourceId: 'l' })).toBe(false);
+    expect(isCustomResourceEvent({ Records: [] })).toBe(false);
+  });
+
+  it('Create: puts each registered API schema with no expiresAt, and PUTs SUCCESS to the ResponseURL', async () => {
+    const bus = await serviceBus();
+    const handler = createBusWorkerHandler(bus);
+    const request = event(bus, 'Create');
+    const response = await handler(request);
+    const expectedId = `lightbus-schemas-${bus.settings.busName}-greeter`;
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: expectedId });
+    const sent = lastResponse();
+    expect(sent.method).toBe('PUT');
+    // The pre-signed URL is signed without a content type.
+    expect(sent.headers['content-type'] ?? '').toBe('');
+    expect(sent.body).toEqual({
+      Status: 'SUCCESS',
+      PhysicalResourceId: expectedId,
+      StackId: request.StackId,
+      RequestId: request.RequestId,
+      LogicalResourceId: 'Schemas',
+      Data: { Apis: 'greet,math', SchemaHash: schemaContentHash(bus) },
+    });
+    for (const [api, definition] of [['greet', greetApi], ['math', mathApi]] as const) {
+      const item = await storedItem(bus, api);
+      expect(item).toBeDefined();
+      expect(item!.expiresAt).toBeUndefined();
+      expect(item!.publishedBy).toEqual({ S: 'deploy:greeter' });
+      const parsed = parseSchemaItem(item!);
+      expect(parsed.ok && parsed.stored.schema.version).toBe(apiSchema(definition).version);
+    }
+  });
+
+  it('Update: replaces a schema a running worker published (with an expiry) by the deployed one', async () => {
+    const bus = await serviceBus();
+    await bus.transports.clients.dynamoDb.send(
+      new PutItemCommand({
+        TableName: bus.transports.location.resultsTable,
+        Item: schemaItem(apiSchema(greetApi), { publishedBy: 'greeter/dev-laptop', expiresAtEpochSeconds: Math.ceil(Date.now() / 1000) + 600 }),
+      }),
+    );
+    const response = await createSchemaResourceHandler(bus)(event(bus, 'Update'));
+    expect(response.Status).toBe('SUCCESS');
+    const item = await storedItem(bus, 'greet');
+    expect(item!.expiresAt).toBeUndefined();
+    expect(item!.publishedBy).toEqual({ S: 'deploy:greeter' });
+  });
+
+  it('Delete: deletes its own schemas, only for its own physical id, and never another publisher\'s', async () => {
+    const bus = await serviceBus();
+    const handler = createSchemaResourceHandler(bus);
+    await handler(event(bus, 'Create'));
+
+    // A Delete of another physical id (a Create that failed before reporting ours) touches nothing.
+    expect(await handler(event(bus, 'Delete', { PhysicalResourceId: 'some-other-id' }))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: expect.any(String) });
+    expect(await storedItem(bus, 'greet')).toBeDefined();
+
+    // math moved to another service, whose deployment now owns its schema: it stays.
+    await bus.transports.clients.dynamoDb.send(
+      new PutItemCommand({ TableName: bus.transports.location.resultsTable, Item: schemaItem(apiSchema(mathApi), { publishedBy: 'deploy:calculator' }) }),
+    );
+    const response = await handler(event(bus, 'Delete'));
+    expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: 'greet' } });
+    expect(lastResponse().body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `lightbus-schemas-${bus.settings.busName}-greeter` });
+    expect(await storedItem(bus, 'greet')).toBeUndefined();
+    expect((await storedItem(bus, 'math'))?.publishedBy).toEqual({ S: 'deploy:calculator' });
+
+    // Deleting again (CloudFormation retries) succeeds.
+    expect((await handler(event(bus, 'Delete'))).Status).toBe('SUCCESS');
+  });
+
+  it('answers FAILED with a reason naming what failed, and never throws', async () => {
+    const bus = await serviceBus();
+    const handler = createBusWorkerHandler(bus);
+
+    const mismatch = await handler(event(bus, 'Create', { ResourceProperties: { ...event(bus, 'Create').ResourceProperties, Apis: ['greet'] } }));
+    expect(mismatch).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `lightbus-schemas-${bus.settings.busName}-greeter` });
+    expect(lastResponse().body.Reason).toMatch(
+      /Create of the schemas of service greeter on bus cr-\w+ failed: the template declares APIs \["greet"\], but the bundled bus module registers \["greet","math"\]/,
+    );
+    expect(await storedItem(bus, 'greet')).toBeUndefined();
+
+    const wrongType = await handler(event(bus, 'Update', { ResourceType: 'Custom::Other' }));
+    expect(wrongType.Status).toBe('FAILED');
+    expect(lastResponse().body.Reason).toMatch(/serves only Custom::LightbusSchemas resources; got "Custom::Other"/);
+
+    // No results table: the DynamoDB error, with the key and table, is the reason.
+    const unprovisioned = await serviceBus({ provision: false });
+    const noTable = await createSchemaResourceHandler(unprovisioned)(event(unprovisioned, 'Create'));
+    expect(noTable.Status).toBe('FAILED');
+    expect(lastResponse().body.Reason).toMatch(
+      new RegExp(`PutItem of schema#greet into table ${unprovisioned.transports.location.resultsTable} failed: ResourceNotFoundException`),
+    );
+  });
+
+  it('retries the response PUT on a 5xx, and throws only when CloudFormation cannot be answered', async () => {
+    const bus = await serviceBus();
+    const handler = createSchemaResourceHandler(bus, { responseAttempts: 2 });
+    server.failFirst = 1;
+    const before = server.received.length;
+    expect((await handler(event(bus, 'Create'))).Status).toBe('SUCCESS');
+    expect(server.received).toHaveLength(before + 1);
+
+    const unreachable = event(bus, 'Update', { ResponseURL: 'http://127.0.0.1:9/nothing-listens-here' });
+    await expect(createSchemaResourceHandler(bus, { responseAttempts: 1 })(unreachable)).rejects.toThrow(
+      /Could not PUT the SUCCESS response to CloudFormation's ResponseURL/,
+    );
+  });
+});
