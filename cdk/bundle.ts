@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
@@ -46,6 +47,31 @@ export interface BundleOptions {
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
 const FORBIDDEN_INPUTS = [`${sep}node_modules${sep}aws-cdk-lib${sep}`, `${sep}node_modules${sep}constructs${sep}`];
 
+/**
+ * Bundles live in the temp folder under a name derived from their content: a synth reuses an
+ * identical earlier bundle, and repeated synths (tests, watch mode) leave one folder per distinct
+ * bundle instead of one per run. (CDK copies the asset into the cloud assembly either way.)
+ */
+const BUNDLE_CACHE = join(tmpdir(), 'lightbus-bundles');
+
+/** Moves a freshly built bundle to its content-addressed folder (atomic rename; concurrent synths agree). */
+function settle(building: string): string {
+  const hash = createHash('sha256').update(readFileSync(join(building, 'index.js'))).digest('hex').slice(0, 20);
+  const directory = join(BUNDLE_CACHE, hash);
+  if (existsSync(directory)) {
+    rmSync(building, { recursive: true, force: true });
+    return directory;
+  }
+  try {
+    renameSync(building, directory);
+  } catch (error) {
+    // Another process settled the same bundle first: use theirs.
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(directory)) throw error;
+  }
+  return directory;
+}
+
 const bundles = new Map<string, WorkerBundle>();
 
 /**
@@ -65,9 +91,9 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   } catch {
     throw new ConfigurationError('LightbusService bundles the bus module with esbuild at synth time: install it (npm install --save-dev esbuild).');
   }
-  const directory = mkdtempSync(join(tmpdir(), 'lightbus-worker-'));
-  // Synthesis copies the asset into the cloud assembly; the temporary bundle goes with the process.
-  process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
+  // Built into a fresh directory, then moved to one named after the bundle's content (below).
+  mkdirSync(BUNDLE_CACHE, { recursive: true });
+  const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
   const handlersEntry = join(__dirname, '..', 'handlers', 'index');
   const result = esbuild.buildSync({
     stdin: {
@@ -83,7 +109,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     platform: 'node',
     format: 'cjs',
     target: options.target,
-    outfile: join(directory, 'index.js'),
+    outfile: join(building, 'index.js'),
     minify: options.minify,
     // Error classes name themselves after their class (`new.target.name`): keep the names.
     keepNames: true,
@@ -97,12 +123,14 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   });
   const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
   if (forbidden.length > 0) {
+    rmSync(building, { recursive: true, force: true });
     throw new ConfigurationError(
       `The bus module ${modulePath} pulls CDK code into the Lambda bundle (${forbidden.slice(0, 3).join(', ')}). ` +
         'A bus module must not import aws-cdk-lib or constructs; keep CDK code in the app.',
       { path: modulePath },
     );
   }
+  const directory = settle(building);
   const bundle = { directory, handler: 'index.handler', sizeBytes: statSync(join(directory, 'index.js')).size };
   bundles.set(key, bundle);
   return bundle;
