@@ -3,7 +3,6 @@ import type { AnyApiDefinition } from '../api/types';
 import { resolveBusSettings, settingsForApi, type ApiSettings, type BusSettings, type BusSettingsInput } from '../config';
 import {
   ConfigurationError,
-  EventFireError,
   LightbusError,
   MessageTooLargeError,
   NotAuthoritativeError,
@@ -91,11 +90,14 @@ export class BusClient {
 
   /** Who this process is, as written into the messages it sends. */
   public get sender(): Sender {
-    return {
+    // Settings never change after create(): build the sender once.
+    this.senderValue ??= {
       ...(this.settings.serviceName !== undefined ? { service: this.settings.serviceName } : {}),
       process: this.settings.processName,
     };
+    return this.senderValue;
   }
+  private senderValue: Sender | undefined;
 
   public apiSettings(api: string): ApiSettings {
     return settingsForApi(this.settings, api);
@@ -262,21 +264,10 @@ export class BusClient {
       sender: this.sender,
     };
     const send = (): Promise<string> =>
-      withTimeout(
-        (signal) =>
-          this.transports.publisher.publish(
-            { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
-            { api, event },
-            signal,
-          ),
-        apiSettings.eventFireTimeoutMs,
-        () =>
-          new EventFireError(
-            api,
-            event,
-            'Timeout',
-            `EventBridge did not accept the event within eventFireTimeout (${apiSettings.eventFireTimeoutMs} ms); it may still be delivered`,
-          ),
+      this.transports.publisher.publish(
+        { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
+        { api, event },
+        Date.now() + apiSettings.eventFireTimeoutMs,
       );
     const eventBridgeId = this.hookRegistry.observes('EventSent')
       ? await this.hookRegistry.around('EventSent', { api, member: event, eventId: detail.id, parameters: checked }, send, (id) => ({
@@ -351,21 +342,4 @@ export class BusClient {
   private assertOpen(): void {
     if (this.closed) throw new LightbusError('CLIENT_CLOSED', 'This bus client is closed.');
   }
-}
-
-/**
- * Runs `start(signal)`; after `ms` aborts the signal (so work not yet under way is dropped, and
- * says so) and otherwise rejects with `onTimeout()`.
- */
-function withTimeout<T>(start: (signal: AbortSignal) => Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const promise = start(controller.signal);
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(); // rejects `promise` first if the work was not under way yet
-      reject(onTimeout());
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -2,6 +2,9 @@ import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-ev
 import { EventFireError, MessageTooLargeError } from '../errors';
 import type { AwsClients } from './aws-clients';
 
+/** How often entries are checked against their deadlines: fire timeouts are this precise. */
+const SWEEP_INTERVAL_MS = 25;
+
 /** PutEvents accepts 10 entries a call. */
 export const MAX_ENTRIES_PER_PUT = 10;
 /** PutEvents limits each entry, and the whole request, to 256 KB. */
@@ -35,6 +38,8 @@ interface Pending {
   sending: boolean;
   /** Abandoned (fire timeout) before it was sent: it must not be sent any more. */
   cancelled: boolean;
+  /** Epoch ms by which fire() must settle (its eventFireTimeout). */
+  readonly deadline: number;
 }
 
 export interface EventPublisherOptions {
@@ -63,6 +68,9 @@ export class EventPublisher {
   private readonly maxCallsInFlight: number;
   private callsInFlight = 0;
   private readonly waitingBatches: Pending[][] = [];
+  /** Every entry not yet settled, for the deadline sweep. */
+  private readonly unsettled = new Set<Pending>();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -74,39 +82,73 @@ export class EventPublisher {
     this.maxCallsInFlight = Math.max(1, options.maxCallsInFlight ?? 16);
   }
 
-  /** Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. */
   /**
-   * Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. When
-   * `signal` aborts while the entry waits (not during a PutEvents call carrying it), the entry is
-   * dropped and the promise rejects: it will not be sent later.
+   * Queues one entry; resolves with the EventBridge event id once EventBridge accepted it. At
+   * `deadline` (epoch ms) the promise rejects: an entry still waiting is dropped (it will not be
+   * sent later, and the error says so); one in a PutEvents call under way may still arrive.
    */
-  public publish(entry: Omit<PutEventsRequestEntry, 'EventBusName'>, context: PublishContext, signal?: AbortSignal): Promise<string> {
+  public publish(entry: Omit<PutEventsRequestEntry, 'EventBusName'>, context: PublishContext, deadline = Infinity): Promise<string> {
     const full: PutEventsRequestEntry = { ...entry, EventBusName: this.eventBusName() };
     const size = putEventsEntrySize(full);
     if (size > MAX_PUT_EVENTS_BYTES) {
       return Promise.reject(new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry'));
     }
     return new Promise<string>((resolve, reject) => {
-      const pending: Pending = { entry: full, size, context, resolve, reject, attempts: 0, sending: false, cancelled: false };
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (pending.sending || pending.cancelled) return;
-          pending.cancelled = true;
-          reject(
-            new EventFireError(
-              context.api,
-              context.event,
-              'Timeout',
-              `not sent: it was still waiting to be sent${pending.attempts > 0 ? ' (after failed attempts)' : ''} when fire() gave up`,
-            ),
-          );
+      const pending: Pending = {
+        entry: full,
+        size,
+        context,
+        // Settling removes the entry from the sweep; a second settlement is a no-op.
+        resolve: (id) => {
+          if (this.unsettled.delete(pending)) resolve(id);
         },
-        { once: true },
-      );
+        reject: (error) => {
+          if (this.unsettled.delete(pending)) reject(error);
+        },
+        attempts: 0,
+        sending: false,
+        cancelled: false,
+        deadline,
+      };
+      this.unsettled.add(pending);
+      if (deadline !== Infinity) this.armSweep();
       this.queue.push(pending);
       this.scheduleFlush();
     });
+  }
+
+  /**
+   * One timer for every entry's deadline (not one per fire(): timers and abort signals per event
+   * cost more than the rest of fire() together). Runs only while entries with deadlines wait.
+   */
+  private armSweep(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    let waiting = 0;
+    for (const pending of this.unsettled) {
+      if (pending.deadline === Infinity) continue;
+      if (now < pending.deadline) {
+        waiting += 1;
+        continue;
+      }
+      const { api, event } = pending.context;
+      if (pending.sending) {
+        pending.reject(new EventFireError(api, event, 'Timeout', 'EventBridge did not answer within eventFireTimeout; the event may still be delivered'));
+      } else {
+        pending.cancelled = true;
+        const after = pending.attempts > 0 ? ' (after failed attempts)' : '';
+        pending.reject(new EventFireError(api, event, 'Timeout', `not sent: it was still waiting to be sent${after} when eventFireTimeout passed`));
+      }
+    }
+    if (waiting === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
   }
 
   private scheduleFlush(): void {

@@ -93,7 +93,7 @@ describe('EventPublisher', () => {
     expect(peak).toBe(3);
   });
 
-  it('drops an entry that is still waiting when its fire() gives up, and says it was not sent', async () => {
+  it('at the deadline, drops an entry still waiting (never sent later) and says so', async () => {
     let release: () => void = () => undefined;
     const sent: string[] = [];
     const clients = {
@@ -106,16 +106,21 @@ describe('EventPublisher', () => {
       },
     } as unknown as AwsClients;
     const publisher = new EventPublisher(clients, () => 'bus', { maxCallsInFlight: 1 });
-    const first = publisher.publish({ Source: 's', DetailType: 'd', Detail: '"first"' }, { api: 'a', event: 'e' });
+    const first = publisher.publish({ Source: 's', DetailType: 'd', Detail: '"first"' }, { api: 'a', event: 'e' }, Date.now() + 10_000);
     await new Promise((r) => setImmediate(r)); // the first call is now in flight, holding the only slot
-    const controller = new AbortController();
-    const second = publisher.publish({ Source: 's', DetailType: 'd', Detail: '"second"' }, { api: 'a', event: 'e' }, controller.signal);
-    await new Promise((r) => setImmediate(r));
-    controller.abort();
-    await expect(second).rejects.toThrow('Firing a.e failed: Timeout: not sent');
+    const second = publisher.publish({ Source: 's', DetailType: 'd', Detail: '"second"' }, { api: 'a', event: 'e' }, Date.now() + 50);
+    await expect(second).rejects.toThrow('Firing a.e failed: Timeout: not sent: it was still waiting to be sent when eventFireTimeout passed');
     release();
     await expect(first).resolves.toBe('id-0');
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
     expect(sent).toEqual(['"first"']);
+  });
+
+  it('at the deadline, rejects an entry whose PutEvents call is still under way as "may still be delivered"', async () => {
+    const clients = { eventBridge: { send: () => new Promise(() => undefined) } } as unknown as AwsClients;
+    const publisher = new EventPublisher(clients, () => 'bus');
+    await expect(publisher.publish({ Source: 's', DetailType: 'd', Detail: '1' }, { api: 'a', event: 'e' }, Date.now() + 40)).rejects.toThrow(
+      'may still be delivered',
+    );
   });
 });
