@@ -80,8 +80,9 @@ export class Dispatcher {
       );
       return this.deadLetter(message, model, DeadLetterReason.Invalid, error);
     }
-    if (Date.now() > request.deadline) {
-      // At-most-once: the caller has given up, so running the call now could only surprise it.
+    if (Date.now() >= request.deadline) {
+      // At-most-once: the caller gives up at its deadline (inclusive), so running the call now
+      // could only surprise it.
       this.bus.logger.warn('Dropped an RPC call that arrived after its deadline', { ...log, lateByMs: Date.now() - request.deadline });
       return { kind: 'dropped', reason: 'expired' };
     }

@@ -151,6 +151,8 @@ describe('createSqsHandler', () => {
     const late = f.bus.orders.total({ items: [1] }, { timeoutMs: 300 }).catch((error: Error) => error.name);
     const event = await receiveSqsEvent(sqs, f.rpcQueue, { min: 1 });
     await expect(late).resolves.toBe('RpcTimeoutError');
+    // Timers run on a monotonic clock and deadlines on Date.now(): step clear of the deadline's millisecond.
+    await new Promise((r) => setTimeout(r, 5));
     const response = await f.handler(event);
     expect(response.batchItemFailures).toEqual([]);
     expect(f.outcomes[0]).toEqual({ kind: 'dropped', reason: 'expired' });
