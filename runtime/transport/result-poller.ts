@@ -30,11 +30,11 @@ interface Waiter {
 }
 
 export interface PollSchedule {
-  /** Delay before the first read. @default 4 */
+  /** Delay before the first read. @default 3 */
   readonly firstDelayMs: number;
   /** Each further delay is the previous one times this. @default 1.5 */
   readonly factor: number;
-  /** Delays never exceed this. @default 20 */
+  /** Delays never exceed this. @default 10 */
   readonly maxDelayMs: number;
 }
 
@@ -43,7 +43,7 @@ export interface PollSchedule {
  * waited up to 50 ms more, which showed in the p99 of a ~60 ms round trip; reads riding along
  * (below) keep the extra reads of a lower cap cheap when many calls are in flight.
  */
-export const DEFAULT_POLL_SCHEDULE: PollSchedule = { firstDelayMs: 4, factor: 1.5, maxDelayMs: 20 };
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = { firstDelayMs: 3, factor: 1.5, maxDelayMs: 10 };
 
 /**
  * Waits for many calls' results at once. All calls that are due are read together with one
