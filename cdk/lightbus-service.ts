@@ -8,8 +8,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../runtime/errors';
 import { apiSlug, type ListenerModel, type QueueModel, type RpcQueueModel, type TaskModel, type Topology } from '../runtime/topology';
-import { TASK_INVOCATION_KIND } from '../runtime/tasks/wire';
-import { WIRE_VERSION } from '../runtime/messages/wire';
 import { bundleWorker, optionalModulesLeftOut, type WorkerBundle } from './bundle';
 import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
 import { ClientEnvironment, isEnvironmentTarget } from './client-environment';
@@ -327,8 +325,7 @@ export class LightbusService extends Construct {
 
   /**
    * A scheduled task's rule: on the account's default event bus (schedule rules cannot live on a
-   * custom bus), invoking the worker function with an input naming the task; the scheduled event's
-   * time fills `scheduledTime`. The Lambda target adds a permission that admits this rule only.
+   * custom bus), invoking the worker function with the scheduled event itself. The Lambda target adds a permission that admits this rule only.
    */
   private taskRule(task: TaskModel, fn: lambda.Function): events.Rule {
     const rule = new events.Rule(this, `TaskRule-${task.taskName}`, {
@@ -336,17 +333,9 @@ export class LightbusService extends Construct {
       description: `lightbus task ${task.taskName} of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${task.scheduleExpression}`,
       schedule: events.Schedule.expression(task.scheduleExpression),
     });
-    rule.addTarget(
-      new targets.LambdaFunction(fn, {
-        event: events.RuleTargetInput.fromObject({
-          v: WIRE_VERSION,
-          kind: TASK_INVOCATION_KIND,
-          service: this.topology.serviceName,
-          task: task.taskName,
-          scheduledTime: events.EventField.time,
-        }),
-      }),
-    );
+    // No input template: the function gets EventBridge's own "Scheduled Event", whose rule ARN
+    // names the task and whose `time` is the scheduled time (handlers/worker-entry.ts).
+    rule.addTarget(new targets.LambdaFunction(fn));
     return rule;
   }
 

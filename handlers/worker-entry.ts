@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { busFromModule, type BusClient } from '../runtime/client';
 import { LightbusError } from '../runtime/errors';
-import { isTaskInvocation, type TaskInvocation } from '../runtime/tasks';
+import { isScheduledEvent, isTaskInvocation, taskInvocationFromScheduledEvent, type TaskInvocation } from '../runtime/tasks';
 import { createSqsHandler, type SqsHandlerOptions } from './sqs-handler';
 import { createTaskHandler, type TaskHandlerOptions, type TaskInvocationResult } from './task-handler';
 import { createSchemaResourceHandler, isCustomResourceEvent, type SchemaResourceHandlerOptions, type SchemaResourceResponse } from './custom-resource';
@@ -12,6 +12,8 @@ export type WorkerHandlerOptions = SqsHandlerOptions & TaskHandlerOptions & Sche
 export interface WorkerHandler {
   (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse>;
   (event: TaskInvocation, context?: Partial<Context>): Promise<TaskInvocationResult>;
+  /** EventBridge's "Scheduled Event" from one of the service's task rules. */
+  (event: { source: 'aws.events'; 'detail-type': 'Scheduled Event'; time: string; resources: string[] }, context?: Partial<Context>): Promise<TaskInvocationResult>;
   /** The deploy-time schema resource (`Custom::LightbusSchemas`) whose service token is this function. */
   (event: CloudFormationCustomResourceEvent, context?: Partial<Context>): Promise<SchemaResourceResponse>;
 }
@@ -22,8 +24,8 @@ export class UnknownInvocationError extends LightbusError {
     const shape = given === null || typeof given !== 'object' ? typeof given : `object with keys ${Object.keys(given).join(', ') || '(none)'}`;
     super(
       'UNKNOWN_INVOCATION',
-      'The lightbus worker function expects an SQS event ({ Records: [{ eventSource: "aws:sqs", ... }] }) or a scheduled task ' +
-        `invocation ({ "kind": "lightbus.task", ... }), or a CloudFormation custom-resource request (RequestType, ResponseURL, ...); got ${shape}.`,
+      'The lightbus worker function expects an SQS event ({ Records: [{ eventSource: "aws:sqs", ... }] }), a scheduled event ' +
+        `from one of its task rules, a task invocation ({ "kind": "lightbus.task", ... }), or a CloudFormation custom-resource request (RequestType, ResponseURL, ...); got ${shape}.`,
       { given: shape },
     );
   }
@@ -38,8 +40,13 @@ export function createBusWorkerHandler(bus: BusClient, options: WorkerHandlerOpt
   const sqs = createSqsHandler(bus, options);
   const tasks = createTaskHandler(bus, options);
   const schemas = createSchemaResourceHandler(bus, options);
+  let tasksByRuleName: Map<string, string> | undefined;
   const handler = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult | SchemaResourceResponse> => {
     if (isTaskInvocation(event)) return tasks(event as TaskInvocation, context);
+    if (isScheduledEvent(event)) {
+      tasksByRuleName ??= new Map(bus.topology().tasks.map((t) => [t.ruleName, t.taskName]));
+      return tasks(taskInvocationFromScheduledEvent(event, bus.settings.serviceName, tasksByRuleName), context);
+    }
     if (isCustomResourceEvent(event)) return schemas(event, context);
     if (typeof event === 'object' && event !== null && 'Records' in event) return sqs(event as SQSEvent, context);
     throw new UnknownInvocationError(event);

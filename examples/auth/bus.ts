@@ -29,3 +29,13 @@ bus.customers.newCustomer.listen(
   },
   { listenerName: 'createUserForCustomer' },
 );
+
+// A scheduled task: once a minute, in whichever worker (a local one or the Lambda) claims that
+// scheduled time first; the others skip it.
+bus.every(
+  { minutes: 1 },
+  ({ scheduledTime }) => {
+    bus.logger.info('Users so far', { users: users.size, scheduledTime: scheduledTime.toISOString() });
+  },
+  { taskName: 'reportUserCount' },
+);

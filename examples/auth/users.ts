@@ -11,6 +11,10 @@ export class UserStore {
     return true;
   }
 
+  public get size(): number {
+    return this.users.size;
+  }
+
   public check(username: string, password: string): boolean {
     const user = this.users.get(username);
     return user !== undefined && timingSafeEqual(user.hash, hash(user.salt, password));

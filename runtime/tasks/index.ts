@@ -15,5 +15,5 @@ export { TaskRunLock, TaskRunState, TaskRunAttributes, TASK_RUN_TTL_SECONDS, tas
 export type { ClaimResult } from './lock';
 export { TaskRunner } from './runner';
 export type { TaskOutcome, TaskRunnerOptions } from './runner';
-export { isTaskInvocation, parseTaskInvocation, TASK_INVOCATION_KIND } from './wire';
+export { isTaskInvocation, isScheduledEvent, parseTaskInvocation, taskInvocationFromScheduledEvent, TASK_INVOCATION_KIND } from './wire';
 export type { TaskInvocation } from './wire';

@@ -4,9 +4,9 @@ import { WIRE_VERSION } from '../messages/wire';
 export const TASK_INVOCATION_KIND = 'lightbus.task';
 
 /**
- * The input an EventBridge schedule rule passes to a service's worker function, naming the task
- * (see docs/wire-format.md, "Scheduled tasks"). The rule's input transformer fills scheduledTime
- * with the scheduled event's `time`.
+ * A direct invocation of a task (see docs/wire-format.md, "Scheduled tasks"): what an operator
+ * or another system passes to a worker function to run one scheduled time by hand. The schedule
+ * rules themselves deliver EventBridge's own "Scheduled Event", see `taskInvocationFromScheduledEvent`.
  */
 export interface TaskInvocation {
   readonly v: typeof WIRE_VERSION;
@@ -36,4 +36,48 @@ export function parseTaskInvocation(event: unknown): { service: string; task: st
     throw new MalformedMessageError(`Malformed scheduled task invocation: ${problems.join('; ')}.`, { given: JSON.stringify(event)?.slice(0, 500) });
   }
   return { service: e.service as string, task: e.task as string, scheduledTime: time as Date };
+}
+
+/** The parts of EventBridge's "Scheduled Event" envelope a worker reads. */
+interface ScheduledEventEnvelope {
+  readonly source: 'aws.events';
+  readonly 'detail-type': 'Scheduled Event';
+  readonly time: string;
+  readonly resources: readonly string[];
+}
+
+/** True for the event a schedule rule delivers when its target has no input of its own. */
+export function isScheduledEvent(event: unknown): event is ScheduledEventEnvelope {
+  const e = event as Partial<Record<string, unknown>> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e.source === 'aws.events' &&
+    e['detail-type'] === 'Scheduled Event' &&
+    typeof e.time === 'string' &&
+    Array.isArray(e.resources)
+  );
+}
+
+/**
+ * Turns a schedule rule's "Scheduled Event" into the task invocation it stands for: the rule (its
+ * ARN in `resources`) names the task, the event's `time` is the scheduled time. The rule target
+ * passes EventBridge's own event rather than an input template, so nothing depends on how an
+ * input transformer quotes values.
+ */
+export function taskInvocationFromScheduledEvent(
+  event: ScheduledEventEnvelope,
+  service: string | undefined,
+  tasksByRuleName: ReadonlyMap<string, string>,
+): TaskInvocation {
+  const ruleNames = event.resources.map((arn) => arn.slice(arn.lastIndexOf('/') + 1));
+  const task = ruleNames.map((name) => tasksByRuleName.get(name)).find((name) => name !== undefined);
+  if (task === undefined || service === undefined) {
+    throw new MalformedMessageError(
+      `A scheduled event from ${ruleNames.join(', ') || '(no rule)'} names no scheduled task of this worker ` +
+        `(its task rules are: ${[...tasksByRuleName.keys()].join(', ') || 'none'}).`,
+      { resources: event.resources },
+    );
+  }
+  return { v: WIRE_VERSION, kind: TASK_INVOCATION_KIND, service, task, scheduledTime: event.time };
 }

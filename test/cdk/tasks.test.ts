@@ -34,7 +34,7 @@ describe('LightbusService: scheduled tasks', () => {
   const { template, service } = serviceStack('tasks-bus.ts');
   const workerRef = { 'Fn::GetAtt': [expect.stringMatching(/^SvcWorker/), 'Arn'] };
 
-  it('creates a schedule rule per task on the default event bus, invoking the worker with an input naming the task', () => {
+  it('creates a schedule rule per task on the default event bus, invoking the worker with the scheduled event itself', () => {
     expect(service.topology.tasks.map((t) => t.ruleName)).toEqual(['shop-reports-task-hourlyRollup', 'shop-reports-task-nightlyReport']);
     for (const [name, expression] of [
       ['hourlyRollup', 'rate(1 hour)'],
@@ -46,15 +46,12 @@ describe('LightbusService: scheduled tasks', () => {
       expect(rule!.Properties.ScheduleExpression).toBe(expression);
       expect(rule!.Properties.EventBusName).toBeUndefined(); // the default bus
       expect(rule!.Properties.EventPattern).toBeUndefined();
-      const targets = rule!.Properties.Targets as { Arn: unknown; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[];
+      const targets = rule!.Properties.Targets as Record<string, unknown>[];
       expect(targets).toHaveLength(1);
       expect(targets[0]!.Arn).toEqual(workerRef);
-      // The scheduled event's time fills scheduledTime; the rest is fixed.
-      const { InputPathsMap, InputTemplate } = targets[0]!.InputTransformer;
-      expect(Object.values(InputPathsMap)).toEqual(['$.time']);
-      const placeholder = Object.keys(InputPathsMap)[0]!;
-      const filled = JSON.parse(InputTemplate.replace(`<${placeholder}>`, '"2024-05-01T03:00:00Z"')) as unknown;
-      expect(filled).toEqual({ v: 1, kind: 'lightbus.task', service: 'reports', task: name, scheduledTime: '2024-05-01T03:00:00Z' });
+      // No input of its own: the worker gets EventBridge's "Scheduled Event" (rule ARN → task, time).
+      expect(targets[0]!.Input).toBeUndefined();
+      expect(targets[0]!.InputTransformer).toBeUndefined();
     }
     expect(service.taskRules.size).toBe(2);
   });

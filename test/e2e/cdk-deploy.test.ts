@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, ScanCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -201,4 +201,29 @@ describe('the example app deployed with cdk deploy', () => {
       await standIn.stop();
     }
   });
+
+  it("runs the auth service's scheduled task in the Lambda worker (EventBridge schedule rule → Scheduled Event)", async () => {
+    // The emulator fires a rate(1 minute) rule about 60-70 s after it was created (during deploy).
+    const prefix = 'task#auth#reportUserCount#';
+    const deadline = Date.now() + 120_000;
+    let runs: Record<string, { S?: string; N?: string }>[] = [];
+    while (Date.now() < deadline) {
+      const out = await dynamo.send(
+        new ScanCommand({
+          TableName: authTopology.resultsTable.name,
+          FilterExpression: 'begins_with(pk, :prefix)',
+          ExpressionAttributeValues: { ':prefix': { S: prefix } },
+          ConsistentRead: true,
+        }),
+      );
+      runs = (out.Items ?? []) as typeof runs;
+      if (runs.some((item) => item.state?.S === 'done')) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    const done = runs.find((item) => item.state?.S === 'done');
+    expect(done).toBeDefined();
+    // No local worker runs in this suite: only the deployed worker function can have claimed it.
+    expect(done!.claimedBy?.S).toBeTruthy();
+    expect(Date.parse(done!.pk!.S!.slice(prefix.length))).not.toBeNaN();
+  }, 150_000);
 });

@@ -28,7 +28,7 @@ function fixture() {
   return { bus, runs, outcomes, handler, failNext: (n: number) => (failuresLeft = n) };
 }
 
-/** What the rule's input transformer produces from a scheduled event whose time is `time`. */
+/** A direct task invocation (what an operator passes to run one scheduled time by hand). */
 function invocation(time: string): TaskInvocation {
   return { v: 1, kind: 'lightbus.task', service: 'reports', task: 'nightlyReport', scheduledTime: time };
 }
@@ -77,6 +77,31 @@ describe('worker function: scheduled task invocations', () => {
     buses.push(f.bus);
     expect(await f.handler({ Records: [] })).toEqual({ batchItemFailures: [] });
     await expect(f.handler({ hello: 'world' } as never)).rejects.toThrow(UnknownInvocationError);
-    await expect(f.handler({ hello: 'world' } as never)).rejects.toThrow(/expects an SQS event .* or a scheduled task invocation .*got object with keys hello/);
+    await expect(f.handler({ hello: 'world' } as never)).rejects.toThrow(/expects an SQS event .* a task invocation .*got object with keys hello/);
+  });
+
+  it("runs the task named by a schedule rule's own Scheduled Event (rule ARN → task, time → scheduled time)", async () => {
+    const f = fixture();
+    buses.push(f.bus);
+    const rule = f.bus.topology().tasks.find((t) => t.taskName === 'nightlyReport')!.ruleName;
+    const scheduled = {
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'Scheduled Event' as const,
+      source: 'aws.events' as const,
+      account: '000000000000',
+      time: '2024-07-01T03:00:00Z',
+      region: 'us-east-1',
+      resources: [`arn:aws:events:us-east-1:000000000000:rule/${rule}`],
+      detail: {},
+    };
+    await provisionTopology(f.bus.topology(), f.bus.transports.clients, silentLogger);
+    expect(await f.handler(scheduled)).toEqual({ task: 'nightlyReport', scheduledTime: '2024-07-01T03:00:00Z', outcome: 'done', attempt: 1 });
+    expect(f.runs).toEqual([{ taskName: 'nightlyReport', service: 'reports', scheduledTime: new Date('2024-07-01T03:00:00Z'), attempt: 1 }]);
+    // EventBridge may deliver the same scheduled event twice: the second is skipped.
+    expect(await f.handler(scheduled)).toMatchObject({ outcome: 'skipped' });
+    await expect(f.handler({ ...scheduled, resources: ['arn:aws:events:us-east-1:000000000000:rule/someone-elses-rule'] })).rejects.toThrow(
+      /names no scheduled task of this worker/,
+    );
   });
 });
