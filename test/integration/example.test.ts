@@ -1,0 +1,24 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * The README's first command, as a newcomer runs it: `npm run example` starts its own emulator,
+ * runs the auth worker with `lightbus run --local`, fires customers.newCustomer, and must show the
+ * listener creating the user and both checkPassword answers, then exit 0 with nothing left running.
+ */
+describe('npm run example', () => {
+  it('runs the founding example end to end and exits 0', async () => {
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'bin', 'example.js')], { cwd: ROOT, timeout: 90_000 }, (error, out) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
+      );
+    });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Created a user for a new customer/);
+    expect(stdout).toMatch(/auth\.checkPassword\(\{ username: '[^']+', password: 'correct-horse-battery' \}\) → true/);
+    expect(stdout).toMatch(/auth\.checkPassword\(\{ username: '[^']+', password: 'not-the-password' \}\) → false/);
+    expect(stdout).toMatch(/Worker stopped cleanly\. Example complete\./);
+  }, 100_000);
+});
