@@ -59,8 +59,14 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
     naiveSeq: await measure('naive, 1 producer', (count) => pool(count, 1, (i) => put([entry(i)]))),
     fire32: await measure('fire(), 32 producers', (count) => pool(count, 32, (i) => fire(i))),
     naive32: await measure('naive, 32 producers', (count) => pool(count, 32, (i) => put([entry(i)]))),
-    // 32 events in flight, batched by hand: four calls of (up to) 10 entries in flight.
-    raw32: await measure('raw batched, 40 events in flight', (count) => {
+    // The best hand-written batching at the same concurrency: 32 events in flight, as PutEvents
+    // calls of 10, 10, 10 and 2 entries (four calls in flight), refilled as calls complete.
+    raw32: await measure('raw batched, 32 events in flight', (count) => {
+      const batches = chunk(Array.from({ length: count }, (_, i) => i), 32).flatMap((group) => chunk(group, 10));
+      return pool(batches.length, 4, (b) => put((batches[b] as number[]).map(entry)));
+    }),
+    // For reference: 40 events in flight (four full calls), more than 32 producers can have.
+    raw40: await measure('raw batched, 40 events in flight', (count) => {
       const batches = chunk(Array.from({ length: count }, (_, i) => i), 10);
       return pool(batches.length, 4, (b) => put((batches[b] as number[]).map(entry)));
     }),
@@ -78,7 +84,9 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
     figure('fire(), 1 producer awaiting each', v.fireSeq, unit, 'higher', { name: 'naive PutEvents(1)', value: v.naiveSeq }, { text: '≥ 5× naive', ratio: 5 },
       'One event in flight cannot be batched by anyone: the best raw SDK code here is the naive loop itself. The 5× goal is unreachable by construction at this concurrency; see the 32-producer and burst rows.'),
     figure('fire(), 32 producers', v.fire32, unit, 'higher', { name: 'naive PutEvents(1), 32 in flight', value: v.naive32 }, { text: '≥ 5× naive', ratio: 5 }),
-    figure('fire(), 32 producers', v.fire32, unit, 'higher', { name: 'raw PutEvents(10), 4 calls (40 events) in flight', value: v.raw32 }, { text: '≥ 0.9× best raw', ratio: 0.9 }),
+    figure('fire(), 32 producers', v.fire32, unit, 'higher', { name: 'raw PutEvents(10), 32 events in flight (calls of 10, 10, 10, 2)', value: v.raw32 }, { text: '≥ 0.9× best raw', ratio: 0.9 }),
+    figure('fire(), 32 producers', v.fire32, unit, 'higher', { name: 'raw PutEvents(10), 40 events in flight (4 full calls; more than 32 producers can have)', value: v.raw40 }, undefined,
+      'For reference only: more work in flight than the 32 producers generate, so not the same-concurrency baseline.'),
     figure('fire(), burst of 5,000 (Promise.all)', v.fireBurst, unit, 'higher', { name: 'naive burst, PutEvents(1) each', value: v.naiveBurst }, { text: '≥ 5× naive', ratio: 5 }),
     figure('fire(), burst of 5,000 (Promise.all)', v.fireBurst, unit, 'higher', { name: 'raw PutEvents(10), 32 calls in flight', value: v.rawBurst }, { text: '≥ 0.9× best raw', ratio: 0.9 }),
   ];
