@@ -40,11 +40,11 @@ export function createBusWorkerHandler(bus: BusClient, options: WorkerHandlerOpt
   const sqs = createSqsHandler(bus, options);
   const tasks = createTaskHandler(bus, options);
   const schemas = createSchemaResourceHandler(bus, options);
-  let tasksByRuleName: Map<string, string> | undefined;
+  let tasksByRuleName: Map<string, { taskName: string; scheduleExpression: string }> | undefined;
   const handler = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult | SchemaResourceResponse> => {
     if (isTaskInvocation(event)) return tasks(event as TaskInvocation, context);
     if (isScheduledEvent(event)) {
-      tasksByRuleName ??= new Map(bus.topology().tasks.map((t) => [t.ruleName, t.taskName]));
+      tasksByRuleName ??= new Map(bus.topology().tasks.map((t) => [t.ruleName, { taskName: t.taskName, scheduleExpression: t.scheduleExpression }]));
       return tasks(taskInvocationFromScheduledEvent(event, bus.settings.serviceName, tasksByRuleName), context);
     }
     if (isCustomResourceEvent(event)) return schemas(event, context);

@@ -1,5 +1,6 @@
 import { MalformedMessageError } from '../errors';
 import { WIRE_VERSION } from '../messages/wire';
+import { parseScheduleExpression } from './schedule';
 
 export const TASK_INVOCATION_KIND = 'lightbus.task';
 
@@ -68,10 +69,10 @@ export function isScheduledEvent(event: unknown): event is ScheduledEventEnvelop
 export function taskInvocationFromScheduledEvent(
   event: ScheduledEventEnvelope,
   service: string | undefined,
-  tasksByRuleName: ReadonlyMap<string, string>,
+  tasksByRuleName: ReadonlyMap<string, { readonly taskName: string; readonly scheduleExpression: string }>,
 ): TaskInvocation {
   const ruleNames = event.resources.map((arn) => arn.slice(arn.lastIndexOf('/') + 1));
-  const task = ruleNames.map((name) => tasksByRuleName.get(name)).find((name) => name !== undefined);
+  const task = ruleNames.map((name) => tasksByRuleName.get(name)).find((found) => found !== undefined);
   if (task === undefined || service === undefined) {
     throw new MalformedMessageError(
       `A scheduled event from ${ruleNames.join(', ') || '(no rule)'} names no scheduled task of this worker ` +
@@ -79,5 +80,25 @@ export function taskInvocationFromScheduledEvent(
       { resources: event.resources },
     );
   }
-  return { v: WIRE_VERSION, kind: TASK_INVOCATION_KIND, service, task, scheduledTime: event.time };
+  return {
+    v: WIRE_VERSION,
+    kind: TASK_INVOCATION_KIND,
+    service,
+    task: task.taskName,
+    scheduledTime: scheduleGridTime(task.scheduleExpression, event.time),
+  };
+}
+
+/**
+ * The scheduled time a run is deduplicated by, on the same grid the local worker uses: rates count
+ * from the Unix epoch, cron times are whole minutes. EventBridge fires `rate()` rules relative to
+ * when the rule was created (e.g. 12:03:27 for a 5-minute rate): flooring to the grid (12:00:00)
+ * makes a Lambda run and a container worker's run of the same interval share one lock key.
+ */
+export function scheduleGridTime(expression: string, time: string): string {
+  const at = Date.parse(time);
+  if (Number.isNaN(at)) return time; // parseTaskInvocation reports it
+  const schedule = parseScheduleExpression(expression, 'scheduled event');
+  const stepMs = schedule.kind === 'rate' ? schedule.intervalSeconds * 1000 : 60_000;
+  return new Date(Math.floor(at / stepMs) * stepMs).toISOString();
 }

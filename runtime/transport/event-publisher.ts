@@ -219,6 +219,9 @@ export class EventPublisher {
   private retry(failed: Pending[]): void {
     const again: Pending[] = [];
     for (const item of failed) {
+      // Already settled (its fire() timed out while the call was under way): the caller was told
+      // it failed and may fire again, so sending it now could only make a duplicate.
+      if (!this.unsettled.has(item)) continue;
       if (item.attempts >= this.maxAttempts) {
         item.reject(new EventFireError(item.context.api, item.context.event, item.lastError?.code, item.lastError?.message));
       } else {
@@ -228,9 +231,10 @@ export class EventPublisher {
     if (again.length === 0) return;
     const attempt = Math.max(...again.map((p) => p.attempts));
     const delay = this.baseRetryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    // Not unref'd: a short script awaiting fire() must not exit while its event waits for a retry.
     setTimeout(() => {
       this.enqueue(chunkEntries(again));
-    }, delay).unref();
+    }, delay);
   }
 }
 

@@ -96,7 +96,7 @@ describe('worker function: scheduled task invocations', () => {
       detail: {},
     };
     await provisionTopology(f.bus.topology(), f.bus.transports.clients, silentLogger);
-    expect(await f.handler(scheduled)).toEqual({ task: 'nightlyReport', scheduledTime: '2024-07-01T03:00:00Z', outcome: 'done', attempt: 1 });
+    expect(await f.handler(scheduled)).toEqual({ task: 'nightlyReport', scheduledTime: '2024-07-01T03:00:00.000Z', outcome: 'done', attempt: 1 });
     expect(f.runs).toEqual([{ taskName: 'nightlyReport', service: 'reports', scheduledTime: new Date('2024-07-01T03:00:00Z'), attempt: 1 }]);
     // EventBridge may deliver the same scheduled event twice: the second is skipped.
     expect(await f.handler(scheduled)).toMatchObject({ outcome: 'skipped' });

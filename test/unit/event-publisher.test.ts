@@ -123,4 +123,23 @@ describe('EventPublisher', () => {
       'may still be delivered',
     );
   });
+
+  it('does not resend an entry whose fire() already timed out, even if EventBridge then reports it failed', async () => {
+    let calls = 0;
+    const clients = {
+      eventBridge: {
+        send: async (command: PutEventsCommand) => {
+          calls += 1;
+          await new Promise((r) => setTimeout(r, 80)); // outlives the entry's deadline
+          return { Entries: (command.input.Entries ?? []).map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' })) };
+        },
+      },
+    } as unknown as AwsClients;
+    const publisher = new EventPublisher(clients, () => 'bus', { baseRetryDelayMs: 1 });
+    await expect(publisher.publish({ Source: 's', DetailType: 'd', Detail: '1' }, { api: 'a', event: 'e' }, Date.now() + 30)).rejects.toThrow(
+      'may still be delivered',
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    expect(calls).toBe(1);
+  });
 });

@@ -1,3 +1,4 @@
+import { scheduleGridTime } from '../../runtime/tasks/wire';
 /** Schedule expressions of scheduled tasks: parsing, validation and next fire times (all UTC). */
 import { InvalidDefinitionError } from '../../runtime/errors';
 import { everyToSeconds, nextFireTime, parseScheduleExpression, rateExpression, runsOnEventBridge } from '../../runtime/tasks';
@@ -211,5 +212,14 @@ describe('cron expressions: next fire time', () => {
     expect(next('cron(0 0 1 1 ? 2030-2031)', '2031-01-01T00:00:00Z')).toBeUndefined();
     expect(next('cron(0 0 1 1 ? 2025)', '2025-01-01T00:00:00Z')).toBeUndefined();
     expect(next('cron(0 0 31 2 ? *)', '2024-01-01T00:00:00Z')).toBeUndefined(); // February never has a 31st
+  });
+});
+
+describe('scheduleGridTime: EventBridge firings map onto the local grid', () => {
+  it('floors a rate firing (relative to rule creation) to the epoch-based grid, and cron to the minute', () => {
+    expect(scheduleGridTime('rate(5 minutes)', '2026-11-25T12:03:27Z')).toBe('2026-11-25T12:00:00.000Z');
+    expect(scheduleGridTime('rate(5 minutes)', '2026-11-25T12:08:27Z')).toBe('2026-11-25T12:05:00.000Z');
+    expect(scheduleGridTime('rate(1 hour)', '2026-11-25T12:59:59Z')).toBe('2026-11-25T12:00:00.000Z');
+    expect(scheduleGridTime('cron(0 3 ? * MON-FRI *)', '2026-11-25T03:00:02Z')).toBe('2026-11-25T03:00:00.000Z');
   });
 });
