@@ -61,9 +61,10 @@ export function isCustomResourceEvent(event: unknown): event is CloudFormationCu
  *
  * - Create/Update: an unconditional PutItem of each `schema#<api>` item, with no `expiresAt`
  *   (see `schemaItems`), into the bus's results table.
- * - Delete (only of the physical id this function reports, `lightbus-schemas-<bus>-<service>`):
- *   a DeleteItem of each API the deleted resource declared, on condition that this service's
- *   deployment published it (an API that moved to another service keeps that service's schema).
+ * - Delete (only of the physical id this function reports for that resource,
+ *   `lightbus-schemas-<bus>-<service>-<hash of stack and logical id>`): a DeleteItem of each API
+ *   the deleted resource declared, on condition that this very resource published it (an API
+ *   that moved to another service, or a replacing resource's fresh items, are left alone).
  *
  * Always answers CloudFormation with an HTTP PUT to the ResponseURL: SUCCESS, or FAILED with a
  * reason naming what failed. It throws only when that PUT itself keeps failing.
@@ -75,7 +76,7 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
   return async (event, context) => {
     const busName = bus.settings.busName;
     const service = bus.settings.serviceName;
-    const ownId = deployedSchemasPhysicalId(busName, service ?? 'unnamed-service');
+    const ownId = deployedSchemasPhysicalId(busName, service ?? 'unnamed-service', event.StackId, event.LogicalResourceId);
     const given = 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined;
     let response: SchemaResourceResponse;
     try {
@@ -120,9 +121,11 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
             new DeleteItemCommand({
               TableName: table,
               Key: { [SchemaAttributes.PartitionKey]: { S: schemaKey(api) } },
-              ConditionExpression: '#by = :by',
-              ExpressionAttributeNames: { '#by': SchemaAttributes.PublishedBy },
-              ExpressionAttributeValues: { ':by': { S: deployPublisher(bus.settings.serviceName) } },
+              // Only what this very resource wrote: not a worker's, another service's, or the
+              // schemas a replacing resource (same service, new logical id) has just published.
+              ConditionExpression: '#by = :by AND #deployment = :deployment',
+              ExpressionAttributeNames: { '#by': SchemaAttributes.PublishedBy, '#deployment': SchemaAttributes.Deployment },
+              ExpressionAttributeValues: { ':by': { S: deployPublisher(bus.settings.serviceName) }, ':deployment': { S: ownId } },
             }),
           );
           deleted.push(api);
@@ -160,7 +163,7 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
     }
     for (const item of schemaItems(bus)) {
       try {
-        await dynamoDb.send(new PutItemCommand({ TableName: table, Item: item }));
+        await dynamoDb.send(new PutItemCommand({ TableName: table, Item: { ...item, [SchemaAttributes.Deployment]: { S: ownId } } }));
       } catch (error) {
         throw new Error(`PutItem of ${item[SchemaAttributes.PartitionKey]?.S ?? '?'} into table ${table} failed: ${describe(error)}`);
       }

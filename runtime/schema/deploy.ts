@@ -21,9 +21,15 @@ export const DeployedSchemasProperties = {
   SchemaHash: 'SchemaHash',
 } as const;
 
-/** The custom resource's physical id: one per service on a bus. */
-export function deployedSchemasPhysicalId(busName: string, serviceName: string): string {
-  return `lightbus-schemas-${busName}-${serviceName}`;
+/**
+ * The custom resource's physical id: per service on a bus, and per resource (stack and logical
+ * id). When a refactor replaces the resource (a renamed construct, a service moved to another
+ * stack), CloudFormation creates the new one before deleting the old: distinct ids let the old
+ * one's Delete leave alone the schemas the new one has just written.
+ */
+export function deployedSchemasPhysicalId(busName: string, serviceName: string, stackId: string, logicalResourceId: string): string {
+  const resource = createHash('sha256').update(`${stackId}/${logicalResourceId}`).digest('hex').slice(0, 8);
+  return `lightbus-schemas-${busName}-${serviceName}-${resource}`;
 }
 
 /** Who a deployment's schema items say published them (`publishedBy`). */

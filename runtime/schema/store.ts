@@ -18,6 +18,8 @@ export const SchemaAttributes = {
   Schema: 'schema',
   PublishedAt: 'publishedAt',
   PublishedBy: 'publishedBy',
+  /** On schemas published at deploy time: the physical id of the custom resource that wrote them. */
+  Deployment: 'deployment',
   /** The table's TTL attribute (epoch seconds). Absent on schemas published at deploy time. */
   ExpiresAt: 'expiresAt',
 } as const;

@@ -10,7 +10,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createBusWorkerHandler, createSchemaResourceHandler, isCustomResourceEvent } from '../../handlers';
 import { provisionTopology } from '../../local/provision';
 import { lightbus, silentLogger, z } from '../../runtime';
-import { schemaContentHash, schemaItem, apiSchema, parseSchemaItem } from '../../runtime/schema';
+import { deployedSchemasPhysicalId, schemaContentHash, schemaItem, apiSchema, parseSchemaItem } from '../../runtime/schema';
 import { uniqueName } from '../support/aws';
 import { mathApi } from '../support/apis';
 
@@ -76,13 +76,20 @@ async function serviceBus(options: { provision?: boolean; serviceName?: string }
 type Bus = Awaited<ReturnType<typeof serviceBus>>;
 
 let requests = 0;
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:000000000000:stack/Service/1';
+
+/** The physical id the handler reports for the test's resource (logical id `Schemas`). */
+function ownId(bus: Bus, logicalResourceId = 'Schemas'): string {
+  return deployedSchemasPhysicalId(bus.settings.busName, bus.settings.serviceName as string, STACK_ID, logicalResourceId);
+}
+
 function event(bus: Bus, requestType: 'Create' | 'Update' | 'Delete', overrides: Record<string, unknown> = {}): CloudFormationCustomResourceEvent {
   requests += 1;
   return {
     RequestType: requestType,
     ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:worker',
     ResponseURL: server.url(`/response/${requests}?X-Amz-Signature=abc`),
-    StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/Service/1',
+    StackId: STACK_ID,
     RequestId: `request-${requests}`,
     LogicalResourceId: 'Schemas',
     ResourceType: 'Custom::LightbusSchemas',
@@ -93,7 +100,7 @@ function event(bus: Bus, requestType: 'Create' | 'Update' | 'Delete', overrides:
       Apis: ['greet', 'math'],
       SchemaHash: schemaContentHash(bus),
     },
-    ...(requestType === 'Create' ? {} : { PhysicalResourceId: `lightbus-schemas-${bus.settings.busName}-${bus.settings.serviceName}` }),
+    ...(requestType === 'Create' ? {} : { PhysicalResourceId: ownId(bus) }),
     ...(requestType === 'Update' ? { OldResourceProperties: {} } : {}),
     ...overrides,
   } as CloudFormationCustomResourceEvent;
@@ -124,7 +131,7 @@ describe('worker function: Custom::LightbusSchemas', () => {
     const handler = createBusWorkerHandler(bus);
     const request = event(bus, 'Create');
     const response = await handler(request);
-    const expectedId = `lightbus-schemas-${bus.settings.busName}-greeter`;
+    const expectedId = ownId(bus);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: expectedId });
     const sent = lastResponse();
     expect(sent.method).toBe('PUT');
@@ -178,7 +185,7 @@ describe('worker function: Custom::LightbusSchemas', () => {
     );
     const response = await handler(event(bus, 'Delete'));
     expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: 'greet' } });
-    expect(lastResponse().body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `lightbus-schemas-${bus.settings.busName}-greeter` });
+    expect(lastResponse().body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: ownId(bus) });
     expect(await storedItem(bus, 'greet')).toBeUndefined();
     expect((await storedItem(bus, 'math'))?.publishedBy).toEqual({ S: 'deploy:calculator' });
 
@@ -186,12 +193,25 @@ describe('worker function: Custom::LightbusSchemas', () => {
     expect((await handler(event(bus, 'Delete'))).Status).toBe('SUCCESS');
   });
 
+  it('Delete of a replaced resource (renamed construct) leaves the schemas its replacement just wrote', async () => {
+    const bus = await serviceBus();
+    const handler = createSchemaResourceHandler(bus);
+    await handler(event(bus, 'Create'));
+    // CloudFormation creates the replacement (new logical id) first, then deletes the old one.
+    const replacement = await handler(event(bus, 'Create', { LogicalResourceId: 'SchemasRenamed' }));
+    expect(replacement.PhysicalResourceId).toBe(ownId(bus, 'SchemasRenamed'));
+    expect(replacement.PhysicalResourceId).not.toBe(ownId(bus));
+    const old = await handler(event(bus, 'Delete'));
+    expect(old).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '' } });
+    expect((await storedItem(bus, 'greet'))?.deployment).toEqual({ S: ownId(bus, 'SchemasRenamed') });
+  });
+
   it('answers FAILED with a reason naming what failed, and never throws', async () => {
     const bus = await serviceBus();
     const handler = createBusWorkerHandler(bus);
 
     const mismatch = await handler(event(bus, 'Create', { ResourceProperties: { ...event(bus, 'Create').ResourceProperties, Apis: ['greet'] } }));
-    expect(mismatch).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `lightbus-schemas-${bus.settings.busName}-greeter` });
+    expect(mismatch).toMatchObject({ Status: 'FAILED', PhysicalResourceId: ownId(bus) });
     expect(lastResponse().body.Reason).toMatch(
       /Create of the schemas of service greeter on bus cr-\w+ failed: the template declares APIs \["greet"\], but the bundled bus module registers \["greet","math"\]/,
     );
