@@ -96,7 +96,10 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
         PhysicalResourceId: given ?? ownId,
       };
     }
-    await putResponse(event.ResponseURL, response, attempts, logger);
+    // The time left in this invocation, less a margin to log and return (no context: no bound).
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadline = remaining === undefined ? Infinity : Date.now() + remaining - 1000;
+    await putResponse(event.ResponseURL, response, attempts, logger, deadline);
     return response;
   };
 
@@ -189,16 +192,19 @@ function describe(error: unknown): string {
  * PUTs the response to the pre-signed ResponseURL. `content-type` stays empty: the URL is signed
  * without one, and S3 rejects a request whose headers do not match the signature.
  */
-async function putResponse(url: string, response: SchemaResourceResponse, attempts: number, logger: Logger): Promise<void> {
+async function putResponse(url: string, response: SchemaResourceResponse, attempts: number, logger: Logger, deadline: number): Promise<void> {
   const body = JSON.stringify(response);
   let lastProblem = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    // Never outlive the invocation: a Lambda killed mid-retry leaves CloudFormation waiting an hour.
+    const left = deadline - Date.now();
+    if (attempt > 1 && left < 500) break;
     try {
       const reply = await fetch(url, {
         method: 'PUT',
         body,
         headers: { 'content-type': '' },
-        signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS),
+        signal: AbortSignal.timeout(Math.min(RESPONSE_TIMEOUT_MS, Math.max(1000, left - 250))),
       });
       await reply.text().catch(() => '');
       if (reply.ok) return;
@@ -207,7 +213,7 @@ async function putResponse(url: string, response: SchemaResourceResponse, attemp
     } catch (error) {
       lastProblem = describe(error);
     }
-    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * attempt, Math.max(0, deadline - Date.now() - 1000))));
   }
   logger.error('Could not send the custom resource response to CloudFormation', { status: response.Status, problem: lastProblem });
   throw new Error(`Could not PUT the ${response.Status} response to CloudFormation's ResponseURL: ${lastProblem}`);

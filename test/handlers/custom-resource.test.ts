@@ -243,4 +243,19 @@ describe('worker function: Custom::LightbusSchemas', () => {
       /Could not PUT the SUCCESS response to CloudFormation's ResponseURL/,
     );
   });
+
+  it('stops retrying the response when the invocation is about to time out', async () => {
+    const bus = await serviceBus();
+    // Always 500: with 4 attempts the backoff alone would take 6 s; 1.6 s are left in this invocation.
+    server.failFirst = 100;
+    const context = { getRemainingTimeInMillis: () => 1600 };
+    const started = Date.now();
+    await expect(createSchemaResourceHandler(bus, { responseAttempts: 4 })(event(bus, 'Create'), context)).rejects.toThrow(/HTTP 500/);
+    const failedAttempts = 100 - server.failFirst;
+    server.failFirst = 0;
+    expect(failedAttempts).toBeGreaterThanOrEqual(1);
+    // A correctness bound, not a speed figure: the handler must be done before Lambda would kill
+    // it (unbounded, its backoff alone would wait 1 + 2 + 3 s).
+    expect(Date.now() - started).toBeLessThan(1600);
+  });
 });
