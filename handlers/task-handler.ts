@@ -47,8 +47,11 @@ export class TaskRunFailedError extends LightbusError {
  */
 export function createTaskHandler(bus: BusClient, options: TaskHandlerOptions = {}): ScheduledTaskHandler {
   const runner = new TaskRunner(bus);
-  return async (event: TaskInvocation): Promise<TaskInvocationResult> => {
-    const outcome = await runner.invoke(event);
+  return async (event: TaskInvocation, context?: Partial<Context>): Promise<TaskInvocationResult> => {
+    // The claim holds for as long as this invocation may run (plus a margin): if it times out,
+    // Lambda's retry finds the claim stale and runs the task again instead of skipping it.
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const outcome = await runner.invoke(event, remaining === undefined ? undefined : remaining + 5000);
     options.onTaskOutcome?.(event, outcome);
     const task = typeof event?.task === 'string' ? event.task : '(unknown)';
     const scheduledTime = typeof event?.scheduledTime === 'string' ? event.scheduledTime : '(unknown)';

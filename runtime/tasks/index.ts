@@ -11,7 +11,7 @@ export {
 export type { ScheduleExpression, RateSchedule, CronSchedule, CronFields, DayOfMonthRule, DayOfWeekRule, EveryInterval } from './schedule';
 export { defineTask, TASK_NAME } from './define';
 export type { TaskContext, TaskHandler, TaskOptions, TaskRegistration } from './types';
-export { TaskRunLock, TaskRunState, TaskRunAttributes, TASK_RUN_TTL_SECONDS, taskRunKey } from './lock';
+export { TaskRunLock, TaskRunState, TaskRunAttributes, TASK_RUN_TTL_SECONDS, DEFAULT_TASK_LEASE_MS, taskRunKey } from './lock';
 export type { ClaimResult } from './lock';
 export { TaskRunner } from './runner';
 export type { TaskOutcome, TaskRunnerOptions } from './runner';

@@ -34,15 +34,32 @@ export function taskRunKey(service: string, taskName: string, scheduledTime: Dat
 export type ClaimResult = { readonly claimed: true; readonly attempt: number } | { readonly claimed: false };
 
 /**
+ * How long a `running` claim holds by default: Lambda's longest timeout. A Lambda worker passes
+ * its own remaining time instead, so the retry of a timed-out invocation can claim the run.
+ */
+export const DEFAULT_TASK_LEASE_MS = 15 * 60 * 1000;
+
+/**
  * One record per (service, task, scheduled time) in the bus's results table. A run starts only
- * if it can claim the record: absent, or left `failed` by an earlier attempt. So each scheduled
+ * if it can claim the record: absent, left `failed` by an earlier attempt, or `running` past its
+ * lease (the run died without recording how it ended). So each scheduled
  * time runs once across every process and function of the service, and a retry after a failure
  * runs again with the next attempt number.
  */
 export class TaskRunLock {
   public constructor(private readonly clients: AwsClients) {}
 
-  public async claim(table: string, key: string, fields: { service: string; taskName: string; scheduledTime: Date; claimedBy: string }): Promise<ClaimResult> {
+  /**
+   * @param fields.leaseMs how long a `running` claim holds: past it, the run is taken to have died
+   * (a Lambda timeout, a crashed process) and another attempt may claim it.
+   */
+  public async claim(
+    table: string,
+    key: string,
+    fields: { service: string; taskName: string; scheduledTime: Date; claimedBy: string; leaseMs?: number },
+  ): Promise<ClaimResult> {
+    const now = Date.now();
+    const leaseMs = fields.leaseMs ?? DEFAULT_TASK_LEASE_MS;
     const A = TaskRunAttributes;
     try {
       const out = await this.clients.dynamoDb.send(
@@ -52,7 +69,7 @@ export class TaskRunLock {
           UpdateExpression:
             'SET #state = :running, #service = :service, #task = :task, #scheduledTime = :scheduledTime, ' +
             '#claimedBy = :claimedBy, #claimedAt = :now, #expiresAt = :expiresAt ADD #attempts :one',
-          ConditionExpression: 'attribute_not_exists(#pk) OR #state = :failed',
+          ConditionExpression: 'attribute_not_exists(#pk) OR #state = :failed OR (#state = :running AND #claimedAt < :staleBefore)',
           ExpressionAttributeNames: {
             '#pk': ResultAttributes.PartitionKey,
             '#state': ResultAttributes.State,
@@ -71,8 +88,9 @@ export class TaskRunLock {
             ':task': { S: fields.taskName },
             ':scheduledTime': { S: fields.scheduledTime.toISOString() },
             ':claimedBy': { S: fields.claimedBy },
-            ':now': { N: String(Date.now()) },
-            ':expiresAt': { N: String(Math.floor(Date.now() / 1000) + TASK_RUN_TTL_SECONDS) },
+            ':now': { N: String(now) },
+            ':staleBefore': { N: String(now - leaseMs) },
+            ':expiresAt': { N: String(Math.floor(now / 1000) + TASK_RUN_TTL_SECONDS) },
             ':one': { N: '1' },
           },
           ReturnValues: 'ALL_NEW',

@@ -39,7 +39,11 @@ export class TaskRunner {
   }
 
   /** Runs a scheduled task invocation (the input of a schedule rule). */
-  public async invoke(input: unknown): Promise<TaskOutcome> {
+  /**
+   * @param leaseMs how long this run's claim holds (a Lambda passes its remaining time, so the
+   * retry of a timed-out invocation can run it again). @default DEFAULT_TASK_LEASE_MS
+   */
+  public async invoke(input: unknown, leaseMs?: number): Promise<TaskOutcome> {
     let parsed: ReturnType<typeof parseTaskInvocation>;
     try {
       parsed = parseTaskInvocation(input);
@@ -57,11 +61,11 @@ export class TaskRunner {
       this.bus.logger.error('Rejected a scheduled task invocation', { error });
       return { kind: 'rejected', error };
     }
-    return this.run(parsed.task, parsed.scheduledTime);
+    return this.run(parsed.task, parsed.scheduledTime, leaseMs);
   }
 
   /** Runs one scheduled time of a task. */
-  public async run(taskName: string, scheduledTime: Date): Promise<TaskOutcome> {
+  public async run(taskName: string, scheduledTime: Date, leaseMs?: number): Promise<TaskOutcome> {
     const registration = this.bus.registry.tasks.find((t) => t.taskName === taskName);
     const service = this.bus.settings.serviceName;
     if (!registration || service === undefined) {
@@ -80,7 +84,13 @@ export class TaskRunner {
     let attempt = 1;
     if (this.lock) {
       try {
-        const claim = await this.lock.claim(table, key, { service, taskName, scheduledTime, claimedBy: this.bus.settings.processName });
+        const claim = await this.lock.claim(table, key, {
+          service,
+          taskName,
+          scheduledTime,
+          claimedBy: this.bus.settings.processName,
+          ...(leaseMs !== undefined ? { leaseMs } : {}),
+        });
         if (!claim.claimed) {
           this.bus.logger.debug('Skipped a scheduled task run: another process has run or is running it', log);
           return { kind: 'skipped', reason: 'duplicate' };

@@ -1,3 +1,4 @@
+import { TaskRunLock, taskRunKey } from '../../runtime/tasks';
 /**
  * The worker function's scheduled invocations, with the input a LightbusService schedule rule
  * delivers (see docs/wire-format.md "Scheduled tasks"), against the emulator's results table.
@@ -103,5 +104,35 @@ describe('worker function: scheduled task invocations', () => {
     await expect(f.handler({ ...scheduled, resources: ['arn:aws:events:us-east-1:000000000000:rule/someone-elses-rule'] })).rejects.toThrow(
       /names no scheduled task of this worker/,
     );
+  });
+
+  it('runs again a scheduled time whose earlier run died (claim past its lease), not one still running', async () => {
+    const f = fixture();
+    buses.push(f.bus);
+    await provisionTopology(f.bus.topology(), f.bus.transports.clients, silentLogger);
+    const table = f.bus.transports.location.resultsTable;
+    const lock = new TaskRunLock(f.bus.transports.clients);
+    const claimed = (time: string) =>
+      lock.claim(table, taskRunKey('reports', 'nightlyReport', new Date(time)), {
+        service: 'reports',
+        taskName: 'nightlyReport',
+        scheduledTime: new Date(time),
+        claimedBy: 'a-process-that-dies',
+      });
+    // A claim left `running` by an invocation that timed out: never finished.
+    expect(await claimed('2024-08-01T03:00:00Z')).toEqual({ claimed: true, attempt: 1 });
+    const context = { getRemainingTimeInMillis: () => 1000 }; // lease = 1 s + 5 s margin
+    // Still within its lease: the retry is skipped (the first run may still be going).
+    expect(await f.handler(invocation('2024-08-01T03:00:00Z'), context)).toMatchObject({ outcome: 'skipped' });
+    // Past the lease: the retry claims it and runs it as attempt 2.
+    const staleBy = 7000;
+    const originalNow = Date.now;
+    Date.now = () => originalNow() + staleBy;
+    try {
+      expect(await f.handler(invocation('2024-08-01T03:00:00Z'), context)).toMatchObject({ outcome: 'done', attempt: 2 });
+    } finally {
+      Date.now = originalNow;
+    }
+    expect(f.runs.map((r) => r.attempt)).toEqual([2]);
   });
 });
