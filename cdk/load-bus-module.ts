@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { BusClient } from '../runtime/client';
+import { busFromModule } from '../runtime/client';
 import { ConfigurationError } from '../runtime/errors';
 import { registeredApis, schemaContentHash, type SchemaSource } from '../runtime/schema';
 import type { Topology } from '../runtime/topology';
@@ -55,13 +55,7 @@ export function loadTopology(
     if (previous === undefined) delete process.env.LIGHTBUS_BUS_NAME;
     else process.env.LIGHTBUS_BUS_NAME = previous;
   }
-  const bus = (exported.bus ?? (exported.default as Record<string, unknown> | undefined)?.bus) as Partial<BusClient> | undefined;
-  if (typeof bus?.topology !== 'function') {
-    throw new ConfigurationError(
-      `busModule: ${path} must export \`bus\` (export const bus = lightbus.create(...)); its exports are: ${Object.keys(exported).join(', ') || '(none)'}.`,
-      { path },
-    );
-  }
+  const bus = busFromModule(exported, `busModule: ${path}`);
   const topology = bus.topology();
   if (topology.busName !== busName) {
     throw new ConfigurationError(
@@ -70,6 +64,6 @@ export function loadTopology(
       { path, busName: topology.busName, expected: busName },
     );
   }
-  const source = bus as unknown as SchemaSource;
+  const source: SchemaSource = bus;
   return { path, topology, schemas: { apis: registeredApis(source), hash: schemaContentHash(source) } };
 }
