@@ -1,4 +1,3 @@
-import type { LightbusError } from '../errors';
 
 /** A message as received from SQS, by the local worker or in a Lambda SQS event. */
 export interface InboundMessage {
@@ -43,5 +42,3 @@ export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetter
 export function isFinished(outcome: DispatchOutcome): boolean {
   return outcome.kind !== 'retry';
 }
-
-export type { LightbusError };
