@@ -3,6 +3,7 @@ import type { Dispatcher, DispatchOutcome, InboundMessage } from '../runtime/dis
 import { isFinished } from '../runtime/dispatch';
 import type { Logger } from '../runtime/logging';
 import type { AwsClients, QueueOperations } from '../runtime/transport';
+import { staggerDelayMs } from './poll-stagger';
 import { TypedEmitter } from './typed-emitter';
 
 export interface QueueConsumerOptions {
@@ -16,6 +17,17 @@ export interface QueueConsumerOptions {
   readonly waitTimeSeconds?: number;
   /** The queue's visibility timeout; heartbeats extend it while a handler runs. */
   readonly visibilityTimeoutSeconds: number;
+  /**
+   * The interval at which the endpoint re-checks a waiting long poll, over which the pollers
+   * spread their long polls (see poll-stagger.ts). Emulators re-check on an interval from each
+   * poll's start (MiniStack: every 100 ms), so pollers that wait in lockstep answer a new message
+   * no sooner than one would; spread evenly, k waiting polls answer within interval / k. A poller
+   * delays its next poll only when its last receive came back short (the queue is drained) and
+   * another poll is waiting, and is woken at once when none is: on SQS, where a long poll returns
+   * as soon as a message arrives, the queue is always covered and the delay costs nothing.
+   * 0 turns staggering off. @default 100
+   */
+  readonly longPollRecheckMs?: number;
 }
 
 export type QueueConsumerEvents = {
@@ -54,6 +66,13 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private readonly pollers: number;
   private readonly waitTimeSeconds: number;
   private readonly visibilityTimeoutSeconds: number;
+  private readonly longPollRecheckMs: number;
+  /** The last receive came back short: polls may be staggered (see longPollRecheckMs). */
+  private queueLooksDrained = false;
+  /** Start times of the ReceiveMessage calls under way (and planned), for staggering. */
+  private readonly pollStarts = new Set<{ readonly startedAt: number }>();
+  /** Pollers holding back a poll to stagger it: woken when no poll covers the queue any more. */
+  private staggerWaiters: (() => void)[] = [];
   private readonly inFlight = new Map<string, InFlight>();
   private readonly abort = new AbortController();
   private reserved = 0;
@@ -79,6 +98,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.pollers = Math.max(1, options.pollers ?? Math.ceil(this.concurrency / 10));
     this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
+    this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 100);
   }
 
   public get inFlightCount(): number {
@@ -89,7 +109,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     if (this.running) return;
     if (this.abort.signal.aborted) throw new Error(`The consumer of ${this.queueName} was stopped; it cannot start again.`);
     this.running = true;
-    this.loops = Array.from({ length: this.pollers }, () => this.pollLoop());
+    // The first poller covers the queue at once; the others join spread over the re-check interval.
+    this.loops = Array.from({ length: this.pollers }, (_, index) => this.pollLoop((index * this.longPollRecheckMs) / this.pollers));
   }
 
   /**
@@ -129,13 +150,22 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     return { finished: pending.length - unfinished.length, returned: unfinished.length };
   }
 
-  private async pollLoop(): Promise<void> {
+  private async pollLoop(joinAfterMs: number): Promise<void> {
+    await this.pause(joinAfterMs);
     while (this.running) {
       const capacity = await this.waitForCapacity();
       if (!this.running || capacity === 0) break;
       const wanted = Math.min(MAX_RECEIVE, capacity);
+      // The slots stay reserved while the poll is held back, so no other poller starts it early.
       this.reserved += wanted;
+      if (this.queueLooksDrained) await this.staggerIdlePoll();
+      if (!this.running) {
+        this.reserved -= wanted;
+        break;
+      }
       this.receiving += 1;
+      const poll = { startedAt: Date.now() };
+      this.pollStarts.add(poll);
       let messages: Message[] = [];
       try {
         const out = await this.clients.sqs.send(
@@ -150,7 +180,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
         messages = out.Messages ?? [];
       } catch (error) {
         this.reserved -= wanted;
-        this.receiving -= 1;
+        this.pollEnded(poll);
         if (!this.running) break;
         this.emit('error', error as Error, { queueName: this.queueName, operation: 'receive' });
         this.logger.error('ReceiveMessage failed; polling again shortly', { queue: this.queueName, error: error as Error });
@@ -158,7 +188,9 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
         continue;
       }
       this.reserved -= wanted;
-      this.receiving -= 1;
+      this.pollEnded(poll);
+      // A short batch means the queue is drained for now: the next polls can wait their turn.
+      this.queueLooksDrained = messages.length < wanted;
       for (const message of messages) this.track(message);
       // With no receive under way, a waiting poller may now take the remaining free slots.
       this.wakeSlotWaiters();
@@ -239,6 +271,34 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     }
   }
 
+  private pollEnded(poll: { readonly startedAt: number }): void {
+    this.receiving -= 1;
+    this.pollStarts.delete(poll);
+    // Nothing covers the queue now: staggered pollers must not wait any longer.
+    if (this.receiving === 0) for (const wake of this.staggerWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Holds the next poll back to its place in the re-check interval while another poll waits on the
+   * queue. The planned start counts as a poll's, so pollers holding back together spread too.
+   */
+  private async staggerIdlePoll(): Promise<void> {
+    if (this.receiving === 0) return;
+    const now = Date.now();
+    const delay = staggerDelayMs(now, [...this.pollStarts].map((p) => p.startedAt), this.longPollRecheckMs);
+    if (delay < 1) return;
+    const planned = { startedAt: now + delay };
+    this.pollStarts.add(planned);
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+      this.staggerWaiters.push(resolve);
+    });
+    await Promise.race([this.pause(delay), woken]);
+    this.staggerWaiters = this.staggerWaiters.filter((w) => w !== wake);
+    this.pollStarts.delete(planned);
+  }
+
   private wakeSlotWaiters(): void {
     const waiters = this.slotWaiters.splice(0);
     for (const wake of waiters) wake();
@@ -261,14 +321,18 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     return timer;
   }
 
+  /** Sleeps, cut short by stop(). Removes its abort listener either way: it runs once per idle poll. */
   private pause(ms: number): Promise<void> {
-    if (this.abort.signal.aborted) return Promise.resolve();
+    const signal = this.abort.signal;
+    if (signal.aborted || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
+      const done = () => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 }

@@ -1,5 +1,11 @@
 import { InvalidArgumentError } from 'commander';
 
+export function parseNonNegativeInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a whole number, 0 or more; got "${value}".`);
+  return n;
+}
+
 export function parsePositiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer; got "${value}".`);

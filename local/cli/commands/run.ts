@@ -4,7 +4,7 @@ import { loadBusModule, resolveBusModulePath } from '../../load-bus-module';
 import { readSchemaDump } from '../../schema-dump';
 import { LightbusWorker, type WorkerFeatures } from '../../worker';
 import { addCommonOptions, applyCommonOptions, DEFAULT_LOCAL_ENDPOINT, type CommonOptions } from '../common';
-import { parsePositiveInt } from '../options';
+import { parseNonNegativeInt, parsePositiveInt } from '../options';
 
 
 export interface RunOptions extends CommonOptions {
@@ -13,6 +13,7 @@ export interface RunOptions extends CommonOptions {
   readonly skip?: string;
   readonly concurrency?: number;
   readonly drainTimeout?: number;
+  readonly longPollRecheck?: number;
   /** A schema dump (`lightbus dumpschema`) to validate against: file or directory. */
   readonly schema?: string;
 }
@@ -60,6 +61,7 @@ export async function runWorkerFromCli(
     features,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.drainTimeout !== undefined ? { drainTimeoutMs: options.drainTimeout } : {}),
+    ...(options.longPollRecheck !== undefined ? { longPollRecheckMs: options.longPollRecheck } : {}),
   });
   bus.logger.info('Loading bus module', { path, config: bus.settings.configFile, endpoint: endpoint ?? '(AWS)', features });
   hooks.beforeStart?.(worker);
@@ -106,6 +108,11 @@ export function registerRunCommand(program: Command): void {
     .option('--concurrency <n>', 'messages in flight per queue (default 32)', (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>
       parsePositiveInt('--drain-timeout', v),
+    )
+    .option(
+      '--long-poll-recheck <ms>',
+      "the endpoint's long-poll re-check interval, over which pollers spread their long polls (default 100, MiniStack's; 0: off)",
+      (v) => parseNonNegativeInt('--long-poll-recheck', v),
     )
     .action(async (options: RunOptions) => {
       // Signals are handled from before the start, so a SIGTERM during start-up still stops cleanly.

@@ -1,0 +1,29 @@
+/**
+ * Long-poll staggering. Emulators answer a waiting long poll on an interval counted from the
+ * poll's start (MiniStack re-checks the queue every 100 ms), not when a message arrives as SQS
+ * does. Polls started together re-check together, so several waiting pollers answer no sooner
+ * than one. Spread evenly over the interval, k waiting polls answer a new message within
+ * interval / k instead of interval.
+ */
+
+/**
+ * How long to wait before starting a long poll so that it re-checks the queue in the middle of the
+ * widest gap between the re-checks of the polls already waiting (given by their start times).
+ * Returns 0 when no other poll is waiting: then nothing else covers the queue.
+ */
+export function staggerDelayMs(nowMs: number, waitingPollStarts: readonly number[], recheckIntervalMs: number): number {
+  if (recheckIntervalMs <= 0 || waitingPollStarts.length === 0) return 0;
+  const phase = (t: number) => ((t % recheckIntervalMs) + recheckIntervalMs) % recheckIntervalMs;
+  const phases = waitingPollStarts.map(phase).sort((a, b) => a - b);
+  let gapStart = phases[phases.length - 1] as number;
+  let widest = (phases[0] as number) + recheckIntervalMs - gapStart;
+  for (let i = 1; i < phases.length; i += 1) {
+    const gap = (phases[i] as number) - (phases[i - 1] as number);
+    if (gap > widest) {
+      widest = gap;
+      gapStart = phases[i - 1] as number;
+    }
+  }
+  const target = phase(gapStart + widest / 2);
+  return phase(target - phase(nowMs));
+}
