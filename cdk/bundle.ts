@@ -44,6 +44,17 @@ export interface BundleOptions {
   readonly leaveOut?: readonly OptionalModule[];
 }
 
+/**
+ * runtime/transport/aws-clients.ts loads each SDK client class on first use through the package's
+ * `main` (dist-cjs). In the bundle that require() goes to the class's own ES module instead: the
+ * dist-cjs file is the whole client again, and the package index would keep every command.
+ */
+export const LAZY_SDK_CLIENT_MODULES: Readonly<Record<string, string>> = {
+  '@aws-sdk/client-sqs/dist-cjs/index.js': '@aws-sdk/client-sqs/dist-es/SQSClient.js',
+  '@aws-sdk/client-eventbridge/dist-cjs/index.js': '@aws-sdk/client-eventbridge/dist-es/EventBridgeClient.js',
+  '@aws-sdk/client-dynamodb/dist-cjs/index.js': '@aws-sdk/client-dynamodb/dist-es/DynamoDBClient.js',
+};
+
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
 const FORBIDDEN_INPUTS = [`${sep}node_modules${sep}aws-cdk-lib${sep}`, `${sep}node_modules${sep}constructs${sep}`];
 
@@ -114,6 +125,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // Error classes name themselves after their class (`new.target.name`): keep the names.
     keepNames: true,
     mainFields: ['module', 'main'],
+    alias: { ...LAZY_SDK_CLIENT_MODULES },
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',

@@ -20,7 +20,7 @@ export function lambdaPrerequisite(): string | undefined {
   return undefined;
 }
 
-function sqsEvent(queueArn: string, first: number): SQSEvent {
+export function sqsEvent(queueArn: string, first: number): SQSEvent {
   return {
     Records: Array.from({ length: 10 }, (_, i) => {
       const n = first + i;

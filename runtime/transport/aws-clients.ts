@@ -1,6 +1,6 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsSettings } from '../config';
 
 /**
@@ -8,6 +8,29 @@ import type { AwsSettings } from '../config';
  * the SDK's default of 50 per client would queue requests behind one another.
  */
 const MAX_SOCKETS = 256;
+
+/*
+ * The client classes load on first use. Evaluating a client's module (runtime config, credential
+ * chain, endpoint rules) is a third of a worker bundle's load time, and a listener that makes no
+ * AWS call never needs it. The commands stay static imports: they are light.
+ *
+ * The literal dist-cjs paths are the packages' `main`, so Node and main-first bundlers load what
+ * `import ... from '@aws-sdk/client-sqs'` would. cdk/bundle.ts aliases them to the client's own ES
+ * module: a require() of the package index would make esbuild keep every command of the service.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+function sqsClientClass(): typeof SQSClient {
+  return (require('@aws-sdk/client-sqs/dist-cjs/index.js') as typeof import('@aws-sdk/client-sqs')).SQSClient;
+}
+
+function eventBridgeClientClass(): typeof EventBridgeClient {
+  return (require('@aws-sdk/client-eventbridge/dist-cjs/index.js') as typeof import('@aws-sdk/client-eventbridge')).EventBridgeClient;
+}
+
+function dynamoDbClientClass(): typeof DynamoDBClient {
+  return (require('@aws-sdk/client-dynamodb/dist-cjs/index.js') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * The SDK clients, created on first use. Lambda init stays cheap (a handler that never fires
@@ -36,17 +59,17 @@ export class AwsClients {
   }
 
   public get sqs(): SQSClient {
-    this.sqsClient ??= new SQSClient(this.commonConfig());
+    this.sqsClient ??= new (sqsClientClass())(this.commonConfig());
     return this.sqsClient;
   }
 
   public get eventBridge(): EventBridgeClient {
-    this.eventBridgeClient ??= new EventBridgeClient(this.commonConfig());
+    this.eventBridgeClient ??= new (eventBridgeClientClass())(this.commonConfig());
     return this.eventBridgeClient;
   }
 
   public get dynamoDb(): DynamoDBClient {
-    this.dynamoDbClient ??= new DynamoDBClient(this.commonConfig());
+    this.dynamoDbClient ??= new (dynamoDbClientClass())(this.commonConfig());
     return this.dynamoDbClient;
   }
 

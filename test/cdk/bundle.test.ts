@@ -35,3 +35,31 @@ describe('worker bundles leave optional modules out unless asked', () => {
     expect(() => requireOptional('ajv', 'x', () => { throw new TypeError('boom'); })).toThrow(TypeError);
   });
 });
+
+describe('worker bundles load the SDK client classes on first use', () => {
+  const SDK_CLIENTS = [
+    { pkg: 'client-sqs', client: 'SQSClient', unusedCommand: 'CreateQueueCommand' },
+    { pkg: 'client-eventbridge', client: 'EventBridgeClient', unusedCommand: 'CreateEventBusCommand' },
+    { pkg: 'client-dynamodb', client: 'DynamoDBClient', unusedCommand: 'CreateTableCommand' },
+  ];
+  const code = (): string => readFileSync(join(bundleWorker(AUTH_BUS, { minify: false, target: 'node20', leaveOut: optionalModulesLeftOut() }).directory, 'index.js'), 'utf8');
+
+  it.each(SDK_CLIENTS)('$client: its ES module, evaluated only by the loader in runtime/transport/aws-clients.ts', ({ pkg, client }) => {
+    const bundle = code();
+    expect(bundle).toContain(`// node_modules/@aws-sdk/${pkg}/dist-es/${client}.js`);
+    // Wrapped (evaluated when first called), and called from one place: the lazy loader.
+    expect(bundle).toContain(`var init_${client} = __esm(`);
+    expect(bundle.split(`init_${client}()`)).toHaveLength(2);
+    expect(bundle).toMatch(new RegExp(`return \\(init_${client}\\(\\), __toCommonJS\\(`));
+  });
+
+  it.each(SDK_CLIENTS)('$client: no second copy (dist-cjs) and no commands the runtime never sends', ({ pkg, unusedCommand }) => {
+    const bundle = code();
+    expect(bundle).not.toContain(`// node_modules/@aws-sdk/${pkg}/dist-cjs/`);
+    expect(bundle).not.toContain(unusedCommand);
+  });
+
+  it('keeps CDK out of the bundle', () => {
+    expect(code()).not.toMatch(/\/\/ node_modules\/(aws-cdk-lib|constructs)\//);
+  });
+});
