@@ -16,7 +16,8 @@ import { spawnNode, type BenchChild } from '../lib/child';
 import { createBenchBus, type BenchBus, type BenchContext } from '../lib/context';
 import { figure, type Figure, type ScenarioResult } from '../lib/report';
 import { now, pool, rate, sleep, summarise, type LatencySummary } from '../lib/stats';
-import { startLightbusWorker } from '../lib/worker-child';
+import { memoryOf, startLightbusWorker } from '../lib/worker-child';
+import { countCalls } from '../lib/call-counter';
 
 /** Random arrival: a pause of 0–100 ms before each call, so calls land anywhere in the emulator's 100 ms long-poll tick. */
 const randomPause = () => sleep(Math.random() * 100);
@@ -32,11 +33,34 @@ async function latency(count: number, call: () => Promise<unknown>): Promise<Lat
   return summarise(samples);
 }
 
-async function throughput(count: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<number> {
+async function throughput(
+  count: number,
+  concurrency: number,
+  call: (i: number) => Promise<unknown>,
+  afterWarmup?: () => Promise<void>,
+): Promise<number> {
   await pool(Math.min(200, count), concurrency, call); // warm-up
+  await afterWarmup?.();
   const start = now();
   await pool(count, concurrency, call);
   return rate(count, now() - start);
+}
+
+type CallCounts = Record<string, number>;
+
+/** The worker's AWS calls so far, by command (the bench bus module counts them with BENCH_COUNT_CALLS=1). */
+async function workerCalls(worker: BenchChild): Promise<CallCounts> {
+  const reply = (await memoryOf(worker)) as { calls?: CallCounts };
+  return reply.calls ?? {};
+}
+
+/** after − before, by command: the calls of the measured phase only (no warm-up). */
+function callsBetween(before: CallCounts, after: CallCounts): CallCounts {
+  return Object.fromEntries(Object.entries(after).map(([name, n]) => [name, n - (before[name] ?? 0)]).filter(([, n]) => n !== 0));
+}
+
+function describeCalls(counts: CallCounts): string {
+  return Object.entries(counts).map(([name, n]) => `${n} ${name}`).join(', ');
 }
 
 async function tableSize(raw: RawClients, table: string): Promise<number> {
@@ -201,15 +225,27 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     // 4. Lightbus throughput at 16 and 64 in flight, fresh bus each (the results table grows by one item a call).
     const lbTputs: Record<number, number> = {};
     const tableItems: Record<number, number> = {};
+    const awsCalls: Record<number, { caller: CallCounts; worker: CallCounts }> = {};
     for (const concurrency of [16, 64]) {
       const name = uniqueBusName(`rpc${concurrency}`);
-      const w = await startLightbusWorker(name);
+      const w = await startLightbusWorker(name, [], { BENCH_COUNT_CALLS: '1' });
       children.push(w);
       const b = createBenchBus(name);
       buses.push(b);
-      lbTputs[concurrency] = await throughput(tputCalls, concurrency, (i) => b.bench.echo({ n: i }));
+      const callerCounts = countCalls(b.transports.clients);
+      let callerBefore: CallCounts = {};
+      let workerBefore: CallCounts = {};
+      lbTputs[concurrency] = await throughput(tputCalls, concurrency, (i) => b.bench.echo({ n: i }), async () => {
+        callerBefore = Object.fromEntries(callerCounts);
+        workerBefore = await workerCalls(w);
+      });
+      awsCalls[concurrency] = {
+        caller: callsBetween(callerBefore, Object.fromEntries(callerCounts)),
+        worker: callsBetween(workerBefore, await workerCalls(w)),
+      };
       tableItems[concurrency] = await tableSize(raw, `${name}-results`);
       ctx.log(`  lightbus, ${concurrency} in flight: ${lbTputs[concurrency]} calls/s (results table: ${tableItems[concurrency]} items)`);
+      ctx.log(`    AWS calls for ${tputCalls} calls — caller: ${describeCalls(awsCalls[concurrency].caller)}; worker: ${describeCalls(awsCalls[concurrency].worker)}`);
       // Ablation: the same caller polling each call with its own GetItem instead of BatchGetItem.
       if (concurrency === 64) {
         const ablation = createBenchBus(name);
@@ -223,6 +259,7 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     }
     details.lightbusCallsPerSecond = lbTputs;
     details.resultsTableItemsAfterThroughputRuns = tableItems;
+    details.lightbusAwsCallsDuringThroughputRuns = awsCalls;
 
     // 5. The alternative: a per-process reply queue (raw prototype; no table polling).
     const replyName = uniqueBusName('rpcreply');
