@@ -1,7 +1,7 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
 import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
-import { LightbusError } from '../runtime/errors';
+import { LightbusError, UndeliveredEventsError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import { queueNameFromArn } from '../runtime/transport';
 
@@ -45,6 +45,17 @@ export class NotAnSqsEventError extends LightbusError {
  * does, processing stops at the first failure and every later record is reported too, so order
  * within a message group holds.
  *
+ * Before returning, the handler flushes events fired with buffered delivery (`bus.flush()`): Lambda
+ * freezes the process after return, so anything still buffered would be delayed to a later
+ * invocation or lost. If the flush reports undelivered events, the records whose listeners fired
+ * them are reported as failed too (so SQS delivers them again and the listener fires again: at
+ * least once); records are traced through the fire origin (the bus's `fire.delivery` is
+ * `buffered`). An undelivered event that no listener record accounts for (fired with a per-call
+ * `{ delivery: 'buffered' }` on a confirmed bus, or outside any record) fails the whole invocation,
+ * so the whole batch comes back. Events fired by procedures are the exception: the call's claim
+ * would drop a redelivery, so failing their record cannot help; they are logged (every
+ * undelivered event is) and the record stands.
+ *
  * @example
  * // worker.ts, bundled as the Lambda's entry (LightbusService does this for you)
  * import { createSqsHandler } from 'lightbus-aws/handlers';
@@ -55,38 +66,72 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
   const dispatcher = new Dispatcher(bus);
   const logger = options.logger ?? bus.logger;
 
-  const handleOne = async (record: SQSRecord): Promise<boolean> => {
+  // Tracing fires to their record costs an AsyncLocalStorage scope per record: only worth it
+  // when listeners buffer by default.
+  const traceFires = bus.settings.fire.delivery === 'buffered';
+
+  const handleOne = async (record: SQSRecord): Promise<DispatchOutcome> => {
     const message = toInboundMessage(record);
     let outcome: DispatchOutcome;
     try {
-      outcome = await dispatcher.dispatch(message);
+      outcome = traceFires ? await bus.withFireOrigin(message.messageId, () => dispatcher.dispatch(message)) : await dispatcher.dispatch(message);
     } catch (error) {
       // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
       logger.error('Dispatch threw; the record will be retried', { queue: message.queueName, messageId: message.messageId, error: error as Error });
       outcome = { kind: 'retry', error: error as Error, delaySeconds: 0 };
     }
     options.onOutcome?.(message, outcome);
-    return outcome.kind !== 'retry';
+    return outcome;
+  };
+
+  /** Records whose listener fired an event the flush could not deliver: they must run again. */
+  const recordsToRetry = (error: UndeliveredEventsError, records: readonly SQSRecord[], outcomes: readonly (DispatchOutcome | undefined)[]): Set<number> => {
+    const indexById = new Map(records.map((record, index) => [record.messageId, index]));
+    const again = new Set<number>();
+    for (const event of error.events) {
+      const index = event.origin === undefined ? undefined : indexById.get(event.origin);
+      if (index === undefined) throw error; // fired outside any record: only a retry of the whole batch covers it
+      const record = records[index] as SQSRecord;
+      const kind = outcomes[index]?.kind;
+      // A record retried or dead-lettered anyway needs nothing more; a procedure's would be dropped by its claim.
+      if (kind === 'retry' || kind === 'deadLettered' || dispatcher.queues.get(queueNameFromArn(record.eventSourceARN))?.kind !== 'listener') continue;
+      again.add(index);
+    }
+    return again;
   };
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const records = sqsRecords(event);
-    const failures: SQSBatchItemFailure[] = [];
     const fifo = records.length > 0 && records.every((r) => queueNameFromArn(r.eventSourceARN).endsWith('.fifo'));
+    const outcomes: (DispatchOutcome | undefined)[] = [];
     if (fifo) {
       for (let index = 0; index < records.length; index++) {
-        const record = records[index] as SQSRecord;
-        if (!(await handleOne(record))) {
-          failures.push(...records.slice(index).map((r) => ({ itemIdentifier: r.messageId })));
-          break;
-        }
+        outcomes[index] = await handleOne(records[index] as SQSRecord);
+        if (outcomes[index]?.kind === 'retry') break;
       }
     } else {
-      const finished = await Promise.all(records.map(handleOne));
-      records.forEach((record, index) => {
-        if (!finished[index]) failures.push({ itemIdentifier: record.messageId });
-      });
+      outcomes.push(...(await Promise.all(records.map(handleOne))));
     }
+    const failed = new Set<number>();
+    outcomes.forEach((outcome, index) => {
+      if (outcome?.kind === 'retry') failed.add(index);
+    });
+    try {
+      await bus.flush();
+    } catch (error) {
+      if (!(error instanceof UndeliveredEventsError)) throw error;
+      const again = recordsToRetry(error, records, outcomes);
+      logger.error('Events fired by listeners were not delivered; reporting their records for retry', {
+        undelivered: error.events.length,
+        records: [...again].map((index) => (records[index] as SQSRecord).messageId),
+      });
+      for (const index of again) failed.add(index);
+    }
+    // FIFO: nothing after the first failed record may be deleted, or order within a group breaks.
+    const firstFailed = failed.size > 0 ? Math.min(...failed) : records.length;
+    const failures: SQSBatchItemFailure[] = records
+      .filter((_, index) => failed.has(index) || (fifo && index > firstFailed) || outcomes[index] === undefined)
+      .map((r) => ({ itemIdentifier: r.messageId }));
     if (failures.length > 0) {
       logger.debug('Reporting records for retry', { failed: failures.length, of: records.length });
     }

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
-import { LightbusError } from '../runtime/errors';
+import { LightbusError, UndeliveredEventsError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import { TaskRunner, type TaskInvocation, type TaskOutcome } from '../runtime/tasks';
 
@@ -44,6 +44,12 @@ export class TaskRunFailedError extends LightbusError {
  * the asynchronous invocation (twice by default) and the task runs again with the next attempt
  * number; a duplicate invocation of a time already run is skipped; an input that names no task of
  * this module is logged and returned as `rejected` (retrying cannot help).
+ *
+ * Before returning (or throwing), it flushes events fired with buffered delivery: Lambda freezes
+ * the process after return. A flush that reports undelivered events fails the invocation with
+ * {@link UndeliveredEventsError} (when the run itself succeeded): the events are lost, and a failed
+ * invocation is what alarms and on-failure destinations see. Lambda's retry then finds this
+ * scheduled time done and skips it; it does not fire the events again.
  */
 export function createTaskHandler(bus: BusClient, options: TaskHandlerOptions = {}): ScheduledTaskHandler {
   const runner = new TaskRunner(bus);
@@ -52,10 +58,22 @@ export function createTaskHandler(bus: BusClient, options: TaskHandlerOptions = 
     // Lambda's retry finds the claim stale and runs the task again instead of skipping it.
     const remaining = context?.getRemainingTimeInMillis?.();
     const outcome = await runner.invoke(event, remaining === undefined ? undefined : remaining + 5000);
+    const undelivered = await bus.flush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     options.onTaskOutcome?.(event, outcome);
     const task = typeof event?.task === 'string' ? event.task : '(unknown)';
     const scheduledTime = typeof event?.scheduledTime === 'string' ? event.scheduledTime : '(unknown)';
     if (outcome.kind === 'failed') throw new TaskRunFailedError(task, scheduledTime, outcome.attempt, outcome.error);
+    if (undelivered !== undefined) {
+      (options.logger ?? bus.logger).error('Scheduled task fired events that were not delivered; failing the invocation', {
+        taskName: task,
+        scheduledTime,
+        undelivered: undelivered instanceof UndeliveredEventsError ? undelivered.events.length : undefined,
+      });
+      throw undelivered;
+    }
     return {
       task,
       scheduledTime,

@@ -35,6 +35,8 @@ export class UnknownInvocationError extends LightbusError {
  * The worker function's handler for a bus: routes by the event's shape — `Records` to the SQS
  * handler, `kind: "lightbus.task"` to the scheduled task handler, a CloudFormation custom-resource
  * request (`RequestType`, `ResponseURL`, ...) to the deploy-time schema publisher (custom-resource.ts).
+ * The SQS and task handlers flush events fired with buffered delivery before they return (see
+ * each); the schema publisher fires none.
  */
 export function createBusWorkerHandler(bus: BusClient, options: WorkerHandlerOptions = {}): WorkerHandler {
   const sqs = createSqsHandler(bus, options);

@@ -33,6 +33,13 @@ export interface WorkerOptions {
   readonly pollers?: number;
   /** @default 20 */
   readonly waitTimeSeconds?: number;
+  /**
+   * The endpoint's long-poll re-check interval, over which each queue's pollers spread their long
+   * polls so that several waiting polls answer sooner than one (emulators answer a long poll on an
+   * interval; SQS at once, where this costs nothing). See QueueConsumerOptions. 0 turns it off.
+   * @default 100 (MiniStack's)
+   */
+  readonly longPollRecheckMs?: number;
   /** How long stop() waits for messages in flight before returning them to their queues. @default 10000 */
   readonly drainTimeoutMs?: number;
   /** @default the bus's logger */
@@ -132,6 +139,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
         ...(this.options.waitTimeSeconds !== undefined ? { waitTimeSeconds: this.options.waitTimeSeconds } : {}),
+        ...(this.options.longPollRecheckMs !== undefined ? { longPollRecheckMs: this.options.longPollRecheckMs } : {}),
       });
       consumer.on('message_received', (m) => this.emit('message_received', m));
       consumer.on('message_processed', (m, o, d) => this.emit('message_processed', m, o, d));
@@ -171,7 +179,11 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     await this.bus.hooks.runAfter('workerStarted', { ...this.identity(), serviceName: this.bus.settings.serviceName, ...summary });
   }
 
-  /** Stops polling and drains messages in flight (bounded by drainTimeoutMs). The bus client stays open: close it with `bus.close()`. */
+  /**
+   * Stops polling, drains messages in flight (bounded by drainTimeoutMs), then flushes events fired
+   * with buffered delivery (`bus.flush()`). Rejects with the flush's UndeliveredEventsError, once
+   * stopped, if events were lost. The bus client stays open: close it with `bus.close()`.
+   */
   public stop(): Promise<void> {
     this.stopPromise ??= this.doStop();
     return this.stopPromise;
@@ -200,10 +212,17 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       finished: 0,
       returned: 0,
     });
+    // After the drain: the handlers that just finished may have buffered events.
+    const flushError = await this.bus.flush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (flushError !== undefined) this.logger.error('Events fired with buffered delivery were not delivered before the worker stopped', { error: flushError as Error });
     this.state = 'stopped';
     this.logger.info('Worker stopped', summary);
     this.emit('stopped', summary);
     await this.bus.hooks.runAfter('workerStopped', { ...this.identity(), ...summary });
+    if (flushError !== undefined) throw flushError;
   }
 
   /** What the worker lifecycle hooks are told about this worker. */

@@ -19,6 +19,7 @@ export type {
   Bus,
   CreateOptions,
   CallOptions,
+  FireOptions,
   SentEvent,
   ReceivedEvent,
   ListenerHandler,

@@ -1,6 +1,15 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { AnyApiDefinition } from '../api/types';
-import { resolveBusSettings, settingsForApi, type ApiSettings, type BusSettings, type BusSettingsInput } from '../config';
+import {
+  FIRE_DELIVERY_MODES,
+  resolveBusSettings,
+  settingsForApi,
+  type ApiSettings,
+  type BusSettings,
+  type BusSettingsInput,
+  type FireDelivery,
+} from '../config';
 import {
   ConfigurationError,
   LightbusError,
@@ -8,6 +17,8 @@ import {
   NotAuthoritativeError,
   RemoteError,
   RpcTimeoutError,
+  UndeliveredEventsError,
+  type UndeliveredEvent,
 } from '../errors';
 import { HookRegistry } from '../hooks';
 import { createLogger, type Logger } from '../logging';
@@ -22,12 +33,29 @@ import {
 } from '../messages/wire';
 import { BusSchemas, castIncoming, jsonSchemaValidators, parseOrThrow, SchemaStore, toWireValue, type ApiSchema } from '../schema';
 import { deriveTopology, type Topology } from '../topology';
-import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
+import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout, type BufferedPublishContext, type DeliveryListener } from '../transport';
 import { rpcQueueName } from '../topology';
 import { defineTask, type EveryInterval, type TaskHandler, type TaskOptions } from '../tasks';
 import { Registry } from './registry';
 import { BusTransports } from './transports';
-import type { CallOptions, EventReference, ListenerHandler, ListenOptions, SentEvent } from './types';
+import type { CallOptions, EventReference, FireOptions, ListenerHandler, ListenOptions, SentEvent } from './types';
+
+/**
+ * What is running when an event is fired with buffered delivery (the Lambda SQS handler: the
+ * record's message id), so a failed flush can be traced to the work that fired it. Only entered
+ * by {@link BusClient.withFireOrigin}: a process that never calls it pays nothing for it.
+ */
+const fireOrigins = new AsyncLocalStorage<string>();
+
+/** An event ready to go: validated, serialised, not yet handed to the publisher. */
+interface PreparedEvent {
+  readonly api: string;
+  readonly event: string;
+  readonly checked: Record<string, unknown>;
+  readonly detail: EventDetail;
+  readonly entry: { readonly Source: string; readonly DetailType: string; readonly Detail: string };
+  readonly timeoutMs: number;
+}
 
 /** Options of `lightbus.create()`. */
 export interface CreateOptions<Apis extends readonly AnyApiDefinition[] = readonly AnyApiDefinition[]> extends BusSettingsInput {
@@ -69,7 +97,7 @@ export class BusClient {
       options.logger ??
       createLogger({ level: this.settings.logLevel, base: this.settings.serviceName ? { service: this.settings.serviceName } : {} });
     for (const api of options.apis ?? []) this.registry.addDefinition(api);
-    this.transports = new BusTransports(this.settings);
+    this.transports = new BusTransports(this.settings, { onUndelivered: (event) => this.logUndelivered(event) });
     this.schemas = new BusSchemas({ store: () => this.schemaStore, logger: this.logger });
     this.hookRegistry = new HookRegistry<this>(this, this.logger);
   }
@@ -232,13 +260,60 @@ export class BusClient {
   }
 
   /** Fires an event by name: `bus.fire('customers.newCustomer', { ... })`. */
-  public async fire(qualifiedName: string, parameters: Record<string, unknown> = {}): Promise<SentEvent> {
+  public async fire(qualifiedName: string, parameters: Record<string, unknown> = {}, options?: FireOptions): Promise<SentEvent> {
     const { api, member: event } = splitMemberName(qualifiedName);
-    return this.fireEvent(api, event, parameters);
+    return this.fireEvent(api, event, parameters, options);
   }
 
-  /** @internal */
-  public async fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined): Promise<SentEvent> {
+  /**
+   * @internal Validates and serialises the event, then hands it to EventBridge: with confirmed
+   * delivery resolves once EventBridge accepted it, with buffered delivery once it is queued.
+   * Invalid input throws here, in both modes.
+   */
+  public async fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
+    const delivery = this.deliveryFor(api, event, options);
+    const prepared = this.prepareEvent(api, event, parameters);
+    const eventBridgeId = delivery === 'buffered' ? await this.sendBuffered(prepared) : await this.sendConfirmed(prepared);
+    const { detail } = prepared;
+    return { id: detail.id, eventBridgeId, delivery, api, event, parameters: prepared.checked, firedAt: detail.firedAt };
+  }
+
+  /**
+   * Resolves once every event fired so far with buffered delivery has been accepted by EventBridge.
+   * Rejects with {@link UndeliveredEventsError}, listing each event that could not be delivered
+   * (after the per-entry retries, or at its eventFireTimeout), once all of them have settled; each
+   * failed event is reported by one flush() only. Events fired with confirmed delivery are not
+   * waited for: their own fire() reports them.
+   */
+  public async flush(): Promise<void> {
+    if (!this.transports.hasPublisher) return;
+    const undelivered = await this.transports.publisher.flush();
+    if (undelivered.length > 0) throw new UndeliveredEventsError(undelivered);
+  }
+
+  /**
+   * @internal Runs `fn`, recording `origin` on the events it fires with buffered delivery: an
+   * {@link UndeliveredEventsError} then says which work fired each failed event
+   * (`events[i].origin`). The Lambda SQS handler passes each record's message id.
+   */
+  public withFireOrigin<T>(origin: string, fn: () => Promise<T>): Promise<T> {
+    return fireOrigins.run(origin, fn);
+  }
+
+  private deliveryFor(api: string, event: string, options: FireOptions | undefined): FireDelivery {
+    const delivery = options?.delivery ?? this.settings.fire.delivery;
+    if (options?.delivery !== undefined && !(FIRE_DELIVERY_MODES as readonly string[]).includes(delivery)) {
+      throw new LightbusError(
+        'INVALID_OPTION',
+        `${api}.${event}.fire(): delivery must be one of ${FIRE_DELIVERY_MODES.join(', ')}; got ${JSON.stringify(options.delivery)}.`,
+        { api, member: event },
+      );
+    }
+    return delivery;
+  }
+
+  /** Everything fire() does before sending: authority, validation, the wire form. */
+  private prepareEvent(api: string, event: string, parameters: Record<string, unknown> | undefined): PreparedEvent {
     this.assertOpen();
     const definition = this.registry.eventDefinition(api, event);
     if (!this.registry.isRegistered(api)) throw new NotAuthoritativeError(api, event);
@@ -252,29 +327,83 @@ export class BusClient {
           what: 'event parameters',
         })
       : (parameters ?? {});
-    const wireParameters = toWireValue(checked) as Record<string, unknown>;
     const detail: EventDetail = {
       v: WIRE_VERSION,
       kind: 'lightbus.event',
       id: randomUUID(),
       api,
       event,
-      parameters: wireParameters,
+      parameters: toWireValue(checked) as Record<string, unknown>,
       firedAt: new Date().toISOString(),
       sender: this.sender,
     };
-    const send = (): Promise<string> =>
-      this.transports.publisher.publish(
-        { Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) },
-        { api, event },
-        Date.now() + apiSettings.eventFireTimeoutMs,
-      );
-    const eventBridgeId = this.hookRegistry.observes('EventSent')
-      ? await this.hookRegistry.around('EventSent', { api, member: event, eventId: detail.id, parameters: checked }, send, (id) => ({
-          eventBridgeId: id,
-        }))
-      : await send();
-    return { id: detail.id, eventBridgeId, api, event, parameters: checked, firedAt: detail.firedAt };
+    const names = this.entryNames(api, event);
+    const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs };
+  }
+
+  /** An event's Source and DetailType, built once per event rather than per fire(). */
+  private entryNames(api: string, event: string): { readonly source: string; readonly detailType: string } {
+    // Keyed by API, then event: the typed facade passes the same name strings on every fire, so
+    // lookups hash nothing new (a joined key would build and hash a string per fire).
+    let byEvent = this.entryNamesCache.get(api);
+    if (byEvent === undefined) this.entryNamesCache.set(api, (byEvent = new Map()));
+    let names = byEvent.get(event);
+    if (names === undefined) byEvent.set(event, (names = { source: eventSource(api), detailType: eventDetailType(api, event) }));
+    return names;
+  }
+  private readonly entryNamesCache = new Map<string, Map<string, { readonly source: string; readonly detailType: string }>>();
+
+  /** Confirmed delivery: resolves with EventBridge's id once it accepted the event. */
+  private sendConfirmed({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent): Promise<string> {
+    const send = (): Promise<string> => this.transports.publisher.publish(entry, { api, event }, Date.now() + timeoutMs);
+    if (!this.hookRegistry.observes('EventSent')) return send();
+    const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
+    return this.hookRegistry.around('EventSent', hookContext, send, (id) => ({ eventBridgeId: id }));
+  }
+
+  /**
+   * Buffered delivery: resolves (with no EventBridge id) once the event is queued, after waiting
+   * for room if `fire.maxBuffered` events are already buffered. The size check throws at once.
+   */
+  private async sendBuffered({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent): Promise<undefined> {
+    const origin = fireOrigins.getStore();
+    const context: BufferedPublishContext = origin === undefined ? { api, event, eventId: detail.id } : { api, event, eventId: detail.id, origin };
+    if (!this.hookRegistry.observes('EventSent')) {
+      const room = this.transports.publisher.buffer(entry, context, timeoutMs);
+      if (room) await room;
+      return undefined;
+    }
+    // With hooks: before* runs before the event is queued (it may abort the fire, as in confirmed
+    // mode); after* runs once EventBridge accepted it or it failed for good.
+    let queued!: () => void;
+    const isQueued = new Promise<void>((resolve) => (queued = resolve));
+    const deliver = async (): Promise<string> => {
+      let listener!: DeliveryListener;
+      const delivered = new Promise<string>((resolve, reject) => (listener = { resolve, reject }));
+      const room = this.transports.publisher.buffer(entry, context, timeoutMs, listener);
+      if (room) await room;
+      queued();
+      return delivered;
+    };
+    const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
+    const outcome = this.hookRegistry.around('EventSent', hookContext, deliver, (id) => ({ eventBridgeId: id }));
+    // A delivery failure after fire() resolved is reported by flush() and the log, not here.
+    outcome.catch(() => undefined);
+    await Promise.race([isQueued, outcome]);
+    return undefined;
+  }
+
+  /** Buffered delivery gave up on an event: never silently, whether or not anyone flushes. */
+  private logUndelivered(event: UndeliveredEvent): void {
+    this.logger.error('An event fired with buffered delivery was not delivered: EventBridge did not accept it', {
+      api: event.api,
+      member: event.event,
+      eventId: event.id,
+      errorCode: event.errorCode,
+      errorMessage: event.errorMessage,
+      ...(event.origin !== undefined ? { origin: event.origin } : {}),
+    });
   }
 
   /**
@@ -332,11 +461,20 @@ export class BusClient {
     });
   }
 
-  /** Stops waiting for results and closes connections. Calls in flight reject. */
+  /**
+   * Flushes events fired with buffered delivery (see {@link flush}), then stops waiting for results
+   * and closes connections. Calls in flight reject; no fire() is accepted once close() is called.
+   * Rejects with the flush's {@link UndeliveredEventsError} after closing, if events were lost.
+   */
   public async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const flushed = await this.flush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     this.transports.close(new LightbusError('CLIENT_CLOSED', 'The bus client was closed while waiting for a result.'));
+    if (flushed !== undefined) throw flushed;
   }
 
   private assertOpen(): void {

@@ -1,7 +1,7 @@
 import type { AnyApiDefinition } from '../api/types';
 import { InvalidDefinitionError } from '../errors';
 import { BusClient, type CreateOptions } from './bus-client';
-import type { ApiImplementation, ApiTree, CallOptions, ListenerHandler, ListenOptions } from './types';
+import type { ApiImplementation, ApiTree, CallOptions, FireOptions, ListenerHandler, ListenOptions } from './types';
 
 /** A bus client with each known API at its dotted path, typed from the definitions given to create(). */
 export type Bus<Apis extends readonly AnyApiDefinition[] = readonly AnyApiDefinition[]> = BusClient &
@@ -65,7 +65,7 @@ function attachApi(client: BusClient, api: AnyApiDefinition): void {
   }
   for (const event of Object.keys(api.events)) {
     defineMember(parent, api.name, event, {
-      fire: (parameters?: Record<string, unknown>) => client.fireEvent(api.name, event, parameters),
+      fire: (parameters?: Record<string, unknown>, options?: FireOptions) => client.fireEvent(api.name, event, parameters, options),
       listen: (handler: ListenerHandler<never>, options: ListenOptions) => client.listen([{ api: api.name, event }], handler, options),
     });
   }

@@ -1,6 +1,13 @@
 import type { BusSettings } from '../config';
 import { eventBusName, resultsTableName } from '../topology';
+import type { UndeliveredEvent } from '../errors';
 import { AwsClients, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
+
+/** What the bus client wants to hear from its transports. */
+export interface BusTransportsOptions {
+  /** An event fired with buffered delivery could not be delivered. */
+  readonly onUndelivered?: (event: UndeliveredEvent) => void;
+}
 
 /**
  * Where a client finds the bus's resources: by the naming convention from the bus name, unless a
@@ -27,7 +34,10 @@ export class BusTransports {
   private resultsStore: ResultsStore | undefined;
   private resultPoller: ResultPoller | undefined;
 
-  public constructor(settings: BusSettings) {
+  public constructor(
+    private readonly settings: BusSettings,
+    private readonly options: BusTransportsOptions = {},
+  ) {
     this.clients = new AwsClients(settings.aws);
     this.location = locateBus(settings);
   }
@@ -38,8 +48,17 @@ export class BusTransports {
   }
 
   public get publisher(): EventPublisher {
-    this.eventPublisher ??= new EventPublisher(this.clients, () => this.location.eventBusName);
+    this.eventPublisher ??= new EventPublisher(this.clients, () => this.location.eventBusName, {
+      lingerMs: this.settings.fire.lingerMs,
+      maxBuffered: this.settings.fire.maxBuffered,
+      ...(this.options.onUndelivered ? { onUndelivered: this.options.onUndelivered } : {}),
+    });
     return this.eventPublisher;
+  }
+
+  /** Whether anything was fired yet (flush() then has nothing to do, and builds nothing). */
+  public get hasPublisher(): boolean {
+    return this.eventPublisher !== undefined;
   }
 
   public get results(): ResultsStore {

@@ -9,6 +9,7 @@ import type {
   RpcResult,
   RpcReturn,
 } from '../api/types';
+import type { FireDelivery } from '../config';
 import type { Sender } from '../messages/wire';
 
 /** Options for one RPC call. */
@@ -19,12 +20,27 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options for one fire(). */
+export interface FireOptions {
+  /**
+   * Overrides the bus's `fire.delivery` for this event: `confirmed` resolves once EventBridge
+   * accepted it, `buffered` once it is queued (confirm with `bus.flush()`).
+   * @default the bus's fire.delivery ('confirmed')
+   */
+  readonly delivery?: FireDelivery;
+}
+
 /** What fire() resolves with: the message that was sent. */
 export interface SentEvent<P = Record<string, unknown>> {
   /** lightbus's id of the event (`detail.id`), stable across retries and deliveries. */
   readonly id: string;
-  /** The id EventBridge gave the entry. */
-  readonly eventBridgeId: string;
+  /**
+   * The id EventBridge gave the entry. `undefined` with buffered delivery: fire() resolved before
+   * the event was sent (`bus.flush()` confirms it; the `afterEventSent` hook sees the id).
+   */
+  readonly eventBridgeId: string | undefined;
+  /** How fire() delivered it: `confirmed` (EventBridge accepted it) or `buffered` (queued). */
+  readonly delivery: FireDelivery;
   readonly api: string;
   readonly event: string;
   readonly parameters: P;
@@ -92,8 +108,8 @@ export type RpcMethod<D extends RpcDefinition> = {} extends RpcParameters<D>
 export interface EventClient<D extends EventDefinition> {
   /** Fires the event (only the API's authoritative service may). */
   fire: {} extends EventParameters<D>
-    ? (parameters?: EventParameters<D>) => Promise<SentEvent<EventParsedParameters<D>>>
-    : (parameters: EventParameters<D>) => Promise<SentEvent<EventParsedParameters<D>>>;
+    ? (parameters?: EventParameters<D>, options?: FireOptions) => Promise<SentEvent<EventParsedParameters<D>>>
+    : (parameters: EventParameters<D>, options?: FireOptions) => Promise<SentEvent<EventParsedParameters<D>>>;
   /** Registers a listener; the worker (lightbus run, or the Lambda handler) runs it. */
   listen(handler: ListenerHandler<EventParsedParameters<D>>, options: ListenOptions): void;
 }

@@ -73,6 +73,32 @@ export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({
   transports: Object.freeze({ event: 'eventbridge', rpc: 'sqs', result: 'dynamodb', schema: 'dynamodb' }),
 });
 
+/**
+ * How fire() hands events to EventBridge.
+ * - `confirmed`: fire() resolves once EventBridge has accepted the event (or rejects).
+ * - `buffered`: fire() resolves once the event is queued; `bus.flush()` confirms delivery.
+ */
+export const FIRE_DELIVERY_MODES = ['confirmed', 'buffered'] as const;
+export type FireDelivery = (typeof FIRE_DELIVERY_MODES)[number];
+
+/** Settings of fire() for the whole bus client (the file's `bus.fire` block, create()'s `fire`). */
+export interface FireSettings {
+  /** @default 'confirmed' */
+  readonly delivery: FireDelivery;
+  /**
+   * Buffered delivery: how long a partly filled PutEvents batch waits for more events before it
+   * goes out (a full batch, 10 entries or 256 KB, goes at once; flush() sends at once). @default 5
+   */
+  readonly lingerMs: number;
+  /**
+   * Buffered delivery: events queued or in flight at most; fire() waits for room beyond it, so a
+   * producer faster than EventBridge is slowed down instead of growing the buffer. @default 1000
+   */
+  readonly maxBuffered: number;
+}
+
+export const DEFAULT_FIRE_SETTINGS: FireSettings = Object.freeze({ delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 });
+
 /** Where the AWS SDK clients connect. */
 export interface AwsSettings {
   /** @default the SDK's own resolution (AWS_REGION, profile, ...) */
@@ -93,6 +119,8 @@ export interface BusSettings {
   readonly resultTtlSeconds: number;
   /** How long a published API schema stays valid unless its worker refreshes it. @default 60 */
   readonly schemaTtlSeconds: number;
+  /** How fire() delivers events: confirmed (the default) or buffered. */
+  readonly fire: FireSettings;
   /** Settings of each API named in the configuration (the `default` block already merged in). */
   readonly apis: Readonly<Record<string, ApiSettings>>;
   /** Settings of every other API (the `default` block over the built-in defaults). */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors';
 import { requireOptional } from '../modules';
 import { LOG_LEVELS } from '../logging';
-import { TRANSPORT_CHOICES, type ApiSettingsInput } from './bus-config';
+import { FIRE_DELIVERY_MODES, TRANSPORT_CHOICES, type ApiSettingsInput, type FireSettings } from './bus-config';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration';
 
 /**
@@ -96,6 +96,24 @@ function buildConfigFileSchema() {
     logLevel: oneOf(LOG_LEVELS as unknown as readonly [string, ...string[]], 'log level').describe('Default info.').optional(),
     schemaTtl: duration('How long a published API schema stays valid unless its worker refreshes it. Default 60s.').optional(),
     resultTtl: duration('How long RPC results stay in the results table (whole seconds, rounded up). Default 1h.').optional(),
+    fire: block({
+      delivery: oneOf(FIRE_DELIVERY_MODES, 'fire delivery')
+        .describe('confirmed: fire() resolves once EventBridge accepted the event. buffered: fire() resolves once queued; bus.flush() confirms. Default confirmed.')
+        .optional(),
+      linger: z
+        .string({ error: `must be ${DURATION_HINT}` })
+        .regex(DURATION_PATTERN, { error: `must be ${DURATION_HINT}` })
+        .describe('Buffered delivery: how long a partly filled PutEvents batch waits for more events; "0ms" sends on the next turn of the event loop. A duration with a unit: ms, s, m, h or d. Default 5ms.')
+        .optional(),
+      maxBuffered: z
+        .number({ error: 'must be a whole number' })
+        .int({ error: 'must be a whole number' })
+        .min(1, { error: 'must be at least 1' })
+        .describe('Buffered delivery: events queued or in flight at most; fire() waits for room beyond it. Default 1000.')
+        .optional(),
+    })
+      .describe('How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").')
+      .optional(),
     aws: block({
       region: z.string().min(1).describe('AWS region. Default: the AWS SDK resolution (AWS_REGION, profile).').optional(),
       endpoint: z
@@ -151,6 +169,7 @@ export interface ConfigFileLayer {
   readonly logLevel?: (typeof LOG_LEVELS)[number];
   readonly resultTtlSeconds?: number;
   readonly schemaTtlSeconds?: number;
+  readonly fire?: Partial<FireSettings>;
   readonly aws?: { readonly region?: string; readonly endpoint?: string };
   readonly apiSettings?: Readonly<Record<string, ApiSettingsInput>>;
 }
@@ -278,6 +297,9 @@ function toLayer(config: ParsedConfig, path: string): ConfigFileLayer {
     logLevel: bus.logLevel as ConfigFileLayer['logLevel'],
     resultTtlSeconds: seconds(bus.resultTtl),
     schemaTtlSeconds: seconds(bus.schemaTtl),
+    fire: bus.fire
+      ? definedOnly({ delivery: bus.fire.delivery, lingerMs: ms(bus.fire.linger), maxBuffered: bus.fire.maxBuffered })
+      : undefined,
     aws: bus.aws,
     apiSettings: config.apis
       ? Object.fromEntries(Object.entries(config.apis).map(([api, settings]) => [api, toApiSettings(settings)]))

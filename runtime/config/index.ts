@@ -1,6 +1,8 @@
 export {
   DEFAULT_API_SETTINGS,
   DEFAULT_BUS_NAME,
+  DEFAULT_FIRE_SETTINGS,
+  FIRE_DELIVERY_MODES,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROCESS_NAME,
   DEFAULT_RESULT_TTL_SECONDS,
@@ -15,6 +17,8 @@ export type {
   ApiSettingsInput,
   AwsSettings,
   BusSettings,
+  FireDelivery,
+  FireSettings,
   TransportKind,
   TransportSettings,
   ValidateSettings,

@@ -6,6 +6,8 @@ import {
   assertPositiveNumber,
   DEFAULT_API_SETTINGS,
   DEFAULT_BUS_NAME,
+  DEFAULT_FIRE_SETTINGS,
+  FIRE_DELIVERY_MODES,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROCESS_NAME,
   DEFAULT_RESULT_TTL_SECONDS,
@@ -16,6 +18,7 @@ import {
   type ApiSettingsInput,
   type AwsSettings,
   type BusSettings,
+  type FireSettings,
 } from './bus-config';
 import { loadConfigFile, type ConfigFileLayer } from './file';
 
@@ -39,6 +42,11 @@ export interface BusSettingsInput {
   readonly resultTtlSeconds?: number;
   /** @default 60 */
   readonly schemaTtlSeconds?: number;
+  /**
+   * How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").
+   * @default { delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 }
+   */
+  readonly fire?: Partial<FireSettings>;
   /**
    * Settings for every API (`default`) and per API name (the config file's `apis` section).
    * An API's own block beats the `default` block, whichever layer each comes from.
@@ -78,6 +86,8 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
   const logLevel = pick('logLevel', envLogLevel as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL;
   const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;
   const schemaTtlSeconds = pick('schemaTtlSeconds') ?? DEFAULT_SCHEMA_TTL_SECONDS;
+  // Key by key, so a file's `linger` survives a create() that only sets `delivery`.
+  const fire: FireSettings = { ...DEFAULT_FIRE_SETTINGS, ...definedOnly(file.fire ?? {}), ...definedOnly(given.fire ?? {}), ...definedOnly(overrides.fire ?? {}) };
   const aws: AwsSettings = definedOnly({
     region: overrides.aws?.region ?? given.aws?.region ?? file.aws?.region,
     endpoint: overrides.aws?.endpoint ?? given.aws?.endpoint ?? file.aws?.endpoint,
@@ -98,6 +108,7 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
     logLevel,
     resultTtlSeconds,
     schemaTtlSeconds,
+    fire,
     apis,
     defaultApiSettings,
     configFile: file.path,
@@ -134,6 +145,7 @@ function checkInput(input: BusSettingsInput, where: string): void {
   }
   if (input.resultTtlSeconds !== undefined) assertPositiveNumber('resultTtlSeconds', input.resultTtlSeconds);
   if (input.schemaTtlSeconds !== undefined) assertPositiveNumber('schemaTtlSeconds', input.schemaTtlSeconds);
+  checkFireInput(input.fire, where);
   const endpoint = input.aws?.endpoint;
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
     throw new ConfigurationError(`aws.endpoint must be an http(s) URL; got ${JSON.stringify(endpoint)}.`, { setting: 'aws.endpoint' });
@@ -166,6 +178,28 @@ function checkInput(input: BusSettingsInput, where: string): void {
         );
       }
     }
+  }
+}
+
+/** create()'s `fire` block; the file's `bus.fire` is checked by its schema. */
+function checkFireInput(fire: Partial<FireSettings> | undefined, where: string): void {
+  if (fire === undefined) return;
+  if (fire === null || typeof fire !== 'object') {
+    throw new ConfigurationError(`${where}: fire must be an object of settings; got ${JSON.stringify(fire)}.`, { setting: 'fire' });
+  }
+  if (fire.delivery !== undefined && !(FIRE_DELIVERY_MODES as readonly string[]).includes(fire.delivery)) {
+    throw new ConfigurationError(
+      `${where}: fire.delivery ${JSON.stringify(fire.delivery)} is not supported; allowed: ${FIRE_DELIVERY_MODES.join(', ')}.`,
+      { setting: 'fire.delivery', allowed: FIRE_DELIVERY_MODES },
+    );
+  }
+  if (fire.lingerMs !== undefined && !(typeof fire.lingerMs === 'number' && Number.isFinite(fire.lingerMs) && fire.lingerMs >= 0)) {
+    throw new ConfigurationError(`${where}: fire.lingerMs must be a number ≥ 0; got ${JSON.stringify(fire.lingerMs)}.`, { setting: 'fire.lingerMs' });
+  }
+  if (fire.maxBuffered !== undefined && !(Number.isInteger(fire.maxBuffered) && fire.maxBuffered >= 1)) {
+    throw new ConfigurationError(`${where}: fire.maxBuffered must be a whole number ≥ 1; got ${JSON.stringify(fire.maxBuffered)}.`, {
+      setting: 'fire.maxBuffered',
+    });
   }
 }
 

@@ -156,6 +156,60 @@ export class EventFireError extends LightbusError {
   }
 }
 
+/** SQS rejected a message of a SendMessageBatch call (the call itself succeeded; this entry did not). */
+export class QueueSendError extends LightbusError {
+  public constructor(
+    public readonly queueName: string,
+    public readonly sqsCode: string | undefined,
+    public readonly sqsMessage: string | undefined,
+    public readonly senderFault: boolean | undefined,
+  ) {
+    super(
+      'QUEUE_SEND_FAILED',
+      `Sending a message to queue "${queueName}" failed: ${sqsCode ?? 'UnknownError'}: ${sqsMessage ?? 'no message from SQS'}`,
+      { queue: queueName, sqsCode, sqsMessage, senderFault },
+    );
+  }
+}
+
+/** An event fired with buffered delivery that EventBridge did not accept (after the per-entry retries). */
+export interface UndeliveredEvent {
+  readonly api: string;
+  readonly event: string;
+  /** lightbus's id of the event (`detail.id`), as fire() returned it. */
+  readonly id: string;
+  /** EventBridge's error code for the entry (e.g. `ThrottlingException`), the SDK error's name, or `Timeout`. */
+  readonly errorCode: string | undefined;
+  readonly errorMessage: string | undefined;
+  /**
+   * What was running when it was fired, if known: the Lambda SQS handler records the SQS message
+   * id of the record whose listener fired it, so that a failed flush fails that record.
+   */
+  readonly origin?: string;
+}
+
+/** How many undelivered events an error message spells out; the `events` field has them all. */
+const UNDELIVERED_LISTED = 10;
+
+/** `bus.flush()` (or `close()`): some events fired with buffered delivery were not delivered. */
+export class UndeliveredEventsError extends LightbusError {
+  public readonly events: readonly UndeliveredEvent[];
+
+  public constructor(events: readonly UndeliveredEvent[]) {
+    const listed = events
+      .slice(0, UNDELIVERED_LISTED)
+      .map((e) => `${e.api}.${e.event} ${e.id} (${e.errorCode ?? 'UnknownError'}: ${e.errorMessage ?? 'no message'})`);
+    const more = events.length > UNDELIVERED_LISTED ? `; and ${events.length - UNDELIVERED_LISTED} more (see the error's events)` : '';
+    super(
+      'EVENTS_UNDELIVERED',
+      `${events.length} event(s) fired with buffered delivery were not accepted by EventBridge after retries: ${listed.join('; ')}${more}. ` +
+        'They were not sent and will not be: fire them again if they must arrive.',
+      { events },
+    );
+    this.events = events;
+  }
+}
+
 /** Configuration is missing or wrong. */
 export class ConfigurationError extends LightbusError {
   public constructor(message: string, context: LightbusErrorContext = {}) {

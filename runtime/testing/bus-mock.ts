@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import type { BusClient } from '../client/bus-client';
 import { splitMemberName } from '../client/bus-client';
-import type { CallOptions, ReceivedEvent, RpcContext, SentEvent } from '../client/types';
+import type { CallOptions, FireOptions, ReceivedEvent, RpcContext, SentEvent } from '../client/types';
 import { LightbusError, NotAuthoritativeError } from '../errors';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 
@@ -168,7 +168,7 @@ export class BusMock {
     return parseOrThrow(definition.response, wire, { api, member: procedure, direction: 'incoming', part: 'response', what: 'mocked result' });
   }
 
-  private async fire(api: string, event: string, parameters: Record<string, unknown> | undefined): Promise<SentEvent> {
+  private async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const qualified = `${api}.${event}`;
     const definition = this.bus.registry.eventDefinition(api, event);
     if (!this.bus.registry.isRegistered(api)) throw new NotAuthoritativeError(api, event);
@@ -177,12 +177,13 @@ export class BusMock {
       if (this.strict) {
         throw new LightbusError('UNMOCKED_EVENT', `${qualified} was fired but not mocked: add mock.mockEventFiring('${qualified}').`, { api, member: event });
       }
-      return this.original.fireEvent.call(this.bus, api, event, parameters);
+      return this.original.fireEvent.call(this.bus, api, event, parameters, options);
     }
     const log = this.fireLog.get(qualified) ?? [];
     log.push(checked as Record<string, unknown>);
     this.fireLog.set(qualified, log);
-    return { id: randomUUID(), eventBridgeId: 'mocked', api, event, parameters: checked as Record<string, unknown>, firedAt: new Date().toISOString() };
+    // A mocked fire is "delivered" at once, whatever the delivery mode: there is nothing to flush.
+    return { id: randomUUID(), eventBridgeId: 'mocked', delivery: 'confirmed', api, event, parameters: checked as Record<string, unknown>, firedAt: new Date().toISOString() };
   }
 }
 

@@ -1,5 +1,5 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { EventFireError, MessageTooLargeError } from '../errors';
+import { EventFireError, MessageTooLargeError, type UndeliveredEvent } from '../errors';
 import type { AwsClients } from './aws-clients';
 
 /** How often entries are checked against their deadlines: fire timeouts are this precise. */
@@ -21,28 +21,62 @@ export function putEventsEntrySize(entry: PutEventsRequestEntry): number {
   return size;
 }
 
+/** What lightbus puts in an entry; the publisher adds the event bus name. */
+export interface EventEntry {
+  readonly Source: string;
+  readonly DetailType: string;
+  readonly Detail: string;
+}
+
 export interface PublishContext {
   readonly api: string;
   readonly event: string;
 }
 
+/** What buffered delivery needs to report an event it could not deliver. */
+export interface BufferedPublishContext extends PublishContext {
+  /** lightbus's id of the event (`detail.id`). */
+  readonly eventId: string;
+  /** What was running when the event was fired (see {@link UndeliveredEvent.origin}). */
+  readonly origin?: string;
+}
+
+/** Who hears about a buffered entry's outcome besides flush() (the EventSent hooks). */
+export interface DeliveryListener {
+  readonly resolve: (eventBridgeId: string) => void;
+  readonly reject: (error: Error) => void;
+}
+
 interface Pending {
   readonly entry: PutEventsRequestEntry;
   readonly size: number;
-  readonly context: PublishContext;
-  readonly resolve: (eventBridgeId: string) => void;
-  readonly reject: (error: Error) => void;
+  readonly context: PublishContext | BufferedPublishContext;
+  /** Confirmed delivery: fire()'s promise. Buffered: the optional {@link DeliveryListener}. */
+  readonly resolve: ((eventBridgeId: string) => void) | undefined;
+  readonly reject: ((error: Error) => void) | undefined;
+  /** Buffered entries: their place in fire() order (from 1), which flush() waits up to. 0: confirmed. */
+  readonly seq: number;
   attempts: number;
   lastError?: { code: string | undefined; message: string | undefined };
   /** A PutEvents call carrying this entry is under way. */
   sending: boolean;
   /** Abandoned (fire timeout) before it was sent: it must not be sent any more. */
   cancelled: boolean;
-  /** Epoch ms by which fire() must settle (its eventFireTimeout). */
+  /** Epoch ms by which the entry must settle (its eventFireTimeout). */
   readonly deadline: number;
 }
 
-export interface EventPublisherOptions {
+/** Buffered delivery's limits (the bus's `fire` settings). */
+export interface BufferedDeliveryOptions {
+  /** How long a partly filled batch waits for more entries. @default 5 */
+  readonly lingerMs?: number;
+  /** Entries queued or in flight at most; buffer() makes callers wait for room beyond it. @default 1000 */
+  readonly maxBuffered?: number;
+  /** Told about each buffered entry that could not be delivered, as it fails (for logging). */
+  readonly onUndelivered?: (event: UndeliveredEvent) => void;
+}
+
+export interface EventPublisherOptions extends BufferedDeliveryOptions {
   /** Attempts per entry, the first included, for entries EventBridge reports as failed. @default 4 */
   readonly maxAttempts?: number;
   /** First retry delay; doubles each attempt, with jitter. @default 50 */
@@ -55,10 +89,28 @@ export interface EventPublisherOptions {
   readonly maxCallsInFlight?: number;
 }
 
+interface FlushWaiter {
+  /** Waits for buffered entries with seq ≤ upTo. */
+  readonly upTo: number;
+  remaining: number;
+  readonly resolve: () => void;
+}
+
+interface RoomWaiter {
+  readonly seq: number;
+  readonly admit: () => void;
+}
+
 /**
- * Sends events with PutEvents, batching everything fired in the same turn of the event loop into
- * calls of up to 10 entries and 256 KB. Each call settles only its own entries; entries that
- * EventBridge reports as failed are retried alone, with backoff.
+ * Sends events with PutEvents in calls of up to 10 entries and 256 KB. Each call settles only its
+ * own entries; entries that EventBridge reports as failed are retried alone, with backoff.
+ *
+ * Two ways in:
+ * - {@link publish} (confirmed delivery): resolves once EventBridge accepted the entry. Everything
+ *   published in the same turn of the event loop is batched together.
+ * - {@link buffer} (buffered delivery): returns once the entry is queued. A batch goes out when it
+ *   is full, when it has lingered `lingerMs`, or on {@link flush}; `flush()` waits for everything
+ *   buffered so far and returns what could not be delivered.
  */
 export class EventPublisher {
   private queue: Pending[] = [];
@@ -71,6 +123,27 @@ export class EventPublisher {
   /** Every entry not yet settled, for the deadline sweep. */
   private readonly unsettled = new Set<Pending>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** UTF-8 sizes of the Source and DetailType strings seen (a handful: one per API and event). */
+  private readonly headerBytes = new Map<string, number>();
+
+  // Buffered delivery.
+  private readonly lingerMs: number;
+  private readonly maxBuffered: number;
+  private readonly onUndelivered: ((event: UndeliveredEvent) => void) | undefined;
+  /** The batch being filled, and its size in bytes. */
+  private open: Pending[] = [];
+  private openBytes = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** The seq given to the last buffered entry. */
+  private lastSeq = 0;
+  /** Buffered entries admitted and not settled (they count against maxBuffered). */
+  private buffered = 0;
+  /** Buffered entries waiting for room, plus those admitted and not settled: what flush() waits for. */
+  private outstanding = 0;
+  private readonly roomWaiters: RoomWaiter[] = [];
+  private readonly flushWaiters: FlushWaiter[] = [];
+  /** Failed buffered entries not yet reported by a flush(), with their seq. */
+  private undelivered: Array<{ readonly seq: number; readonly event: UndeliveredEvent }> = [];
 
   public constructor(
     private readonly clients: AwsClients,
@@ -80,6 +153,14 @@ export class EventPublisher {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseRetryDelayMs = options.baseRetryDelayMs ?? 50;
     this.maxCallsInFlight = Math.max(1, options.maxCallsInFlight ?? 16);
+    this.lingerMs = Math.max(0, options.lingerMs ?? 5);
+    this.maxBuffered = Math.max(1, options.maxBuffered ?? 1000);
+    this.onUndelivered = options.onUndelivered;
+  }
+
+  /** Buffered entries not yet settled, including those waiting for room. */
+  public get bufferedCount(): number {
+    return this.outstanding;
   }
 
   /**
@@ -87,34 +168,170 @@ export class EventPublisher {
    * `deadline` (epoch ms) the promise rejects: an entry still waiting is dropped (it will not be
    * sent later, and the error says so); one in a PutEvents call under way may still arrive.
    */
-  public publish(entry: Omit<PutEventsRequestEntry, 'EventBusName'>, context: PublishContext, deadline = Infinity): Promise<string> {
-    const full: PutEventsRequestEntry = { ...entry, EventBusName: this.eventBusName() };
-    const size = putEventsEntrySize(full);
+  public publish(entry: EventEntry, context: PublishContext, deadline = Infinity): Promise<string> {
+    const full = this.fullEntry(entry);
+    const size = this.entrySize(entry);
     if (size > MAX_PUT_EVENTS_BYTES) {
       return Promise.reject(new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry'));
     }
     return new Promise<string>((resolve, reject) => {
-      const pending: Pending = {
-        entry: full,
-        size,
-        context,
-        // Settling removes the entry from the sweep; a second settlement is a no-op.
-        resolve: (id) => {
-          if (this.unsettled.delete(pending)) resolve(id);
-        },
-        reject: (error) => {
-          if (this.unsettled.delete(pending)) reject(error);
-        },
-        attempts: 0,
-        sending: false,
-        cancelled: false,
-        deadline,
-      };
-      this.unsettled.add(pending);
-      if (deadline !== Infinity) this.armSweep();
+      const pending = newPending(full, size, context, deadline, 0, resolve, reject);
+      this.track(pending);
       this.queue.push(pending);
       this.scheduleFlush();
     });
+  }
+
+  /**
+   * Buffered delivery: checks the entry's size (throwing {@link MessageTooLargeError} at once) and
+   * queues it. Returns `undefined` when it is queued, or, when `maxBuffered` entries are already
+   * buffered, a promise that resolves once it has room and is queued. The entry then has
+   * `timeoutMs` to be delivered; its outcome goes to `listener` (if any), and a failure to the
+   * next {@link flush} and `onUndelivered`.
+   */
+  public buffer(entry: EventEntry, context: BufferedPublishContext, timeoutMs: number, listener?: DeliveryListener): Promise<void> | undefined {
+    const full = this.fullEntry(entry);
+    const size = this.entrySize(entry);
+    if (size > MAX_PUT_EVENTS_BYTES) {
+      throw new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry');
+    }
+    const seq = ++this.lastSeq;
+    this.outstanding += 1;
+    const admit = () => this.admit(newPending(full, size, context, Date.now() + timeoutMs, seq, listener?.resolve, listener?.reject));
+    // Waiters first, so that entries are admitted in fire() order.
+    if (this.buffered < this.maxBuffered && this.roomWaiters.length === 0) {
+      admit();
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.roomWaiters.push({
+        seq,
+        admit: () => {
+          admit();
+          resolve();
+        },
+      });
+    });
+  }
+
+  /**
+   * Sends the batch being filled at once and resolves when every entry buffered before this call
+   * has settled (delivered, or failed after its retries or at its deadline). Returns the entries
+   * among them that failed and no earlier flush() has returned; each is returned once.
+   */
+  public async flush(): Promise<UndeliveredEvent[]> {
+    const upTo = this.lastSeq;
+    this.closeOpenBatch();
+    if (this.outstanding > 0) {
+      await new Promise<void>((resolve) => this.flushWaiters.push({ upTo, remaining: this.outstanding, resolve }));
+    }
+    return this.takeUndelivered(upTo);
+  }
+
+  // A literal, not a spread: fire() is hot, and a spread costs a property walk per event.
+  private fullEntry(entry: EventEntry): PutEventsRequestEntry {
+    return { Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: this.eventBusName() };
+  }
+
+  /** {@link putEventsEntrySize} of a lightbus entry, with the few Source/DetailType sizes remembered. */
+  private entrySize(entry: EventEntry): number {
+    return this.stringBytes(entry.Source) + this.stringBytes(entry.DetailType) + Buffer.byteLength(entry.Detail, 'utf8');
+  }
+
+  private stringBytes(value: string): number {
+    let size = this.headerBytes.get(value);
+    if (size === undefined) {
+      size = Buffer.byteLength(value, 'utf8');
+      // One per API and event name; the bound only guards against a caller inventing names.
+      if (this.headerBytes.size < 10_000) this.headerBytes.set(value, size);
+    }
+    return size;
+  }
+
+  private track(pending: Pending): void {
+    this.unsettled.add(pending);
+    if (pending.deadline !== Infinity) this.armSweep();
+  }
+
+  /** A buffered entry with room: into the batch being filled, which goes out when full or after the linger. */
+  private admit(pending: Pending): void {
+    this.buffered += 1;
+    this.track(pending);
+    if (this.open.length === MAX_ENTRIES_PER_PUT || this.openBytes + pending.size > MAX_PUT_EVENTS_BYTES) this.closeOpenBatch();
+    this.open.push(pending);
+    this.openBytes += pending.size;
+    if (this.open.length === MAX_ENTRIES_PER_PUT) {
+      this.closeOpenBatch();
+    } else if (this.lingerTimer === undefined) {
+      // Not unref'd: a script that fires and ends without flush() still gets its events sent.
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.closeOpenBatch();
+      }, this.lingerMs);
+    }
+  }
+
+  private closeOpenBatch(): void {
+    if (this.lingerTimer !== undefined) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    if (this.open.length === 0) return;
+    const batch = this.open;
+    this.open = [];
+    this.openBytes = 0;
+    this.waitingBatches.push(batch);
+    this.pump();
+  }
+
+  private succeed(item: Pending, eventBridgeId: string): void {
+    if (!this.unsettled.delete(item)) return;
+    if (item.seq > 0) this.bufferedSettled(item);
+    item.resolve?.(eventBridgeId);
+  }
+
+  /** Settles an entry as failed; a second settlement is a no-op. */
+  private fail(item: Pending, error: EventFireError): void {
+    if (!this.unsettled.delete(item)) return;
+    if (item.seq > 0) {
+      const context = item.context as BufferedPublishContext;
+      const event: UndeliveredEvent = {
+        api: context.api,
+        event: context.event,
+        id: context.eventId,
+        errorCode: error.context.errorCode as string | undefined,
+        errorMessage: error.context.errorMessage as string | undefined,
+        ...(context.origin !== undefined ? { origin: context.origin } : {}),
+      };
+      this.undelivered.push({ seq: item.seq, event });
+      this.onUndelivered?.(event);
+      this.bufferedSettled(item);
+    }
+    item.reject?.(error);
+  }
+
+  /** Frees the entry's room (admitting the next waiter) and counts it off the flushes waiting for it. */
+  private bufferedSettled(item: Pending): void {
+    this.buffered -= 1;
+    this.outstanding -= 1;
+    while (this.buffered < this.maxBuffered && this.roomWaiters.length > 0) (this.roomWaiters.shift() as RoomWaiter).admit();
+    if (this.flushWaiters.length === 0) return;
+    for (let index = this.flushWaiters.length - 1; index >= 0; index -= 1) {
+      const waiter = this.flushWaiters[index] as FlushWaiter;
+      if (item.seq > waiter.upTo) continue;
+      waiter.remaining -= 1;
+      if (waiter.remaining === 0) {
+        this.flushWaiters.splice(index, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private takeUndelivered(upTo: number): UndeliveredEvent[] {
+    if (this.undelivered.length === 0) return [];
+    const taken = this.undelivered.filter((u) => u.seq <= upTo).map((u) => u.event);
+    this.undelivered = this.undelivered.filter((u) => u.seq > upTo);
+    return taken;
   }
 
   /**
@@ -138,11 +355,11 @@ export class EventPublisher {
       }
       const { api, event } = pending.context;
       if (pending.sending) {
-        pending.reject(new EventFireError(api, event, 'Timeout', 'EventBridge did not answer within eventFireTimeout; the event may still be delivered'));
+        this.fail(pending, new EventFireError(api, event, 'Timeout', 'EventBridge did not answer within eventFireTimeout; the event may still be delivered'));
       } else {
         pending.cancelled = true;
         const after = pending.attempts > 0 ? ' (after failed attempts)' : '';
-        pending.reject(new EventFireError(api, event, 'Timeout', `not sent: it was still waiting to be sent${after} when eventFireTimeout passed`));
+        this.fail(pending, new EventFireError(api, event, 'Timeout', `not sent: it was still waiting to be sent${after} when eventFireTimeout passed`));
       }
     }
     if (waiting === 0 && this.sweepTimer) {
@@ -194,7 +411,7 @@ export class EventPublisher {
         const item = chunk[index];
         if (!item) return;
         if (result.EventId && !result.ErrorCode) {
-          item.resolve(result.EventId);
+          this.succeed(item, result.EventId);
         } else {
           item.lastError = { code: result.ErrorCode, message: result.ErrorMessage };
           failed.push(item);
@@ -208,7 +425,7 @@ export class EventPublisher {
       }
     } catch (error) {
       // The SDK already retried transient errors; what reaches us is final for the whole call.
-      for (const item of chunk) item.reject(toFireError(item.context, error));
+      for (const item of chunk) this.fail(item, toFireError(item.context, error));
       return;
     } finally {
       for (const item of chunk) item.sending = false;
@@ -223,7 +440,7 @@ export class EventPublisher {
       // it failed and may fire again, so sending it now could only make a duplicate.
       if (!this.unsettled.has(item)) continue;
       if (item.attempts >= this.maxAttempts) {
-        item.reject(new EventFireError(item.context.api, item.context.event, item.lastError?.code, item.lastError?.message));
+        this.fail(item, new EventFireError(item.context.api, item.context.event, item.lastError?.code, item.lastError?.message));
       } else {
         again.push(item);
       }
@@ -236,6 +453,18 @@ export class EventPublisher {
       this.enqueue(chunkEntries(again));
     }, delay);
   }
+}
+
+function newPending(
+  entry: PutEventsRequestEntry,
+  size: number,
+  context: PublishContext | BufferedPublishContext,
+  deadline: number,
+  seq: number,
+  resolve: ((eventBridgeId: string) => void) | undefined,
+  reject: ((error: Error) => void) | undefined,
+): Pending {
+  return { entry, size, context, resolve, reject, seq, attempts: 0, sending: false, cancelled: false, deadline };
 }
 
 /** Splits entries into PutEvents calls: at most 10 entries and 256 KB a call. */

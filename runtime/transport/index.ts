@@ -1,7 +1,14 @@
 export { AwsClients } from './aws-clients';
 export { QueueLocator, queueNameFromArn } from './queue-locator';
 export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
-export type { EventPublisherOptions, PublishContext } from './event-publisher';
+export type {
+  BufferedDeliveryOptions,
+  BufferedPublishContext,
+  DeliveryListener,
+  EventEntry,
+  EventPublisherOptions,
+  PublishContext,
+} from './event-publisher';
 export { ResultsStore } from './results-store';
 export type { StoredResult, ClaimRequest } from './results-store';
 export { ResultPoller, ResultWaitTimeout, DEFAULT_POLL_SCHEDULE } from './result-poller';

@@ -1,0 +1,238 @@
+/**
+ * Buffered delivery (`fire: { delivery: 'buffered' }`) with a stubbed EventBridge client: fire()
+ * resolves once queued, batches go out full or after the linger, flush() confirms or lists what
+ * was lost, the buffer is bounded, close() flushes, and bad input still throws at fire().
+ */
+import type { PutEventsCommand, PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import {
+  ConfigurationError,
+  lightbus,
+  MessageTooLargeError,
+  UndeliveredEventsError,
+  ValidationError,
+  type AfterEventSentHookContext,
+  type Logger,
+  type SentEvent,
+} from '../../runtime';
+import { validateConfig } from '../../runtime/config';
+import { mathApi } from '../support/apis';
+
+type Answer = (entry: PutEventsRequestEntry, call: number) => PutEventsResultEntry;
+
+interface StubEventBridge {
+  /** Entries of each PutEvents call, in order. */
+  readonly calls: PutEventsRequestEntry[][];
+  /** While set, calls wait for release() before answering. */
+  hold: boolean;
+  release(): void;
+}
+
+/** Replaces the bus's AWS clients (before anything was sent) with an EventBridge stub. */
+function stubEventBridge(bus: { transports: object }, answer: Answer = (_, call) => ({ EventId: `eb-${call}` })): StubEventBridge {
+  const waiting: (() => void)[] = [];
+  const stub: StubEventBridge = {
+    calls: [],
+    hold: false,
+    release: () => waiting.splice(0).forEach((go) => go()),
+  };
+  const send = async (command: PutEventsCommand) => {
+    const entries = command.input.Entries ?? [];
+    stub.calls.push(entries);
+    const call = stub.calls.length;
+    if (stub.hold) await new Promise<void>((resolve) => waiting.push(resolve));
+    return { Entries: entries.map((entry) => answer(entry, call)), FailedEntryCount: 0 };
+  };
+  Object.defineProperty(bus.transports, 'clients', { value: { eventBridge: { send }, destroy: () => {} }, configurable: true });
+  return stub;
+}
+
+function recordingLogger(): Logger & { errors: { message: string; fields: Record<string, unknown> }[] } {
+  const errors: { message: string; fields: Record<string, unknown> }[] = [];
+  return { errors, debug() {}, info() {}, warn() {}, error: (message, fields = {}) => errors.push({ message, fields: { ...fields } }) };
+}
+
+function mathBus(fire: { delivery?: 'confirmed' | 'buffered'; lingerMs?: number; maxBuffered?: number } = {}) {
+  const logger = recordingLogger();
+  const bus = lightbus.create({ busName: 'buffered-unit', serviceName: 'math', apis: [mathApi], logger, fire: { delivery: 'buffered', ...fire } });
+  bus.register(mathApi, { add: ({ a, b }) => a + b, fail: () => undefined as never, slow: async () => 'done' });
+  return { bus, logger };
+}
+
+const detailOf = (entry: PutEventsRequestEntry) => JSON.parse(entry.Detail as string) as { id: string; parameters: { n: number } };
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('buffered delivery', () => {
+  it('resolves fire() once queued, so sequential awaited fires fill whole PutEvents batches', async () => {
+    const { bus } = mathBus({ lingerMs: 60_000 });
+    const eventBridge = stubEventBridge(bus);
+    const sent: SentEvent<{ n: number; label?: string | undefined }>[] = [];
+    for (let n = 0; n < 25; n += 1) sent.push(await bus.math.happened.fire({ n }));
+    // Full batches go out as they fill, without waiting for the (here very long) linger.
+    expect(eventBridge.calls.map((c) => c.length)).toEqual([10, 10]);
+    expect(sent[0]).toMatchObject({ delivery: 'buffered', eventBridgeId: undefined, api: 'math', event: 'happened', parameters: { n: 0 } });
+    await bus.flush();
+    expect(eventBridge.calls.map((c) => c.length)).toEqual([10, 10, 5]);
+    expect(eventBridge.calls.flat().map((e) => detailOf(e).parameters.n)).toEqual(Array.from({ length: 25 }, (_, n) => n));
+    expect(eventBridge.calls.flat().map((e) => detailOf(e).id)).toEqual(sent.map((s) => s.id));
+    await bus.close();
+  });
+
+  it('sends a partly filled batch after the linger, without a flush', async () => {
+    const { bus } = mathBus({ lingerMs: 20 });
+    const eventBridge = stubEventBridge(bus);
+    for (let n = 0; n < 3; n += 1) await bus.math.happened.fire({ n });
+    await nextTurn();
+    expect(eventBridge.calls).toHaveLength(0);
+    await sleep(300);
+    expect(eventBridge.calls.map((c) => c.length)).toEqual([3]);
+    await bus.close();
+  });
+
+  it('flush() resolves once EventBridge has accepted everything fired so far', async () => {
+    const { bus } = mathBus({ lingerMs: 60_000 });
+    const eventBridge = stubEventBridge(bus);
+    eventBridge.hold = true;
+    for (let n = 0; n < 12; n += 1) await bus.math.happened.fire({ n });
+    let flushed = false;
+    const flush = bus.flush().then(() => (flushed = true));
+    await nextTurn();
+    expect(eventBridge.calls.map((c) => c.length)).toEqual([10, 2]);
+    expect(flushed).toBe(false);
+    eventBridge.release();
+    await flush;
+    expect(flushed).toBe(true);
+    await bus.close();
+  });
+
+  it('flush() rejects listing each undelivered event (api, event, id, error code) after the retries, once', async () => {
+    const { bus, logger } = mathBus({ lingerMs: 60_000 });
+    const eventBridge = stubEventBridge(bus, (entry, call) =>
+      detailOf(entry).parameters.n % 2 === 1 ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' } : { EventId: `eb-${call}` },
+    );
+    const afterHooks: AfterEventSentHookContext[] = [];
+    bus.hooks.on('afterEventSent', (context) => {
+      afterHooks.push(context);
+    });
+    const sent: SentEvent<{ n: number; label?: string | undefined }>[] = [];
+    for (let n = 0; n < 4; n += 1) sent.push(await bus.math.happened.fire({ n }));
+    const error = (await bus.flush().catch((e: unknown) => e)) as UndeliveredEventsError;
+    expect(error).toBeInstanceOf(UndeliveredEventsError);
+    expect(error.code).toBe('EVENTS_UNDELIVERED');
+    expect(error.events).toEqual([1, 3].map((n) => ({ api: 'math', event: 'happened', id: sent[n]?.id, errorCode: 'ThrottlingException', errorMessage: 'slow down' })));
+    expect(error.message).toContain(`math.happened ${sent[1]?.id} (ThrottlingException: slow down)`);
+    // The normal per-entry retries happened first (4 attempts each for the failing two).
+    expect(eventBridge.calls.flat().filter((e) => detailOf(e).id === sent[1]?.id)).toHaveLength(4);
+    // Never silent: logged, and the afterEventSent hook saw each outcome.
+    expect(logger.errors.filter((e) => /not delivered/.test(e.message)).map((e) => e.fields.eventId)).toEqual([sent[1]?.id, sent[3]?.id]);
+    expect(afterHooks.map((h) => [h.eventId, h.outcome.ok]).sort()).toEqual(sent.map((s) => [s.id, s.parameters.n % 2 === 0]).sort());
+    // Each failure is reported once.
+    await expect(bus.flush()).resolves.toBeUndefined();
+    await bus.close();
+  });
+
+  it('bounds the buffer: past maxBuffered, fire() waits for room', async () => {
+    const { bus } = mathBus({ lingerMs: 0, maxBuffered: 3 });
+    const eventBridge = stubEventBridge(bus);
+    eventBridge.hold = true;
+    for (let n = 0; n < 3; n += 1) await bus.math.happened.fire({ n });
+    let fourth = false;
+    const waiting = bus.math.happened.fire({ n: 3 }).then(() => (fourth = true));
+    await sleep(50);
+    expect(fourth).toBe(false);
+    expect(eventBridge.calls.flat()).toHaveLength(3);
+    eventBridge.release();
+    await waiting;
+    expect(fourth).toBe(true);
+    eventBridge.hold = false;
+    await bus.flush();
+    expect(eventBridge.calls.flat().map((e) => detailOf(e).parameters.n)).toEqual([0, 1, 2, 3]);
+    await bus.close();
+  });
+
+  it('close() flushes first, then refuses fires', async () => {
+    const { bus } = mathBus({ lingerMs: 60_000 });
+    const eventBridge = stubEventBridge(bus);
+    await bus.math.happened.fire({ n: 1 });
+    expect(eventBridge.calls).toHaveLength(0);
+    await bus.close();
+    expect(eventBridge.calls.map((c) => c.length)).toEqual([1]);
+    await expect(bus.math.happened.fire({ n: 2 })).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+
+  it('close() rejects with the undelivered events, after closing', async () => {
+    const { bus } = mathBus({ lingerMs: 60_000 });
+    stubEventBridge(bus, () => ({ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }));
+    await bus.math.happened.fire({ n: 1 });
+    await expect(bus.close()).rejects.toBeInstanceOf(UndeliveredEventsError);
+  });
+
+  it('still throws invalid input at fire(), naming API, event and parameter, and sends nothing', async () => {
+    const { bus } = mathBus();
+    const eventBridge = stubEventBridge(bus);
+    const invalid = await bus.math.happened.fire({ n: 'one' as unknown as number }).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect((invalid as Error).message).toMatch(/^Invalid event parameters for math\.happened: \$\.n: /);
+    const tooLarge = await bus.math.happened.fire({ n: 1, label: 'x'.repeat(300 * 1024) }).catch((e: unknown) => e);
+    expect(tooLarge).toBeInstanceOf(MessageTooLargeError);
+    expect((tooLarge as Error).message).toMatch(/^math\.happened: the EventBridge entry is \d+ bytes; the limit is 262144/);
+    await bus.flush();
+    expect(eventBridge.calls).toHaveLength(0);
+    await bus.close();
+  });
+
+  it('lets one fire() override the bus default, both ways', async () => {
+    const { bus } = mathBus({ delivery: 'confirmed', lingerMs: 60_000 });
+    const eventBridge = stubEventBridge(bus);
+    const buffered = await bus.math.happened.fire({ n: 1 }, { delivery: 'buffered' });
+    expect(buffered).toMatchObject({ delivery: 'buffered', eventBridgeId: undefined });
+    expect(eventBridge.calls).toHaveLength(0);
+    const confirmed = await bus.math.happened.fire({ n: 2 });
+    expect(confirmed).toMatchObject({ delivery: 'confirmed', eventBridgeId: expect.stringMatching(/^eb-/) });
+    await bus.flush();
+    expect(eventBridge.calls.flat().map((e) => detailOf(e).parameters.n).sort()).toEqual([1, 2]);
+    await expect(bus.math.happened.fire({ n: 3 }, { delivery: 'later' as never })).rejects.toThrow(
+      'math.happened.fire(): delivery must be one of confirmed, buffered; got "later".',
+    );
+    await bus.close();
+  });
+
+  it('records the fire origin on undelivered events (what the Lambda handler traces records by)', async () => {
+    const { bus } = mathBus({ lingerMs: 60_000 });
+    stubEventBridge(bus, () => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }));
+    await bus.withFireOrigin('message-1', async () => {
+      await nextTurn();
+      await bus.math.happened.fire({ n: 1 });
+    });
+    await bus.math.happened.fire({ n: 2 });
+    const error = (await bus.flush().catch((e: unknown) => e)) as UndeliveredEventsError;
+    expect(error.events.map((e) => e.origin)).toEqual(['message-1', undefined]);
+    await bus.close();
+  });
+});
+
+describe('fire settings', () => {
+  it('defaults to confirmed delivery', () => {
+    const bus = lightbus.create({ busName: 'fire-defaults' });
+    expect(bus.settings.fire).toEqual({ delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 });
+  });
+
+  it('reads bus.fire from the configuration file', () => {
+    expect(validateConfig({ bus: { fire: { delivery: 'buffered', linger: '20ms', maxBuffered: 50 } } }, 'c.yaml').fire).toEqual({
+      delivery: 'buffered',
+      lingerMs: 20,
+      maxBuffered: 50,
+    });
+    expect(validateConfig({ bus: { fire: { linger: '0ms' } } }, 'c.yaml').fire).toEqual({ lingerMs: 0 });
+    expect(() => validateConfig({ bus: { fire: { delivery: 'eventually', maxBuffered: 0 } } }, 'c.yaml')).toThrow(
+      /bus\.fire\.delivery: fire delivery "eventually" is not supported; allowed: confirmed, buffered[\s\S]*bus\.fire\.maxBuffered: must be at least 1/,
+    );
+  });
+
+  it('checks create() options, naming the setting', () => {
+    expect(() => lightbus.create({ fire: { maxBuffered: 0 } })).toThrow(ConfigurationError);
+    expect(() => lightbus.create({ fire: { maxBuffered: 0 } })).toThrow('create(): fire.maxBuffered must be a whole number ≥ 1; got 0.');
+    expect(() => lightbus.create({ fire: { delivery: 'later' as never } })).toThrow(/fire\.delivery "later" is not supported; allowed: confirmed, buffered/);
+    expect(() => lightbus.create({ fire: { lingerMs: -1 } })).toThrow(/fire\.lingerMs must be a number ≥ 0; got -1/);
+  });
+});
