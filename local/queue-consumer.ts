@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { Dispatcher, DispatchOutcome, InboundMessage } from '../runtime/dispatch';
 import { isFinished } from '../runtime/dispatch';
+import { UndeliveredEventsError, type UndeliveredEvent } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { AwsClients, QueueOperations } from '../runtime/transport';
 import { staggerDelayMs } from './poll-stagger';
@@ -28,6 +29,25 @@ export interface QueueConsumerOptions {
    * 0 turns staggering off. @default 100
    */
   readonly longPollRecheckMs?: number;
+  /**
+   * A listener queue on a bus whose fire delivery is buffered: each message's events are followed,
+   * and the message is deleted only once they are accepted (see {@link FireSettlement}).
+   * @default - messages are deleted when their handler returns
+   */
+  readonly fireSettlement?: FireSettlement;
+}
+
+/**
+ * Ties a listener's message to the events its handler fires with buffered delivery, as the Lambda
+ * handler does with batch item failures: the message is deleted once they are accepted and, if any
+ * is not, made visible again after the listener's retry delay, so the listener runs (and fires)
+ * again: at least once.
+ */
+export interface FireSettlement {
+  /** Runs the dispatch with its fires tagged and followed (`BusClient.withFireSettlement`). */
+  readonly run: <T>(origin: string, fn: () => Promise<T>) => Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }>;
+  /** The listener's retry delay for a message received `receiveCount` times (as a handler failure gets). */
+  readonly retryDelaySeconds: (receiveCount: number) => number;
 }
 
 export type QueueConsumerEvents = {
@@ -40,7 +60,7 @@ interface InFlight {
   readonly message: InboundMessage;
   readonly done: Promise<void>;
   finished: boolean;
-  /** The handler has returned; only the delete is outstanding, so the slot is free again. */
+  /** The handler has returned; only its events' settlement and the delete are outstanding, so the slot is free again. */
   handled: boolean;
   /**
    * stop() gave the message back to the queue (drain timeout passed): another consumer may hold
@@ -56,8 +76,9 @@ const MAX_RECEIVE = 10;
 /**
  * Consumes one queue: keeps up to `concurrency` messages in flight, polling again as soon as a
  * slot frees rather than after a whole batch (the sqs-consumer limitation), long-polls with an
- * abortable signal, extends visibility while handlers run, and on stop drains: every message in
- * flight is finished and deleted, or returned to the queue.
+ * abortable signal, extends visibility while handlers run (and, with a fire settlement, until
+ * their events are accepted), and on stop drains: every message in flight is finished and
+ * deleted, or returned to the queue.
  */
 export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   public readonly queueName: string;
@@ -78,11 +99,15 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private reserved = 0;
   /** ReceiveMessage calls under way. */
   private receiving = 0;
-  /** Messages whose handler returned and whose delete is still under way: they hold no slot. */
-  private deleting = 0;
+  /**
+   * Messages whose handler returned and that wait for their delete (and, with a fire settlement,
+   * for their events to be accepted first): they hold no slot, so waiting costs no throughput.
+   */
+  private finishing = 0;
   private running = false;
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
+  private readonly fireSettlement: FireSettlement | undefined;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -99,6 +124,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 100);
+    this.fireSettlement = options.fireSettlement;
   }
 
   public get inFlightCount(): number {
@@ -205,7 +231,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
    */
   private waitForCapacity(): Promise<number> {
     const batch = Math.min(MAX_RECEIVE, this.concurrency);
-    const free = () => this.concurrency - (this.inFlight.size - this.deleting) - this.reserved;
+    const free = () => this.concurrency - (this.inFlight.size - this.finishing) - this.reserved;
     const enough = () => free() >= batch || (free() >= 1 && this.receiving === 0);
     if (enough() || !this.running) return Promise.resolve(Math.max(0, free()));
     return new Promise((resolve) => {
@@ -236,39 +262,87 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.emit('message_received', message);
     entry.heartbeat = this.startHeartbeat(message);
     try {
-      let outcome: DispatchOutcome;
-      try {
-        outcome = await this.dispatcher.dispatch(message);
-      } catch (error) {
-        // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
-        this.logger.error('Dispatch threw; the message will be retried', { queue: this.queueName, messageId: message.messageId, error: error as Error });
-        outcome = { kind: 'retry', error: error as Error, delaySeconds: this.visibilityTimeoutSeconds };
-      }
-      clearInterval(entry.heartbeat);
-      // The handler is done: free its slot now rather than after the (batched) delete.
+      const { outcome, settled } = await this.dispatch(message);
+      // The handler is done: free its slot now rather than after its events and the (batched) delete.
       entry.handled = true;
-      this.deleting += 1;
+      this.finishing += 1;
       this.wakeSlotWaiters();
-      if (entry.returned) {
-        this.logger.warn('A message finished after the drain timeout had returned it to its queue; it was not deleted and may run again', {
-          queue: this.queueName,
-          messageId: message.messageId,
-        });
-      } else if (isFinished(outcome)) {
-        await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
-          // The message will come back; the claim (RPC) or the handler's idempotence covers it.
-          this.emit('error', error, { queueName: this.queueName, operation: 'delete' });
-          this.logger.error('DeleteMessage failed; the message will be delivered again', { queue: this.queueName, error });
-        });
-      }
+      const final = await this.finish(entry, outcome, settled);
       entry.finished = true;
-      this.emit('message_processed', message, outcome, Date.now() - started);
+      this.emit('message_processed', message, final, Date.now() - started);
     } finally {
       clearInterval(entry.heartbeat);
-      if (entry.handled) this.deleting -= 1;
+      if (entry.handled) this.finishing -= 1;
       this.inFlight.delete(message.receiptHandle);
       this.wakeSlotWaiters();
     }
+  }
+
+  /** Runs the dispatcher, under the fire settlement if there is one. */
+  private async dispatch(message: InboundMessage): Promise<{ outcome: DispatchOutcome; settled?: () => Promise<UndeliveredEvent[]> }> {
+    try {
+      if (this.fireSettlement === undefined) return { outcome: await this.dispatcher.dispatch(message) };
+      const { value, settled } = await this.fireSettlement.run(message.messageId, () => this.dispatcher.dispatch(message));
+      return { outcome: value, settled };
+    } catch (error) {
+      // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
+      this.logger.error('Dispatch threw; the message will be retried', { queue: this.queueName, messageId: message.messageId, error: error as Error });
+      return { outcome: { kind: 'retry', error: error as Error, delaySeconds: this.visibilityTimeoutSeconds } };
+    }
+  }
+
+  /**
+   * After the handler: waits for its events (the heartbeat keeps the message hidden meanwhile),
+   * then deletes the message, or retries it if they were not delivered. Returns the final outcome.
+   */
+  private async finish(entry: InFlight, outcome: DispatchOutcome, settled: (() => Promise<UndeliveredEvent[]>) | undefined): Promise<DispatchOutcome> {
+    const { message } = entry;
+    let undelivered: UndeliveredEvent[] = [];
+    if (settled !== undefined) {
+      // Only a listener that succeeded needs its events: a retried message runs again anyway, and a
+      // dead-lettered one is kept there (its failed events are logged). The watch ends either way.
+      if (outcome.kind === 'done') undelivered = await settled();
+      else void settled();
+    }
+    clearInterval(entry.heartbeat);
+    if (entry.returned) {
+      this.logger.warn('A message finished after the drain timeout had returned it to its queue; it was not deleted and may run again', {
+        queue: this.queueName,
+        messageId: message.messageId,
+      });
+      return outcome;
+    }
+    if (undelivered.length > 0) return this.retryUndelivered(message, undelivered);
+    if (isFinished(outcome)) {
+      await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
+        // The message will come back; the claim (RPC) or the handler's idempotence covers it.
+        this.emit('error', error, { queueName: this.queueName, operation: 'delete' });
+        this.logger.error('DeleteMessage failed; the message will be delivered again', { queue: this.queueName, error });
+      });
+    }
+    return outcome;
+  }
+
+  /**
+   * Events the listener fired were not delivered: keep the message and make it visible again after
+   * the listener's retry delay, as a failing handler's would be, so the listener fires them again.
+   * After maxReceives + 1 receives, the queue's redrive policy moves it to the dead-letter queue.
+   */
+  private async retryUndelivered(message: InboundMessage, undelivered: UndeliveredEvent[]): Promise<DispatchOutcome> {
+    const error = new UndeliveredEventsError(undelivered);
+    const delaySeconds = (this.fireSettlement as FireSettlement).retryDelaySeconds(message.receiveCount);
+    this.logger.warn(`Events the listener fired were not delivered; retrying its message in ${delaySeconds}s`, {
+      queue: this.queueName,
+      messageId: message.messageId,
+      receiveCount: message.receiveCount,
+      undelivered: undelivered.map((e) => `${e.api}.${e.event} ${e.id}`),
+    });
+    await this.queues.changeVisibility(this.queueName, message.receiptHandle, delaySeconds).catch((changeError: Error) => {
+      // Not fatal: the message still comes back, after the queue's visibility timeout.
+      this.emit('error', changeError, { queueName: this.queueName, operation: 'retry-delay' });
+      this.logger.warn('Could not set the retry delay', { queue: this.queueName, messageId: message.messageId, error: changeError });
+    });
+    return { kind: 'retry', error, delaySeconds };
   }
 
   private pollEnded(poll: { readonly startedAt: number }): void {

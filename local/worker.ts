@@ -1,9 +1,9 @@
 import type { BusClient } from '../runtime/client';
-import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
+import { Dispatcher, retryDelay, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
 import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
-import { QueueConsumer } from './queue-consumer';
+import { QueueConsumer, type FireSettlement } from './queue-consumer';
 import { SchemaPublisher } from './schema-publisher';
 import { LocalTaskScheduler, type LocalTaskOutcome } from './task-runner';
 import { TypedEmitter } from './typed-emitter';
@@ -72,7 +72,8 @@ export type WorkerEvents = {
 
 /**
  * Runs a bus module's procedures and listeners against SQS: `lightbus run`, or embedded in any
- * long-running Node process.
+ * long-running Node process. With buffered fire delivery, a listener's message is deleted only
+ * once the events its handler fired are accepted, and retried if they are not.
  *
  * @example
  * const worker = new LightbusWorker(bus, { provision: true });
@@ -140,6 +141,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
         ...(this.options.waitTimeSeconds !== undefined ? { waitTimeSeconds: this.options.waitTimeSeconds } : {}),
         ...(this.options.longPollRecheckMs !== undefined ? { longPollRecheckMs: this.options.longPollRecheckMs } : {}),
+        ...this.fireSettlementFor(role),
       });
       consumer.on('message_received', (m) => this.emit('message_received', m));
       consumer.on('message_processed', (m, o, d) => this.emit('message_processed', m, o, d));
@@ -182,7 +184,8 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
   /**
    * Stops polling, drains messages in flight (bounded by drainTimeoutMs), then flushes events fired
    * with buffered delivery (`bus.flush()`). Rejects with the flush's UndeliveredEventsError, once
-   * stopped, if events were lost. The bus client stays open: close it with `bus.close()`.
+   * stopped, if events were lost; those of listener messages that are being retried for them are
+   * not (see fireSettlementFor). The bus client stays open: close it with `bus.close()`.
    */
   public stop(): Promise<void> {
     this.stopPromise ??= this.doStop();
@@ -204,6 +207,9 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     const inFlight = this.consumers.reduce((n, c) => n + c.inFlightCount, 0);
     this.logger.info('Worker stopping: no new messages; draining those in flight', { inFlight });
     const drainTimeoutMs = this.options.drainTimeoutMs ?? 10_000;
+    // Listener messages whose handlers returned wait for their buffered events before being
+    // deleted: send those now rather than after the linger, so the drain does not wait it out.
+    if (this.bus.transports.hasPublisher) this.bus.transports.publisher.sendNow();
     const [results] = await Promise.all([
       Promise.all(this.consumers.map((c) => c.stop(drainTimeoutMs))),
       this.taskScheduler?.stop(drainTimeoutMs),
@@ -223,6 +229,26 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     this.emit('stopped', summary);
     await this.bus.hooks.runAfter('workerStopped', { ...this.identity(), ...summary });
     if (flushError !== undefined) throw flushError;
+  }
+
+  /**
+   * Buffered fire delivery: a listener's message is deleted once the events its handler fired are
+   * accepted, and retried if they are not (as the Lambda handler reports its record failed).
+   * Procedures are left out, as on Lambda: the call's claim would drop the redelivery, so their
+   * undelivered events are only logged. Confirmed delivery needs none of it, and pays nothing.
+   */
+  private fireSettlementFor(role: QueueRole): { fireSettlement?: FireSettlement } {
+    if (role.kind !== 'listener' || this.bus.settings.fire.delivery !== 'buffered') return {};
+    const model = role.model;
+    const registration = this.bus.registry.listeners.find((l) => l.listenerName === model.listenerName);
+    const baseSeconds = registration?.retryDelaySeconds ?? 1;
+    return {
+      fireSettlement: {
+        run: (origin, fn) => this.bus.withFireSettlement(origin, fn),
+        // The dispatcher's backoff for a failing listener (runtime/dispatch retryDelay).
+        retryDelaySeconds: (receiveCount) => retryDelay(receiveCount, baseSeconds, model.visibilityTimeoutSeconds),
+      },
+    };
   }
 
   /** What the worker lifecycle hooks are told about this worker. */

@@ -33,7 +33,7 @@ import {
 } from '../messages/wire';
 import { BusSchemas, castIncoming, jsonSchemaValidators, parseOrThrow, SchemaStore, toWireValue, type ApiSchema } from '../schema';
 import { deriveTopology, type Topology } from '../topology';
-import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout, type BufferedPublishContext, type DeliveryListener } from '../transport';
+import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout, type BufferedPublishContext, type DeliveryListener, type OriginWatch } from '../transport';
 import { rpcQueueName } from '../topology';
 import { defineTask, type EveryInterval, type TaskHandler, type TaskOptions } from '../tasks';
 import { Registry } from './registry';
@@ -298,6 +298,24 @@ export class BusClient {
    */
   public withFireOrigin<T>(origin: string, fn: () => Promise<T>): Promise<T> {
     return fireOrigins.run(origin, fn);
+  }
+
+  /**
+   * @internal {@link withFireOrigin}, and follows the events `fn` fires with buffered delivery:
+   * `settled()` resolves once they have all been accepted or have failed for good, with those that
+   * failed (which flush() then no longer reports: see {@link OriginWatch.settled}). The local worker
+   * deletes a listener's message only then. If `fn` throws, the watch is ended here.
+   */
+  public async withFireSettlement<T>(origin: string, fn: () => Promise<T>): Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }> {
+    const watch = this.transports.publisher.watch(origin);
+    let value: T;
+    try {
+      value = await fireOrigins.run(origin, fn);
+    } catch (error) {
+      void watch.settled();
+      throw error;
+    }
+    return { value, settled: () => watch.settled() };
   }
 
   private deliveryFor(api: string, event: string, options: FireOptions | undefined): FireDelivery {

@@ -41,6 +41,68 @@ export interface BufferedPublishContext extends PublishContext {
   readonly origin?: string;
 }
 
+/**
+ * Follows the buffered entries fired under one origin, from {@link EventPublisher.watch} on: the
+ * local worker deletes a listener's message only once the events its handler fired are accepted.
+ */
+export interface OriginWatch {
+  /**
+   * Ends the watch: resolves once every entry fired under the origin since `watch()` (and before
+   * this call) has been accepted or has failed for good, with those that failed. It sends nothing
+   * early: the entries go out with their batches, within the linger. Call it exactly once, when
+   * the work that fires under the origin is done (a watch not ended keeps counting).
+   *
+   * Per-origin reporting wins over flush(): the failures returned here are returned whether or not
+   * a flush() reported them already, and once returned, no flush() still waiting or yet to come
+   * reports them (whoever holds the watch acts on them; the local worker redelivers the message).
+   */
+  settled(): Promise<UndeliveredEvent[]>;
+}
+
+/** A watch's state: entries outstanding, the failures among those settled, who waits. */
+class OriginWatchState implements OriginWatch {
+  public outstanding = 0;
+  public readonly failed: UndeliveredEvent[] = [];
+  /** Set by settled(): resolves it once nothing is outstanding. */
+  private done: ((failed: UndeliveredEvent[]) => void) | undefined;
+  private ended = false;
+
+  public constructor(
+    public readonly origin: string,
+    /** Detaches the watch (no new entries count) and, at the end, takes its failures from flush(). */
+    private readonly publisher: { detach(watch: OriginWatchState): void; claim(failed: readonly UndeliveredEvent[]): void },
+  ) {}
+
+  public settled(): Promise<UndeliveredEvent[]> {
+    if (this.ended) return Promise.reject(new Error(`settled() was already called for the watch of origin ${this.origin}`));
+    this.ended = true;
+    this.publisher.detach(this);
+    return new Promise((resolve) => {
+      this.done = resolve;
+      this.finishIfSettled();
+    });
+  }
+
+  /** One of its entries settled (with the failure, if it failed). */
+  public entrySettled(failure: UndeliveredEvent | undefined): void {
+    this.outstanding -= 1;
+    if (failure !== undefined) this.failed.push(failure);
+    this.finishIfSettled();
+  }
+
+  /**
+   * Synchronous, from the settlement itself: a flush() waiting for the same entries resumes only
+   * in a later microtask, so it no longer finds the failures claimed here.
+   */
+  private finishIfSettled(): void {
+    if (this.done === undefined || this.outstanding > 0) return;
+    const done = this.done;
+    this.done = undefined;
+    if (this.failed.length > 0) this.publisher.claim(this.failed);
+    done([...this.failed]);
+  }
+}
+
 /** Who hears about a buffered entry's outcome besides flush() (the EventSent hooks). */
 export interface DeliveryListener {
   readonly resolve: (eventBridgeId: string) => void;
@@ -56,6 +118,8 @@ interface Pending {
   readonly reject: ((error: Error) => void) | undefined;
   /** Buffered entries: their place in fire() order (from 1), which flush() waits up to. 0: confirmed. */
   readonly seq: number;
+  /** The watches of its origin that count it ({@link EventPublisher.watch}); usually none. */
+  readonly watches: readonly OriginWatchState[] | undefined;
   attempts: number;
   lastError?: { code: string | undefined; message: string | undefined };
   /** A PutEvents call carrying this entry is under way. */
@@ -110,7 +174,8 @@ interface RoomWaiter {
  *   published in the same turn of the event loop is batched together.
  * - {@link buffer} (buffered delivery): returns once the entry is queued. A batch goes out when it
  *   is full, when it has lingered `lingerMs`, or on {@link flush}; `flush()` waits for everything
- *   buffered so far and returns what could not be delivered.
+ *   buffered so far and returns what could not be delivered. {@link watch} does the same for the
+ *   entries of one origin (one listener message), without hurrying anyone's batch.
  */
 export class EventPublisher {
   private queue: Pending[] = [];
@@ -142,8 +207,10 @@ export class EventPublisher {
   private outstanding = 0;
   private readonly roomWaiters: RoomWaiter[] = [];
   private readonly flushWaiters: FlushWaiter[] = [];
-  /** Failed buffered entries not yet reported by a flush(), with their seq. */
+  /** Failed buffered entries not yet reported by a flush() (nor claimed by a watch), with their seq. */
   private undelivered: Array<{ readonly seq: number; readonly event: UndeliveredEvent }> = [];
+  /** Open watches by origin (an array: a message received twice at once has two). Empty unless the local worker watches. */
+  private readonly watches = new Map<string, OriginWatchState[]>();
 
   public constructor(
     private readonly clients: AwsClients,
@@ -197,7 +264,8 @@ export class EventPublisher {
     }
     const seq = ++this.lastSeq;
     this.outstanding += 1;
-    const admit = () => this.admit(newPending(full, size, context, Date.now() + timeoutMs, seq, listener?.resolve, listener?.reject));
+    const watches = this.watchesCounting(context.origin);
+    const admit = () => this.admit(newPending(full, size, context, Date.now() + timeoutMs, seq, listener?.resolve, listener?.reject, watches));
     // Waiters first, so that entries are admitted in fire() order.
     if (this.buffered < this.maxBuffered && this.roomWaiters.length === 0) {
       admit();
@@ -215,9 +283,31 @@ export class EventPublisher {
   }
 
   /**
+   * Starts following the buffered entries fired under `origin` (their context's origin) from now
+   * on; {@link OriginWatch.settled} ends the watch and reports them. Costs nothing to entries of
+   * other origins, and nothing at all while no watch is open.
+   */
+  public watch(origin: string): OriginWatch {
+    const watch = new OriginWatchState(origin, {
+      detach: (w) => this.detach(w),
+      claim: (failed) => this.claim(failed),
+    });
+    const open = this.watches.get(origin);
+    if (open) open.push(watch);
+    else this.watches.set(origin, [watch]);
+    return watch;
+  }
+
+  /** Sends the batch being filled now instead of after its linger (a stopping worker's messages wait for their events). */
+  public sendNow(): void {
+    this.closeOpenBatch();
+  }
+
+  /**
    * Sends the batch being filled at once and resolves when every entry buffered before this call
    * has settled (delivered, or failed after its retries or at its deadline). Returns the entries
-   * among them that failed and no earlier flush() has returned; each is returned once.
+   * among them that failed and no earlier flush() has returned; each is returned once, and not at
+   * all if a watch of its origin claimed it first ({@link OriginWatch.settled}).
    */
   public async flush(): Promise<UndeliveredEvent[]> {
     const upTo = this.lastSeq;
@@ -226,6 +316,32 @@ export class EventPublisher {
       await new Promise<void>((resolve) => this.flushWaiters.push({ upTo, remaining: this.outstanding, resolve }));
     }
     return this.takeUndelivered(upTo);
+  }
+
+  /** The open watches of `origin`, each now counting one more entry; undefined (the hot path) when none. */
+  private watchesCounting(origin: string | undefined): readonly OriginWatchState[] | undefined {
+    if (origin === undefined || this.watches.size === 0) return undefined;
+    const open = this.watches.get(origin);
+    if (open === undefined) return undefined;
+    for (const watch of open) watch.outstanding += 1;
+    // A copy: the watch list changes as watches end, the entry's must not.
+    return [...open];
+  }
+
+  /** settled() was called: entries fired from now on no longer count towards the watch. */
+  private detach(watch: OriginWatchState): void {
+    const open = this.watches.get(watch.origin);
+    if (open === undefined) return;
+    const rest = open.filter((w) => w !== watch);
+    if (rest.length > 0) this.watches.set(watch.origin, rest);
+    else this.watches.delete(watch.origin);
+  }
+
+  /** A watch reported these failures: flush() must not report them again. */
+  private claim(failed: readonly UndeliveredEvent[]): void {
+    if (this.undelivered.length === 0) return;
+    const claimed = new Set(failed);
+    this.undelivered = this.undelivered.filter((u) => !claimed.has(u.event));
   }
 
   // A literal, not a spread: fire() is hot, and a spread costs a property walk per event.
@@ -286,7 +402,7 @@ export class EventPublisher {
 
   private succeed(item: Pending, eventBridgeId: string): void {
     if (!this.unsettled.delete(item)) return;
-    if (item.seq > 0) this.bufferedSettled(item);
+    if (item.seq > 0) this.bufferedSettled(item, undefined);
     item.resolve?.(eventBridgeId);
   }
 
@@ -305,16 +421,17 @@ export class EventPublisher {
       };
       this.undelivered.push({ seq: item.seq, event });
       this.onUndelivered?.(event);
-      this.bufferedSettled(item);
+      this.bufferedSettled(item, event);
     }
     item.reject?.(error);
   }
 
-  /** Frees the entry's room (admitting the next waiter) and counts it off the flushes waiting for it. */
-  private bufferedSettled(item: Pending): void {
+  /** Frees the entry's room (admitting the next waiter) and counts it off the flushes and watches waiting for it. */
+  private bufferedSettled(item: Pending, failure: UndeliveredEvent | undefined): void {
     this.buffered -= 1;
     this.outstanding -= 1;
     while (this.buffered < this.maxBuffered && this.roomWaiters.length > 0) (this.roomWaiters.shift() as RoomWaiter).admit();
+    if (item.watches !== undefined) for (const watch of item.watches) watch.entrySettled(failure);
     if (this.flushWaiters.length === 0) return;
     for (let index = this.flushWaiters.length - 1; index >= 0; index -= 1) {
       const waiter = this.flushWaiters[index] as FlushWaiter;
@@ -463,8 +580,9 @@ function newPending(
   seq: number,
   resolve: ((eventBridgeId: string) => void) | undefined,
   reject: ((error: Error) => void) | undefined,
+  watches?: readonly OriginWatchState[],
 ): Pending {
-  return { entry, size, context, resolve, reject, seq, attempts: 0, sending: false, cancelled: false, deadline };
+  return { entry, size, context, resolve, reject, seq, watches, attempts: 0, sending: false, cancelled: false, deadline };
 }
 
 /** Splits entries into PutEvents calls: at most 10 entries and 256 KB a call. */

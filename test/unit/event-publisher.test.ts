@@ -143,3 +143,99 @@ describe('EventPublisher', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('EventPublisher: per-origin settlement (watch)', () => {
+  /** Refuses, on every attempt, the entries whose Detail is in `refused`. */
+  const refusing = (refused: readonly string[]) =>
+    stubClients((entries, call) =>
+      entries.map((e, i) => (refused.includes(e.Detail ?? '') ? { ErrorCode: 'AccessDeniedException', ErrorMessage: 'refused' } : { EventId: `id-${call}-${i}` })),
+    );
+
+  /** Buffers one entry whose Detail is `detail` (also its event id), fired under `origin`. */
+  const fire = (publisher: EventPublisher, detail: string, origin?: string) =>
+    publisher.buffer({ Source: 's', DetailType: 'd', Detail: detail }, { api: 'a', event: 'e', eventId: detail, ...(origin ? { origin } : {}) }, 10_000);
+
+  it("resolves with [] once the origin's entries are accepted, sending nothing early", async () => {
+    const { clients, calls } = refusing([]);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 60_000 });
+    const watch = publisher.watch('m1');
+    fire(publisher, '"a"', 'm1');
+    fire(publisher, '"b"', 'other');
+    let settled: unknown;
+    void watch.settled().then((failed) => (settled = failed));
+    await new Promise((r) => setImmediate(r));
+    // settled() waits for the batch's own linger: it does not send anyone's batch early.
+    expect(calls).toHaveLength(0);
+    expect(settled).toBeUndefined();
+    await publisher.flush();
+    expect(settled).toEqual([]);
+  });
+
+  it("returns only the origin's failures, which a later flush() no longer reports", async () => {
+    const { clients } = refusing(['"a2"', '"b1"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 2, baseRetryDelayMs: 1 });
+    const watchA = publisher.watch('a');
+    for (const detail of ['"a1"', '"a2"']) fire(publisher, detail, 'a');
+    fire(publisher, '"b1"', 'b');
+    const failedA = await watchA.settled();
+    expect(failedA.map((e) => [e.id, e.origin, e.errorCode])).toEqual([['"a2"', 'a', 'AccessDeniedException']]);
+    // Origin b was not watched: its failure is flush()'s to report, and a's is not any more.
+    expect((await publisher.flush()).map((e) => e.id)).toEqual(['"b1"']);
+  });
+
+  it('wins over a flush() waiting for the same entries', async () => {
+    const { clients } = refusing(['"a1"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 60_000, maxAttempts: 1 });
+    const watch = publisher.watch('a');
+    fire(publisher, '"a1"', 'a');
+    fire(publisher, '"x"');
+    const settled = watch.settled();
+    const flushed = publisher.flush();
+    expect((await settled).map((e) => e.id)).toEqual(['"a1"']);
+    expect(await flushed).toEqual([]);
+  });
+
+  it('still reports a failure that a flush() returned before settled() was called', async () => {
+    const { clients } = refusing(['"a1"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 1 });
+    const watch = publisher.watch('a');
+    fire(publisher, '"a1"', 'a');
+    // A flush inside the listener (the origin's work is still running) reports it...
+    expect((await publisher.flush()).map((e) => e.id)).toEqual(['"a1"']);
+    // ...and the watch too: whoever holds it must know, to retry the message.
+    expect((await watch.settled()).map((e) => e.id)).toEqual(['"a1"']);
+  });
+
+  it('counts only entries fired between watch() and settled(), and entries waiting for room', async () => {
+    const { clients, calls } = refusing([]);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 60_000, maxBuffered: 1 });
+    fire(publisher, '"before"', 'a');
+    const watch = publisher.watch('a');
+    const room = fire(publisher, '"waiting"', 'a'); // maxBuffered is 1: this one waits for room
+    expect(room).toBeInstanceOf(Promise);
+    let failed: unknown;
+    const settled = watch.settled().then((f) => (failed = f));
+    fire(publisher, '"after"', 'a'); // fired after settled(): not waited for (it waits for room, then lingers a minute)
+    publisher.sendNow(); // "before" goes; its room admits "waiting", which lingers
+    await room;
+    expect(calls.map((c) => c.map((e) => e.Detail))).toEqual([['"before"']]);
+    expect(failed).toBeUndefined();
+    publisher.sendNow(); // "waiting" goes; "after" is admitted and lingers
+    await settled;
+    expect(failed).toEqual([]);
+    expect(calls.map((c) => c.map((e) => e.Detail))).toEqual([['"before"'], ['"waiting"']]);
+    await publisher.flush();
+  });
+
+  it('resolves at once when nothing was fired, and keeps two watches of one origin apart', async () => {
+    const { clients } = refusing(['"a1"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 1 });
+    await expect(publisher.watch('idle').settled()).resolves.toEqual([]);
+    const first = publisher.watch('a');
+    const second = publisher.watch('a');
+    fire(publisher, '"a1"', 'a');
+    expect((await first.settled()).map((e) => e.id)).toEqual(['"a1"']);
+    expect((await second.settled()).map((e) => e.id)).toEqual(['"a1"']);
+    await expect(first.settled()).rejects.toThrow('settled() was already called');
+  });
+});
