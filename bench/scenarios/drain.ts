@@ -5,7 +5,7 @@
  * DeleteMessageBatch loops with 1 and 8 concurrent pollers. Each contestant drains its own fresh
  * queue holding the same 5,000 EventBridge deliveries.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, ReceiveMessageCommand as Receive } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand as Receive } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { LightbusWorker } from '../../local';
 import { silentLogger } from '../../runtime';
@@ -14,23 +14,11 @@ import { createBenchBus, provision, type BenchContext } from '../lib/context';
 import { figure, type ScenarioResult } from '../lib/report';
 import { now, rate, waitFor } from '../lib/stats';
 import { PING_NOTE } from '../fixtures/bench-api';
+import { rawDrainLoops } from '../lib/raw-sdk';
 
 async function rawDrain(raw: RawClients, queueUrl: string, total: number, pollers: number): Promise<number> {
-  let deleted = 0;
   const start = now();
-  await Promise.all(
-    Array.from({ length: pollers }, async () => {
-      while (deleted < total) {
-        const out = await raw.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-        const messages = out.Messages ?? [];
-        if (messages.length === 0) continue;
-        await raw.sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
-        );
-        deleted += messages.length;
-      }
-    }),
-  );
+  await rawDrainLoops(raw.sqs, queueUrl, total, pollers);
   return rate(total, now() - start);
 }
 

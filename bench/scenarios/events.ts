@@ -6,9 +6,7 @@
  * flight onto the same topology (rule → listener queue with its dead-letter queue), drained by a
  * raw consumer process with 8 pollers (Receive(10) + DeleteMessageBatch): the emulator's ceiling.
  */
-import { randomUUID } from 'node:crypto';
-import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { eventDetailType, eventSource, WIRE_VERSION } from '../../runtime/messages/wire';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { queueDepth, uniqueBusName, type RawClients } from '../lib/aws';
 import { spawnNode } from '../lib/child';
 import { createBenchBus, provision, type BenchContext } from '../lib/context';
@@ -16,25 +14,7 @@ import { figure, type ScenarioResult } from '../lib/report';
 import { chunk, pool, rate, sleep } from '../lib/stats';
 import { PING_NOTE } from '../fixtures/bench-api';
 import { memoryOf, startLightbusWorker } from '../lib/worker-child';
-
-/** The events fire() would send for bench.ping, built by hand: what a raw-SDK producer sends. */
-function rawPingEntries(busName: string, count: number): PutEventsRequestEntry[] {
-  return Array.from({ length: count }, (_, n) => ({
-    EventBusName: busName,
-    Source: eventSource('bench'),
-    DetailType: eventDetailType('bench', 'ping'),
-    Detail: JSON.stringify({
-      v: WIRE_VERSION,
-      kind: 'lightbus.event',
-      id: randomUUID(),
-      api: 'bench',
-      event: 'ping',
-      parameters: { n, note: PING_NOTE },
-      firedAt: new Date().toISOString(),
-      sender: { service: 'bench', process: 'raw' },
-    }),
-  }));
-}
+import { rawPingEntry } from '../lib/raw-sdk';
 
 /** The raw-SDK end to end: events/s from the first PutEvents to the last message deleted by the raw consumer. */
 async function rawEndToEnd(raw: RawClients, total: number): Promise<{ perSecond: number; firedInMs: number }> {
@@ -44,7 +24,7 @@ async function rawEndToEnd(raw: RawClients, total: number): Promise<{ perSecond:
     await provision(topologyOwner); // the same bus, rule and listener queue (with its DLQ) lightbus uses
     const queueUrl = await topologyOwner.transports.queues.locator.url(`${busName}-listen-bench-counter`);
     const fire = async (count: number) => {
-      const batches = chunk(rawPingEntries(busName, count), 10);
+      const batches = chunk(Array.from({ length: count }, (_, n) => rawPingEntry(busName, n)), 10);
       await pool(batches.length, 32, async (i) => {
         const out = await raw.eventBridge.send(new PutEventsCommand({ Entries: batches[i] }));
         if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries?.find((e) => e.ErrorCode))}`);

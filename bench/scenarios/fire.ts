@@ -9,7 +9,6 @@
  * timed until `flush()` resolves, so those figures include delivery too.
  * The bus has no rules, so the figures measure PutEvents, not delivery to queues.
  */
-import { randomUUID } from 'node:crypto';
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { lightbus, silentLogger } from '../../runtime';
 import { uniqueBusName } from '../lib/aws';
@@ -17,6 +16,7 @@ import { createBenchBus, provision, type BenchContext } from '../lib/context';
 import { figure, type Figure, type ScenarioResult } from '../lib/report';
 import { chunk, now, pool, rate } from '../lib/stats';
 import { benchApi, PING_NOTE } from '../fixtures/bench-api';
+import { rawPingEntry } from '../lib/raw-sdk';
 
 export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
   const total = ctx.quick ? 1000 : 5000;
@@ -26,22 +26,7 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
   await provision(bus);
   const raw = ctx.raw;
 
-  /** The same entry lightbus would send (same source, detail-type and detail size). */
-  const entry = (n: number): PutEventsRequestEntry => ({
-    EventBusName: busName,
-    Source: 'lightbus.bench',
-    DetailType: 'bench.ping',
-    Detail: JSON.stringify({
-      v: 1,
-      kind: 'lightbus.event',
-      id: randomUUID(),
-      api: 'bench',
-      event: 'ping',
-      parameters: { n, note: PING_NOTE },
-      firedAt: new Date().toISOString(),
-      sender: { service: 'bench', process: 'bench-0000' },
-    }),
-  });
+  const entry = (n: number): PutEventsRequestEntry => rawPingEntry(busName, n);
   const put = async (entries: PutEventsRequestEntry[]) => {
     const out = await raw.eventBridge.send(new PutEventsCommand({ Entries: entries }));
     if (out.FailedEntryCount) throw new Error(`PutEvents: ${out.FailedEntryCount} failed`);
