@@ -69,7 +69,12 @@ export interface LightbusBusProps {
 }
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
-const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/**
+ * PartiQLInsert: a worker claims the calls of one received batch with one BatchExecuteStatement of
+ * INSERTs. The Service Authorization Reference lists `dynamodb:LeadingKeys` for it as for PutItem,
+ * so the same key condition keeps it off the schema items.
+ */
+const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:PartiQLInsert'];
 
 abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public abstract readonly busName: string;
@@ -115,8 +120,8 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
       grantee,
       actions: RESULT_WRITE_ACTIONS,
       resourceArns: [this.resultsTable.tableArn],
-      // Schemas are the bus's contracts: only grantPublishSchemas may write them. (PutItem and
-      // UpdateItem always carry their key, so ForAllValues is never vacuously true here.)
+      // Schemas are the bus's contracts: only grantPublishSchemas may write them. (PutItem,
+      // UpdateItem and an INSERT always carry their key, so ForAllValues is never vacuously true here.)
       conditions: { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [`${SCHEMA_KEY_PREFIX}*`] } },
     });
   }

@@ -86,14 +86,11 @@ export class Dispatcher {
       this.bus.logger.warn('Dropped an RPC call that arrived after its deadline', { ...log, lateByMs: Date.now() - request.deadline });
       return { kind: 'dropped', reason: 'expired' };
     }
-    const claimed = await this.bus.transports.results.claim({
-      table,
-      callId,
-      api,
-      procedure,
-      claimedBy: this.bus.settings.processName,
-      expiresAtEpochSeconds: this.expiresAt(),
-    });
+    // Nothing above awaits: the claims of messages dispatched in one turn share one DynamoDB call.
+    const claimed = await this.bus.transports.results.claim(
+      { table, callId, api, procedure, claimedBy: this.bus.settings.processName, expiresAtEpochSeconds: this.expiresAt() },
+      this.bus.logger,
+    );
     if (!claimed) {
       this.bus.logger.info('Skipped a duplicate delivery of an RPC call', log);
       return { kind: 'dropped', reason: 'duplicate' };

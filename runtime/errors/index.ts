@@ -172,6 +172,26 @@ export class QueueSendError extends LightbusError {
   }
 }
 
+/**
+ * DynamoDB refused one claim of a BatchExecuteStatement call for a reason other than "already
+ * claimed" (the call itself succeeded; this statement did not). The dispatcher retries the
+ * message, as it would after a failed PutItem.
+ */
+export class ClaimWriteError extends LightbusError {
+  public constructor(
+    public readonly table: string,
+    public readonly callId: string,
+    public readonly dynamoDbCode: string | undefined,
+    public readonly dynamoDbMessage: string | undefined,
+  ) {
+    super(
+      'CLAIM_WRITE_FAILED',
+      `Claiming call ${callId} in table "${table}" failed: ${dynamoDbCode ?? 'UnknownError'}: ${dynamoDbMessage ?? 'no message from DynamoDB'}`,
+      { callId, table, dynamoDbCode, dynamoDbMessage },
+    );
+  }
+}
+
 /** An event fired with buffered delivery that EventBridge did not accept (after the per-entry retries). */
 export interface UndeliveredEvent {
   readonly api: string;

@@ -5,12 +5,15 @@ export type {
   BufferedDeliveryOptions,
   BufferedPublishContext,
   DeliveryListener,
+  OriginWatch,
   EventEntry,
   EventPublisherOptions,
   PublishContext,
 } from './event-publisher';
 export { ResultsStore } from './results-store';
-export type { StoredResult, ClaimRequest } from './results-store';
+export type { StoredResult } from './results-store';
+export { ClaimBatcher, MAX_CLAIMS_PER_BATCH } from './claim-batcher';
+export type { ClaimRequest } from './claim-write';
 export { ResultPoller, ResultWaitTimeout, DEFAULT_POLL_SCHEDULE } from './result-poller';
 export type { FinalResult, PollSchedule } from './result-poller';
 export { QueueOperations, MAX_SQS_MESSAGE_BYTES } from './queue-operations';

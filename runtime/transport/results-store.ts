@@ -1,27 +1,15 @@
-import {
-  BatchGetItemCommand,
-  ConditionalCheckFailedException,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '../logging';
 import { ResultAttributes as A, ResultState, type WireError } from '../messages/wire';
 import type { AwsClients } from './aws-clients';
+import { ClaimBatcher } from './claim-batcher';
+import type { ClaimRequest } from './claim-write';
 
 /** A call's outcome as read from the results table. */
 export type StoredResult =
   | { readonly state: typeof ResultState.Ok; readonly resultJson: string }
   | { readonly state: typeof ResultState.Error; readonly error: WireError }
   | { readonly state: typeof ResultState.Claimed };
-
-export interface ClaimRequest {
-  readonly table: string;
-  readonly callId: string;
-  readonly api: string;
-  readonly procedure: string;
-  readonly claimedBy: string;
-  readonly expiresAtEpochSeconds: number;
-}
 
 /** BatchGetItem reads at most 100 keys a call. */
 const MAX_KEYS_PER_BATCH_GET = 100;
@@ -32,34 +20,19 @@ const MAX_KEYS_PER_BATCH_GET = 100;
  * completed item is never overwritten.
  */
 export class ResultsStore {
-  public constructor(private readonly clients: AwsClients) {}
+  private readonly claims: ClaimBatcher;
 
-  /** Claims a call. Resolves false when another delivery of the same call already claimed it. */
-  public async claim(request: ClaimRequest): Promise<boolean> {
-    try {
-      await this.clients.dynamoDb.send(
-        new PutItemCommand({
-          TableName: request.table,
-          Item: {
-            [A.PartitionKey]: { S: request.callId },
-            [A.State]: { S: ResultState.Claimed },
-            [A.Api]: { S: request.api },
-            [A.Procedure]: { S: request.procedure },
-            [A.ClaimedBy]: { S: request.claimedBy },
-            [A.ClaimedAt]: { N: String(Date.now()) },
-            [A.ExpiresAt]: { N: String(request.expiresAtEpochSeconds) },
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': A.PartitionKey },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
-        return false;
-      }
-      throw error;
-    }
+  public constructor(private readonly clients: AwsClients) {
+    this.claims = new ClaimBatcher(clients);
+  }
+
+  /**
+   * Claims a call. Resolves false when another delivery of the same call already claimed it.
+   * Claims made in the same event-loop turn share one BatchExecuteStatement (see ClaimBatcher);
+   * `logger` hears the one warning if that is refused and claims fall back to PutItem.
+   */
+  public claim(request: ClaimRequest, logger?: Pick<Logger, 'warn'>): Promise<boolean> {
+    return this.claims.claim(request, logger);
   }
 
   /**

@@ -36,6 +36,7 @@ const ACCEPTED_WILDCARD_RESOURCES: readonly { readonly pattern: RegExp; readonly
 
 const RESULTS_TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:111111111111:table/shop-results']] };
 const NOT_SCHEMAS = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['schema#*'] } };
+const RESULT_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:PartiQLInsert'];
 
 function actions(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -206,10 +207,13 @@ describe('LightbusService: least privilege', () => {
   });
 
   it('lets a worker write results on any key but the schemas\', and publish only its own APIs\' schemas', () => {
-    const writes = authStatements.filter((s) => actions(s).some((a) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a)));
+    const writes = authStatements.filter((s) =>
+      actions(s).some((a) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLInsert'].includes(a)),
+    );
     expect(writes).toEqual(
       expect.arrayContaining([
-        { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
+        // PartiQLInsert: the batched claims (BatchExecuteStatement), under the same key condition as PutItem.
+        { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
         {
           Effect: 'Allow',
           Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -220,6 +224,8 @@ describe('LightbusService: least privilege', () => {
     );
     // Every DynamoDB write is limited by key: none is unconditional.
     for (const statement of writes) expect(statement.Condition).toBeDefined();
+    // PartiQL: INSERT only (the claims), never SELECT/UPDATE/DELETE.
+    expect(authStatements.flatMap(actions).filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual(['dynamodb:PartiQLInsert']);
     expect(writes).toHaveLength(2);
     // customers fires events only: its one function publishes its schema and writes nothing else.
     const customersWrites = customersStatements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
@@ -355,7 +361,7 @@ describe('LightbusService.grantRunWorker: a container running `lightbus run` aga
   it('writes results, publishes only its schemas (PutItem, no DeleteItem), calls and fires as its Lambda worker may', () => {
     expect(roleStatements).toEqual(
       expect.arrayContaining([
-        { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
+        { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
         {
           Effect: 'Allow',
           Action: 'dynamodb:PutItem',

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { lightbus, RemoteError, RpcTimeoutError, UnknownMemberError, ValidationError, type DispatchOutcome } from '../../runtime';
+import { Dispatcher } from '../../runtime/dispatch';
 import { provisionTopology } from '../../local';
 import { eventually, mathApi, startWorker, stopAll, testBusOptions, TestFailure, track } from '../support/bus';
 
@@ -123,6 +124,43 @@ describe('RPC through SQS and DynamoDB', () => {
     await eventually(() => outcomes.length === 2, 10_000, 'both deliveries');
     expect(calls.add).toBe(1);
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['done', 'dropped']);
+  });
+
+  it('runs a call delivered twice only once when both copies are claimed in the same batch', async () => {
+    const { bus, calls } = mathService();
+    await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+    const queueName = bus.topology().rpcQueues[0]!.queueName;
+    const request = (id: string, a: number) =>
+      JSON.stringify({
+        v: 1,
+        kind: 'lightbus.rpc',
+        id,
+        api: 'math',
+        procedure: 'add',
+        parameters: { a, b: 1 },
+        deadline: Date.now() + 30_000,
+        returnPath: { table: bus.transports.location.resultsTable },
+      });
+    const duplicated = request(`dup-batch-${Date.now()}`, 1);
+    const other = request(`other-${Date.now()}`, 2);
+    const commands: string[] = [];
+    bus.transports.clients.dynamoDb.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    // What a worker does with one received batch holding an SQS duplicate: dispatch every message
+    // in the same turn, so their claims are gathered into one BatchExecuteStatement.
+    const dispatcher = new Dispatcher(bus);
+    const inbound = (body: string, n: number) => ({ messageId: `m${n}`, body, receiptHandle: `r${n}`, receiveCount: 1, queueName });
+    const outcomes = await Promise.all([duplicated, other, duplicated].map((body, n) => dispatcher.dispatch(inbound(body, n))));
+    expect(commands[0]).toBe('BatchExecuteStatementCommand');
+    expect(calls.add).toBe(2);
+    expect(outcomes[1]).toEqual({ kind: 'done' });
+    expect([outcomes[0], outcomes[2]].map((o) => o.kind).sort()).toEqual(['done', 'dropped']);
+    expect([outcomes[0], outcomes[2]]).toContainEqual({ kind: 'dropped', reason: 'duplicate' });
   });
 
   it('rejects bad parameters at the caller, before sending, naming API, procedure and parameter', async () => {
