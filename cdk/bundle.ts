@@ -50,10 +50,20 @@ export interface BundleOptions {
  * dist-cjs file is the whole client again, and the package index would keep every command.
  */
 export const LAZY_SDK_CLIENT_MODULES: Readonly<Record<string, string>> = {
-  '@aws-sdk/client-sqs/dist-cjs/index.js': '@aws-sdk/client-sqs/dist-es/SQSClient.js',
-  '@aws-sdk/client-eventbridge/dist-cjs/index.js': '@aws-sdk/client-eventbridge/dist-es/EventBridgeClient.js',
-  '@aws-sdk/client-dynamodb/dist-cjs/index.js': '@aws-sdk/client-dynamodb/dist-es/DynamoDBClient.js',
+  '@aws-sdk/client-sqs/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-sqs', 'SQSClient'),
+  '@aws-sdk/client-eventbridge/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-eventbridge', 'EventBridgeClient'),
+  '@aws-sdk/client-dynamodb/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-dynamodb', 'DynamoDBClient'),
 };
+
+/**
+ * The client class's ES module, as an absolute path: esbuild resolves alias targets from the
+ * working directory, and synth may run anywhere. Resolved from the runtime, so it is the copy the
+ * runtime's static command imports get too.
+ */
+function sdkClientModule(packageName: string, clientClass: string): string {
+  const main = require.resolve(packageName, { paths: [join(__dirname, '..', 'runtime', 'transport')] });
+  return join(dirname(main), '..', 'dist-es', `${clientClass}.js`);
+}
 
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
 const FORBIDDEN_INPUTS = [`${sep}node_modules${sep}aws-cdk-lib${sep}`, `${sep}node_modules${sep}constructs${sep}`];

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRequire } from 'node:module';
 import type { AwsSettings } from '../config';
 
 /**
@@ -20,17 +21,35 @@ const MAX_SOCKETS = 256;
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 function sqsClientClass(): typeof SQSClient {
-  return (require('@aws-sdk/client-sqs/dist-cjs/index.js') as typeof import('@aws-sdk/client-sqs')).SQSClient;
+  const load = () => require('@aws-sdk/client-sqs/dist-cjs/index.js') as typeof import('@aws-sdk/client-sqs');
+  return requireSdk(load, '@aws-sdk/client-sqs').SQSClient;
 }
 
 function eventBridgeClientClass(): typeof EventBridgeClient {
-  return (require('@aws-sdk/client-eventbridge/dist-cjs/index.js') as typeof import('@aws-sdk/client-eventbridge')).EventBridgeClient;
+  const load = () => require('@aws-sdk/client-eventbridge/dist-cjs/index.js') as typeof import('@aws-sdk/client-eventbridge');
+  return requireSdk(load, '@aws-sdk/client-eventbridge').EventBridgeClient;
 }
 
 function dynamoDbClientClass(): typeof DynamoDBClient {
-  return (require('@aws-sdk/client-dynamodb/dist-cjs/index.js') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient;
+  const load = () => require('@aws-sdk/client-dynamodb/dist-cjs/index.js') as typeof import('@aws-sdk/client-dynamodb');
+  return requireSdk(load, '@aws-sdk/client-dynamodb').DynamoDBClient;
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * Runs `load` (a literal require(), which bundlers see and bundle), falling back to a require
+ * made with createRequire inside an ES module bundle that leaves the SDK external: esbuild's
+ * require shim there cannot load an external package, and throws "Dynamic require of ...".
+ * Resolved from the working directory and NODE_PATH, where Lambda's own SDK lives.
+ */
+function requireSdk<T>(load: () => T, packageName: string): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('Dynamic require of')) throw error;
+    return createRequire(`${process.cwd()}/`)(packageName) as T;
+  }
+}
 
 /**
  * The SDK clients, created on first use. Lambda init stays cheap (a handler that never fires

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { bundleWorker, optionalModulesLeftOut } from '../../cdk/bundle';
 import { OptionalModuleMissingError, requireOptional } from '../../runtime/modules';
 
@@ -50,7 +51,18 @@ describe('worker bundles load the SDK client classes on first use', () => {
     // Wrapped (evaluated when first called), and called from one place: the lazy loader.
     expect(bundle).toContain(`var init_${client} = __esm(`);
     expect(bundle.split(`init_${client}()`)).toHaveLength(2);
-    expect(bundle).toMatch(new RegExp(`return \\(init_${client}\\(\\), __toCommonJS\\(`));
+    expect(bundle).toMatch(new RegExp(`\\(init_${client}\\(\\), __toCommonJS\\(`));
+  });
+
+  it('resolves the SDK from the runtime, not from the working directory', () => {
+    const cwd = process.cwd();
+    process.chdir(tmpdir());
+    try {
+      // A target no other test uses, so the bundle is built here rather than taken from the cache.
+      expect(() => bundleWorker(AUTH_BUS, { minify: true, target: 'node21', leaveOut: optionalModulesLeftOut() })).not.toThrow();
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it.each(SDK_CLIENTS)('$client: no second copy (dist-cjs) and no commands the runtime never sends', ({ pkg, unusedCommand }) => {
