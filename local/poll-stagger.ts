@@ -27,3 +27,16 @@ export function staggerDelayMs(nowMs: number, waitingPollStarts: readonly number
   const target = phase(gapStart + widest / 2);
   return phase(target - phase(nowMs));
 }
+
+/** MiniStack re-checks a waiting long poll every 100 ms from the poll's start. */
+export const EMULATOR_LONG_POLL_RECHECK_MS = 100;
+
+/**
+ * Staggering is for emulators (a custom endpoint: the settings' aws.endpoint, or the SDK's
+ * AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL). On SQS a long poll returns as soon as a message
+ * arrives, so there is nothing to spread, and a short batch does not mean the queue is drained.
+ */
+export function defaultLongPollRecheckMs(configuredEndpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const endpoint = configuredEndpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
+  return endpoint ? EMULATOR_LONG_POLL_RECHECK_MS : 0;
+}

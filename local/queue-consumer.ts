@@ -24,9 +24,10 @@ export interface QueueConsumerOptions {
    * poll's start (MiniStack: every 100 ms), so pollers that wait in lockstep answer a new message
    * no sooner than one would; spread evenly, k waiting polls answer within interval / k. A poller
    * delays its next poll only when its last receive came back short (the queue is drained) and
-   * another poll is waiting, and is woken at once when none is: on SQS, where a long poll returns
-   * as soon as a message arrives, the queue is always covered and the delay costs nothing.
-   * 0 turns staggering off. @default 100
+   * another poll is waiting, and is woken at once when none is, so the queue is always covered.
+   * Only for endpoints that re-check on an interval: on SQS a long poll returns as soon as a
+   * message arrives, so a short batch does not mean the queue is drained, and holding polls back
+   * would only narrow the receives under load. 0 turns staggering off. @default 0
    */
   readonly longPollRecheckMs?: number;
   /**
@@ -123,7 +124,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.pollers = Math.max(1, options.pollers ?? Math.ceil(this.concurrency / 10));
     this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
-    this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 100);
+    this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 0);
     this.fireSettlement = options.fireSettlement;
   }
 

@@ -7,6 +7,7 @@ import { QueueConsumer, type FireSettlement } from './queue-consumer';
 import { SchemaPublisher } from './schema-publisher';
 import { LocalTaskScheduler, type LocalTaskOutcome } from './task-runner';
 import { TypedEmitter } from './typed-emitter';
+import { defaultLongPollRecheckMs } from './poll-stagger';
 
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 export interface WorkerFeatures {
@@ -35,9 +36,10 @@ export interface WorkerOptions {
   readonly waitTimeSeconds?: number;
   /**
    * The endpoint's long-poll re-check interval, over which each queue's pollers spread their long
-   * polls so that several waiting polls answer sooner than one (emulators answer a long poll on an
-   * interval; SQS at once, where this costs nothing). See QueueConsumerOptions. 0 turns it off.
-   * @default 100 (MiniStack's)
+   * polls so that several waiting polls answer sooner than one: emulators answer a long poll on an
+   * interval, SQS at once. See QueueConsumerOptions. 0 turns it off.
+   * @default 100 (MiniStack's) with a custom endpoint (settings' aws.endpoint, AWS_ENDPOINT_URL_SQS
+   * or AWS_ENDPOINT_URL); 0 on AWS
    */
   readonly longPollRecheckMs?: number;
   /** How long stop() waits for messages in flight before returning them to their queues. @default 10000 */
@@ -140,7 +142,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
         ...(this.options.waitTimeSeconds !== undefined ? { waitTimeSeconds: this.options.waitTimeSeconds } : {}),
-        ...(this.options.longPollRecheckMs !== undefined ? { longPollRecheckMs: this.options.longPollRecheckMs } : {}),
+        longPollRecheckMs: this.options.longPollRecheckMs ?? defaultLongPollRecheckMs(this.bus.settings.aws.endpoint),
         ...this.fireSettlementFor(role),
       });
       consumer.on('message_received', (m) => this.emit('message_received', m));

@@ -4,7 +4,7 @@
  */
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { QueueConsumer } from '../../local';
-import { staggerDelayMs } from '../../local/poll-stagger';
+import { defaultLongPollRecheckMs, staggerDelayMs } from '../../local/poll-stagger';
 import { silentLogger } from '../../runtime';
 import type { Dispatcher } from '../../runtime/dispatch';
 import type { AwsClients, QueueOperations } from '../../runtime/transport';
@@ -48,7 +48,7 @@ interface PendingReceive {
   readonly answer: (messages: Message[]) => void;
 }
 
-function stubbedConsumer(options: { pollers: number; concurrency: number; longPollRecheckMs?: number }) {
+function stubbedConsumer(options: { pollers: number; concurrency: number; longPollRecheckMs?: number | undefined }) {
   const receives: PendingReceive[] = [];
   let nextId = 0;
   const sqs = {
@@ -67,6 +67,7 @@ function stubbedConsumer(options: { pollers: number; concurrency: number; longPo
     queueName: 'q',
     queueUrl: 'http://sqs/q',
     visibilityTimeoutSeconds: 30,
+    longPollRecheckMs: 100,
     ...options,
   });
   const messages = (count: number): Message[] =>
@@ -76,6 +77,18 @@ function stubbedConsumer(options: { pollers: number; concurrency: number; longPo
     });
   return { consumer, receives, messages };
 }
+
+describe('defaultLongPollRecheckMs', () => {
+  it('staggers against a custom endpoint (an emulator), from the settings or the SDK environment', () => {
+    expect(defaultLongPollRecheckMs('http://localhost:4566', {})).toBe(100);
+    expect(defaultLongPollRecheckMs(undefined, { AWS_ENDPOINT_URL: 'http://localhost:4566' })).toBe(100);
+    expect(defaultLongPollRecheckMs(undefined, { AWS_ENDPOINT_URL_SQS: 'http://localhost:4566' })).toBe(100);
+  });
+
+  it('does not stagger on AWS', () => {
+    expect(defaultLongPollRecheckMs(undefined, {})).toBe(0);
+  });
+});
 
 describe('QueueConsumer long-poll staggering', () => {
   beforeEach(() => jest.useFakeTimers({ now: 0 }));
@@ -132,6 +145,14 @@ describe('QueueConsumer long-poll staggering', () => {
     receives[0]?.answer(messages(1));
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 30]);
+    await consumer.stop(1000);
+  });
+
+  it('is off by default (SQS answers long polls at once; a short batch does not mean drained)', async () => {
+    const { consumer, receives } = stubbedConsumer({ pollers: 2, concurrency: 20, longPollRecheckMs: undefined });
+    consumer.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(receives.map((r) => r.startedAt)).toEqual([0, 0]);
     await consumer.stop(1000);
   });
 

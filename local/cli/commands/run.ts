@@ -111,7 +111,7 @@ export function registerRunCommand(program: Command): void {
     )
     .option(
       '--long-poll-recheck <ms>',
-      "the endpoint's long-poll re-check interval, over which pollers spread their long polls (default 100, MiniStack's; 0: off)",
+      "the endpoint's long-poll re-check interval, over which pollers spread their long polls (default: 100 with a custom endpoint, 0 on AWS; 0: off)",
       (v) => parseNonNegativeInt('--long-poll-recheck', v),
     )
     .action(async (options: RunOptions) => {
