@@ -3,6 +3,7 @@ import {
   DeleteMessageBatchCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  type BatchResultErrorEntry,
   type MessageAttributeValue,
   type SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs';
@@ -18,11 +19,17 @@ const MAX_BATCH = 10;
 interface PendingSend {
   readonly body: string;
   readonly bytes: number;
-  /** pending → sent, or pending → aborted (the caller's signal fired first: never sent). */
-  state: 'pending' | 'sent' | 'aborted';
+  /**
+   * `waiting` for a batch (the first or a retry) → `sending` in a SendMessageBatch call → `settled`
+   * (resolved or rejected), or back to `waiting` for a retry. An abort settles it from any state:
+   * a waiting send is then never sent, and a sending one's outcome is ignored.
+   */
+  state: 'waiting' | 'sending' | 'settled';
+  /** SendMessageBatch calls that carried this message so far. */
+  attempts: number;
   readonly resolve: (messageId: string) => void;
   readonly reject: (error: unknown) => void;
-  /** Stops listening to the caller's signal once the message has gone out. */
+  /** Stops listening to the caller's signal; called when the send settles, however it settles. */
   release: () => void;
 }
 
@@ -47,6 +54,15 @@ export interface QueueOperationsOptions {
    * deletes. @default 5
    */
   readonly deleteLingerMs?: number;
+  /**
+   * Attempts per message, the first included, for messages a SendMessageBatch call reports as
+   * failed through no fault of ours (`SenderFault` false: throttling, an SQS-side error). A lone
+   * SendMessage got these retries from the SDK; in a batch the call succeeds and the SDK sees
+   * nothing to retry, so we retry the entry. @default 4
+   */
+  readonly sendMaxAttempts?: number;
+  /** First delay before such a retry; doubles each attempt, with jitter. @default 50 */
+  readonly sendRetryBaseMs?: number;
 }
 
 /**
@@ -55,7 +71,8 @@ export interface QueueOperationsOptions {
  * `deleteLingerMs`, so a worker finishing messages at different moments still makes about a tenth
  * of the calls. Sends are merged into SendMessageBatch calls the same way, but without a linger
  * (a caller is waiting on each send): a full batch goes at once, the rest at the end of the
- * event-loop turn that sent them.
+ * event-loop turn that sent them. A message SQS fails through its own fault rides again in a later
+ * batch, after a backoff (the SDK's retries only cover a failed call, not a failed entry).
  */
 export class QueueOperations {
   private readonly pendingSends = new Map<string, SendBatch>();
@@ -64,6 +81,8 @@ export class QueueOperations {
   private deleteTimer: NodeJS.Timeout | undefined;
   private deleteImmediate: NodeJS.Immediate | undefined;
   private readonly deleteLingerMs: number;
+  private readonly sendMaxAttempts: number;
+  private readonly sendRetryBaseMs: number;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -71,13 +90,17 @@ export class QueueOperations {
     options: QueueOperationsOptions = {},
   ) {
     this.deleteLingerMs = Math.max(0, options.deleteLingerMs ?? 5);
+    this.sendMaxAttempts = Math.max(1, options.sendMaxAttempts ?? 4);
+    this.sendRetryBaseMs = Math.max(0, options.sendRetryBaseMs ?? 50);
   }
 
   /**
    * Sends a message; resolves with its SQS message id. Sends to the same queue in the same
-   * event-loop turn share SendMessageBatch calls (≤ 10 messages, ≤ 256 KiB together). A send whose
-   * `signal` fires before its batch goes out is not sent and rejects with the signal's reason;
-   * once it is out it can no longer be recalled, and the send settles with the batch.
+   * event-loop turn share SendMessageBatch calls (≤ 10 messages, ≤ 256 KiB together). A message SQS
+   * fails through its own fault is retried in a later batch, with backoff; one it refuses
+   * (`SenderFault`) rejects at once, with a {@link QueueSendError}. When `signal` fires the send
+   * rejects at once with the signal's reason: a message not yet out is never sent, one in a call
+   * under way cannot be recalled (its batch carries on, and its outcome is ignored).
    * With `attributes` (dead-lettering, off every caller's path) it is one SendMessage call.
    */
   public send(
@@ -138,20 +161,15 @@ export class QueueOperations {
   }
 
   private async sendBatch(queueName: string, entries: readonly PendingSend[]): Promise<void> {
-    let queueUrl: string;
-    try {
-      queueUrl = await this.locator.url(queueName);
-    } catch (error) {
-      for (const entry of entries) settleFailed(entry, error);
-      return;
-    }
+    const queueUrl = await this.sendQueueUrl(queueName, entries);
+    if (queueUrl === undefined) return;
     // Decided at the last moment: a send aborted until now is left out (and already rejected).
-    const live = entries.filter((entry) => entry.state === 'pending');
-    for (const entry of live) {
-      entry.state = 'sent';
-      entry.release();
-    }
+    const live = entries.filter((entry) => entry.state === 'waiting');
     if (live.length === 0) return;
+    for (const entry of live) {
+      entry.state = 'sending';
+      entry.attempts += 1;
+    }
     let out: SendMessageBatchCommandOutput;
     try {
       out = await this.clients.sqs.send(
@@ -162,10 +180,67 @@ export class QueueOperations {
       );
     } catch (error) {
       // The whole call failed (after the SDK's retries): no message of it was sent.
-      for (const entry of live) entry.reject(error);
+      for (const entry of live) rejectSend(entry, error);
       return;
     }
-    settleBatch(queueName, live, out);
+    this.settleBatch(queueName, live, out);
+  }
+
+  /** The queue's URL, or undefined once every send of the batch has been rejected for want of it. */
+  private async sendQueueUrl(queueName: string, entries: readonly PendingSend[]): Promise<string | undefined> {
+    try {
+      return await this.locator.url(queueName);
+    } catch (error) {
+      // The locator's error (e.g. GetQueueUrl's QueueDoesNotExist) does not say which queue.
+      const { name, message } = errorParts(error);
+      const failure = new QueueSendError(queueName, name, `could not find the queue's URL: ${message}`, undefined, {
+        attempts: 0,
+        cause: error,
+      });
+      for (const entry of entries) rejectSend(entry, failure);
+      return undefined;
+    }
+  }
+
+  /**
+   * Resolves each sent message with its id. A message SQS failed through its own fault goes back
+   * for a later batch while it has attempts left; any other failure rejects only its own send.
+   */
+  private settleBatch(queueName: string, live: readonly PendingSend[], out: SendMessageBatchCommandOutput): void {
+    const succeeded = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId]));
+    const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+    const retries: PendingSend[] = [];
+    live.forEach((entry, index) => {
+      const id = String(index);
+      const failure = failed.get(id);
+      if (failure === undefined) {
+        if (succeeded.has(id)) resolveSend(entry, succeeded.get(id) ?? '');
+        // Not retried: SQS may have taken it, and a retry could deliver it twice.
+        else rejectSend(entry, new QueueSendError(queueName, undefined, 'SendMessageBatch returned no result for this message', undefined));
+      } else if (this.mayRetry(entry, failure)) {
+        retries.push(entry);
+      } else {
+        rejectSend(entry, new QueueSendError(queueName, failure.Code, failure.Message, failure.SenderFault, { attempts: entry.attempts }));
+      }
+    });
+    this.retryLater(queueName, retries);
+  }
+
+  /** Only SQS's own faults are worth another try; a refused message would be refused again. */
+  private mayRetry(entry: PendingSend, failure: BatchResultErrorEntry): boolean {
+    return entry.state === 'sending' && failure.SenderFault !== true && entry.attempts < this.sendMaxAttempts;
+  }
+
+  /** Puts failed sends back into a later batch, after an exponential backoff with jitter. */
+  private retryLater(queueName: string, entries: readonly PendingSend[]): void {
+    if (entries.length === 0) return;
+    for (const entry of entries) entry.state = 'waiting';
+    const attempt = Math.max(...entries.map((entry) => entry.attempts));
+    // Not unref'd: each of these sends has a caller waiting for it.
+    setTimeout(() => {
+      // A send aborted during the backoff was rejected already and must not go out.
+      for (const entry of entries) if (entry.state === 'waiting') this.enqueueSend(queueName, entry);
+    }, backoffMs(this.sendRetryBaseMs, attempt));
   }
 
   public async changeVisibility(queueName: string, receiptHandle: string, seconds: number): Promise<void> {
@@ -231,41 +306,54 @@ export class QueueOperations {
   }
 }
 
-/** A send waiting for its batch; listens to the caller's signal until the batch goes out. */
+/** A send waiting for its batch; listens to the caller's signal until it settles. */
 function pendingSend(
   body: string,
   signal: AbortSignal | undefined,
   resolve: (messageId: string) => void,
   reject: (error: unknown) => void,
 ): PendingSend {
-  const entry: PendingSend = { body, bytes: Buffer.byteLength(body, 'utf8'), state: 'pending', resolve, reject, release: () => undefined };
-  if (!signal) return entry;
-  const onAbort = () => {
-    if (entry.state !== 'pending') return;
-    entry.state = 'aborted';
-    reject(abortReason(signal));
+  const entry: PendingSend = {
+    body,
+    bytes: Buffer.byteLength(body, 'utf8'),
+    state: 'waiting',
+    attempts: 0,
+    resolve,
+    reject,
+    release: () => undefined,
   };
+  if (!signal) return entry;
+  // Whatever the send is doing, the caller stops waiting at once; sendBatch and settleBatch skip settled sends.
+  const onAbort = () => rejectSend(entry, abortReason(signal));
   signal.addEventListener('abort', onAbort, { once: true });
   entry.release = () => signal.removeEventListener('abort', onAbort);
   return entry;
 }
 
-function settleFailed(entry: PendingSend, error: unknown): void {
-  entry.release();
-  if (entry.state === 'pending') entry.reject(error);
+function resolveSend(entry: PendingSend, messageId: string): void {
+  if (settle(entry)) entry.resolve(messageId);
 }
 
-/** Resolves each sent message with its id; a message SQS refused rejects only its own send. */
-function settleBatch(queueName: string, live: readonly PendingSend[], out: SendMessageBatchCommandOutput): void {
-  const succeeded = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId]));
-  const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
-  live.forEach((entry, index) => {
-    const id = String(index);
-    const failure = failed.get(id);
-    if (failure) entry.reject(new QueueSendError(queueName, failure.Code, failure.Message, failure.SenderFault));
-    else if (succeeded.has(id)) entry.resolve(succeeded.get(id) ?? '');
-    else entry.reject(new QueueSendError(queueName, undefined, 'SendMessageBatch returned no result for this message', undefined));
-  });
+function rejectSend(entry: PendingSend, error: unknown): void {
+  if (settle(entry)) entry.reject(error);
+}
+
+/** Marks a send settled and stops listening to its signal; false if it had settled already (it was aborted). */
+function settle(entry: PendingSend): boolean {
+  if (entry.state === 'settled') return false;
+  entry.state = 'settled';
+  entry.release();
+  return true;
+}
+
+/** base, 2×base, 4×base, … for attempts 1, 2, 3, …, each scaled by a random 50–100 % so that callers spread out. */
+function backoffMs(baseMs: number, attempt: number): number {
+  return baseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+}
+
+function errorParts(error: unknown): { name: string | undefined; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: undefined, message: String(error) };
 }
 
 function abortReason(signal: AbortSignal): unknown {
