@@ -3,7 +3,7 @@
  * through the bundle, never through an import.
  */
 export { LightbusBus } from './lightbus-bus';
-export type { ILightbusBus, LightbusBusProps, PublishSchemasGrantOptions } from './lightbus-bus';
+export type { ILightbusBus, LightbusBusProps, PublishSchemasGrantOptions, WriteResultsGrantOptions } from './lightbus-bus';
 export { LightbusService } from './lightbus-service';
 export type { LightbusServiceProps, LightbusWorkerOptions, LightbusSeparateFunction } from './lightbus-service';
 export { ClientEnvironment } from './client-environment';

@@ -29,9 +29,10 @@ export interface ILightbusBus {
   grantReadResults(grantee: iam.IGrantable): iam.Grant;
   /**
    * Lets `grantee` write RPC results, claims and task records (what a worker does): PutItem and
-   * UpdateItem on any key of the results table except the API schemas' (`schema#*`).
+   * UpdateItem on any key of the results table except the API schemas' (`schema#*`); with
+   * `batchedClaims`, also PartiQLInsert (a worker that serves RPCs claims a batch in one call).
    */
-  grantWriteResults(grantee: iam.IGrantable): iam.Grant;
+  grantWriteResults(grantee: iam.IGrantable, options?: WriteResultsGrantOptions): iam.Grant;
   /**
    * Lets `grantee` publish the schemas of `apis`: PutItem (and, with `withdraw`, DeleteItem) on the
    * keys `schema#<api>` of those APIs only.
@@ -47,6 +48,17 @@ export interface PublishSchemasGrantOptions {
    * @default false - PutItem only (a running worker's schemas expire instead)
    */
   readonly withdraw?: boolean;
+}
+
+/** Options of {@link ILightbusBus.grantWriteResults}. */
+export interface WriteResultsGrantOptions {
+  /**
+   * Also allow `dynamodb:PartiQLInsert`, on the same keys: a worker that serves RPCs claims the
+   * calls of one received batch with one BatchExecuteStatement of INSERTs. Only RPC workers claim
+   * calls; without it, a worker claims with one PutItem per call (after one warning).
+   * @default false
+   */
+  readonly batchedClaims?: boolean;
 }
 
 /** Properties of {@link LightbusBus}. */
@@ -69,12 +81,18 @@ export interface LightbusBusProps {
 }
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 /**
- * PartiQLInsert: a worker claims the calls of one received batch with one BatchExecuteStatement of
- * INSERTs. The Service Authorization Reference lists `dynamodb:LeadingKeys` for it as for PutItem,
- * so the same key condition keeps it off the schema items.
+ * PartiQLInsert: an RPC worker claims the calls of one received batch with one BatchExecuteStatement
+ * of INSERTs. The Service Authorization Reference lists `dynamodb:LeadingKeys` for it as for
+ * PutItem, so the same key condition keeps it off the schema items; the `Null` condition fails
+ * closed should a request ever reach IAM without that key (where `ForAllValues` would be vacuously
+ * true). A refused INSERT costs only batching: the worker claims that call with a PutItem.
  */
-const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:PartiQLInsert'];
+const BATCHED_CLAIM_ACTIONS = ['dynamodb:PartiQLInsert'];
+
+/** Every key except the API schemas'. */
+const NOT_SCHEMA_KEYS = { 'dynamodb:LeadingKeys': [`${SCHEMA_KEY_PREFIX}*`] };
 
 abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public abstract readonly busName: string;
@@ -115,15 +133,24 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
     return iam.Grant.addToPrincipal({ grantee, actions: RESULT_READ_ACTIONS, resourceArns: [this.resultsTable.tableArn] });
   }
 
-  public grantWriteResults(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
+  public grantWriteResults(grantee: iam.IGrantable, options: WriteResultsGrantOptions = {}): iam.Grant {
+    const writes = iam.Grant.addToPrincipal({
       grantee,
       actions: RESULT_WRITE_ACTIONS,
       resourceArns: [this.resultsTable.tableArn],
-      // Schemas are the bus's contracts: only grantPublishSchemas may write them. (PutItem,
-      // UpdateItem and an INSERT always carry their key, so ForAllValues is never vacuously true here.)
-      conditions: { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [`${SCHEMA_KEY_PREFIX}*`] } },
+      // Schemas are the bus's contracts: only grantPublishSchemas may write them. (PutItem and
+      // UpdateItem always carry their key, so ForAllValues is never vacuously true here.)
+      conditions: { 'ForAllValues:StringNotLike': NOT_SCHEMA_KEYS },
     });
+    if (!options.batchedClaims) return writes;
+    return writes.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: BATCHED_CLAIM_ACTIONS,
+        resourceArns: [this.resultsTable.tableArn],
+        conditions: { 'ForAllValues:StringNotLike': NOT_SCHEMA_KEYS, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
+    );
   }
 
   public grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options: PublishSchemasGrantOptions = {}): iam.Grant {

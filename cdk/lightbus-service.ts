@@ -272,7 +272,7 @@ export class LightbusService extends Construct {
         // The dispatcher dead-letters explicitly, with the cause in message attributes.
         deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
       }
-      if (!schemasOnly) this.grantWorkerAccess(fn);
+      if (!schemasOnly) this.grantWorkerAccess(fn, group.roles.some((r) => r.kind === 'rpc'));
       functions.set(functionId, fn);
       for (const task of tasks) taskRules.set(task.taskName, this.taskRule(task, fn));
     }
@@ -385,7 +385,7 @@ export class LightbusService extends Construct {
       queue.grantConsumeMessages(grantee);
       this.deadLetterQueues.get(queueName)!.grantSendMessages(grantee);
     }
-    this.grantWorkerAccess(grantee);
+    this.grantWorkerAccess(grantee, this.topology.rpcQueues.length > 0);
     // Read back a deployed schema when its conditional PutItem fails (SchemaStore.publish).
     this.bus.grantReadResults(grantee);
     if (this.deployedSchemas.apis.length > 0) this.bus.grantPublishSchemas(grantee, this.deployedSchemas.apis);
@@ -394,9 +394,12 @@ export class LightbusService extends Construct {
     }
   }
 
-  /** Results, calls to the APIs the module knows, and events of the APIs it registers. */
-  private grantWorkerAccess(grantee: iam.IGrantable): void {
-    this.bus.grantWriteResults(grantee);
+  /**
+   * Results, calls to the APIs the module knows, and events of the APIs it registers. Only a
+   * grantee that serves RPCs claims calls, so only it gets PartiQLInsert (batched claims).
+   */
+  private grantWorkerAccess(grantee: iam.IGrantable, servesRpc: boolean): void {
+    this.bus.grantWriteResults(grantee, { batchedClaims: servesRpc });
     const callable = [...new Set([...this.topology.rpcQueues.map((q) => q.api), ...this.topology.permissions.callsApis])].sort();
     for (const api of callable) this.bus.grantCall(grantee, api);
     if (this.topology.permissions.fireSources.length > 0) {

@@ -102,6 +102,8 @@ export const ResultAttributes = {
   ExpiresAt: 'expiresAt',
   ClaimedBy: 'claimedBy',
   ClaimedAt: 'claimedAt',
+  /** A random token per claim attempt: lets a retried claim recognise the item its own first try wrote. */
+  ClaimToken: 'claimToken',
   CompletedAt: 'completedAt',
   Api: 'api',
   Procedure: 'procedure',

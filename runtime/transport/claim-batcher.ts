@@ -2,7 +2,7 @@ import { BatchExecuteStatementCommand, type BatchStatementResponse } from '@aws-
 import { ClaimWriteError } from '../errors';
 import type { Logger } from '../logging';
 import type { AwsClients } from './aws-clients';
-import { claimOutcome, claimStatement, putClaim, type ClaimRequest } from './claim-write';
+import { claimOutcome, claimStatement, newClaimAttempt, putClaim, type ClaimAttempt, type ClaimRequest } from './claim-write';
 
 /** BatchExecuteStatement takes at most 25 statements. */
 export const MAX_CLAIMS_PER_BATCH = 25;
@@ -14,9 +14,29 @@ export const MAX_CLAIMS_PER_BATCH = 25;
  */
 const FALLBACK_ERRORS = new Set(['AccessDeniedException', 'UnknownOperationException']);
 
+/** The statement error IAM gives one INSERT it refuses (no PartiQLInsert, or a key condition). */
+const STATEMENT_ACCESS_DENIED = 'AccessDenied';
+
+/**
+ * Statement errors whose claim is retried alone, as a PutItem: capacity and transient ones (PutItem
+ * retries them with the SDK's backoff, as a claim did before claims were batched), and AccessDenied
+ * (the principal may be allowed PutItem where it is refused PartiQLInsert).
+ */
+const RETRY_ALONE_CODES = new Set([
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'TransactionConflict',
+  STATEMENT_ACCESS_DENIED,
+]);
+
+const FALLBACK_WARNING =
+  'Claims go out as one PutItem each: BatchExecuteStatement (PartiQL INSERT) was refused. Grant dynamodb:PartiQLInsert on the results table (see docs/deployment.md) to batch them.';
+
 interface PendingClaim {
   readonly request: ClaimRequest;
-  readonly claimedAtMs: number;
+  readonly attempt: ClaimAttempt;
   readonly logger: Pick<Logger, 'warn'> | undefined;
   readonly resolve: (claimed: boolean) => void;
   readonly reject: (error: unknown) => void;
@@ -38,16 +58,17 @@ interface ClaimBatch {
 export class ClaimBatcher {
   private current: ClaimBatch = emptyBatch();
   private flushImmediate: NodeJS.Immediate | undefined;
-  /** Set once PartiQL was refused: every claim from then on is a PutItem. */
+  /** Set once PartiQL was refused for the principal (not for one key): every claim from then on is a PutItem. */
   private usePutItem = false;
 
   public constructor(private readonly clients: AwsClients) {}
 
   /** Claims a call. Resolves false when another delivery already claimed it. */
   public claim(request: ClaimRequest, logger?: Pick<Logger, 'warn'>): Promise<boolean> {
-    const claimedAtMs = Date.now();
-    if (this.usePutItem) return putClaim(this.clients, request, claimedAtMs);
-    return new Promise<boolean>((resolve, reject) => this.enqueue({ request, claimedAtMs, logger, resolve, reject }));
+    // One attempt per claim, kept through every write of it, so a retry can recognise its own item.
+    const attempt = newClaimAttempt();
+    if (this.usePutItem) return putClaim(this.clients, request, attempt);
+    return new Promise<boolean>((resolve, reject) => this.enqueue({ request, attempt, logger, resolve, reject }));
   }
 
   private enqueue(entry: PendingClaim): void {
@@ -55,7 +76,8 @@ export class ClaimBatcher {
     if (this.current.keys.has(key)) {
       // Two deliveries of one call in one turn: they must not share a call (DynamoDB does not
       // promise how two writes of one key in one batch resolve). Send what is gathered; the second
-      // goes in a later call and finds the first's claim.
+      // goes in another call, which may be in flight at the same time, so either claim may win:
+      // the key's condition lets exactly one of them through.
       this.sendCurrent();
     }
     this.current.entries.push(entry);
@@ -78,11 +100,14 @@ export class ClaimBatcher {
     else if (entries.length > 1) void this.sendBatch(entries);
   }
 
-  private async sendOne(entry: PendingClaim): Promise<void> {
+  /** Claims with one PutItem. Resolves whether DynamoDB answered it (claimed or not), false when it threw. */
+  private async sendOne(entry: PendingClaim): Promise<boolean> {
     try {
-      entry.resolve(await putClaim(this.clients, entry.request, entry.claimedAtMs));
+      entry.resolve(await putClaim(this.clients, entry.request, entry.attempt));
+      return true;
     } catch (error) {
       entry.reject(error);
+      return false;
     }
   }
 
@@ -92,50 +117,84 @@ export class ClaimBatcher {
       return;
     }
     let responses: BatchStatementResponse[];
+    let retriedBySdk: boolean;
     try {
       const out = await this.clients.dynamoDb.send(
-        new BatchExecuteStatementCommand({ Statements: entries.map((e) => claimStatement(e.request, e.claimedAtMs)) }),
+        new BatchExecuteStatementCommand({ Statements: entries.map((e) => claimStatement(e.request, e.attempt)) }),
       );
       responses = out.Responses ?? [];
+      retriedBySdk = sdkAttempts(out) > 1;
     } catch (error) {
-      this.batchFailed(entries, error);
+      await this.batchFailed(entries, error);
       return;
     }
-    settleBatch(entries, responses, (entry) => void this.sendOne(entry));
+    if (everyStatementDenied(entries, responses)) {
+      await this.retryAsPutItem(entries, responses[0]!.Error!.Message ?? STATEMENT_ACCESS_DENIED);
+      return;
+    }
+    settleBatch(entries, responses, retriedBySdk, (entry) => void this.sendOne(entry));
   }
 
-  /** The whole call failed: fall back to PutItem if PartiQL is refused, else fail every claim in it. */
-  private batchFailed(entries: readonly PendingClaim[], error: unknown): void {
-    const name = (error as Error).name;
-    if (!FALLBACK_ERRORS.has(name)) {
+  /** The whole call failed: retry as PutItem if PartiQL is refused, else fail every claim in it. */
+  private async batchFailed(entries: readonly PendingClaim[], error: unknown): Promise<void> {
+    if (!FALLBACK_ERRORS.has((error as Error).name)) {
       for (const entry of entries) entry.reject(error);
       return;
     }
-    if (!this.usePutItem) {
-      this.usePutItem = true;
-      entries[0]?.logger?.warn('Claims go out as one PutItem each: BatchExecuteStatement (PartiQL INSERT) was refused. Grant dynamodb:PartiQLInsert on the results table (see docs/deployment.md) to batch them.', {
-        table: entries[0].request.table,
-        error: error as Error,
-      });
-    }
-    for (const entry of entries) void this.sendOne(entry);
+    await this.retryAsPutItem(entries, error as Error);
+  }
+
+  /**
+   * Retries a refused batch's claims as PutItem, and switches the process to PutItem claims only if
+   * every one of them got through: then PartiQL is refused to the principal. A refused key (a
+   * `schema#` call id, which the grant's key condition denies) is refused PutItem too, so it keeps
+   * the others batching instead of switching the whole process off.
+   */
+  private async retryAsPutItem(entries: readonly PendingClaim[], cause: Error | string): Promise<void> {
+    const answered = await Promise.all(entries.map((entry) => this.sendOne(entry)));
+    if (entries.length > 1 && answered.every(Boolean)) this.switchToPutItem(entries[0]!, cause);
+  }
+
+  private switchToPutItem(first: PendingClaim, cause: Error | string): void {
+    if (this.usePutItem) return;
+    this.usePutItem = true;
+    first.logger?.warn(FALLBACK_WARNING, {
+      table: first.request.table,
+      ...(typeof cause === 'string' ? { statementError: cause } : { error: cause }),
+    });
   }
 }
 
+/** How many attempts the SDK made for a call (its retries are invisible otherwise). */
+function sdkAttempts(out: { readonly $metadata?: { readonly attempts?: number } }): number {
+  return out.$metadata?.attempts ?? 1;
+}
+
 /**
- * Statement errors worth an immediate retry: capacity and transient ones. PutItem alone retries
- * them with the SDK's backoff, as a claim did before claims were batched.
+ * Whether IAM refused every INSERT of a batch: what a principal without PartiQLInsert gets (per
+ * statement, where a whole-call AccessDeniedException might be expected).
  */
-const RETRY_ALONE_CODES = new Set(['ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded', 'InternalServerError', 'TransactionConflict']);
+function everyStatementDenied(entries: readonly PendingClaim[], responses: readonly BatchStatementResponse[]): boolean {
+  return responses.length === entries.length && responses.every((r) => r.Error?.Code === STATEMENT_ACCESS_DENIED);
+}
 
 /**
  * Each claim gets its statement's outcome; a response missing for a statement fails that claim,
- * and one throttled or failed transiently is retried alone.
+ * and one throttled, failed transiently or denied is retried alone.
  */
-function settleBatch(entries: readonly PendingClaim[], responses: readonly BatchStatementResponse[], retryAlone: (entry: PendingClaim) => void): void {
+function settleBatch(
+  entries: readonly PendingClaim[],
+  responses: readonly BatchStatementResponse[],
+  retriedBySdk: boolean,
+  retryAlone: (entry: PendingClaim) => void,
+): void {
   entries.forEach((entry, index) => {
     const response = responses[index];
-    if (response?.Error?.Code !== undefined && RETRY_ALONE_CODES.has(response.Error.Code)) {
+    const code = response?.Error?.Code;
+    // After an SDK retry of the whole call, a duplicate may be this claim's own INSERT from the
+    // attempt whose answer was lost: DuplicateItem carries no item to tell, PutItem's ALL_OLD does.
+    const maybeOwnDuplicate = retriedBySdk && (code === 'DuplicateItem' || code === 'ConditionalCheckFailed');
+    if ((code !== undefined && RETRY_ALONE_CODES.has(code)) || maybeOwnDuplicate) {
       retryAlone(entry);
       return;
     }

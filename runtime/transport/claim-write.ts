@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   PutItemCommand,
@@ -19,21 +20,38 @@ export interface ClaimRequest {
   readonly expiresAtEpochSeconds: number;
 }
 
+/**
+ * What tells one claim attempt's item from any other: one delivery's claim keeps its attempt
+ * through every write of it (the batched INSERT, the PutItem that retries it, the SDK's retries of
+ * that), so a retry that finds the item its own earlier try wrote knows the call is its own.
+ * `claimedBy` and `claimedAt` alone are not enough: two deliveries of one call in one process can
+ * claim in the same millisecond.
+ */
+export interface ClaimAttempt {
+  readonly claimedAtMs: number;
+  readonly token: string;
+}
+
+export function newClaimAttempt(): ClaimAttempt {
+  return { claimedAtMs: Date.now(), token: randomUUID() };
+}
+
 /** The claim item's attributes, in the order the INSERT statement lists them. */
-const CLAIM_ATTRIBUTES = [A.PartitionKey, A.State, A.Api, A.Procedure, A.ClaimedBy, A.ClaimedAt, A.ExpiresAt] as const;
+const CLAIM_ATTRIBUTES = [A.PartitionKey, A.State, A.Api, A.Procedure, A.ClaimedBy, A.ClaimedAt, A.ClaimToken, A.ExpiresAt] as const;
 
 /**
  * The claim item. Both ways of writing it (PutItem, PartiQL INSERT) build it here, so the item on
  * the table is the same whichever went out.
  */
-export function claimItem(request: ClaimRequest, claimedAtMs: number): Record<(typeof CLAIM_ATTRIBUTES)[number], AttributeValue> {
+export function claimItem(request: ClaimRequest, attempt: ClaimAttempt): Record<(typeof CLAIM_ATTRIBUTES)[number], AttributeValue> {
   return {
     [A.PartitionKey]: { S: request.callId },
     [A.State]: { S: ResultState.Claimed },
     [A.Api]: { S: request.api },
     [A.Procedure]: { S: request.procedure },
     [A.ClaimedBy]: { S: request.claimedBy },
-    [A.ClaimedAt]: { N: String(claimedAtMs) },
+    [A.ClaimedAt]: { N: String(attempt.claimedAtMs) },
+    [A.ClaimToken]: { S: attempt.token },
     [A.ExpiresAt]: { N: String(request.expiresAtEpochSeconds) },
   };
 }
@@ -42,8 +60,8 @@ export function claimItem(request: ClaimRequest, claimedAtMs: number): Record<(t
  * The claim as a PartiQL INSERT: it fails with `DuplicateItem` when the key exists, which is the
  * PutItem claim's `attribute_not_exists(pk)`. Values travel as parameters, never in the text.
  */
-export function claimStatement(request: ClaimRequest, claimedAtMs: number): BatchStatementRequest {
-  const item = claimItem(request, claimedAtMs);
+export function claimStatement(request: ClaimRequest, attempt: ClaimAttempt): BatchStatementRequest {
+  const item = claimItem(request, attempt);
   const tuple = CLAIM_ATTRIBUTES.map((name) => `'${name}': ?`).join(', ');
   return {
     Statement: `INSERT INTO ${quoteIdentifier(request.table)} VALUE {${tuple}}`,
@@ -59,7 +77,8 @@ function quoteIdentifier(name: string): string {
 /**
  * How a statement's error reads as a claim: `DuplicateItem` (and `ConditionalCheckFailed`, its
  * conditional form) mean another delivery claimed the call first; anything else is a failure of
- * this claim only.
+ * this claim only. (A batch statement is this attempt's first write, so a duplicate there is never
+ * its own; DynamoDB returns no item with `DuplicateItem` to check that by anyway.)
  */
 export function claimOutcome(table: string, callId: string, error: BatchStatementError | undefined): boolean | ClaimWriteError {
   if (!error) return true;
@@ -67,22 +86,39 @@ export function claimOutcome(table: string, callId: string, error: BatchStatemen
   return new ClaimWriteError(table, callId, error.Code, error.Message);
 }
 
-/** The claim as one conditional PutItem (a lone claim, or the fallback when PartiQL is not allowed). */
-export async function putClaim(clients: AwsClients, request: ClaimRequest, claimedAtMs: number): Promise<boolean> {
+/**
+ * The claim as one conditional PutItem (a lone claim, a claim retried alone, or the fallback when
+ * PartiQL is not allowed). A failed condition returns the existing item (`ALL_OLD`): when that is
+ * this attempt's own claim (an earlier try that DynamoDB applied but whose answer was lost or came
+ * back as an error), the call is ours, not a duplicate.
+ */
+export async function putClaim(clients: AwsClients, request: ClaimRequest, attempt: ClaimAttempt): Promise<boolean> {
   try {
     await clients.dynamoDb.send(
       new PutItemCommand({
         TableName: request.table,
-        Item: claimItem(request, claimedAtMs),
+        Item: claimItem(request, attempt),
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': A.PartitionKey },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
-      return false;
-    }
+    if (isConditionalCheckFailed(error)) return isOwnClaim(error.Item, request, attempt);
     throw error;
   }
+}
+
+function isConditionalCheckFailed(error: unknown): error is Pick<ConditionalCheckFailedException, 'Item'> {
+  return error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
+}
+
+/** Whether an existing item is the one this attempt writes (see ClaimAttempt). */
+export function isOwnClaim(item: Record<string, AttributeValue> | undefined, request: ClaimRequest, attempt: ClaimAttempt): boolean {
+  return (
+    item?.[A.ClaimToken]?.S === attempt.token &&
+    item[A.ClaimedBy]?.S === request.claimedBy &&
+    item[A.ClaimedAt]?.N === String(attempt.claimedAtMs)
+  );
 }

@@ -36,7 +36,14 @@ const ACCEPTED_WILDCARD_RESOURCES: readonly { readonly pattern: RegExp; readonly
 
 const RESULTS_TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:111111111111:table/shop-results']] };
 const NOT_SCHEMAS = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['schema#*'] } };
-const RESULT_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:PartiQLInsert'];
+const RESULT_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** Batched claims, for RPC workers only: the same key condition, failing closed when the key is absent. */
+const BATCHED_CLAIMS = {
+  Effect: 'Allow',
+  Action: 'dynamodb:PartiQLInsert',
+  Resource: RESULTS_TABLE_ARN,
+  Condition: { ...NOT_SCHEMAS, Null: { 'dynamodb:LeadingKeys': 'false' } },
+};
 
 function actions(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -212,8 +219,9 @@ describe('LightbusService: least privilege', () => {
     );
     expect(writes).toEqual(
       expect.arrayContaining([
-        // PartiQLInsert: the batched claims (BatchExecuteStatement), under the same key condition as PutItem.
         { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
+        // PartiQLInsert: the batched claims (BatchExecuteStatement) of the worker that serves auth's RPCs.
+        BATCHED_CLAIMS,
         {
           Effect: 'Allow',
           Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -226,7 +234,7 @@ describe('LightbusService: least privilege', () => {
     for (const statement of writes) expect(statement.Condition).toBeDefined();
     // PartiQL: INSERT only (the claims), never SELECT/UPDATE/DELETE.
     expect(authStatements.flatMap(actions).filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual(['dynamodb:PartiQLInsert']);
-    expect(writes).toHaveLength(2);
+    expect(writes).toHaveLength(3);
     // customers fires events only: its one function publishes its schema and writes nothing else.
     const customersWrites = customersStatements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
     expect(customersWrites).toEqual([
@@ -237,6 +245,33 @@ describe('LightbusService: least privilege', () => {
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } },
       },
     ]);
+  });
+
+  it('grants PartiQLInsert (batched claims) only to a function that serves RPCs, not to a listener\'s', () => {
+    const { template } = serviceStack({ separateFunctions: [{ listener: 'createUserForCustomer' }] });
+    const policyOf = (functionId: RegExp) => {
+      const roles = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => functionId.test(id));
+      expect(roles).toHaveLength(1);
+      return statementsOf(
+        Template.fromJSON({ Resources: template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roles[0] }] } }) }),
+      );
+    };
+    const listener = policyOf(/^AuthListenerWorkercreateUserForCustomer/);
+    const rpc = policyOf(/^AuthWorker/);
+    expect(rpc).toContainEqual(BATCHED_CLAIMS);
+    expect(listener.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
+    // The listener still writes results (its calls' and task records) with PutItem and UpdateItem.
+    expect(listener).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS });
+  });
+
+  it('grants PartiQLInsert to a container worker only if the service serves RPCs', () => {
+    const stack = new Stack(new App(), 'Customers', { env: ENV });
+    const customers = new LightbusService(stack, 'Customers', { bus: LightbusBus.fromBusName(stack, 'Bus', 'shop'), busModule: CUSTOMERS });
+    const role = new iam.Role(stack, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    customers.grantRunWorker(role);
+    const statements = statementsOf(Template.fromStack(stack));
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS });
+    expect(statements.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
   });
 
   it('lets a worker fire only the APIs it registers', () => {
@@ -362,6 +397,7 @@ describe('LightbusService.grantRunWorker: a container running `lightbus run` aga
     expect(roleStatements).toEqual(
       expect.arrayContaining([
         { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
+        BATCHED_CLAIMS,
         {
           Effect: 'Allow',
           Action: 'dynamodb:PutItem',

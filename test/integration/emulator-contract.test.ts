@@ -4,10 +4,12 @@
  * If a MiniStack version bump breaks one of these, fix the workaround before bumping the pin.
  */
 import {
+  BatchExecuteStatementCommand,
   ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -49,6 +51,21 @@ afterAll(async () => {
   events.destroy();
   dynamo.destroy();
 });
+
+/** A fresh table keyed by `pk` (string), deleted after the run. */
+async function createTable(): Promise<string> {
+  const tableName = uniqueName('contract-table');
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  cleanups.push(() => dynamo.send(new DeleteTableCommand({ TableName: tableName })));
+  return tableName;
+}
 
 async function createQueue(
   prefix: string,
@@ -178,16 +195,7 @@ describe('MiniStack emulator contract', () => {
   });
 
   test('DynamoDB conditional PutItem with attribute_not_exists fails the second time', async () => {
-    const tableName = uniqueName('contract-table');
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    cleanups.push(() => dynamo.send(new DeleteTableCommand({ TableName: tableName })));
+    const tableName = await createTable();
 
     const put = (): Promise<unknown> =>
       dynamo.send(
@@ -205,6 +213,41 @@ describe('MiniStack emulator contract', () => {
     );
     expect(failure).toBeInstanceOf(ConditionalCheckFailedException);
     expect((failure as Error).name).toBe('ConditionalCheckFailedException');
+  });
+
+  test('DynamoDB conditional PutItem with ReturnValuesOnConditionCheckFailure ALL_OLD returns the existing item', async () => {
+    // A retried claim tells its own earlier write from another delivery's by this item (claim-write.ts).
+    const tableName = await createTable();
+    const existing = { pk: { S: 'id-1' }, claimToken: { S: 'first' }, claimedAt: { N: '1764079996012' } };
+    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: existing }));
+    const failure = await dynamo
+      .send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { pk: { S: 'id-1' }, claimToken: { S: 'second' } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(failure).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((failure as ConditionalCheckFailedException).Item).toEqual(existing);
+  });
+
+  test('DynamoDB BatchExecuteStatement INSERTs: DuplicateItem per statement for an existing key, answers in statement order', async () => {
+    // The batched claims (claim-batcher.ts) read each claim's outcome from the answer at its index.
+    const tableName = await createTable();
+    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'taken' }, v: { S: 'first' } } }));
+    const insert = (pk: string) => ({ Statement: `INSERT INTO "${tableName}" VALUE {'pk': ?, 'v': ?}`, Parameters: [{ S: pk }, { S: 'batch' }] });
+    const out = await dynamo.send(new BatchExecuteStatementCommand({ Statements: ['new-1', 'taken', 'new-2'].map(insert) }));
+    expect(out.Responses).toHaveLength(3);
+    expect(out.Responses!.map((r) => r.Error?.Code)).toEqual([undefined, 'DuplicateItem', undefined]);
+    // Inserted items are written; the existing item is untouched.
+    const stored = async (pk: string) => (await dynamo.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item?.v?.S;
+    expect(await Promise.all(['new-1', 'taken', 'new-2'].map(stored))).toEqual(['batch', 'first', 'batch']);
   });
 
   test('SQS returns ApproximateReceiveCount and increments it on each receive', async () => {

@@ -163,6 +163,75 @@ describe('RPC through SQS and DynamoDB', () => {
     expect([outcomes[0], outcomes[2]]).toContainEqual({ kind: 'dropped', reason: 'duplicate' });
   });
 
+  describe('a claim retried after its first write was applied', () => {
+    const addRequest = (bus: ReturnType<typeof mathService>['bus'], id: string) =>
+      JSON.stringify({
+        v: 1,
+        kind: 'lightbus.rpc',
+        id,
+        api: 'math',
+        procedure: 'add',
+        parameters: { a: 1, b: 1 },
+        deadline: Date.now() + 30_000,
+        returnPath: { table: bus.transports.location.resultsTable },
+      });
+    const inbound = (bus: ReturnType<typeof mathService>['bus'], body: string, n: number) => ({
+      messageId: `m${n}`,
+      body,
+      receiptHandle: `r${n}`,
+      receiveCount: 1,
+      queueName: bus.topology().rpcQueues[0]!.queueName,
+    });
+
+    it('runs the call when the SDK retries a PutItem claim whose answer was lost', async () => {
+      const { bus, calls } = mathService();
+      await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+      const sent: string[] = [];
+      let lost = false;
+      // Inside the SDK's retry loop: the first PutItem reaches DynamoDB, then its answer is lost.
+      bus.transports.clients.dynamoDb.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName !== 'PutItemCommand') return next(args);
+          sent.push(context.commandName);
+          const result = await next(args);
+          if (lost) return result;
+          lost = true;
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+        },
+        // finalizeRequest, low priority: after the SDK's retry middleware (high priority), so within its loop.
+        { step: 'finalizeRequest', priority: 'low', name: 'loseFirstAnswer' },
+      );
+      const outcome = await new Dispatcher(bus).dispatch(inbound(bus, addRequest(bus, `lost-${Date.now()}`), 0));
+      expect(sent).toEqual(['PutItemCommand', 'PutItemCommand']);
+      expect(outcome).toEqual({ kind: 'done' });
+      expect(calls.add).toBe(1);
+    });
+
+    it('runs the call when a batched INSERT that was applied comes back InternalServerError', async () => {
+      const { bus, calls } = mathService();
+      await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
+      const commands: string[] = [];
+      bus.transports.clients.dynamoDb.middlewareStack.add(
+        (next, context) => async (args) => {
+          commands.push(context.commandName ?? 'unknown');
+          const result = await next(args);
+          if (context.commandName !== 'BatchExecuteStatementCommand') return result;
+          // DynamoDB wrote the second claim, but its answer says it failed transiently.
+          const output = result.output as { Responses?: { Error?: { Code: string; Message: string } }[] };
+          output.Responses![1] = { Error: { Code: 'InternalServerError', Message: 'Internal server error' } };
+          return result;
+        },
+        { step: 'initialize', name: 'failAppliedStatement' },
+      );
+      const ids = [`applied-a-${Date.now()}`, `applied-b-${Date.now()}`];
+      const dispatcher = new Dispatcher(bus);
+      const outcomes = await Promise.all(ids.map((id, n) => dispatcher.dispatch(inbound(bus, addRequest(bus, id), n))));
+      expect(commands.slice(0, 2)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand']);
+      expect(outcomes).toEqual([{ kind: 'done' }, { kind: 'done' }]);
+      expect(calls.add).toBe(2);
+    });
+  });
+
   it('rejects bad parameters at the caller, before sending, naming API, procedure and parameter', async () => {
     const { bus } = mathService();
     await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);

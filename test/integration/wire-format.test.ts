@@ -161,7 +161,7 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: callId } }, ConsistentRead: true }))
     ).Item;
     expect(item && sortedKeys(item)).toEqual(
-      ['api', 'claimedAt', 'claimedBy', 'completedAt', 'expiresAt', 'pk', 'procedure', 'result', 'state'].sort(),
+      ['api', 'claimedAt', 'claimedBy', 'claimToken', 'completedAt', 'expiresAt', 'pk', 'procedure', 'result', 'state'].sort(),
     );
     expect(item).toMatchObject({
       pk: { S: callId },
@@ -171,6 +171,7 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       procedure: { S: 'add' },
       claimedBy: { S: expect.any(String) },
       claimedAt: { N: expect.stringMatching(/^\d{13}$/) }, // epoch milliseconds
+      claimToken: { S: expect.stringMatching(/^[0-9a-f-]{36}$/) }, // one per claim attempt
       completedAt: { N: expect.stringMatching(/^\d{13}$/) }, // epoch milliseconds
       expiresAt: { N: expect.stringMatching(/^\d{10}$/) }, // epoch seconds (DynamoDB TTL)
     });

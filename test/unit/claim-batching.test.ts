@@ -1,13 +1,16 @@
 /**
  * ClaimBatcher with a stubbed DynamoDB client (unit test): claims made in one turn go out as
  * BatchExecuteStatement calls of up to 25 INSERTs; two claims of one call id never share a call;
- * DuplicateItem means "already claimed"; another per-statement error fails only its own claim; a
- * refused BatchExecuteStatement falls back to PutItem with one warning.
+ * DuplicateItem means "already claimed"; another per-statement error fails only its own claim;
+ * throttled, transient and AccessDenied statements are retried alone as PutItem, which knows its own
+ * earlier write; a refused BatchExecuteStatement falls back to PutItem with one warning, unless the
+ * refusal was about a key rather than the principal.
  */
 import {
   BatchExecuteStatementCommand,
   ConditionalCheckFailedException,
   PutItemCommand,
+  type AttributeValue,
   type BatchExecuteStatementCommandInput,
   type BatchStatementResponse,
   type PutItemCommandInput,
@@ -16,6 +19,7 @@ import { ClaimWriteError } from '../../runtime/errors';
 import { ClaimBatcher, MAX_CLAIMS_PER_BATCH, type AwsClients, type ClaimRequest } from '../../runtime/transport';
 
 type Input = BatchExecuteStatementCommandInput | PutItemCommandInput;
+type Item = Record<string, AttributeValue>;
 
 interface Call {
   readonly command: string;
@@ -23,29 +27,82 @@ interface Call {
 }
 
 interface StubOptions {
-  /** Answers one statement of a batch by the call id it inserts (default: inserted). */
-  readonly statement?: (callId: string) => BatchStatementResponse;
-  /** Thrown by every BatchExecuteStatement call instead of answering. */
+  /**
+   * Answers one statement of a batch by the call id it inserts (default: inserted, and the item
+   * goes on the table). `write` puts the statement's item on the table, for an answer that says
+   * the statement failed although DynamoDB applied it.
+   */
+  readonly statement?: (callId: string, write: () => void) => BatchStatementResponse;
+  /** Thrown by every BatchExecuteStatement call instead of answering (by the first `batchErrorTimes` only, when given). */
   readonly batchError?: Error;
-  /** Call ids whose PutItem finds the key taken. */
+  readonly batchErrorTimes?: number;
+  /** Call ids whose PutItem finds the key taken (by an item of another delivery). */
   readonly taken?: ReadonlySet<string>;
+  /** Call ids whose PutItem IAM refuses, like a `schema#` key under the grant's key condition. */
+  readonly putDenied?: ReadonlySet<string>;
+  /**
+   * Call ids whose first PutItem DynamoDB applies but whose answer is lost: the SDK sends it again,
+   * and the retry finds the item the first try wrote.
+   */
+  readonly putAnswerLost?: Set<string>;
+  /**
+   * The first BatchExecuteStatement is applied but its answer lost: the SDK sends it again, and
+   * that attempt's answer (which says `$metadata.attempts: 2`) is what the batcher sees.
+   */
+  readonly batchAnswerLost?: boolean;
+}
+
+const accessDenied = (message = 'not authorized to perform: dynamodb:PartiQLInsert') =>
+  Object.assign(new Error(message), { name: 'AccessDeniedException' });
+
+/** The item a statement inserts, from its attribute list and parameters. */
+function statementItem(statement: { Statement?: string; Parameters?: AttributeValue[] }): Item {
+  const names = [...(statement.Statement ?? '').matchAll(/'([^']+)': \?/g)].map((m) => m[1]!);
+  return Object.fromEntries(names.map((name, i) => [name, statement.Parameters![i]!]));
 }
 
 function stubDynamoDb(options: StubOptions = {}) {
   const calls: Call[] = [];
+  let batchErrorsLeft = options.batchErrorTimes ?? Infinity;
+  let batchAnswerLostDone = false;
+  /** The results table: what the claims wrote, by call id. */
+  const table = new Map<string, Item>();
+  for (const id of options.taken ?? []) table.set(id, { pk: { S: id }, claimedBy: { S: 'another-worker' } });
+  const putItem = (input: PutItemCommandInput) => {
+    const id = input.Item?.pk?.S ?? '';
+    if (options.putDenied?.has(id)) throw accessDenied('not authorized to perform: dynamodb:PutItem');
+    if (options.putAnswerLost?.delete(id)) table.set(id, input.Item!);
+    const old = table.get(id);
+    if (old) {
+      // Like DynamoDB: the existing item comes back only when asked for.
+      const returned = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: old } : {};
+      throw new ConditionalCheckFailedException({ message: 'taken', $metadata: {}, ...returned });
+    }
+    table.set(id, input.Item!);
+    return {};
+  };
+  const statement = (s: { Statement?: string; Parameters?: AttributeValue[] }): BatchStatementResponse => {
+    const id = s.Parameters?.[0]?.S ?? '';
+    const write = () => table.set(id, statementItem(s));
+    if (options.statement) return options.statement(id, write);
+    if (table.has(id)) return { Error: { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' } };
+    write();
+    return {};
+  };
   const dynamoDb = {
     send: async (command: BatchExecuteStatementCommand | PutItemCommand) => {
       calls.push({ command: command.constructor.name, input: command.input });
-      if (command instanceof PutItemCommand) {
-        const id = command.input.Item?.pk?.S ?? '';
-        if (options.taken?.has(id)) throw new ConditionalCheckFailedException({ message: 'taken', $metadata: {} });
-        return {};
+      if (command instanceof PutItemCommand) return putItem(command.input);
+      if (options.batchError && batchErrorsLeft-- > 0) throw options.batchError;
+      if (options.batchAnswerLost && !batchAnswerLostDone) {
+        batchAnswerLostDone = true;
+        (command.input.Statements ?? []).map(statement); // applied; the answer never arrives
+        return { Responses: (command.input.Statements ?? []).map(statement), $metadata: { attempts: 2 } };
       }
-      if (options.batchError) throw options.batchError;
-      return { Responses: (command.input.Statements ?? []).map((s) => (options.statement ?? (() => ({})))(s.Parameters?.[0]?.S ?? '')) };
+      return { Responses: (command.input.Statements ?? []).map(statement), $metadata: { attempts: 1 } };
     },
   };
-  return { batcher: new ClaimBatcher({ dynamoDb } as unknown as AwsClients), calls };
+  return { batcher: new ClaimBatcher({ dynamoDb } as unknown as AwsClients), calls, table };
 }
 
 const request = (callId: string, table = 't-results'): ClaimRequest => ({
@@ -79,7 +136,9 @@ describe('ClaimBatcher', () => {
     const { batcher, calls } = stubDynamoDb();
     await Promise.all([batcher.claim(request('a')), batcher.claim(request('b'))]);
     const statement = (calls[0]!.input as BatchExecuteStatementCommandInput).Statements![0]!;
-    expect(statement.Statement).toBe(`INSERT INTO "t-results" VALUE {'pk': ?, 'state': ?, 'api': ?, 'procedure': ?, 'claimedBy': ?, 'claimedAt': ?, 'expiresAt': ?}`);
+    expect(statement.Statement).toBe(
+      `INSERT INTO "t-results" VALUE {'pk': ?, 'state': ?, 'api': ?, 'procedure': ?, 'claimedBy': ?, 'claimedAt': ?, 'claimToken': ?, 'expiresAt': ?}`,
+    );
     expect(statement.Parameters).toEqual([
       { S: 'a' },
       { S: 'claimed' },
@@ -87,8 +146,11 @@ describe('ClaimBatcher', () => {
       { S: 'buy' },
       { S: 'worker-1' },
       { N: expect.stringMatching(/^\d{13}$/) },
+      { S: expect.stringMatching(/^[0-9a-f-]{36}$/) },
       { N: '2000000000' },
     ]);
+    const tokens = (calls[0]!.input as BatchExecuteStatementCommandInput).Statements!.map((s) => s.Parameters![6]!.S);
+    expect(new Set(tokens).size).toBe(2);
   });
 
   it('a lone claim goes out in its own turn as a conditional PutItem, without waiting for company', async () => {
@@ -96,6 +158,7 @@ describe('ClaimBatcher', () => {
     await expect(batcher.claim(request('alone'))).resolves.toBe(true);
     expect(calls.map((c) => c.command)).toEqual(['PutItemCommand']);
     expect((calls[0]!.input as PutItemCommandInput).ConditionExpression).toBe('attribute_not_exists(#pk)');
+    expect((calls[0]!.input as PutItemCommandInput).ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 
   it('claims made in later turns go out in later calls', async () => {
@@ -108,13 +171,9 @@ describe('ClaimBatcher', () => {
     ]);
   });
 
-  it('puts a second claim of the same call id in a later call, never in the same one', async () => {
-    const claimed = new Set<string>();
-    const { batcher, calls } = stubDynamoDb({
-      // Like DynamoDB: the first INSERT of a key wins, a later one finds it.
-      statement: (id) => (claimed.has(id) ? { Error: { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' } } : (claimed.add(id), {})),
-      taken: claimed,
-    });
+  it('puts a second claim of the same call id in another call, never in the same one', async () => {
+    // The stub's table: the first INSERT of a key wins, a later one finds it (DuplicateItem).
+    const { batcher, calls } = stubDynamoDb();
     const outcomes = await Promise.all(['a', 'b', 'a', 'c'].map((id) => batcher.claim(request(id))));
     expect(outcomes).toEqual([true, true, false, true]);
     for (const call of calls) expect(new Set(idsOf(call)).size).toBe(idsOf(call).length);
@@ -151,8 +210,7 @@ describe('ClaimBatcher', () => {
 
   it('a throttled statement is retried alone as a PutItem (with the SDK\'s backoff), not failed', async () => {
     const { batcher, calls } = stubDynamoDb({
-      statement: (id) => (id === 'b' ? { Error: { Code: 'ProvisionedThroughputExceeded', Message: 'slow down' } } : {}),
-      taken: new Set(['never']),
+      statement: (id, write) => (id === 'b' ? { Error: { Code: 'ProvisionedThroughputExceeded', Message: 'slow down' } } : (write(), {})),
     });
     await expect(Promise.all(['a', 'b', 'c'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, true, true]);
     expect(calls.map((c) => [c.command, idsOf(c)])).toEqual([
@@ -170,7 +228,7 @@ describe('ClaimBatcher', () => {
   });
 
   it('AccessDenied on BatchExecuteStatement: those claims and all later ones go out as PutItem, with one warning', async () => {
-    const denied = Object.assign(new Error('not authorized to perform: dynamodb:PartiQLInsert'), { name: 'AccessDeniedException' });
+    const denied = accessDenied();
     const { batcher, calls } = stubDynamoDb({ batchError: denied, taken: new Set(['b']) });
     const logger = silentLogger();
     await expect(Promise.all(['a', 'b', 'c'].map((id) => batcher.claim(request(id), logger)))).resolves.toEqual([true, false, true]);
@@ -189,11 +247,127 @@ describe('ClaimBatcher', () => {
   });
 
   it('warns once even when several batches in flight are refused', async () => {
-    const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-    const { batcher } = stubDynamoDb({ batchError: denied });
+    const { batcher } = stubDynamoDb({ batchError: accessDenied() });
     const logger = silentLogger();
     const ids = Array.from({ length: 50 }, (_, i) => `c${i}`);
     await expect(Promise.all(ids.map((id) => batcher.claim(request(id), logger)))).resolves.toEqual(ids.map(() => true));
     expect(logger.warn).toHaveBeenCalledTimes(1);
+  });
+  describe('a statement denied by IAM (AccessDenied)', () => {
+    const deniedStatement: BatchStatementResponse = { Error: { Code: 'AccessDenied', Message: 'not authorized to perform: dynamodb:PartiQLInsert' } };
+
+    it('is retried alone as a PutItem, not failed', async () => {
+      const { batcher, calls } = stubDynamoDb({ statement: (id, write) => (id === 'b' ? deniedStatement : (write(), {})) });
+      await expect(Promise.all(['a', 'b', 'c'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, true, true]);
+      expect(calls.map((c) => [c.command, idsOf(c)])).toEqual([
+        ['BatchExecuteStatementCommand', ['a', 'b', 'c']],
+        ['PutItemCommand', ['b']],
+      ]);
+    });
+
+    it('on one key only keeps the process batching, without a warning', async () => {
+      const { batcher, calls } = stubDynamoDb({ statement: (id, write) => (id.startsWith('schema#') ? deniedStatement : (write(), {})) });
+      const logger = silentLogger();
+      await Promise.all(['a', 'schema#x'].map((id) => batcher.claim(request(id), logger)));
+      await Promise.all(['c', 'd'].map((id) => batcher.claim(request(id), logger)));
+      expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand', 'BatchExecuteStatementCommand']);
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+
+    it('on every statement, with the PutItems let through: later claims go out as PutItem, with one warning', async () => {
+      const { batcher, calls } = stubDynamoDb({ statement: () => deniedStatement, taken: new Set(['b']) });
+      const logger = silentLogger();
+      await expect(Promise.all(['a', 'b', 'c'].map((id) => batcher.claim(request(id), logger)))).resolves.toEqual([true, false, true]);
+      await expect(Promise.all(['d', 'e'].map((id) => batcher.claim(request(id), logger)))).resolves.toEqual([true, true]);
+      expect(calls.map((c) => [c.command, idsOf(c)])).toEqual([
+        ['BatchExecuteStatementCommand', ['a', 'b', 'c']],
+        ['PutItemCommand', ['a']],
+        ['PutItemCommand', ['b']],
+        ['PutItemCommand', ['c']],
+        ['PutItemCommand', ['d']],
+        ['PutItemCommand', ['e']],
+      ]);
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn.mock.calls[0]![0]).toContain('dynamodb:PartiQLInsert');
+    });
+
+    it('on every statement of keys IAM refuses PutItem too: those claims fail, the process keeps batching', async () => {
+      const odd = ['schema#x', 'schema#y'];
+      const { batcher, calls } = stubDynamoDb({
+        statement: (id, write) => (id.startsWith('schema#') ? deniedStatement : (write(), {})),
+        putDenied: new Set(odd),
+      });
+      const logger = silentLogger();
+      const settled = await Promise.allSettled(odd.map((id) => batcher.claim(request(id), logger)));
+      expect(settled.map((s) => (s as PromiseRejectedResult).reason?.name)).toEqual(['AccessDeniedException', 'AccessDeniedException']);
+      await Promise.all(['c', 'd'].map((id) => batcher.claim(request(id), logger)));
+      expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand', 'PutItemCommand', 'BatchExecuteStatementCommand']);
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+  });
+
+  it('AccessDenied on a whole BatchExecuteStatement caused by one key IAM refuses keeps the process batching', async () => {
+    // Only the call that holds the refused key is refused.
+    const { batcher, calls } = stubDynamoDb({ batchError: accessDenied(), batchErrorTimes: 1, putDenied: new Set(['schema#x']) });
+    const logger = silentLogger();
+    const settled = await Promise.allSettled(['a', 'schema#x'].map((id) => batcher.claim(request(id), logger)));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+    await Promise.all(['c', 'd'].map((id) => batcher.claim(request(id), logger)));
+    expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand', 'PutItemCommand', 'BatchExecuteStatementCommand']);
+    expect(logger.warn).not.toHaveBeenCalled();
+  });
+
+  describe('a claim that finds its own earlier write', () => {
+    it('after a transient statement error that DynamoDB applied anyway: claimed, not a duplicate', async () => {
+      const { batcher, calls } = stubDynamoDb({
+        statement: (id, write) => {
+          write();
+          return id === 'b' ? { Error: { Code: 'InternalServerError', Message: 'internal' } } : {};
+        },
+      });
+      await expect(Promise.all(['a', 'b'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, true]);
+      expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand']);
+    });
+
+    it('when the SDK retries a PutItem whose first try was applied: claimed, not a duplicate', async () => {
+      const { batcher } = stubDynamoDb({ putAnswerLost: new Set(['alone']) });
+      await expect(batcher.claim(request('alone'))).resolves.toBe(true);
+    });
+
+    it('another delivery\'s claim from the same process in the same millisecond is still a duplicate', async () => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_764_079_996_012);
+      try {
+        const { batcher, table } = stubDynamoDb();
+        await expect(batcher.claim(request('a'))).resolves.toBe(true);
+        expect(table.get('a')?.claimedAt).toEqual({ N: '1764079996012' });
+        // Same claimedBy, same claimedAt: only the attempt token tells the two claims apart.
+        await expect(batcher.claim(request('a'))).resolves.toBe(false);
+      } finally {
+        jest.restoreAllMocks();
+      }
+    });
+
+    it('a retry that finds another delivery\'s claim is a duplicate', async () => {
+      const { batcher } = stubDynamoDb({
+        statement: (id, write) => (id === 'b' ? { Error: { Code: 'ThrottlingError', Message: 'slow down' } } : (write(), {})),
+        taken: new Set(['b']),
+      });
+      await expect(Promise.all(['a', 'b'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, false]);
+    });
+  });
+  it('after the SDK retried a whole batch, a DuplicateItem that is its own earlier INSERT is claimed, not dropped', async () => {
+    const { batcher, calls } = stubDynamoDb({ batchAnswerLost: true });
+    await expect(Promise.all(['a', 'b'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, true]);
+    // Each duplicate is checked with a PutItem whose ALL_OLD shows the claim's own token.
+    expect(calls.map((c) => [c.command, idsOf(c)])).toEqual([
+      ['BatchExecuteStatementCommand', ['a', 'b']],
+      ['PutItemCommand', ['a']],
+      ['PutItemCommand', ['b']],
+    ]);
+  });
+
+  it('after the SDK retried a whole batch, another delivery\'s claim is still a duplicate', async () => {
+    const { batcher } = stubDynamoDb({ batchAnswerLost: true, taken: new Set(['b']) });
+    await expect(Promise.all(['a', 'b'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, false]);
   });
 });
