@@ -10,7 +10,9 @@ export interface SqsHandlerOptions {
   /** @default the bus's logger */
   readonly logger?: Logger;
   /**
-   * Called after each record with what became of it (for metrics and tests).
+   * Called for each record with what became of it (for metrics and tests), once the invocation's
+   * buffered events were flushed: a record failed because its listener's events were not
+   * delivered is reported as `retry`, with the {@link UndeliveredEventsError} of its events.
    * @default - nothing is called
    */
   readonly onOutcome?: (message: InboundMessage, outcome: DispatchOutcome) => void;
@@ -51,8 +53,9 @@ export class NotAnSqsEventError extends LightbusError {
  * them are reported as failed too (so SQS delivers them again and the listener fires again: at
  * least once); records are traced through the fire origin (the bus's `fire.delivery` is
  * `buffered`). An undelivered event that no listener record accounts for (fired with a per-call
- * `{ delivery: 'buffered' }` on a confirmed bus, or outside any record) fails the whole invocation,
- * so the whole batch comes back. Events fired by procedures are the exception: the call's claim
+ * `{ delivery: 'buffered' }` on a confirmed bus, outside any record, or beyond the failures kept
+ * for the flush) fails the whole invocation, so the whole batch comes back; that re-runs the
+ * batch's listeners, but not module-scope code, whose events nothing fires again. Events fired by procedures are the exception: the call's claim
  * would drop a redelivery, so failing their record cannot help; they are logged (every
  * undelivered event is) and the record stands.
  *
@@ -70,22 +73,43 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
   // when listeners buffer by default.
   const traceFires = bus.settings.fire.delivery === 'buffered';
 
-  const handleOne = async (record: SQSRecord): Promise<DispatchOutcome> => {
-    const message = toInboundMessage(record);
-    let outcome: DispatchOutcome;
+  const handleOne = async (message: InboundMessage): Promise<DispatchOutcome> => {
     try {
-      outcome = traceFires ? await bus.withFireOrigin(message.messageId, () => dispatcher.dispatch(message)) : await dispatcher.dispatch(message);
+      return traceFires ? await bus.withFireOrigin(message.messageId, () => dispatcher.dispatch(message)) : await dispatcher.dispatch(message);
     } catch (error) {
       // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
       logger.error('Dispatch threw; the record will be retried', { queue: message.queueName, messageId: message.messageId, error: error as Error });
-      outcome = { kind: 'retry', error: error as Error, delaySeconds: 0 };
+      return { kind: 'retry', error: error as Error, delaySeconds: 0 };
     }
-    options.onOutcome?.(message, outcome);
-    return outcome;
   };
+
+  /**
+   * Reports each dispatched record's final outcome, after the flush: `failedBy` maps the records
+   * the flush failed (every record, when it fails the invocation) to the error that failed them.
+   */
+  const reportOutcomes = (
+    messages: readonly InboundMessage[],
+    outcomes: readonly (DispatchOutcome | undefined)[],
+    failedBy: (index: number) => Error | undefined,
+  ): void => {
+    const onOutcome = options.onOutcome;
+    if (onOutcome === undefined) return;
+    outcomes.forEach((outcome, index) => {
+      if (outcome === undefined) return;
+      // A record retried or dead-lettered already keeps that outcome.
+      const error = outcome.kind === 'retry' || outcome.kind === 'deadLettered' ? undefined : failedBy(index);
+      onOutcome(messages[index] as InboundMessage, error ? { kind: 'retry', error, delaySeconds: 0 } : outcome);
+    });
+  };
+
+  /** The error that fails one record: the undelivered events its listener fired. */
+  const errorForRecord = (error: UndeliveredEventsError, messageId: string): UndeliveredEventsError =>
+    new UndeliveredEventsError(error.events.filter((e) => e.origin === messageId));
 
   /** Records whose listener fired an event the flush could not deliver: they must run again. */
   const recordsToRetry = (error: UndeliveredEventsError, records: readonly SQSRecord[], outcomes: readonly (DispatchOutcome | undefined)[]): Set<number> => {
+    // Failures not retained cannot be traced to their records: only a retry of the whole batch covers them.
+    if (error.notRetained > 0) throw error;
     const indexById = new Map(records.map((record, index) => [record.messageId, index]));
     const again = new Set<number>();
     for (const event of error.events) {
@@ -100,33 +124,50 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     return again;
   };
 
+  /**
+   * Flushes buffered delivery: the records to retry because their listeners' events were not
+   * delivered, each with the error of its events. Throws when only the whole batch's retry helps.
+   */
+  const flushForRecords = async (records: readonly SQSRecord[], outcomes: readonly (DispatchOutcome | undefined)[]): Promise<Map<number, Error>> => {
+    try {
+      await bus.flush();
+      return new Map();
+    } catch (error) {
+      if (!(error instanceof UndeliveredEventsError)) throw error;
+      const again = recordsToRetry(error, records, outcomes);
+      const ids = [...again].map((index) => (records[index] as SQSRecord).messageId);
+      logger.error('Events fired by listeners were not delivered; reporting their records for retry', { undelivered: error.events.length, records: ids });
+      return new Map([...again].map((index, i) => [index, errorForRecord(error, ids[i] as string)]));
+    }
+  };
+
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const records = sqsRecords(event);
+    const messages = records.map(toInboundMessage);
     const fifo = records.length > 0 && records.every((r) => queueNameFromArn(r.eventSourceARN).endsWith('.fifo'));
     const outcomes: (DispatchOutcome | undefined)[] = [];
     if (fifo) {
-      for (let index = 0; index < records.length; index++) {
-        outcomes[index] = await handleOne(records[index] as SQSRecord);
+      for (let index = 0; index < messages.length; index++) {
+        outcomes[index] = await handleOne(messages[index] as InboundMessage);
         if (outcomes[index]?.kind === 'retry') break;
       }
     } else {
-      outcomes.push(...(await Promise.all(records.map(handleOne))));
+      outcomes.push(...(await Promise.all(messages.map(handleOne))));
     }
     const failed = new Set<number>();
     outcomes.forEach((outcome, index) => {
       if (outcome?.kind === 'retry') failed.add(index);
     });
+    let again: ReadonlyMap<number, Error>;
     try {
-      await bus.flush();
+      again = await flushForRecords(records, outcomes);
     } catch (error) {
-      if (!(error instanceof UndeliveredEventsError)) throw error;
-      const again = recordsToRetry(error, records, outcomes);
-      logger.error('Events fired by listeners were not delivered; reporting their records for retry', {
-        undelivered: error.events.length,
-        records: [...again].map((index) => (records[index] as SQSRecord).messageId),
-      });
-      for (const index of again) failed.add(index);
+      // The whole batch comes back: every record that stood is retried.
+      reportOutcomes(messages, outcomes, () => error as Error);
+      throw error;
     }
+    for (const index of again.keys()) failed.add(index);
+    reportOutcomes(messages, outcomes, (index) => again.get(index));
     // FIFO: nothing after the first failed record may be deleted, or order within a group breaks.
     const firstFailed = failed.size > 0 ? Math.min(...failed) : records.length;
     const failures: SQSBatchItemFailure[] = records

@@ -21,6 +21,8 @@ export type {
   CallOptions,
   FireOptions,
   SentEvent,
+  ConfirmedSentEvent,
+  BufferedSentEvent,
   ReceivedEvent,
   ListenerHandler,
   ListenOptions,

@@ -89,6 +89,7 @@ export class BusClient {
   public readonly schemas: BusSchemas;
   private schemaStoreInstance: SchemaStore | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly hookRegistry: HookRegistry<this>;
 
   public constructor(options: CreateOptions = {}) {
@@ -273,9 +274,14 @@ export class BusClient {
   public async fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const delivery = this.deliveryFor(api, event, options);
     const prepared = this.prepareEvent(api, event, parameters);
-    const eventBridgeId = delivery === 'buffered' ? await this.sendBuffered(prepared) : await this.sendConfirmed(prepared);
-    const { detail } = prepared;
-    return { id: detail.id, eventBridgeId, delivery, api, event, parameters: prepared.checked, firedAt: detail.firedAt };
+    const { detail, checked } = prepared;
+    // Literals, not a shared spread: fire() is hot.
+    if (delivery === 'buffered') {
+      await this.sendBuffered(prepared);
+      return { id: detail.id, eventBridgeId: undefined, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
+    }
+    const eventBridgeId = await this.sendConfirmed(prepared);
+    return { id: detail.id, eventBridgeId, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
   }
 
   /**
@@ -284,11 +290,16 @@ export class BusClient {
    * (after the per-entry retries, or at its eventFireTimeout), once all of them have settled; each
    * failed event is reported by one flush() only. Events fired with confirmed delivery are not
    * waited for: their own fire() reports them.
+   *
+   * It covers the fires that were queued when it was called: every buffered fire() called before
+   * it, except those whose `beforeEventSent` hooks were still running (the event is queued only
+   * after them; await such a fire() first). Only `fire.maxBuffered` failures are kept between
+   * flushes; the error counts the rest (`notRetained`), which were logged as they failed.
    */
   public async flush(): Promise<void> {
     if (!this.transports.hasPublisher) return;
-    const undelivered = await this.transports.publisher.flush();
-    if (undelivered.length > 0) throw new UndeliveredEventsError(undelivered);
+    const { events, notRetained } = await this.transports.publisher.flush();
+    if (events.length > 0 || notRetained > 0) throw new UndeliveredEventsError(events, notRetained);
   }
 
   /**
@@ -384,16 +395,54 @@ export class BusClient {
    * Buffered delivery: resolves (with no EventBridge id) once the event is queued, after waiting
    * for room if `fire.maxBuffered` events are already buffered. The size check throws at once.
    */
-  private async sendBuffered({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent): Promise<undefined> {
+  private async sendBuffered(prepared: PreparedEvent): Promise<void> {
+    const { api, event, detail, entry, timeoutMs } = prepared;
     const origin = fireOrigins.getStore();
     const context: BufferedPublishContext = origin === undefined ? { api, event, eventId: detail.id } : { api, event, eventId: detail.id, origin };
     if (!this.hookRegistry.observes('EventSent')) {
       const room = this.transports.publisher.buffer(entry, context, timeoutMs);
       if (room) await room;
-      return undefined;
+      return;
     }
-    // With hooks: before* runs before the event is queued (it may abort the fire, as in confirmed
-    // mode); after* runs once EventBridge accepted it or it failed for good.
+    // Without a before-hook the event is queued at once, within fire() itself, so that
+    // `void fire(); await bus.flush()` covers it as it does without hooks.
+    if (!this.hookRegistry.has('beforeEventSent')) return this.bufferThenObserve(prepared, context);
+    return this.observeThenBuffer(prepared, context);
+  }
+
+  /** Buffered delivery with only afterEventSent hooks: queues synchronously, reports the outcome to them. */
+  private async bufferThenObserve({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
+    let room: Promise<void> | undefined;
+    let delivered: Promise<string>;
+    let refused = false;
+    try {
+      let listener!: DeliveryListener;
+      delivered = new Promise<string>((resolve, reject) => (listener = { resolve, reject }));
+      room = this.transports.publisher.buffer(entry, context, timeoutMs, listener);
+    } catch (error) {
+      // Too large: not queued. The hooks see the failure, then fire() rejects with it.
+      refused = true;
+      delivered = Promise.reject(error);
+    }
+    // Handled here: a failure can settle `delivered` before around() gets to await it.
+    delivered.catch(() => undefined);
+    const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
+    const outcome = this.hookRegistry.around('EventSent', hookContext, () => delivered, (id) => ({ eventBridgeId: id }));
+    if (refused) {
+      await outcome;
+      return;
+    }
+    // A delivery failure after fire() resolved is reported by flush() and the log, not here.
+    outcome.catch(() => undefined);
+    if (room) await room;
+  }
+
+  /**
+   * Buffered delivery with a beforeEventSent hook: the hook runs before the event is queued (it
+   * may abort the fire, as in confirmed mode); afterEventSent once EventBridge accepted it or it
+   * failed for good. A flush() called while the before-hook runs does not cover the event.
+   */
+  private async observeThenBuffer({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
     let queued!: () => void;
     const isQueued = new Promise<void>((resolve) => (queued = resolve));
     const deliver = async (): Promise<string> => {
@@ -409,7 +458,6 @@ export class BusClient {
     // A delivery failure after fire() resolved is reported by flush() and the log, not here.
     outcome.catch(() => undefined);
     await Promise.race([isQueued, outcome]);
-    return undefined;
   }
 
   /** Buffered delivery gave up on an event: never silently, whether or not anyone flushes. */
@@ -484,8 +532,13 @@ export class BusClient {
    * and closes connections. Calls in flight reject; no fire() is accepted once close() is called.
    * Rejects with the flush's {@link UndeliveredEventsError} after closing, if events were lost.
    */
-  public async close(): Promise<void> {
-    if (this.closed) return;
+  public close(): Promise<void> {
+    // One close for every caller: a second close() settles with the first one's flush.
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
     this.closed = true;
     const flushed = await this.flush().then(
       () => undefined,

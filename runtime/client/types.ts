@@ -30,22 +30,35 @@ export interface FireOptions {
   readonly delivery?: FireDelivery;
 }
 
-/** What fire() resolves with: the message that was sent. */
-export interface SentEvent<P = Record<string, unknown>> {
+/** The fields of {@link SentEvent} that do not depend on the delivery mode. */
+interface SentEventBase<P> {
   /** lightbus's id of the event (`detail.id`), stable across retries and deliveries. */
   readonly id: string;
-  /**
-   * The id EventBridge gave the entry. `undefined` with buffered delivery: fire() resolved before
-   * the event was sent (`bus.flush()` confirms it; the `afterEventSent` hook sees the id).
-   */
-  readonly eventBridgeId: string | undefined;
-  /** How fire() delivered it: `confirmed` (EventBridge accepted it) or `buffered` (queued). */
-  readonly delivery: FireDelivery;
   readonly api: string;
   readonly event: string;
   readonly parameters: P;
   readonly firedAt: string;
 }
+
+/** fire() with confirmed delivery: EventBridge accepted the event. */
+export interface ConfirmedSentEvent<P = Record<string, unknown>> extends SentEventBase<P> {
+  readonly delivery: 'confirmed';
+  /** The id EventBridge gave the entry. */
+  readonly eventBridgeId: string;
+}
+
+/** fire() with buffered delivery: the event is queued, not yet sent. */
+export interface BufferedSentEvent<P = Record<string, unknown>> extends SentEventBase<P> {
+  readonly delivery: 'buffered';
+  /** Not known yet: `bus.flush()` confirms delivery; the `afterEventSent` hook sees the id. */
+  readonly eventBridgeId: undefined;
+}
+
+/**
+ * What fire() resolves with: the message that was sent. Check `delivery` to narrow it:
+ * `confirmed` carries EventBridge's `eventBridgeId`, `buffered` has none yet.
+ */
+export type SentEvent<P = Record<string, unknown>> = ConfirmedSentEvent<P> | BufferedSentEvent<P>;
 
 /** What a listener receives along with the parameters. */
 export interface ReceivedEvent<P = Record<string, unknown>> {

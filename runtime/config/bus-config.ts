@@ -87,15 +87,24 @@ export interface FireSettings {
   readonly delivery: FireDelivery;
   /**
    * Buffered delivery: how long a partly filled PutEvents batch waits for more events before it
-   * goes out (a full batch, 10 entries or 256 KB, goes at once; flush() sends at once). @default 5
+   * goes out (a full batch, 10 entries or 256 KB, goes at once; flush() sends at once). At most
+   * {@link MAX_LINGER_MS}. @default 5
    */
   readonly lingerMs: number;
   /**
    * Buffered delivery: events queued or in flight at most; fire() waits for room beyond it, so a
-   * producer faster than EventBridge is slowed down instead of growing the buffer. @default 1000
+   * producer faster than EventBridge is slowed down instead of growing the buffer (if it awaits
+   * fire()). Also the most failures kept for the next flush(); the rest are logged and counted.
+   * @default 1000
    */
   readonly maxBuffered: number;
 }
+
+/**
+ * The longest `fire.linger` accepted. An event's eventFireTimeout runs while it waits in the open
+ * batch, so a long linger only loses events; and setTimeout overflows past 2^31 ms.
+ */
+export const MAX_LINGER_MS = 1000;
 
 export const DEFAULT_FIRE_SETTINGS: FireSettings = Object.freeze({ delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 });
 

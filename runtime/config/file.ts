@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors';
 import { requireOptional } from '../modules';
 import { LOG_LEVELS } from '../logging';
-import { FIRE_DELIVERY_MODES, TRANSPORT_CHOICES, type ApiSettingsInput, type FireSettings } from './bus-config';
+import { FIRE_DELIVERY_MODES, MAX_LINGER_MS, TRANSPORT_CHOICES, type ApiSettingsInput, type FireSettings } from './bus-config';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration';
 
 /**
@@ -103,7 +103,9 @@ function buildConfigFileSchema() {
       linger: z
         .string({ error: `must be ${DURATION_HINT}` })
         .regex(DURATION_PATTERN, { error: `must be ${DURATION_HINT}` })
-        .describe('Buffered delivery: how long a partly filled PutEvents batch waits for more events; "0ms" sends on the next turn of the event loop. A duration with a unit: ms, s, m, h or d. Default 5ms.')
+        // An event's eventFireTimeout runs while it lingers: a long linger only loses events.
+        .refine((value) => (parseDuration(value) ?? 0) <= MAX_LINGER_MS, { error: `must be at most ${MAX_LINGER_MS}ms` })
+        .describe(`Buffered delivery: how long a partly filled PutEvents batch waits for more events, at most ${MAX_LINGER_MS}ms; "0ms" sends on the next turn of the event loop. A duration with a unit: ms, s, m, h or d. Default 5ms.`)
         .optional(),
       maxBuffered: z
         .number({ error: 'must be a whole number' })

@@ -8,6 +8,7 @@ import {
   DEFAULT_BUS_NAME,
   DEFAULT_FIRE_SETTINGS,
   FIRE_DELIVERY_MODES,
+  MAX_LINGER_MS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROCESS_NAME,
   DEFAULT_RESULT_TTL_SECONDS,
@@ -193,13 +194,22 @@ function checkFireInput(fire: Partial<FireSettings> | undefined, where: string):
       { setting: 'fire.delivery', allowed: FIRE_DELIVERY_MODES },
     );
   }
-  if (fire.lingerMs !== undefined && !(typeof fire.lingerMs === 'number' && Number.isFinite(fire.lingerMs) && fire.lingerMs >= 0)) {
-    throw new ConfigurationError(`${where}: fire.lingerMs must be a number ≥ 0; got ${JSON.stringify(fire.lingerMs)}.`, { setting: 'fire.lingerMs' });
-  }
+  checkLinger(fire.lingerMs, where);
   if (fire.maxBuffered !== undefined && !(Number.isInteger(fire.maxBuffered) && fire.maxBuffered >= 1)) {
     throw new ConfigurationError(`${where}: fire.maxBuffered must be a whole number ≥ 1; got ${JSON.stringify(fire.maxBuffered)}.`, {
       setting: 'fire.maxBuffered',
     });
+  }
+}
+
+/** An event's eventFireTimeout runs while it lingers, so the linger is capped (and setTimeout overflows past 2^31 ms). */
+function checkLinger(lingerMs: number | undefined, where: string): void {
+  if (lingerMs === undefined) return;
+  if (!(typeof lingerMs === 'number' && Number.isFinite(lingerMs) && lingerMs >= 0 && lingerMs <= MAX_LINGER_MS)) {
+    throw new ConfigurationError(
+      `${where}: fire.lingerMs must be a number of milliseconds from 0 to ${MAX_LINGER_MS}; got ${JSON.stringify(lingerMs)}.`,
+      { setting: 'fire.lingerMs', given: lingerMs, allowed: { min: 0, max: MAX_LINGER_MS } },
+    );
   }
 }
 

@@ -156,19 +156,31 @@ export class EventFireError extends LightbusError {
   }
 }
 
-/** SQS rejected a message of a SendMessageBatch call (the call itself succeeded; this entry did not). */
+/**
+ * A message could not be sent to a queue: SQS rejected it in a SendMessageBatch call (the call
+ * itself succeeded; this entry did not), even after retries if the fault was SQS's, or the queue's
+ * URL could not be found.
+ */
 export class QueueSendError extends LightbusError {
+  /** SendMessageBatch calls that carried the message (0: it never went out). */
+  public readonly attempts: number;
+
   public constructor(
     public readonly queueName: string,
     public readonly sqsCode: string | undefined,
     public readonly sqsMessage: string | undefined,
     public readonly senderFault: boolean | undefined,
+    options: { readonly attempts?: number; readonly cause?: unknown } = {},
   ) {
+    const attempts = options.attempts ?? 1;
     super(
       'QUEUE_SEND_FAILED',
-      `Sending a message to queue "${queueName}" failed: ${sqsCode ?? 'UnknownError'}: ${sqsMessage ?? 'no message from SQS'}`,
-      { queue: queueName, sqsCode, sqsMessage, senderFault },
+      `Sending a message to queue "${queueName}" failed: ${sqsCode ?? 'UnknownError'}: ${sqsMessage ?? 'no message from SQS'}` +
+        (attempts > 1 ? ` (after ${attempts} attempts)` : ''),
+      { queue: queueName, sqsCode, sqsMessage, senderFault, attempts },
+      'cause' in options ? { cause: options.cause } : undefined,
     );
+    this.attempts = attempts;
   }
 }
 
@@ -211,22 +223,41 @@ export interface UndeliveredEvent {
 /** How many undelivered events an error message spells out; the `events` field has them all. */
 const UNDELIVERED_LISTED = 10;
 
+/**
+ * One undelivered event as the error message lists it: what it was, why, and what fired it. A
+ * Timeout's own message says whether it was never sent or its call was under way.
+ */
+function describeUndelivered(e: UndeliveredEvent): string {
+  const origin = e.origin !== undefined ? `, origin ${e.origin}` : '';
+  return `${e.api}.${e.event} ${e.id} (${e.errorCode ?? 'UnknownError'}: ${e.errorMessage ?? 'no message'}${origin})`;
+}
+
 /** `bus.flush()` (or `close()`): some events fired with buffered delivery were not delivered. */
 export class UndeliveredEventsError extends LightbusError {
   public readonly events: readonly UndeliveredEvent[];
+  /**
+   * Further undelivered events that were not kept for this report: only so many are retained
+   * between flushes (`fire.maxBuffered`). Each was logged as an error when it failed.
+   */
+  public readonly notRetained: number;
 
-  public constructor(events: readonly UndeliveredEvent[]) {
-    const listed = events
-      .slice(0, UNDELIVERED_LISTED)
-      .map((e) => `${e.api}.${e.event} ${e.id} (${e.errorCode ?? 'UnknownError'}: ${e.errorMessage ?? 'no message'})`);
+  public constructor(events: readonly UndeliveredEvent[], notRetained = 0) {
+    const listed = events.slice(0, UNDELIVERED_LISTED).map(describeUndelivered);
     const more = events.length > UNDELIVERED_LISTED ? `; and ${events.length - UNDELIVERED_LISTED} more (see the error's events)` : '';
+    const unretained = notRetained > 0 ? `; and ${notRetained} more not retained (see the log)` : '';
+    // A Timeout can strike while a PutEvents call is under way: such an event may still arrive.
+    const timeouts = events.some((e) => e.errorCode === 'Timeout')
+      ? ' Timeout entries whose PutEvents call was under way may still arrive (a second fire can then duplicate them).'
+      : '';
     super(
       'EVENTS_UNDELIVERED',
-      `${events.length} event(s) fired with buffered delivery were not accepted by EventBridge after retries: ${listed.join('; ')}${more}. ` +
-        'They were not sent and will not be: fire them again if they must arrive.',
-      { events },
+      `${events.length + notRetained} event(s) fired with buffered delivery were not confirmed as accepted by EventBridge ` +
+        `(after retries, or within eventFireTimeout): ${listed.join('; ')}${more}${unretained}. ` +
+        `lightbus will not send them again: fire them again if they must arrive.${timeouts}`,
+      { events, notRetained },
     );
     this.events = events;
+    this.notRetained = notRetained;
   }
 }
 

@@ -182,8 +182,11 @@ export class BusMock {
     const log = this.fireLog.get(qualified) ?? [];
     log.push(checked as Record<string, unknown>);
     this.fireLog.set(qualified, log);
-    // A mocked fire is "delivered" at once, whatever the delivery mode: there is nothing to flush.
-    return { id: randomUUID(), eventBridgeId: 'mocked', delivery: 'confirmed', api, event, parameters: checked as Record<string, unknown>, firedAt: new Date().toISOString() };
+    // A mocked fire is "delivered" at once: there is nothing to flush. It reports the delivery the
+    // real fire() would (the option, else the bus's fire.delivery), so code that reads it is tested.
+    const base = { id: randomUUID(), api, event, parameters: checked as Record<string, unknown>, firedAt: new Date().toISOString() };
+    const delivery = options?.delivery ?? this.bus.settings.fire.delivery;
+    return delivery === 'buffered' ? { ...base, delivery, eventBridgeId: undefined } : { ...base, delivery, eventBridgeId: 'mocked' };
   }
 }
 

@@ -1,5 +1,6 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { EventFireError, MessageTooLargeError, type UndeliveredEvent } from '../errors';
+import { MAX_LINGER_MS } from '../config';
 import type { AwsClients } from './aws-clients';
 
 /** How often entries are checked against their deadlines: fire timeouts are this precise. */
@@ -91,8 +92,8 @@ class OriginWatchState implements OriginWatch {
   }
 
   /**
-   * Synchronous, from the settlement itself: a flush() waiting for the same entries resumes only
-   * in a later microtask, so it no longer finds the failures claimed here.
+   * Synchronous, from the settlement itself, which counts the watches off before the flushes: a
+   * flush() finished by the same settlement takes its report after this claim.
    */
   private finishIfSettled(): void {
     if (this.done === undefined || this.outstanding > 0) return;
@@ -134,7 +135,10 @@ interface Pending {
 export interface BufferedDeliveryOptions {
   /** How long a partly filled batch waits for more entries. @default 5 */
   readonly lingerMs?: number;
-  /** Entries queued or in flight at most; buffer() makes callers wait for room beyond it. @default 1000 */
+  /**
+   * Entries queued or in flight at most; buffer() makes callers wait for room beyond it. Also the
+   * most failures kept for flush() (the rest are counted: `notRetained`). @default 1000
+   */
   readonly maxBuffered?: number;
   /** Told about each buffered entry that could not be delivered, as it fails (for logging). */
   readonly onUndelivered?: (event: UndeliveredEvent) => void;
@@ -153,11 +157,20 @@ export interface EventPublisherOptions extends BufferedDeliveryOptions {
   readonly maxCallsInFlight?: number;
 }
 
+/** What a flush() reports: the failures it took, and how many more were not retained. */
+export interface UndeliveredReport {
+  readonly events: UndeliveredEvent[];
+  /** Failures beyond the retention cap (maxBuffered): logged as they happened, not listed here. */
+  readonly notRetained: number;
+}
+
 interface FlushWaiter {
   /** Waits for buffered entries with seq ≤ upTo. */
   readonly upTo: number;
   remaining: number;
-  readonly resolve: () => void;
+  /** Failures of its entries that were not retained (the list was full), counted for its report. */
+  notRetained: number;
+  readonly resolve: (report: UndeliveredReport) => void;
 }
 
 interface RoomWaiter {
@@ -206,9 +219,15 @@ export class EventPublisher {
   /** Buffered entries waiting for room, plus those admitted and not settled: what flush() waits for. */
   private outstanding = 0;
   private readonly roomWaiters: RoomWaiter[] = [];
-  private readonly flushWaiters: FlushWaiter[] = [];
-  /** Failed buffered entries not yet reported by a flush() (nor claimed by a watch), with their seq. */
+  private flushWaiters: FlushWaiter[] = [];
+  /**
+   * Failed buffered entries not yet reported by a flush() (nor claimed by a watch), with their seq.
+   * At most maxBuffered: a server that never flushes must not grow it for ever (each failure is
+   * logged as it happens, so one not retained is still seen).
+   */
   private undelivered: Array<{ readonly seq: number; readonly event: UndeliveredEvent }> = [];
+  /** Failures not retained that no waiting flush() covers yet: the next flush() reports them. */
+  private notRetainedUncovered = 0;
   /** Open watches by origin (an array: a message received twice at once has two). Empty unless the local worker watches. */
   private readonly watches = new Map<string, OriginWatchState[]>();
 
@@ -220,7 +239,8 @@ export class EventPublisher {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseRetryDelayMs = options.baseRetryDelayMs ?? 50;
     this.maxCallsInFlight = Math.max(1, options.maxCallsInFlight ?? 16);
-    this.lingerMs = Math.max(0, options.lingerMs ?? 5);
+    // The configuration rejects a longer linger; the clamp only keeps setTimeout from overflowing.
+    this.lingerMs = Math.min(MAX_LINGER_MS, Math.max(0, options.lingerMs ?? 5));
     this.maxBuffered = Math.max(1, options.maxBuffered ?? 1000);
     this.onUndelivered = options.onUndelivered;
   }
@@ -307,15 +327,15 @@ export class EventPublisher {
    * Sends the batch being filled at once and resolves when every entry buffered before this call
    * has settled (delivered, or failed after its retries or at its deadline). Returns the entries
    * among them that failed and no earlier flush() has returned; each is returned once, and not at
-   * all if a watch of its origin claimed it first ({@link OriginWatch.settled}).
+   * all if a watch of its origin claimed it first ({@link OriginWatch.settled}). Failures beyond
+   * the retention cap are only counted (`notRetained`).
    */
-  public async flush(): Promise<UndeliveredEvent[]> {
+  public flush(): Promise<UndeliveredReport> {
     const upTo = this.lastSeq;
     this.closeOpenBatch();
-    if (this.outstanding > 0) {
-      await new Promise<void>((resolve) => this.flushWaiters.push({ upTo, remaining: this.outstanding, resolve }));
-    }
-    return this.takeUndelivered(upTo);
+    if (this.outstanding === 0) return Promise.resolve(this.takeReport(upTo, this.takeUncovered()));
+    // Flushes are pushed in fire() order (upTo never decreases), which bufferedSettled relies on.
+    return new Promise((resolve) => this.flushWaiters.push({ upTo, remaining: this.outstanding, notRetained: this.takeUncovered(), resolve }));
   }
 
   /** The open watches of `origin`, each now counting one more entry; undefined (the hot path) when none. */
@@ -383,8 +403,33 @@ export class EventPublisher {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
         this.closeOpenBatch();
-      }, this.lingerMs);
+      }, this.lingerFor(pending));
     }
+  }
+
+  /**
+   * The linger of a batch opened by `first`: its fire timeout runs while it waits, so a batch
+   * never waits more than half of it (the other half is for the call and its retries). Later
+   * entries of the batch have later deadlines.
+   */
+  private lingerFor(first: Pending): number {
+    if (first.deadline === Infinity) return this.lingerMs;
+    return Math.min(this.lingerMs, Math.max(0, (first.deadline - Date.now()) / 2));
+  }
+
+  /**
+   * Admits entries waiting for room while there is room, in fire() order. If a waiting flush()
+   * covers one of them, its batch goes out at once: that flush must not wait out the linger.
+   */
+  private admitWaiters(): void {
+    let firstAdmitted: number | undefined;
+    while (this.buffered < this.maxBuffered && this.roomWaiters.length > 0) {
+      const waiter = this.roomWaiters.shift() as RoomWaiter;
+      firstAdmitted ??= waiter.seq;
+      waiter.admit();
+    }
+    const lastFlush = this.flushWaiters[this.flushWaiters.length - 1];
+    if (firstAdmitted !== undefined && lastFlush !== undefined && firstAdmitted <= lastFlush.upTo) this.closeOpenBatch();
   }
 
   private closeOpenBatch(): void {
@@ -419,36 +464,64 @@ export class EventPublisher {
         errorMessage: error.context.errorMessage as string | undefined,
         ...(context.origin !== undefined ? { origin: context.origin } : {}),
       };
-      this.undelivered.push({ seq: item.seq, event });
+      this.retain(item.seq, event);
       this.onUndelivered?.(event);
       this.bufferedSettled(item, event);
     }
     item.reject?.(error);
   }
 
+  /** Keeps a failure for the next flush() covering it, or, past the cap, only counts it there. */
+  private retain(seq: number, event: UndeliveredEvent): void {
+    if (this.undelivered.length < this.maxBuffered) {
+      this.undelivered.push({ seq, event });
+      return;
+    }
+    // The earliest waiting flush covering it reports it (flushWaiters is in ascending upTo order).
+    const waiter = this.flushWaiters.find((w) => seq <= w.upTo);
+    if (waiter !== undefined) waiter.notRetained += 1;
+    else this.notRetainedUncovered += 1;
+  }
+
   /** Frees the entry's room (admitting the next waiter) and counts it off the flushes and watches waiting for it. */
   private bufferedSettled(item: Pending, failure: UndeliveredEvent | undefined): void {
     this.buffered -= 1;
     this.outstanding -= 1;
-    while (this.buffered < this.maxBuffered && this.roomWaiters.length > 0) (this.roomWaiters.shift() as RoomWaiter).admit();
+    this.admitWaiters();
+    // Watches first: one that ends now claims its failures before a flush below takes them.
     if (item.watches !== undefined) for (const watch of item.watches) watch.entrySettled(failure);
-    if (this.flushWaiters.length === 0) return;
-    for (let index = this.flushWaiters.length - 1; index >= 0; index -= 1) {
-      const waiter = this.flushWaiters[index] as FlushWaiter;
-      if (item.seq > waiter.upTo) continue;
-      waiter.remaining -= 1;
-      if (waiter.remaining === 0) {
-        this.flushWaiters.splice(index, 1);
-        waiter.resolve();
-      }
-    }
+    if (this.flushWaiters.length > 0) this.countOffFlushes(item.seq);
   }
 
-  private takeUndelivered(upTo: number): UndeliveredEvent[] {
-    if (this.undelivered.length === 0) return [];
-    const taken = this.undelivered.filter((u) => u.seq <= upTo).map((u) => u.event);
+  /**
+   * Counts a settled entry off the flushes waiting for it and resolves those that are done, in
+   * ascending upTo order, each with its report taken now: an earlier flush takes the failures of
+   * its own entries before a later one (covering them too) can.
+   */
+  private countOffFlushes(seq: number): void {
+    const done: FlushWaiter[] = [];
+    for (const waiter of this.flushWaiters) {
+      if (seq > waiter.upTo) continue;
+      waiter.remaining -= 1;
+      if (waiter.remaining === 0) done.push(waiter);
+    }
+    if (done.length === 0) return;
+    this.flushWaiters = this.flushWaiters.filter((w) => w.remaining > 0);
+    for (const waiter of done) waiter.resolve(this.takeReport(waiter.upTo, waiter.notRetained));
+  }
+
+  private takeReport(upTo: number, notRetained: number): UndeliveredReport {
+    if (this.undelivered.length === 0) return { events: [], notRetained };
+    const events = this.undelivered.filter((u) => u.seq <= upTo).map((u) => u.event);
     this.undelivered = this.undelivered.filter((u) => u.seq > upTo);
-    return taken;
+    return { events, notRetained };
+  }
+
+  /** The not-retained failures no flush covered yet: a new flush() covers them all (they were fired before it). */
+  private takeUncovered(): number {
+    const count = this.notRetainedUncovered;
+    this.notRetainedUncovered = 0;
+    return count;
   }
 
   /**

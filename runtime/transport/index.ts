@@ -9,6 +9,7 @@ export type {
   EventEntry,
   EventPublisherOptions,
   PublishContext,
+  UndeliveredReport,
 } from './event-publisher';
 export { ResultsStore } from './results-store';
 export type { StoredResult } from './results-store';

@@ -9,6 +9,8 @@ import type { PutEventsCommand, PutEventsRequestEntry, PutEventsResultEntry } fr
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSqsHandler } from '../../handlers';
 import { lightbus, silentLogger, UndeliveredEventsError } from '../../runtime';
+import { MAX_LINGER_MS } from '../../runtime/config';
+import type { DispatchOutcome } from '../../runtime/dispatch';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../../runtime/messages/wire';
 import { mathApi } from '../support/apis';
 import { eventDeliveryBody } from '../support/stub-transports';
@@ -44,7 +46,7 @@ function relayBus() {
     serviceName: 'relay',
     apis: [mathApi],
     logger: silentLogger,
-    fire: { delivery: 'buffered', lingerMs: 60_000 },
+    fire: { delivery: 'buffered', lingerMs: MAX_LINGER_MS },
   });
   bus.register(mathApi, { add: ({ a, b }) => a + b, fail: () => undefined, slow: async () => 'x' });
   bus.math.happened.listen(
@@ -97,8 +99,8 @@ describe('Lambda handlers and buffered delivery', () => {
       returned = true;
       return response;
     });
-    // The listeners have fired (the linger is a minute, so only flush() sends them): the handler
-    // is waiting for EventBridge and has not returned.
+    // The listeners have fired and the handler's flush sent their events at once (not after the
+    // linger): it is waiting for EventBridge and has not returned.
     for (let i = 0; i < 50 && eventBridge.entries.length < 3; i += 1) await new Promise((r) => setTimeout(r, 10));
     expect(eventBridge.entries.map((e) => (JSON.parse(e.Detail as string) as { parameters: { n: number } }).parameters.n).sort()).toEqual([101, 102, 103]);
     expect(returned).toBe(false);
@@ -112,6 +114,21 @@ describe('Lambda handlers and buffered delivery', () => {
     stubEventBridge(bus, (n) => n === 102);
     const response = await createSqsHandler(bus)(deliveries(bus, [1, 2, 3]));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+  });
+
+  it('reports each record\'s outcome after the flush: a record failed for its undelivered events is a retry', async () => {
+    const bus = relayBus();
+    stubEventBridge(bus, (n) => n === 102);
+    const outcomes: Record<string, DispatchOutcome> = {};
+    const handler = createSqsHandler(bus, { onOutcome: (message, outcome) => void (outcomes[message.messageId] = outcome) });
+    await handler(deliveries(bus, [1, 2, 3]));
+    expect(Object.keys(outcomes).sort()).toEqual(['m-1', 'm-2', 'm-3']);
+    expect(outcomes['m-1']).toEqual({ kind: 'done' });
+    expect(outcomes['m-3']).toEqual({ kind: 'done' });
+    const failed = outcomes['m-2'] as Extract<DispatchOutcome, { kind: 'retry' }>;
+    expect(failed.kind).toBe('retry');
+    expect(failed.error).toBeInstanceOf(UndeliveredEventsError);
+    expect((failed.error as UndeliveredEventsError).events.map((e) => e.origin)).toEqual(['m-2']);
   });
 
   it('fails the invocation when an undelivered event cannot be traced to a record', async () => {

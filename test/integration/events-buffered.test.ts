@@ -3,6 +3,7 @@
  * listener receives every event, and LightbusWorker.stop() flushes what its listeners fired.
  */
 import { lightbus, type Bus } from '../../runtime';
+import { MAX_LINGER_MS } from '../../runtime/config';
 import { eventually, mathApi, startWorker, stopAll, testBusOptions, track } from '../support/bus';
 
 afterEach(stopAll);
@@ -30,7 +31,7 @@ function watcher(busName: string): MathBus {
 
 describe('buffered delivery through EventBridge and SQS', () => {
   it('delivers sequentially awaited fires, and flush() confirms them', async () => {
-    const source = bufferedFirer({ lingerMs: 60_000 });
+    const source = bufferedFirer({ lingerMs: MAX_LINGER_MS });
     const busName = source.settings.busName;
     const seen: number[] = [];
     const listening = watcher(busName);
@@ -39,7 +40,7 @@ describe('buffered delivery through EventBridge and SQS', () => {
     const sent = [];
     for (let n = 0; n < 25; n += 1) sent.push(await source.math.happened.fire({ n }));
     expect(sent[0]).toMatchObject({ delivery: 'buffered', eventBridgeId: undefined, api: 'math', event: 'happened' });
-    // With a minute's linger, the last 5 go out only because of flush().
+    // The last 5 would wait out the (longest allowed) linger; flush() sends them at once.
     await source.flush();
     expect(source.transports.publisher.bufferedCount).toBe(0);
     await eventually(() => seen.length >= 25, 20_000, 'the listener to receive 25 events');
@@ -47,7 +48,7 @@ describe('buffered delivery through EventBridge and SQS', () => {
   });
 
   it("LightbusWorker.stop() flushes the events its listeners fired", async () => {
-    const relay = bufferedFirer({ serviceName: 'relay', lingerMs: 60_000 });
+    const relay = bufferedFirer({ serviceName: 'relay', lingerMs: MAX_LINGER_MS });
     const busName = relay.settings.busName;
     relay.math.happened.listen(
       async (_e, { n, label }) => {
@@ -63,7 +64,8 @@ describe('buffered delivery through EventBridge and SQS', () => {
     const source = bufferedFirer({ busName, serviceName: 'source' });
     for (let n = 0; n < 3; n += 1) await source.math.happened.fire({ n });
     await source.flush();
-    // The relay's listener has run for all three, but its fires sit in the buffer (a minute's linger).
+    // The relay's listener has run for all three, but its fires sit in the buffer for the linger
+    // (the longest allowed, a second: far longer than the relay takes to fire all three).
     await eventually(() => relay.transports.hasPublisher && relay.transports.publisher.bufferedCount === 3, 20_000, 'the relay to fire 3 events');
     await relayWorker.stop();
     expect(relay.transports.publisher.bufferedCount).toBe(0);

@@ -14,7 +14,7 @@ import {
   type Logger,
   type SentEvent,
 } from '../../runtime';
-import { validateConfig } from '../../runtime/config';
+import { MAX_LINGER_MS, validateConfig } from '../../runtime/config';
 import { mathApi } from '../support/apis';
 
 type Answer = (entry: PutEventsRequestEntry, call: number) => PutEventsResultEntry;
@@ -64,11 +64,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('buffered delivery', () => {
   it('resolves fire() once queued, so sequential awaited fires fill whole PutEvents batches', async () => {
-    const { bus } = mathBus({ lingerMs: 60_000 });
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
     const eventBridge = stubEventBridge(bus);
     const sent: SentEvent<{ n: number; label?: string | undefined }>[] = [];
     for (let n = 0; n < 25; n += 1) sent.push(await bus.math.happened.fire({ n }));
-    // Full batches go out as they fill, without waiting for the (here very long) linger.
+    // Full batches go out as they fill, without waiting for the (here the longest allowed) linger.
     expect(eventBridge.calls.map((c) => c.length)).toEqual([10, 10]);
     expect(sent[0]).toMatchObject({ delivery: 'buffered', eventBridgeId: undefined, api: 'math', event: 'happened', parameters: { n: 0 } });
     await bus.flush();
@@ -90,7 +90,7 @@ describe('buffered delivery', () => {
   });
 
   it('flush() resolves once EventBridge has accepted everything fired so far', async () => {
-    const { bus } = mathBus({ lingerMs: 60_000 });
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
     const eventBridge = stubEventBridge(bus);
     eventBridge.hold = true;
     for (let n = 0; n < 12; n += 1) await bus.math.happened.fire({ n });
@@ -106,7 +106,7 @@ describe('buffered delivery', () => {
   });
 
   it('flush() rejects listing each undelivered event (api, event, id, error code) after the retries, once', async () => {
-    const { bus, logger } = mathBus({ lingerMs: 60_000 });
+    const { bus, logger } = mathBus({ lingerMs: MAX_LINGER_MS });
     const eventBridge = stubEventBridge(bus, (entry, call) =>
       detailOf(entry).parameters.n % 2 === 1 ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' } : { EventId: `eb-${call}` },
     );
@@ -151,7 +151,7 @@ describe('buffered delivery', () => {
   });
 
   it('close() flushes first, then refuses fires', async () => {
-    const { bus } = mathBus({ lingerMs: 60_000 });
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
     const eventBridge = stubEventBridge(bus);
     await bus.math.happened.fire({ n: 1 });
     expect(eventBridge.calls).toHaveLength(0);
@@ -161,7 +161,7 @@ describe('buffered delivery', () => {
   });
 
   it('close() rejects with the undelivered events, after closing', async () => {
-    const { bus } = mathBus({ lingerMs: 60_000 });
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
     stubEventBridge(bus, () => ({ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }));
     await bus.math.happened.fire({ n: 1 });
     await expect(bus.close()).rejects.toBeInstanceOf(UndeliveredEventsError);
@@ -182,7 +182,7 @@ describe('buffered delivery', () => {
   });
 
   it('lets one fire() override the bus default, both ways', async () => {
-    const { bus } = mathBus({ delivery: 'confirmed', lingerMs: 60_000 });
+    const { bus } = mathBus({ delivery: 'confirmed', lingerMs: MAX_LINGER_MS });
     const eventBridge = stubEventBridge(bus);
     const buffered = await bus.math.happened.fire({ n: 1 }, { delivery: 'buffered' });
     expect(buffered).toMatchObject({ delivery: 'buffered', eventBridgeId: undefined });
@@ -198,7 +198,7 @@ describe('buffered delivery', () => {
   });
 
   it('records the fire origin on undelivered events (what the Lambda handler traces records by)', async () => {
-    const { bus } = mathBus({ lingerMs: 60_000 });
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
     stubEventBridge(bus, () => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }));
     await bus.withFireOrigin('message-1', async () => {
       await nextTurn();
@@ -208,6 +208,84 @@ describe('buffered delivery', () => {
     const error = (await bus.flush().catch((e: unknown) => e)) as UndeliveredEventsError;
     expect(error.events.map((e) => e.origin)).toEqual(['message-1', undefined]);
     await bus.close();
+  });
+});
+
+describe('buffered delivery: flush and close edges', () => {
+  it('a second close() settles only with the first one\'s flush, and with its outcome', async () => {
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
+    const eventBridge = stubEventBridge(bus, () => ({ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }));
+    eventBridge.hold = true;
+    await bus.math.happened.fire({ n: 1 });
+    const first = bus.close().catch((e: unknown) => e);
+    let secondSettled = false;
+    const second = bus.close().catch((e: unknown) => e).finally(() => (secondSettled = true));
+    for (let i = 0; i < 5; i += 1) await nextTurn();
+    expect(secondSettled).toBe(false);
+    eventBridge.hold = false; // the retries are answered at once
+    eventBridge.release();
+    const [firstError, secondError] = await Promise.all([first, second]);
+    expect(firstError).toBeInstanceOf(UndeliveredEventsError);
+    expect(secondError).toBe(firstError);
+  });
+
+  it('with only an afterEventSent hook, a flush() right after an unawaited fire() covers it', async () => {
+    const { bus } = mathBus({ lingerMs: MAX_LINGER_MS });
+    const eventBridge = stubEventBridge(bus);
+    const seen: boolean[] = [];
+    bus.hooks.on('afterEventSent', (context) => {
+      seen.push(context.outcome.ok);
+    });
+    void bus.math.happened.fire({ n: 1 });
+    await bus.flush();
+    expect(eventBridge.calls.flat().map((e) => detailOf(e).parameters.n)).toEqual([1]);
+    await bus.close();
+    expect(seen).toEqual([true]);
+  });
+
+  it('with only an afterEventSent hook, an event over the size limit still rejects fire() and reaches the hook', async () => {
+    const { bus } = mathBus();
+    stubEventBridge(bus);
+    const outcomes: boolean[] = [];
+    bus.hooks.on('afterEventSent', (context) => {
+      outcomes.push(context.outcome.ok);
+    });
+    await expect(bus.math.happened.fire({ n: 1, label: 'x'.repeat(300 * 1024) })).rejects.toBeInstanceOf(MessageTooLargeError);
+    expect(outcomes).toEqual([false]);
+    await bus.close();
+  });
+
+  it('flush() says how many failures were not retained (more than maxBuffered failed between flushes)', async () => {
+    const { bus, logger } = mathBus({ lingerMs: 0, maxBuffered: 2 });
+    stubEventBridge(bus, () => ({ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }));
+    for (let n = 0; n < 5; n += 1) await bus.math.happened.fire({ n });
+    for (let i = 0; i < 200 && logger.errors.length < 5; i += 1) await sleep(5);
+    const error = (await bus.flush().catch((e: unknown) => e)) as UndeliveredEventsError;
+    expect(error).toBeInstanceOf(UndeliveredEventsError);
+    expect(error.events).toHaveLength(2);
+    expect(error.notRetained).toBe(3);
+    expect(error.message).toMatch(/^5 event\(s\) fired with buffered delivery were not confirmed as accepted by EventBridge/);
+    expect(error.message).toContain('; and 3 more not retained (see the log)');
+    // Every failure was logged as it happened, retained or not.
+    expect(logger.errors.filter((e) => /not delivered/.test(e.message))).toHaveLength(5);
+    await bus.close();
+  });
+});
+
+describe('UndeliveredEventsError', () => {
+  const event = { api: 'math', event: 'happened', id: 'e1', errorCode: 'ThrottlingException', errorMessage: 'slow down' };
+
+  it('says "not confirmed as accepted", not "not sent", and names each origin', () => {
+    const error = new UndeliveredEventsError([{ ...event, origin: 'message-7' }]);
+    expect(error.message).toContain('not confirmed as accepted by EventBridge');
+    expect(error.message).not.toMatch(/were not sent/);
+    expect(error.message).toContain('math.happened e1 (ThrottlingException: slow down, origin message-7)');
+    expect(error.message).not.toContain('may still arrive');
+  });
+
+  it('says Timeout entries may still arrive', () => {
+    const error = new UndeliveredEventsError([{ ...event, errorCode: 'Timeout', errorMessage: 'EventBridge did not answer within eventFireTimeout; the event may still be delivered' }]);
+    expect(error.message).toContain('may still arrive');
   });
 });
 
@@ -233,6 +311,18 @@ describe('fire settings', () => {
     expect(() => lightbus.create({ fire: { maxBuffered: 0 } })).toThrow(ConfigurationError);
     expect(() => lightbus.create({ fire: { maxBuffered: 0 } })).toThrow('create(): fire.maxBuffered must be a whole number ≥ 1; got 0.');
     expect(() => lightbus.create({ fire: { delivery: 'later' as never } })).toThrow(/fire\.delivery "later" is not supported; allowed: confirmed, buffered/);
-    expect(() => lightbus.create({ fire: { lingerMs: -1 } })).toThrow(/fire\.lingerMs must be a number ≥ 0; got -1/);
+    expect(() => lightbus.create({ fire: { lingerMs: -1 } })).toThrow(/fire\.lingerMs must be a number of milliseconds from 0 to 1000; got -1/);
+  });
+
+  it('caps the linger at 1000 ms, in create() and in the file', () => {
+    expect(MAX_LINGER_MS).toBe(1000);
+    expect(lightbus.create({ fire: { lingerMs: 1000 } }).settings.fire.lingerMs).toBe(1000);
+    expect(() => lightbus.create({ fire: { lingerMs: 60_000 } })).toThrow(
+      'create(): fire.lingerMs must be a number of milliseconds from 0 to 1000; got 60000.',
+    );
+    // Past 2^31 ms, setTimeout would fire at once.
+    expect(() => lightbus.create({ fire: { lingerMs: 2 ** 31 } })).toThrow(ConfigurationError);
+    expect(validateConfig({ bus: { fire: { linger: '1s' } } }, 'c.yaml').fire).toEqual({ lingerMs: 1000 });
+    expect(() => validateConfig({ bus: { fire: { linger: '2s' } } }, 'c.yaml')).toThrow(/bus\.fire\.linger: must be at most 1000ms/);
   });
 });

@@ -53,6 +53,22 @@ describe('mockBus(): unit tests without AWS', () => {
     mock.restore();
   });
 
+  it("reports the delivery a real fire() would: the option, else the bus's fire.delivery", async () => {
+    const fire = { customerName: 'A', email: 'a@example.com', initialPassword: '12345678' };
+    const buffered = lightbus.create({ serviceName: 'customers', apis: [customersApi], fire: { delivery: 'buffered' } });
+    buffered.register(customersApi, {});
+    const mock = mockBus(buffered).mockEventFiring();
+    await expect(buffered.customers.newCustomer.fire(fire)).resolves.toMatchObject({ delivery: 'buffered', eventBridgeId: undefined });
+    await expect(buffered.customers.newCustomer.fire(fire, { delivery: 'confirmed' })).resolves.toMatchObject({ delivery: 'confirmed', eventBridgeId: 'mocked' });
+    mock.restore();
+    const confirmed = lightbus.create({ serviceName: 'customers', apis: [customersApi] });
+    confirmed.register(customersApi, {});
+    const other = mockBus(confirmed).mockEventFiring();
+    await expect(confirmed.customers.newCustomer.fire(fire)).resolves.toMatchObject({ delivery: 'confirmed', eventBridgeId: 'mocked' });
+    await expect(confirmed.customers.newCustomer.fire(fire, { delivery: 'buffered' })).resolves.toMatchObject({ delivery: 'buffered', eventBridgeId: undefined });
+    other.restore();
+  });
+
   it('still validates parameters and mocked results against the definitions', async () => {
     const bus = lightbus.create({ apis: [authApi] });
     const mock = mockBus(bus).mockRpc('auth.checkPassword', 'yes');

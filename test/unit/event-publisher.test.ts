@@ -1,6 +1,7 @@
 import type { PutEventsCommand, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { EventFireError, MessageTooLargeError } from '../../runtime';
-import { EventPublisher, MAX_PUT_EVENTS_BYTES, putEventsEntrySize, type AwsClients } from '../../runtime/transport';
+import { MAX_LINGER_MS } from '../../runtime/config';
+import { EventPublisher, MAX_PUT_EVENTS_BYTES, putEventsEntrySize, type AwsClients, type DeliveryListener } from '../../runtime/transport';
 
 /** A stub EventBridge client (unit test): records each PutEvents call and answers per entry. */
 function stubClients(answer: (entries: NonNullable<PutEventsCommand['input']['Entries']>, call: number) => PutEventsResultEntry[]) {
@@ -157,7 +158,7 @@ describe('EventPublisher: per-origin settlement (watch)', () => {
 
   it("resolves with [] once the origin's entries are accepted, sending nothing early", async () => {
     const { clients, calls } = refusing([]);
-    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 60_000 });
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: MAX_LINGER_MS });
     const watch = publisher.watch('m1');
     fire(publisher, '"a"', 'm1');
     fire(publisher, '"b"', 'other');
@@ -180,19 +181,19 @@ describe('EventPublisher: per-origin settlement (watch)', () => {
     const failedA = await watchA.settled();
     expect(failedA.map((e) => [e.id, e.origin, e.errorCode])).toEqual([['"a2"', 'a', 'AccessDeniedException']]);
     // Origin b was not watched: its failure is flush()'s to report, and a's is not any more.
-    expect((await publisher.flush()).map((e) => e.id)).toEqual(['"b1"']);
+    expect((await publisher.flush()).events.map((e) => e.id)).toEqual(['"b1"']);
   });
 
   it('wins over a flush() waiting for the same entries', async () => {
     const { clients } = refusing(['"a1"']);
-    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 60_000, maxAttempts: 1 });
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: MAX_LINGER_MS, maxAttempts: 1 });
     const watch = publisher.watch('a');
     fire(publisher, '"a1"', 'a');
     fire(publisher, '"x"');
     const settled = watch.settled();
     const flushed = publisher.flush();
     expect((await settled).map((e) => e.id)).toEqual(['"a1"']);
-    expect(await flushed).toEqual([]);
+    expect((await flushed).events).toEqual([]);
   });
 
   it('still reports a failure that a flush() returned before settled() was called', async () => {
@@ -201,14 +202,14 @@ describe('EventPublisher: per-origin settlement (watch)', () => {
     const watch = publisher.watch('a');
     fire(publisher, '"a1"', 'a');
     // A flush inside the listener (the origin's work is still running) reports it...
-    expect((await publisher.flush()).map((e) => e.id)).toEqual(['"a1"']);
+    expect((await publisher.flush()).events.map((e) => e.id)).toEqual(['"a1"']);
     // ...and the watch too: whoever holds it must know, to retry the message.
     expect((await watch.settled()).map((e) => e.id)).toEqual(['"a1"']);
   });
 
   it('counts only entries fired between watch() and settled(), and entries waiting for room', async () => {
     const { clients, calls } = refusing([]);
-    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 60_000, maxBuffered: 1 });
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: MAX_LINGER_MS, maxBuffered: 1 });
     fire(publisher, '"before"', 'a');
     const watch = publisher.watch('a');
     const room = fire(publisher, '"waiting"', 'a'); // maxBuffered is 1: this one waits for room
@@ -237,5 +238,100 @@ describe('EventPublisher: per-origin settlement (watch)', () => {
     expect((await first.settled()).map((e) => e.id)).toEqual(['"a1"']);
     expect((await second.settled()).map((e) => e.id)).toEqual(['"a1"']);
     await expect(first.settled()).rejects.toThrow('settled() was already called');
+  });
+});
+
+describe('EventPublisher: buffered flush(), retention and linger', () => {
+  /** Refuses `refused`; holds each call carrying a `held` entry until release(); accepts the rest. */
+  function stub(refused: readonly string[], held: readonly string[] = []) {
+    const waiting: (() => void)[] = [];
+    const sent: string[][] = [];
+    const clients = {
+      eventBridge: {
+        send: async (command: PutEventsCommand) => {
+          const entries = command.input.Entries ?? [];
+          sent.push(entries.map((e) => e.Detail ?? ''));
+          if (entries.some((e) => held.includes(e.Detail ?? ''))) await new Promise<void>((r) => waiting.push(r));
+          return {
+            Entries: entries.map((e, i) => (refused.includes(e.Detail ?? '') ? { ErrorCode: 'AccessDeniedException', ErrorMessage: 'refused' } : { EventId: `id-${i}` })),
+          };
+        },
+      },
+    } as unknown as AwsClients;
+    return { clients, sent, release: () => waiting.splice(0).forEach((go) => go()) };
+  }
+
+  const fire = (publisher: EventPublisher, detail: string, timeoutMs = 10_000, listener?: DeliveryListener) =>
+    publisher.buffer({ Source: 's', DetailType: 'd', Detail: detail }, { api: 'a', event: 'e', eventId: detail }, timeoutMs, listener);
+
+  /** Resolves with 'pending' unless `promise` settles within a few turns of the event loop (timers do not fire that soon). */
+  const withinTurns = async <T>(promise: Promise<T>): Promise<T | 'pending'> => {
+    let turns = 0;
+    const pending = new Promise<'pending'>((resolve) => {
+      const turn = () => (++turns >= 50 ? resolve('pending') : setImmediate(turn));
+      setImmediate(turn);
+    });
+    return Promise.race([promise, pending]);
+  };
+
+  it('gives overlapping flushes the failures of their own entries: one settlement resolves them in fire() order', async () => {
+    const { clients, release } = stub(['"a1"'], ['"a2"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: MAX_LINGER_MS, maxAttempts: 1 });
+    fire(publisher, '"a1"');
+    fire(publisher, '"a2"');
+    const flushA = publisher.flush(); // a1 and a2 go out together; the call is held
+    fire(publisher, '"b1"');
+    const flushB = publisher.flush(); // b1 is accepted at once; B still waits for a1 and a2
+    await new Promise((r) => setImmediate(r));
+    release(); // a1 fails and a2 is accepted: one settlement finishes both flushes
+    expect((await flushA).events.map((e) => e.id)).toEqual(['"a1"']);
+    expect((await flushB).events).toEqual([]);
+  });
+
+  it('retains at most maxBuffered failures between flushes, counts the rest, and still tells onUndelivered of each', async () => {
+    const details = ['"1"', '"2"', '"3"', '"4"', '"5"'];
+    const { clients } = stub(details);
+    const logged: string[] = [];
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 1, maxBuffered: 2, onUndelivered: (e) => logged.push(e.id) });
+    const rooms = details.map((d) => fire(publisher, d));
+    await Promise.all(rooms);
+    // Nobody flushed while they failed (a long-running server): only two are kept.
+    while (publisher.bufferedCount > 0) await new Promise((r) => setImmediate(r));
+    const report = await publisher.flush();
+    expect(report.events.map((e) => e.id)).toEqual(['"1"', '"2"']);
+    expect(report.notRetained).toBe(3);
+    expect(logged).toEqual(details);
+    expect(await publisher.flush()).toEqual({ events: [], notRetained: 0 });
+  });
+
+  it('counts a failure not retained towards the waiting flush that covers it', async () => {
+    const { clients, release } = stub(['"1"', '"2"'], ['"2"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 1, maxBuffered: 1 });
+    fire(publisher, '"1"');
+    const room = fire(publisher, '"2"');
+    const flushed = publisher.flush();
+    await room;
+    release();
+    expect(await flushed).toEqual({ events: [expect.objectContaining({ id: '"1"' })], notRetained: 1 });
+  });
+
+  it('sends a batch within half of its first entry’s fire timeout, whatever the linger', async () => {
+    const { clients } = stub([]);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: MAX_LINGER_MS });
+    const outcome = new Promise<string>((resolve, reject) => fire(publisher, '"short"', 100, { resolve, reject }));
+    // Lingering the full second would time the entry out at 100 ms, unsent.
+    await expect(outcome).resolves.toBe('id-0');
+    expect(publisher.bufferedCount).toBe(0);
+  });
+
+  it('sends at once the entries admitted from the room queue while a flush() waits for them', async () => {
+    const { clients, sent } = stub([]);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: MAX_LINGER_MS, maxBuffered: 1 });
+    fire(publisher, '"first"');
+    const room = fire(publisher, '"waiting"');
+    expect(room).toBeInstanceOf(Promise);
+    // "first" goes out now; "waiting" is admitted when it settles, and must not linger a second.
+    expect(await withinTurns(publisher.flush())).toEqual({ events: [], notRetained: 0 });
+    expect(sent).toEqual([['"first"'], ['"waiting"']]);
   });
 });
