@@ -41,6 +41,20 @@ async function queueDepth(bus: ReturnType<typeof mathCaller>, queueName: string)
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
+/** A math.add request on the wire, as a caller sends it (docs/wire-format.md). */
+function addRequestBody(resultsTable: string, id: string, a = 1): string {
+  return JSON.stringify({
+    v: 1,
+    kind: 'lightbus.rpc',
+    id,
+    api: 'math',
+    procedure: 'add',
+    parameters: { a, b: 1 },
+    deadline: Date.now() + 30_000,
+    returnPath: { table: resultsTable },
+  });
+}
+
 describe('RPC through SQS and DynamoDB', () => {
   it('returns the procedure result to a caller in another bus client', async () => {
     const { bus } = mathService();
@@ -130,17 +144,7 @@ describe('RPC through SQS and DynamoDB', () => {
     const { bus, calls } = mathService();
     await provisionTopology(bus.topology(), bus.transports.clients, bus.logger);
     const queueName = bus.topology().rpcQueues[0]!.queueName;
-    const request = (id: string, a: number) =>
-      JSON.stringify({
-        v: 1,
-        kind: 'lightbus.rpc',
-        id,
-        api: 'math',
-        procedure: 'add',
-        parameters: { a, b: 1 },
-        deadline: Date.now() + 30_000,
-        returnPath: { table: bus.transports.location.resultsTable },
-      });
+    const request = (id: string, a: number) => addRequestBody(bus.transports.location.resultsTable, id, a);
     const duplicated = request(`dup-batch-${Date.now()}`, 1);
     const other = request(`other-${Date.now()}`, 2);
     const commands: string[] = [];
@@ -164,17 +168,7 @@ describe('RPC through SQS and DynamoDB', () => {
   });
 
   describe('a claim retried after its first write was applied', () => {
-    const addRequest = (bus: ReturnType<typeof mathService>['bus'], id: string) =>
-      JSON.stringify({
-        v: 1,
-        kind: 'lightbus.rpc',
-        id,
-        api: 'math',
-        procedure: 'add',
-        parameters: { a: 1, b: 1 },
-        deadline: Date.now() + 30_000,
-        returnPath: { table: bus.transports.location.resultsTable },
-      });
+    const addRequest = (bus: ReturnType<typeof mathService>['bus'], id: string) => addRequestBody(bus.transports.location.resultsTable, id);
     const inbound = (bus: ReturnType<typeof mathService>['bus'], body: string, n: number) => ({
       messageId: `m${n}`,
       body,
