@@ -135,10 +135,16 @@ export class ClaimBatcher {
     settleBatch(entries, responses, retriedBySdk, (entry) => void this.sendOne(entry));
   }
 
-  /** The whole call failed: retry as PutItem if PartiQL is refused, else fail every claim in it. */
+  /**
+   * The whole call failed. If PartiQL is refused, retry as PutItem (and maybe switch to it).
+   * Otherwise retry each claim alone too, with the same attempt: the SDK may have retried the call
+   * after an attempt DynamoDB applied, and a PutItem's ALL_OLD then shows the claim is ours; failed
+   * outright, the redelivered message would make a new attempt, find this one's item, and drop the
+   * call as a duplicate without ever running it.
+   */
   private async batchFailed(entries: readonly PendingClaim[], error: unknown): Promise<void> {
     if (!FALLBACK_ERRORS.has((error as Error).name)) {
-      for (const entry of entries) entry.reject(error);
+      await Promise.all(entries.map((entry) => this.sendOne(entry)));
       return;
     }
     await this.retryAsPutItem(entries, error as Error);

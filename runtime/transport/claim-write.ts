@@ -94,6 +94,18 @@ export function claimOutcome(table: string, callId: string, error: BatchStatemen
  */
 export async function putClaim(clients: AwsClients, request: ClaimRequest, attempt: ClaimAttempt): Promise<boolean> {
   try {
+    return await sendPutClaim(clients, request, attempt);
+  } catch (error) {
+    // The SDK retried and gave up: an earlier try may have been applied. One more look settles it
+    // (this attempt's own item, or the first write now) rather than leaving it to a redelivery,
+    // whose new attempt would find this one's item and drop the call unrun.
+    if (sdkAttempts(error) > 1) return sendPutClaim(clients, request, attempt);
+    throw error;
+  }
+}
+
+async function sendPutClaim(clients: AwsClients, request: ClaimRequest, attempt: ClaimAttempt): Promise<boolean> {
+  try {
     await clients.dynamoDb.send(
       new PutItemCommand({
         TableName: request.table,
@@ -108,6 +120,11 @@ export async function putClaim(clients: AwsClients, request: ClaimRequest, attem
     if (isConditionalCheckFailed(error)) return isOwnClaim(error.Item, request, attempt);
     throw error;
   }
+}
+
+/** How many attempts the SDK made for a failed call (it records them on the error). */
+function sdkAttempts(error: unknown): number {
+  return (error as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
 }
 
 function isConditionalCheckFailed(error: unknown): error is Pick<ConditionalCheckFailedException, 'Item'> {

@@ -45,11 +45,15 @@ interface StubOptions {
    * and the retry finds the item the first try wrote.
    */
   readonly putAnswerLost?: Set<string>;
+  /** Call ids whose first PutItem is applied, then the SDK gives up retrying with an error. */
+  readonly putAppliedThenError?: Set<string>;
   /**
    * The first BatchExecuteStatement is applied but its answer lost: the SDK sends it again, and
    * that attempt's answer (which says `$metadata.attempts: 2`) is what the batcher sees.
    */
   readonly batchAnswerLost?: boolean;
+  /** Every BatchExecuteStatement is applied, then fails: what a call the SDK retried until it gave up looks like. */
+  readonly batchAppliedThenError?: Error;
 }
 
 const accessDenied = (message = 'not authorized to perform: dynamodb:PartiQLInsert') =>
@@ -72,6 +76,10 @@ function stubDynamoDb(options: StubOptions = {}) {
     const id = input.Item?.pk?.S ?? '';
     if (options.putDenied?.has(id)) throw accessDenied('not authorized to perform: dynamodb:PutItem');
     if (options.putAnswerLost?.delete(id)) table.set(id, input.Item!);
+    if (options.putAppliedThenError?.delete(id)) {
+      table.set(id, input.Item!);
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: { attempts: 4 } });
+    }
     const old = table.get(id);
     if (old) {
       // Like DynamoDB: the existing item comes back only when asked for.
@@ -94,6 +102,10 @@ function stubDynamoDb(options: StubOptions = {}) {
       calls.push({ command: command.constructor.name, input: command.input });
       if (command instanceof PutItemCommand) return putItem(command.input);
       if (options.batchError && batchErrorsLeft-- > 0) throw options.batchError;
+      if (options.batchAppliedThenError) {
+        (command.input.Statements ?? []).map(statement);
+        throw options.batchAppliedThenError;
+      }
       if (options.batchAnswerLost && !batchAnswerLostDone) {
         batchAnswerLostDone = true;
         (command.input.Statements ?? []).map(statement); // applied; the answer never arrives
@@ -219,12 +231,28 @@ describe('ClaimBatcher', () => {
     ]);
   });
 
-  it('a whole call that fails rejects every claim in it', async () => {
+  it('a whole call that fails is retried claim by claim as PutItem', async () => {
     const boom = Object.assign(new Error('endpoint down'), { name: 'InternalServerError' });
     const { batcher, calls } = stubDynamoDb({ batchError: boom });
+    await expect(Promise.all(['a', 'b'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, true]);
+    expect(calls.map((c) => [c.command, idsOf(c)])).toEqual([
+      ['BatchExecuteStatementCommand', ['a', 'b']],
+      ['PutItemCommand', ['a']],
+      ['PutItemCommand', ['b']],
+    ]);
+  });
+
+  it('a call DynamoDB applied but answered with an error: the PutItem retry finds its own claim, so the call still runs', async () => {
+    const timeout = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const { batcher } = stubDynamoDb({ batchAppliedThenError: timeout, taken: new Set(['other']) });
+    await expect(Promise.all(['a', 'b', 'other'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, true, false]);
+  });
+
+  it('a whole call that fails rejects a claim only when its PutItem retry fails too', async () => {
+    const boom = Object.assign(new Error('endpoint down'), { name: 'InternalServerError' });
+    const { batcher } = stubDynamoDb({ batchError: boom, putDenied: new Set(['a']) });
     const settled = await Promise.allSettled(['a', 'b'].map((id) => batcher.claim(request(id))));
-    expect(settled.map((s) => (s as PromiseRejectedResult).reason)).toEqual([boom, boom]);
-    expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand']);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
   });
 
   it('AccessDenied on BatchExecuteStatement: those claims and all later ones go out as PutItem, with one warning', async () => {
@@ -369,5 +397,16 @@ describe('ClaimBatcher', () => {
   it('after the SDK retried a whole batch, another delivery\'s claim is still a duplicate', async () => {
     const { batcher } = stubDynamoDb({ batchAnswerLost: true, taken: new Set(['b']) });
     await expect(Promise.all(['a', 'b'].map((id) => batcher.claim(request(id))))).resolves.toEqual([true, false]);
+  });
+  it('a lone PutItem claim the SDK gave up on after an applied try: one more look finds its own claim', async () => {
+    const { batcher, calls } = stubDynamoDb({ putAppliedThenError: new Set(['alone']) });
+    await expect(batcher.claim(request('alone'))).resolves.toBe(true);
+    expect(calls.map((c) => c.command)).toEqual(['PutItemCommand', 'PutItemCommand']);
+  });
+
+  it('a lone PutItem failing on its first try is not looked at again (no SDK retries: nothing applied)', async () => {
+    const { batcher, calls } = stubDynamoDb({ putDenied: new Set(['alone']) });
+    await expect(batcher.claim(request('alone'))).rejects.toThrow(/PutItem/);
+    expect(calls).toHaveLength(1);
   });
 });
