@@ -73,6 +73,7 @@ export class BusTransports {
 
   public close(reason: Error): void {
     this.resultPoller?.cancelAll(reason);
+    this.queueOps?.close(reason);
     this.clients.destroy();
   }
 }

@@ -83,6 +83,9 @@ export class QueueOperations {
   private readonly deleteLingerMs: number;
   private readonly sendMaxAttempts: number;
   private readonly sendRetryBaseMs: number;
+  /** Sends waiting out a retry backoff, with their timers: close() ends them. */
+  private readonly retrying = new Map<NodeJS.Timeout, readonly PendingSend[]>();
+  private closed: Error | undefined;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -109,6 +112,7 @@ export class QueueOperations {
     attributes?: Record<string, MessageAttributeValue>,
     signal?: AbortSignal,
   ): Promise<string> {
+    if (this.closed) return Promise.reject(this.closed);
     if (attributes) return this.sendOne(queueName, body, attributes, signal);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<string>((resolve, reject) => {
@@ -237,10 +241,25 @@ export class QueueOperations {
     for (const entry of entries) entry.state = 'waiting';
     const attempt = Math.max(...entries.map((entry) => entry.attempts));
     // Not unref'd: each of these sends has a caller waiting for it.
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      this.retrying.delete(timer);
       // A send aborted during the backoff was rejected already and must not go out.
       for (const entry of entries) if (entry.state === 'waiting') this.enqueueSend(queueName, entry);
     }, backoffMs(this.sendRetryBaseMs, attempt));
+    this.retrying.set(timer, entries);
+  }
+
+  /**
+   * The bus client is closing: sends waiting for a retry reject with `reason` instead of going out
+   * after the caller has gone (and keeping the process alive until then); later sends reject too.
+   */
+  public close(reason: Error): void {
+    this.closed = reason;
+    for (const [timer, entries] of this.retrying) {
+      clearTimeout(timer);
+      for (const entry of entries) rejectSend(entry, reason);
+    }
+    this.retrying.clear();
   }
 
   public async changeVisibility(queueName: string, receiptHandle: string, seconds: number): Promise<void> {

@@ -246,6 +246,20 @@ describe('QueueOperations.send retries entries SQS failed through its own fault'
       expect(calls).toHaveLength(1);
     });
 
+    it('close() rejects a send waiting for its retry, clears the timer, and refuses later sends', async () => {
+      const { queues, calls } = stubQueues(answerEach(() => throttled));
+      const sent = track(queues.send('q', 'flaky'));
+      await settleTurns();
+      expect(jest.getTimerCount()).toBe(1);
+      const closed = new Error('The bus client was closed');
+      queues.close(closed);
+      await settleTurns();
+      expect(sent.result).toEqual({ status: 'rejected', reason: closed });
+      expect(jest.getTimerCount()).toBe(0);
+      await expect(queues.send('q', 'after')).rejects.toBe(closed);
+      expect(calls).toHaveLength(1);
+    });
+
     it('a retried entry joins the batch being filled for its queue', async () => {
       const { queues, calls } = stubQueues(answerEach((body, call) => (body === 'flaky' && call === 1 ? throttled : `id-${body}`)));
       const flaky = queues.send('q', 'flaky');
