@@ -464,7 +464,10 @@ export class EventPublisher {
         errorMessage: error.context.errorMessage as string | undefined,
         ...(context.origin !== undefined ? { origin: context.origin } : {}),
       };
-      this.retain(item.seq, event);
+      // A watched entry's failure goes to its watch (the worker retries the message that fired it);
+      // past the cap it must not also be counted as lost to the flushes.
+      const watched = item.watches !== undefined && item.watches.length > 0;
+      if (!watched || this.undelivered.length < this.maxBuffered) this.retain(item.seq, event);
       this.onUndelivered?.(event);
       this.bufferedSettled(item, event);
     }

@@ -172,6 +172,17 @@ describe('EventPublisher: per-origin settlement (watch)', () => {
     expect(settled).toEqual([]);
   });
 
+  it('a watched failure past the retention cap goes to its watch and is not counted as lost to flushes', async () => {
+    const { clients } = refusing(['"x"', '"w"']);
+    const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 1, maxBuffered: 1 });
+    const watch = publisher.watch('m1');
+    await fire(publisher, '"x"');
+    await fire(publisher, '"w"', 'm1');
+    const watched = watch.settled();
+    expect((await watched).map((e) => e.id)).toEqual(['"w"']);
+    expect(await publisher.flush()).toEqual({ events: [expect.objectContaining({ id: '"x"' })], notRetained: 0 });
+  });
+
   it("returns only the origin's failures, which a later flush() no longer reports", async () => {
     const { clients } = refusing(['"a2"', '"b1"']);
     const publisher = new EventPublisher(clients, () => 'bus', { lingerMs: 0, maxAttempts: 2, baseRetryDelayMs: 1 });
