@@ -40,15 +40,29 @@ function dynamoDbClientClass(): typeof DynamoDBClient {
  * Runs `load` (a literal require(), which bundlers see and bundle), falling back to a require
  * made with createRequire inside an ES module bundle that leaves the SDK external: esbuild's
  * require shim there cannot load an external package, and throws "Dynamic require of ...".
- * Resolved from the working directory and NODE_PATH, where Lambda's own SDK lives.
+ * Resolved from the entry script, then the working directory (NODE_PATH, where Lambda's own SDK
+ * lives, applies to both).
  */
 function requireSdk<T>(load: () => T, packageName: string): T {
   try {
     return load();
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('Dynamic require of')) throw error;
-    return createRequire(`${process.cwd()}/`)(packageName) as T;
+    return requireFromApp(packageName) as T;
   }
+}
+
+function requireFromApp(packageName: string): unknown {
+  const bases = [process.argv[1], `${process.cwd()}/`].filter((base): base is string => typeof base === 'string' && base !== '');
+  for (const [index, base] of bases.entries()) {
+    try {
+      return createRequire(base)(packageName);
+    } catch (error) {
+      const notFound = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+      if (!notFound || index === bases.length - 1) throw error;
+    }
+  }
+  throw new Error(`Cannot load ${packageName}`);
 }
 
 /**
