@@ -20,6 +20,7 @@ export type {
   CreateOptions,
   CallOptions,
   FireOptions,
+  FireMethod,
   SentEvent,
   ConfirmedSentEvent,
   BufferedSentEvent,

@@ -30,6 +30,16 @@ export interface FireOptions {
   readonly delivery?: FireDelivery;
 }
 
+/**
+ * An event's fire(). Passing `delivery` explicitly narrows what it resolves with; without it the
+ * bus's `fire.delivery` decides, which the type cannot see, so it is the union (check `delivery`).
+ */
+export interface FireMethod<In, Out> {
+  (parameters: In, options: FireOptions & { readonly delivery: 'confirmed' }): Promise<ConfirmedSentEvent<Out>>;
+  (parameters: In, options: FireOptions & { readonly delivery: 'buffered' }): Promise<BufferedSentEvent<Out>>;
+  (...args: undefined extends In ? [parameters?: In, options?: FireOptions] : [parameters: In, options?: FireOptions]): Promise<SentEvent<Out>>;
+}
+
 /** The fields of {@link SentEvent} that do not depend on the delivery mode. */
 interface SentEventBase<P> {
   /** lightbus's id of the event (`detail.id`), stable across retries and deliveries. */
@@ -121,8 +131,8 @@ export type RpcMethod<D extends RpcDefinition> = {} extends RpcParameters<D>
 export interface EventClient<D extends EventDefinition> {
   /** Fires the event (only the API's authoritative service may). */
   fire: {} extends EventParameters<D>
-    ? (parameters?: EventParameters<D>, options?: FireOptions) => Promise<SentEvent<EventParsedParameters<D>>>
-    : (parameters: EventParameters<D>, options?: FireOptions) => Promise<SentEvent<EventParsedParameters<D>>>;
+    ? FireMethod<EventParameters<D> | undefined, EventParsedParameters<D>>
+    : FireMethod<EventParameters<D>, EventParsedParameters<D>>;
   /** Registers a listener; the worker (lightbus run, or the Lambda handler) runs it. */
   listen(handler: ListenerHandler<EventParsedParameters<D>>, options: ListenOptions): void;
 }

@@ -8,7 +8,7 @@ import { expectTypeOf } from 'expect-type';
 import { lightbus, z, type BufferedSentEvent, type ConfirmedSentEvent, type SentEvent } from '../../runtime';
 
 const ordersApi = lightbus.api('orders', {
-  events: { placed: lightbus.event({ parameters: { orderId: z.string() } }) },
+  events: { placed: lightbus.event({ parameters: { orderId: z.string() } }), cleared: lightbus.event({ parameters: {} }) },
 });
 
 export async function sentEventTypeTests(): Promise<void> {
@@ -29,6 +29,21 @@ export async function sentEventTypeTests(): Promise<void> {
     expectTypeOf(sent).toEqualTypeOf<BufferedSentEvent<{ orderId: string }>>();
     expectTypeOf(sent.eventBridgeId).toEqualTypeOf<undefined>();
   }
+
+  // An explicit delivery narrows the result without a check.
+  const confirmed = await bus.orders.placed.fire({ orderId: 'o-2' }, { delivery: 'confirmed' });
+  expectTypeOf(confirmed).toEqualTypeOf<ConfirmedSentEvent<{ orderId: string }>>();
+  expectTypeOf(confirmed.eventBridgeId).toEqualTypeOf<string>();
+  const buffered = await bus.orders.placed.fire({ orderId: 'o-3' }, { delivery: 'buffered' });
+  expectTypeOf(buffered).toEqualTypeOf<BufferedSentEvent<{ orderId: string }>>();
+  // @ts-expect-error parameters are still checked with an explicit delivery
+  void bus.orders.placed.fire({ orderId: 3 }, { delivery: 'confirmed' });
+
+  // An event without parameters fires with none, narrowed or not.
+  expectTypeOf(await bus.orders.cleared.fire()).toEqualTypeOf<SentEvent<Record<string, never>>>();
+  expectTypeOf(await bus.orders.cleared.fire(undefined, { delivery: 'buffered' })).toEqualTypeOf<BufferedSentEvent<Record<string, never>>>();
+  // @ts-expect-error an event with parameters needs them
+  void bus.orders.placed.fire();
 
   // @ts-expect-error not narrowed: the id may be missing (buffered delivery)
   const unchecked: string = sent.eventBridgeId;
