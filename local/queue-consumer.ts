@@ -41,14 +41,12 @@ export interface QueueConsumerOptions {
 /**
  * Ties a listener's message to the events its handler fires with buffered delivery, as the Lambda
  * handler does with batch item failures: the message is deleted once they are accepted and, if any
- * is not, made visible again after the listener's retry delay, so the listener runs (and fires)
- * again: at least once.
+ * is not, fails as a failing handler's would (the dispatcher's retry backoff, or the dead-letter
+ * queue on its last allowed receive), so the listener runs (and fires) again: at least once.
  */
 export interface FireSettlement {
   /** Runs the dispatch with its fires tagged and followed (`BusClient.withFireSettlement`). */
   readonly run: <T>(origin: string, fn: () => Promise<T>) => Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }>;
-  /** The listener's retry delay for a message received `receiveCount` times (as a handler failure gets). */
-  readonly retryDelaySeconds: (receiveCount: number) => number;
 }
 
 export type QueueConsumerEvents = {
@@ -314,36 +312,37 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       return outcome;
     }
     if (undelivered.length > 0) return this.retryUndelivered(message, undelivered);
-    if (isFinished(outcome)) {
-      await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
-        // The message will come back; the claim (RPC) or the handler's idempotence covers it.
-        this.emit('error', error, { queueName: this.queueName, operation: 'delete' });
-        this.logger.error('DeleteMessage failed; the message will be delivered again', { queue: this.queueName, error });
-      });
-    }
+    if (isFinished(outcome)) await this.deleteMessage(message);
     return outcome;
   }
 
+  private async deleteMessage(message: InboundMessage): Promise<void> {
+    await this.queues.delete(this.queueName, message.receiptHandle).catch((error: Error) => {
+      // The message will come back; the claim (RPC) or the handler's idempotence covers it.
+      this.emit('error', error, { queueName: this.queueName, operation: 'delete' });
+      this.logger.error('DeleteMessage failed; the message will be delivered again', { queue: this.queueName, error });
+    });
+  }
+
   /**
-   * Events the listener fired were not delivered: keep the message and make it visible again after
-   * the listener's retry delay, as a failing handler's would be, so the listener fires them again.
-   * After maxReceives + 1 receives, the queue's redrive policy moves it to the dead-letter queue.
+   * Events the listener fired were not delivered: the message fails as if its handler had (the
+   * dispatcher retries it with the listener's backoff, or dead-letters it on its last allowed
+   * receive), so the listener runs and fires them again.
    */
   private async retryUndelivered(message: InboundMessage, undelivered: UndeliveredEvent[]): Promise<DispatchOutcome> {
-    const error = new UndeliveredEventsError(undelivered);
-    const delaySeconds = (this.fireSettlement as FireSettlement).retryDelaySeconds(message.receiveCount);
-    this.logger.warn(`Events the listener fired were not delivered; retrying its message in ${delaySeconds}s`, {
+    this.logger.warn('Events the listener fired were not delivered; its message fails like a failed handler', {
       queue: this.queueName,
       messageId: message.messageId,
-      receiveCount: message.receiveCount,
       undelivered: undelivered.map((e) => `${e.api}.${e.event} ${e.id}`),
     });
-    await this.queues.changeVisibility(this.queueName, message.receiptHandle, delaySeconds).catch((changeError: Error) => {
+    const outcome = await this.dispatcher.listenerWorkFailed(message, new UndeliveredEventsError(undelivered)).catch((error: Error) => {
       // Not fatal: the message still comes back, after the queue's visibility timeout.
-      this.emit('error', changeError, { queueName: this.queueName, operation: 'retry-delay' });
-      this.logger.warn('Could not set the retry delay', { queue: this.queueName, messageId: message.messageId, error: changeError });
+      this.emit('error', error, { queueName: this.queueName, operation: 'retry-delay' });
+      return { kind: 'retry', error, delaySeconds: this.visibilityTimeoutSeconds } as const;
     });
-    return { kind: 'retry', error, delaySeconds };
+    // Dead-lettered on its last receive: finished with, like any other dead-lettered message.
+    if (isFinished(outcome)) await this.deleteMessage(message);
+    return outcome;
   }
 
   private pollEnded(poll: { readonly startedAt: number }): void {

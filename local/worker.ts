@@ -1,5 +1,5 @@
 import type { BusClient } from '../runtime/client';
-import { Dispatcher, retryDelay, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
+import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
 import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
@@ -241,16 +241,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
    */
   private fireSettlementFor(role: QueueRole): { fireSettlement?: FireSettlement } {
     if (role.kind !== 'listener' || this.bus.settings.fire.delivery !== 'buffered') return {};
-    const model = role.model;
-    const registration = this.bus.registry.listeners.find((l) => l.listenerName === model.listenerName);
-    const baseSeconds = registration?.retryDelaySeconds ?? 1;
-    return {
-      fireSettlement: {
-        run: (origin, fn) => this.bus.withFireSettlement(origin, fn),
-        // The dispatcher's backoff for a failing listener (runtime/dispatch retryDelay).
-        retryDelaySeconds: (receiveCount) => retryDelay(receiveCount, baseSeconds, model.visibilityTimeoutSeconds),
-      },
-    };
+    return { fireSettlement: { run: (origin, fn) => this.bus.withFireSettlement(origin, fn) } };
   }
 
   /** What the worker lifecycle hooks are told about this worker. */

@@ -296,6 +296,22 @@ export class Dispatcher {
     return this.bus.hooks.around('EventExecution', context, run, () => undefined);
   }
 
+  /**
+   * A listener message whose work failed after its handler returned (the events it fired with
+   * buffered delivery were not delivered): retried with the listener's backoff, or dead-lettered
+   * on its last allowed receive, exactly as when the handler itself fails.
+   */
+  public async listenerWorkFailed(message: InboundMessage, error: Error): Promise<DispatchOutcome> {
+    const role = this.queues.get(message.queueName);
+    const registration = role?.kind === 'listener' ? this.listener(role.model.listenerName) : undefined;
+    if (role?.kind !== 'listener' || !registration) {
+      throw new LightbusError('UNKNOWN_LISTENER', `Queue "${message.queueName}" is not a listener queue of this bus module.`, {
+        queue: message.queueName,
+      });
+    }
+    return this.listenerFailed(message, role.model, registration, error);
+  }
+
   private async listenerFailed(
     message: InboundMessage,
     model: ListenerModel,

@@ -24,7 +24,7 @@ interface Tap {
 }
 
 /** A bus that owns the math API with buffered delivery and relays each `happened` as n + 100. */
-function relayBus() {
+function relayBus(listen: { maxReceives?: number } = {}) {
   const bus = track(lightbus.create(testBusOptions({ serviceName: 'relay', apis: [mathApi], fire: { delivery: 'buffered' } })));
   bus.register(mathApi, { add: ({ a, b }) => a + b, fail: () => undefined, slow: () => 'x' });
   bus.math.happened.listen(
@@ -32,7 +32,7 @@ function relayBus() {
     async (event, { n, label }) => {
       if (label === undefined) await bus.math.happened.fire({ n: n + 100, label: `receive-${event.receiveCount}` });
     },
-    { listenerName: 'relay', retryDelaySeconds: 0 },
+    { listenerName: 'relay', retryDelaySeconds: 0, ...listen },
   );
   return bus;
 }
@@ -88,6 +88,20 @@ function sourceOf(busName: string) {
 const nOf = (message: InboundMessage) => (parseEventDelivery(message.body).parameters as { n: number }).n;
 
 describe('the local worker with buffered fire delivery', () => {
+  it('dead-letters a message whose events are still undelivered on its last allowed receive, as a failing handler\'s', async () => {
+    const relay = relayBus({ maxReceives: 1 });
+    tap(relay).refuse = (p) => p.label !== undefined;
+    const processed: DispatchOutcome[] = [];
+    const worker = await startWorker(relay);
+    worker.on('message_processed', (message, outcome) => nOf(message) === 1 && processed.push(outcome));
+
+    await sourceOf(relay.settings.busName).math.happened.fire({ n: 1 });
+    await eventually(() => processed.length >= 1, 20_000, 'the message to be processed');
+
+    expect(processed[0]).toMatchObject({ kind: 'deadLettered', reason: 'retries-exhausted' });
+    expect((processed[0] as { error: Error }).error).toBeInstanceOf(UndeliveredEventsError);
+  });
+
   it('does not delete a message whose listener fired an undelivered event; the listener runs again', async () => {
     const relay = relayBus();
     const relayTap = tap(relay);
