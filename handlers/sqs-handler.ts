@@ -50,8 +50,9 @@ export class NotAnSqsEventError extends LightbusError {
  * Before returning, the handler flushes events fired with buffered delivery (`bus.flush()`): Lambda
  * freezes the process after return, so anything still buffered would be delayed to a later
  * invocation or lost. If the flush reports undelivered events, the records whose listeners fired
- * them are reported as failed too (so SQS delivers them again and the listener fires again: at
- * least once); records are traced through the fire origin (the bus's `fire.delivery` is
+ * them fail as a failing listener's would (the listener's retry backoff and `batchItemFailures`, so
+ * SQS delivers them again and the listener fires again: at least once; or the dead-letter queue on
+ * the last allowed receive); records are traced through the fire origin (the bus's `fire.delivery` is
  * `buffered`). An undelivered event that no listener record accounts for (fired with a per-call
  * `{ delivery: 'buffered' }` on a confirmed bus, outside any record, or beyond the failures kept
  * for the flush) fails the whole invocation, so the whole batch comes back; that re-runs the
@@ -166,8 +167,16 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
       reportOutcomes(messages, outcomes, () => error as Error);
       throw error;
     }
-    for (const index of again.keys()) failed.add(index);
-    reportOutcomes(messages, outcomes, (index) => again.get(index));
+    // Those records fail as a failing listener's would: the listener's backoff, or the dead-letter
+    // queue (with the cause) on the last allowed receive, when the record is finished with.
+    await Promise.all(
+      [...again].map(async ([index, error]) => {
+        const outcome = await dispatcher.listenerWorkFailed(messages[index] as InboundMessage, error);
+        outcomes[index] = outcome;
+        if (outcome.kind === 'retry') failed.add(index);
+      }),
+    );
+    reportOutcomes(messages, outcomes, () => undefined);
     // FIFO: nothing after the first failed record may be deleted, or order within a group breaks.
     const firstFailed = failed.size > 0 ? Math.min(...failed) : records.length;
     const failures: SQSBatchItemFailure[] = records

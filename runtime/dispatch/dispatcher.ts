@@ -299,7 +299,8 @@ export class Dispatcher {
   /**
    * A listener message whose work failed after its handler returned (the events it fired with
    * buffered delivery were not delivered): retried with the listener's backoff, or dead-lettered
-   * on its last allowed receive, exactly as when the handler itself fails.
+   * on its last allowed receive, exactly as when the handler itself fails. If dead-lettering
+   * fails, the message is retried instead: never lost.
    */
   public async listenerWorkFailed(message: InboundMessage, error: Error): Promise<DispatchOutcome> {
     const role = this.queues.get(message.queueName);
@@ -309,7 +310,12 @@ export class Dispatcher {
         queue: message.queueName,
       });
     }
-    return this.listenerFailed(message, role.model, registration, error);
+    try {
+      return await this.listenerFailed(message, role.model, registration, error);
+    } catch (deadLetterError) {
+      this.bus.logger.error('Could not dead-letter the message; it will be retried', { queue: message.queueName, messageId: message.messageId, error: deadLetterError as Error });
+      return { kind: 'retry', error, delaySeconds: role.model.visibilityTimeoutSeconds };
+    }
   }
 
   private async listenerFailed(

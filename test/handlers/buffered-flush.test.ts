@@ -11,7 +11,7 @@ import { createSqsHandler } from '../../handlers';
 import { lightbus, silentLogger, UndeliveredEventsError } from '../../runtime';
 import { MAX_LINGER_MS } from '../../runtime/config';
 import type { DispatchOutcome } from '../../runtime/dispatch';
-import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../../runtime/messages/wire';
+import { DeadLetterAttributes, eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../../runtime/messages/wire';
 import { mathApi } from '../support/apis';
 import { eventDeliveryBody } from '../support/stub-transports';
 
@@ -22,7 +22,7 @@ interface Stub {
 }
 
 /** An EventBridge stub: records entries, refuses those `refuse` picks, and can hold its answers. */
-function stubEventBridge(bus: { transports: object }, refuse: (n: number) => boolean = () => false): Stub {
+function stubEventBridge(bus: { transports: object }, refuse: (n: number) => boolean = () => false, sqsSent: { input: unknown }[] = []): Stub {
   const waiting: (() => void)[] = [];
   const stub: Stub = { entries: [], hold: false, release: () => waiting.splice(0).forEach((go) => go()) };
   const send = async (command: PutEventsCommand) => {
@@ -35,12 +35,14 @@ function stubEventBridge(bus: { transports: object }, refuse: (n: number) => boo
         : { EventId: randomUUID() };
     return { Entries: entries.map(answer), FailedEntryCount: 0 };
   };
-  Object.defineProperty(bus.transports, 'clients', { value: { eventBridge: { send }, destroy: () => {} }, configurable: true });
+  // SQS: every call succeeds (queue URLs, retry delays, dead-letter sends), recorded in `sqsSent`.
+  const sqs = { send: async (command: { input: unknown }) => (sqsSent.push(command), { QueueUrl: 'https://sqs.local/q', MessageId: 'sqs-1' }) };
+  Object.defineProperty(bus.transports, 'clients', { value: { eventBridge: { send }, sqs, destroy: () => {} }, configurable: true });
   return stub;
 }
 
 /** The math API's owner, in buffered mode, relaying each `happened` it hears as n + 100. */
-function relayBus() {
+function relayBus(listen: { maxReceives?: number } = {}) {
   const bus = lightbus.create({
     busName: 'buffered-handler',
     serviceName: 'relay',
@@ -53,7 +55,7 @@ function relayBus() {
     async (_event, { n, label }) => {
       if (label !== 'relayed') await bus.math.happened.fire({ n: n + 100, label: 'relayed' });
     },
-    { listenerName: 'relay' },
+    { listenerName: 'relay', ...listen },
   );
   return bus;
 }
@@ -129,6 +131,18 @@ describe('Lambda handlers and buffered delivery', () => {
     expect(failed.kind).toBe('retry');
     expect(failed.error).toBeInstanceOf(UndeliveredEventsError);
     expect((failed.error as UndeliveredEventsError).events.map((e) => e.origin)).toEqual(['m-2']);
+  });
+
+  it('a record whose events are still undelivered on its last allowed receive is dead-lettered with the cause, not retried', async () => {
+    const bus = relayBus({ maxReceives: 1 });
+    const sqsSent: { input: unknown }[] = [];
+    stubEventBridge(bus, (n) => n === 102, sqsSent);
+    const outcomes: Record<string, DispatchOutcome> = {};
+    const handler = createSqsHandler(bus, { onOutcome: (message, outcome) => void (outcomes[message.messageId] = outcome) });
+    await expect(handler(deliveries(bus, [1, 2]))).resolves.toEqual({ batchItemFailures: [] });
+    expect(outcomes['m-2']).toMatchObject({ kind: 'deadLettered', reason: 'retries-exhausted' });
+    const deadLettered = sqsSent.map((c) => c.input as { MessageAttributes?: Record<string, { StringValue?: string }> }).find((i) => i.MessageAttributes);
+    expect(deadLettered?.MessageAttributes?.[DeadLetterAttributes.Reason]?.StringValue).toBe('retries-exhausted');
   });
 
   it('fails the invocation when an undelivered event cannot be traced to a record', async () => {
