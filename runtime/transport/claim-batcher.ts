@@ -2,7 +2,7 @@ import { BatchExecuteStatementCommand, type BatchStatementResponse } from '@aws-
 import { ClaimWriteError } from '../errors';
 import type { Logger } from '../logging';
 import type { AwsClients } from './aws-clients';
-import { claimOutcome, claimStatement, newClaimAttempt, putClaim, type ClaimAttempt, type ClaimRequest } from './claim-write';
+import { claimOutcome, claimStatement, newClaimAttempt, putClaim, sdkAttempts, type ClaimAttempt, type ClaimRequest } from './claim-write';
 
 /** BatchExecuteStatement takes at most 25 statements. */
 export const MAX_CLAIMS_PER_BATCH = 25;
@@ -169,11 +169,6 @@ export class ClaimBatcher {
       ...(typeof cause === 'string' ? { statementError: cause } : { error: cause }),
     });
   }
-}
-
-/** How many attempts the SDK made for a call (its retries are invisible otherwise). */
-function sdkAttempts(out: { readonly $metadata?: { readonly attempts?: number } }): number {
-  return out.$metadata?.attempts ?? 1;
 }
 
 /**

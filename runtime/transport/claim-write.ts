@@ -122,9 +122,9 @@ async function sendPutClaim(clients: AwsClients, request: ClaimRequest, attempt:
   }
 }
 
-/** How many attempts the SDK made for a failed call (it records them on the error). */
-function sdkAttempts(error: unknown): number {
-  return (error as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
+/** How many attempts the SDK made for a call: its output, or its error, records them in `$metadata`. */
+export function sdkAttempts(outputOrError: unknown): number {
+  return (outputOrError as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
 }
 
 function isConditionalCheckFailed(error: unknown): error is Pick<ConditionalCheckFailedException, 'Item'> {
