@@ -2,6 +2,7 @@ import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-ev
 import { EventFireError, MessageTooLargeError, type UndeliveredEvent } from '../errors';
 import { MAX_LINGER_MS } from '../config';
 import type { AwsClients } from './aws-clients';
+import { backoffMs } from './backoff';
 
 /** How often entries are checked against their deadlines: fire timeouts are this precise. */
 const SWEEP_INTERVAL_MS = 25;
@@ -640,7 +641,7 @@ export class EventPublisher {
     }
     if (again.length === 0) return;
     const attempt = Math.max(...again.map((p) => p.attempts));
-    const delay = this.baseRetryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    const delay = backoffMs(this.baseRetryDelayMs, attempt);
     // Not unref'd: a short script awaiting fire() must not exit while its event waits for a retry.
     setTimeout(() => {
       this.enqueue(chunkEntries(again));

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { QueueSendError } from '../errors';
 import type { AwsClients } from './aws-clients';
+import { backoffMs } from './backoff';
 import type { QueueLocator } from './queue-locator';
 
 /** SQS's default (and our) maximum message size: 256 KiB. Also the limit on a SendMessageBatch's payloads together. */
@@ -366,10 +367,6 @@ function settle(entry: PendingSend): boolean {
 }
 
 /** base, 2×base, 4×base, … for attempts 1, 2, 3, …, each scaled by a random 50–100 % so that callers spread out. */
-function backoffMs(baseMs: number, attempt: number): number {
-  return baseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-}
-
 function errorParts(error: unknown): { name: string | undefined; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: undefined, message: String(error) };
