@@ -404,60 +404,33 @@ export class BusClient {
       if (room) await room;
       return;
     }
-    // Without a before-hook the event is queued at once, within fire() itself, so that
-    // `void fire(); await bus.flush()` covers it as it does without hooks.
-    if (!this.hookRegistry.has('beforeEventSent')) return this.bufferThenObserve(prepared, context);
-    return this.observeThenBuffer(prepared, context);
-  }
-
-  /** Buffered delivery with only afterEventSent hooks: queues synchronously, reports the outcome to them. */
-  private async bufferThenObserve({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
-    let room: Promise<void> | undefined;
-    let delivered: Promise<string>;
-    let refused = false;
-    try {
-      let listener!: DeliveryListener;
-      delivered = new Promise<string>((resolve, reject) => (listener = { resolve, reject }));
-      room = this.transports.publisher.buffer(entry, context, timeoutMs, listener);
-    } catch (error) {
-      // Too large: not queued. The hooks see the failure, then fire() rejects with it.
-      refused = true;
-      delivered = Promise.reject(error);
-    }
-    // Handled here: a failure can settle `delivered` before around() gets to await it.
-    delivered.catch(() => undefined);
-    const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
-    const outcome = this.hookRegistry.around('EventSent', hookContext, () => delivered, (id) => ({ eventBridgeId: id }));
-    if (refused) {
-      await outcome;
-      return;
-    }
-    // A delivery failure after fire() resolved is reported by flush() and the log, not here.
-    outcome.catch(() => undefined);
-    if (room) await room;
+    return this.bufferObserved(prepared, context);
   }
 
   /**
-   * Buffered delivery with a beforeEventSent hook: the hook runs before the event is queued (it
-   * may abort the fire, as in confirmed mode); afterEventSent once EventBridge accepted it or it
-   * failed for good. A flush() called while the before-hook runs does not cover the event.
+   * Buffered delivery with EventSent hooks: beforeEventSent runs before the event is queued (it
+   * may abort the fire, as in confirmed mode), afterEventSent once EventBridge accepted it or it
+   * failed for good. Without a before-hook the event is queued within fire() itself, so that
+   * `void fire(); await bus.flush()` covers it; a flush() called while a before-hook runs does not.
    */
-  private async observeThenBuffer({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
-    let queued!: () => void;
-    const isQueued = new Promise<void>((resolve) => (queued = resolve));
-    const deliver = async (): Promise<string> => {
-      let listener!: DeliveryListener;
-      const delivered = new Promise<string>((resolve, reject) => (listener = { resolve, reject }));
-      const room = this.transports.publisher.buffer(entry, context, timeoutMs, listener);
-      if (room) await room;
-      queued();
-      return delivered;
-    };
+  private async bufferObserved({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
     const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
-    const outcome = this.hookRegistry.around('EventSent', hookContext, deliver, (id) => ({ eventBridgeId: id }));
-    // A delivery failure after fire() resolved is reported by flush() and the log, not here.
-    outcome.catch(() => undefined);
-    await Promise.race([isQueued, outcome]);
+    const toHookValue = (id: string) => ({ eventBridgeId: id });
+    let listener!: DeliveryListener;
+    const delivered = new Promise<string>((resolve, reject) => (listener = { resolve, reject }));
+    let room: Promise<void> | undefined;
+    try {
+      if (this.hookRegistry.has('beforeEventSent')) await this.hookRegistry.runBefore('beforeEventSent', hookContext);
+      room = this.transports.publisher.buffer(entry, context, timeoutMs, listener);
+    } catch (error) {
+      // Aborted by a before-hook, or too large: not queued. The after-hooks see the failure, as in
+      // confirmed mode, then fire() rejects with it.
+      await this.hookRegistry.afterSettled('EventSent', hookContext, Promise.reject(error), toHookValue);
+      throw error;
+    }
+    // A delivery failure after fire() resolved is reported by flush() and the log (and the hook).
+    void this.hookRegistry.afterSettled('EventSent', hookContext, delivered, toHookValue);
+    if (room) await room;
   }
 
   /** Buffered delivery gave up on an event: never silently, whether or not anyone flushes. */

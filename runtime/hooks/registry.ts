@@ -112,6 +112,28 @@ export class HookRegistry<B = unknown> {
     }
   }
 
+  /**
+   * The after-hook of an operation whose result settles later than the call that started it (an
+   * event fired with buffered delivery is accepted after fire() resolved): runs it with the outcome
+   * once `result` settles, timed from now. Resolves when the hooks ran; never rejects.
+   */
+  public async afterSettled<O extends HookedOperation, T>(
+    operation: O,
+    context: HookContexts[`before${O}`],
+    result: Promise<T>,
+    valueForHooks: (value: T) => OperationValues[O],
+  ): Promise<void> {
+    const after = `after${operation}` as const;
+    const started = performance.now();
+    const outcome: AfterHookContext<OperationValues[O]>['outcome'] = await result.then(
+      (value) => ({ ok: true, value: valueForHooks(value) }),
+      (error: unknown) => ({ ok: false, error: asError(error) }),
+    );
+    if (this.lists[after].length === 0) return;
+    const afterContext = { ...context, outcome, durationMs: performance.now() - started } as unknown as HookContexts[typeof after];
+    await this.runAfter(after, afterContext);
+  }
+
   /** @internal Runs a hook's functions in order; the first that throws stops the rest and rethrows. */
   public async runBefore<N extends HookName>(name: N, context: HookContexts[N]): Promise<void> {
     const list = this.lists[name];

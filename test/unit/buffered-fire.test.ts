@@ -255,6 +255,36 @@ describe('buffered delivery: flush and close edges', () => {
     await bus.close();
   });
 
+  it('a beforeEventSent hook that throws aborts a buffered fire: nothing is queued, and afterEventSent sees the failure', async () => {
+    const { bus } = mathBus({ lingerMs: 0 });
+    const eventBridge = stubEventBridge(bus);
+    const outcomes: boolean[] = [];
+    bus.hooks.on('beforeEventSent', () => {
+      throw new Error('not now');
+    });
+    bus.hooks.on('afterEventSent', (context) => {
+      outcomes.push(context.outcome.ok);
+    });
+    await expect(bus.math.happened.fire({ n: 1 })).rejects.toThrow('not now');
+    await bus.flush();
+    expect(eventBridge.calls).toHaveLength(0);
+    expect(outcomes).toEqual([false]);
+    await bus.close();
+  });
+
+  it('with a beforeEventSent hook, the event is queued after it ran, and afterEventSent sees the delivery', async () => {
+    const { bus } = mathBus({ lingerMs: 0 });
+    const eventBridge = stubEventBridge(bus);
+    const order: string[] = [];
+    bus.hooks.on('beforeEventSent', () => void order.push('before'));
+    bus.hooks.on('afterEventSent', (context) => void order.push(`after:${context.outcome.ok}`));
+    await bus.math.happened.fire({ n: 1 });
+    await bus.flush();
+    await bus.close();
+    expect(eventBridge.calls.flat().map((e) => detailOf(e).parameters.n)).toEqual([1]);
+    expect(order).toEqual(['before', 'after:true']);
+  });
+
   it('flush() says how many failures were not retained (more than maxBuffered failed between flushes)', async () => {
     const { bus, logger } = mathBus({ lingerMs: 0, maxBuffered: 2 });
     stubEventBridge(bus, () => ({ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }));
