@@ -1,11 +1,11 @@
 export { AwsClients } from './aws-clients';
 export { QueueLocator, queueNameFromArn } from './queue-locator';
 export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
+export type { OriginWatch } from './origin-watch';
 export type {
   BufferedDeliveryOptions,
   BufferedPublishContext,
   DeliveryListener,
-  OriginWatch,
   EventEntry,
   EventPublisherOptions,
   PublishContext,
