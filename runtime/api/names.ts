@@ -7,6 +7,13 @@ import { InvalidDefinitionError } from '../errors';
  */
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/**
+ * The shape of a dotted API name such as `auth` or `support.case`: {@link IDENTIFIER} segments
+ * joined by `.`. The one pattern for code that checks a name's shape without the reserved-name
+ * rules of {@link assertValidApiName} (e.g. the CDK constructs' grants).
+ */
+export const API_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+
 /** Names that would shadow the bus client's own methods when APIs are exposed as `bus.<api>`. */
 export const RESERVED_API_ROOTS: readonly string[] = [
   'default',

@@ -30,3 +30,4 @@ export { setProcessOverrides, getProcessOverrides } from './overrides';
 export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
 export type { ConfigFile, ConfigFileLayer } from './file';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration';
+export { ClientEnvironment, clientEnvironmentOf, type ClientEnvironmentVariable, type DeployedBusLocation } from './environment';

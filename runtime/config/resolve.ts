@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging';
+import { ClientEnvironment } from './environment';
 import { getProcessOverrides } from './overrides';
 import {
   assertPositiveNumber,
@@ -81,8 +82,8 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
   const pick = <K extends keyof BusSettingsInput & keyof ConfigFileLayer>(key: K, fromEnv?: BusSettingsInput[K]) =>
     overrides[key] ?? given[key] ?? (file[key] as BusSettingsInput[K] | undefined) ?? fromEnv;
 
-  const busName = pick('busName', nonEmpty(env.LIGHTBUS_BUS_NAME)) ?? DEFAULT_BUS_NAME;
-  const serviceTemplate = pick('serviceName', nonEmpty(env.LIGHTBUS_SERVICE_NAME));
+  const busName = pick('busName', nonEmpty(env[ClientEnvironment.BusName])) ?? DEFAULT_BUS_NAME;
+  const serviceTemplate = pick('serviceName', nonEmpty(env[ClientEnvironment.ServiceName]));
   const processTemplate = pick('processName', nonEmpty(env.LIGHTBUS_PROCESS_NAME)) ?? DEFAULT_PROCESS_NAME;
   const logLevel = pick('logLevel', envLogLevel as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL;
   const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;

@@ -154,8 +154,8 @@ describe('LightbusService: resources come from the bus module', () => {
   });
 
   it('bundles the module once, without CDK code, AWS SDK included', () => {
-    expect(service.bundle.sizeBytes).toBeGreaterThan(100_000);
-    expect(service.bundle.sizeBytes).toBeLessThan(3_000_000);
+    expect(service.bundle!.sizeBytes).toBeGreaterThan(100_000);
+    expect(service.bundle!.sizeBytes).toBeLessThan(3_000_000);
   });
 });
 
