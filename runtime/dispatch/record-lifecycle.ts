@@ -55,8 +55,11 @@ export interface RecordResult {
 
 /** Options of {@link RecordLifecycle}. */
 export interface RecordLifecycleOptions {
-  /** Hears failures the lifecycle recovered from (for a consumer's error events). @default - nothing is called */
-  readonly onError?: (error: Error, operation: 'dispatch' | 'retry-delay') => void;
+  /**
+   * Hears a listener failure that could not be recorded (`retry-delay`: the message then comes back
+   * after its visibility timeout), for a consumer's error events. @default - nothing is called
+   */
+  readonly onError?: (error: Error, operation: 'retry-delay') => void;
 }
 
 /** Runs the dispatch of one message inside whatever the consumer wraps around it (fire tracing). */
@@ -96,7 +99,6 @@ export class RecordLifecycle {
         messageId: message.messageId,
         error: error as Error,
       });
-      this.options.onError?.(error as Error, 'dispatch');
       return { kind: 'retry', error: error as Error, delaySeconds };
     }
   }
@@ -133,6 +135,11 @@ export class RecordLifecycle {
       return await this.dispatcher.listenerWorkFailed(message, new UndeliveredEventsError([...events]));
     } catch (error) {
       // Not fatal: nothing set its visibility, so the message comes back after its visibility timeout.
+      this.logger.warn('Could not fail the message through its listener; it comes back after its visibility timeout', {
+        queue: message.queueName,
+        messageId: message.messageId,
+        error: error as Error,
+      });
       this.options.onError?.(error as Error, 'retry-delay');
       return { kind: 'retry', error: error as Error, delaySeconds: this.dispatcher.visibilityTimeoutSeconds(message.queueName) };
     }
