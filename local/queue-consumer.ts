@@ -4,6 +4,8 @@ import type { UndeliveredEvent } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { AwsClients, QueueOperations } from '../runtime/transport';
 import { PollStagger, type StaggeredPoll } from './poll-stagger';
+import { abortableSleep } from './abortable-sleep';
+import { drainInFlight, type InFlight } from './in-flight';
 import { TypedEmitter } from './typed-emitter';
 import { startVisibilityHeartbeat } from './visibility-heartbeat';
 
@@ -54,20 +56,6 @@ export type QueueConsumerEvents = {
   message_processed: [message: InboundMessage, outcome: DispatchOutcome, durationMs: number];
   error: [error: Error, context: { queueName: string; operation: string }];
 };
-
-interface InFlight {
-  readonly message: InboundMessage;
-  readonly done: Promise<void>;
-  finished: boolean;
-  /** The handler has returned; only its events' settlement and the delete are outstanding, so the slot is free again. */
-  handled: boolean;
-  /**
-   * stop() gave the message back to the queue (drain timeout passed): another consumer may hold
-   * it now, so this one must neither extend its visibility nor delete it when the handler ends.
-   */
-  returned: boolean;
-  heartbeat: NodeJS.Timeout | undefined;
-}
 
 /** ReceiveMessage returns at most 10 messages. */
 const MAX_RECEIVE = 10;
@@ -153,31 +141,16 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.abort.abort();
     for (const wake of this.slotWaiters.splice(0)) wake();
     await Promise.all(this.loops);
-    const pending = [...this.inFlight.values()];
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), drainTimeoutMs);
-    });
-    await Promise.race([Promise.all(pending.map((p) => p.done)), timedOut]);
-    clearTimeout(timer);
-    const unfinished = pending.filter((p) => !p.finished);
-    for (const entry of unfinished) {
-      entry.returned = true;
-      clearInterval(entry.heartbeat);
-    }
-    await Promise.all(
-      unfinished.map((p) =>
-        this.queues.changeVisibility(this.queueName, p.message.receiptHandle, 0).catch((error: Error) => {
-          this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
-          this.logger.warn('Could not return an unfinished message to its queue; it reappears after its visibility timeout', {
-            queue: this.queueName,
-            messageId: p.message.messageId,
-            error,
-          });
-        }),
-      ),
+    return drainInFlight([...this.inFlight.values()], drainTimeoutMs, (entry) =>
+      this.queues.changeVisibility(this.queueName, entry.message.receiptHandle, 0).catch((error: Error) => {
+        this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
+        this.logger.warn('Could not return an unfinished message to its queue; it reappears after its visibility timeout', {
+          queue: this.queueName,
+          messageId: entry.message.messageId,
+          error,
+        });
+      }),
     );
-    return { finished: pending.length - unfinished.length, returned: unfinished.length };
   }
 
   private async pollLoop(joinAfterMs: number): Promise<void> {
@@ -351,18 +324,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     });
   }
 
-  /** Sleeps, cut short by stop(). Removes its abort listener either way: it runs once per idle poll. */
+  /** Sleeps, cut short by stop(). */
   private pause(ms: number): Promise<void> {
-    const signal = this.abort.signal;
-    if (signal.aborted || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(this.abort.signal, ms);
   }
 }
