@@ -173,7 +173,7 @@ export class BusClient {
 
   /**
    * @internal {@link withFireOrigin}, and follows the deliveries of the events `fn` fires with
-   * buffered delivery: `settled()` resolves once each has been accepted or has failed for good,
+   * buffered delivery: `concluded()` resolves once each has been accepted or has failed for good,
    * with those that failed (which flush() then no longer reports). The local worker deletes a
    * listener's message only then. If `fn` throws, the watch is ended here.
    */
@@ -181,9 +181,13 @@ export class BusClient {
     return followFires(this.#transports.publisher, fireOrigin, fn);
   }
 
-  /** @internal @deprecated the former name of {@link followFires}, kept while local/ moves over. */
-  public withFireSettlement<T>(fireOrigin: string, fn: () => Promise<T>): Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }> {
-    return this.followFires(fireOrigin, fn);
+  /**
+   * @internal @deprecated {@link followFires} under its former name and shape (`settled` for
+   * `concluded`), kept while local/ moves over to followFires().
+   */
+  public async withFireSettlement<T>(fireOrigin: string, fn: () => Promise<T>): Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }> {
+    const { value, concluded } = await this.followFires(fireOrigin, fn);
+    return { value, settled: concluded };
   }
 
   /**

@@ -21,15 +21,16 @@ export function currentFireOrigin(): string | undefined {
   return activeFireOrigin.getStore();
 }
 
-/**
- * The result of {@link followFires}: `fn`'s value, and `settled()`, which resolves once every
- * event `fn` fired with buffered delivery has been accepted or has failed for good (its delivery
- * is concluded), with those that failed. The name `settled` is the transport's
- * ({@link OriginWatch.settled}), which the local worker consumes.
- */
+/** The result of {@link followFires}. */
 export interface FollowedFires<T> {
+  /** What `fn` returned. */
   readonly value: T;
-  readonly settled: () => Promise<UndeliveredEvent[]>;
+  /**
+   * Resolves once the delivery of every event `fn` fired with buffered delivery is concluded
+   * (accepted by EventBridge, or failed for good), with those that failed. Call it once, when
+   * the work is done: it ends the watch ({@link OriginWatch.settled}).
+   */
+  readonly concluded: () => Promise<UndeliveredEvent[]>;
 }
 
 /**
@@ -50,5 +51,5 @@ export async function followFires<T>(
     void watch.settled();
     throw error;
   }
-  return { value, settled: () => watch.settled() };
+  return { value, concluded: () => watch.settled() };
 }
