@@ -18,9 +18,6 @@ import { TaskDeclarations } from './task-declarations';
 import { BusTransports } from './transports';
 import type { CallOptions, CreateOptions, EventReference, FireOptions, ListenerHandler, ListenOptions, SentEvent } from './types';
 
-export { splitMemberName } from './member-name';
-export type { CreateOptions } from './types';
-
 /**
  * The bus client, untyped core: calls, fires, listens, declares tasks, closes. `lightbus.create()`
  * returns one of these with each known API attached at its dotted path
