@@ -1,6 +1,7 @@
 export { AwsClients } from './aws-clients';
 export { QueueLocator, queueNameFromArn } from './queue-locator';
-export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
+export { EventPublisher } from './event-publisher';
+export { putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-entry';
 export type { OriginWatch } from './origin-watch';
 export type {
   BufferedDeliveryOptions,
@@ -10,7 +11,7 @@ export type {
   EventPublisherOptions,
   PublishContext,
   UndeliveredReport,
-} from './event-publisher';
+} from './event-entry';
 export { ResultsStore } from './results-store';
 export type { StoredResult } from './results-store';
 export { ClaimBatcher, MAX_CLAIMS_PER_BATCH } from './claim-batcher';
