@@ -73,7 +73,7 @@ export class MicroBatcher<E> {
     const distinct = this.options.distinctBy?.(entry);
     let batch = this.gathering.get(key);
     if (batch !== undefined && (batch.bytes + size > this.maxBytes || (distinct !== undefined && batch.seen?.has(distinct)))) {
-      this.dispatch(key, batch);
+      void this.dispatch(key, batch);
       batch = undefined;
     }
     if (batch === undefined) {
@@ -83,7 +83,7 @@ export class MicroBatcher<E> {
     batch.entries.push(entry);
     batch.bytes += size;
     if (distinct !== undefined) batch.seen?.add(distinct);
-    if (batch.entries.length >= this.options.maxEntries) this.dispatch(key, batch);
+    if (batch.entries.length >= this.options.maxEntries) void this.dispatch(key, batch);
     else this.arm(entry);
   }
 
