@@ -5,26 +5,31 @@
  */
 export class CallQueue {
   private inFlight = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<() => Promise<void>> = [];
   private readonly maxInFlight: number;
+  private readonly next = (): void => {
+    this.inFlight -= 1;
+    const call = this.waiting.shift();
+    if (call !== undefined) this.start(call);
+  };
 
   public constructor(maxInFlight: number) {
     this.maxInFlight = Math.max(1, maxInFlight);
   }
 
-  /** Runs `call` now if there is room, else once there is; settles as it does. */
-  public run(call: () => Promise<void>): Promise<void> {
-    if (this.inFlight < this.maxInFlight) return this.start(call);
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push(() => void this.start(call).then(resolve, reject));
-    });
+  /** Runs `call` now if there is room, else once there is (nobody waits for it: `call` settles its own entries). */
+  public submit(call: () => Promise<void>): void {
+    if (this.inFlight < this.maxInFlight) this.start(call);
+    else this.waiting.push(call);
   }
 
-  private start(call: () => Promise<void>): Promise<void> {
+  /** {@link submit}, resolving once `call` has run. */
+  public run(call: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.submit(() => call().then(resolve, reject)));
+  }
+
+  private start(call: () => Promise<void>): void {
     this.inFlight += 1;
-    return call().finally(() => {
-      this.inFlight -= 1;
-      this.waiting.shift()?.();
-    });
+    void call().finally(this.next);
   }
 }

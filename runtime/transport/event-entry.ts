@@ -1,27 +1,4 @@
-import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { UndeliveredEvent } from '../errors';
-
-/** PutEvents accepts 10 entries a call. */
-export const MAX_ENTRIES_PER_PUT = 10;
-/** PutEvents limits each entry, and the whole request, to 256 KB. */
-export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
-
-const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
-
-/**
- * Entry size as EventBridge computes it (see "Calculating PutEvents event entry size"). The one
- * size the publisher and its tests use; `nameBytes` measures Source and DetailType (the publisher
- * remembers the handful it sees).
- */
-export function putEventsEntrySize(entry: PutEventsRequestEntry, nameBytes: (value: string) => number = utf8Bytes): number {
-  let size = 0;
-  if (entry.Time) size += 14;
-  if (entry.Source) size += nameBytes(entry.Source);
-  if (entry.DetailType) size += nameBytes(entry.DetailType);
-  if (entry.Detail) size += utf8Bytes(entry.Detail);
-  if (entry.Resources) for (const resource of entry.Resources) size += utf8Bytes(resource);
-  return size;
-}
 
 /** What lightbus puts in an entry; the publisher adds the event bus name. */
 export interface EventEntry {

@@ -5,19 +5,40 @@ import type { AwsClients } from './aws-clients';
 import { CallQueue } from './call-queue';
 import { DeadlineSweep } from './deadline-sweep';
 import { BufferedDeliveryLedger, type LedgerPlace } from './delivery-ledger';
-import {
-  MAX_ENTRIES_PER_PUT,
-  MAX_PUT_EVENTS_BYTES,
-  putEventsEntrySize,
-  type BufferedPublishContext,
-  type DeliveryListener,
-  type EventEntry,
-  type EventPublisherOptions,
-  type PublishContext,
-  type UndeliveredReport,
+import type {
+  BufferedPublishContext,
+  DeliveryListener,
+  EventEntry,
+  EventPublisherOptions,
+  PublishContext,
+  UndeliveredReport,
 } from './event-entry';
 import { MicroBatcher } from './micro-batcher';
 import type { OriginWatch, OriginWatchState } from './origin-watch';
+
+/** PutEvents accepts 10 entries a call. */
+export const MAX_ENTRIES_PER_PUT = 10;
+/** PutEvents limits each entry, and the whole request, to 256 KB. */
+export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
+
+function utf8Bytes(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+/**
+ * Entry size as EventBridge computes it (see "Calculating PutEvents event entry size"). The one
+ * size the publisher and its tests use; `nameBytes` measures Source and DetailType (the publisher
+ * remembers the handful it sees).
+ */
+export function putEventsEntrySize(entry: PutEventsRequestEntry, nameBytes: (value: string) => number = utf8Bytes): number {
+  let size = 0;
+  if (entry.Time) size += 14;
+  if (entry.Source) size += nameBytes(entry.Source);
+  if (entry.DetailType) size += nameBytes(entry.DetailType);
+  if (entry.Detail) size += Buffer.byteLength(entry.Detail, 'utf8');
+  if (entry.Resources) for (const resource of entry.Resources) size += Buffer.byteLength(resource, 'utf8');
+  return size;
+}
 
 interface Pending extends LedgerPlace {
   readonly entry: PutEventsRequestEntry;

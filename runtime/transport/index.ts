@@ -1,7 +1,6 @@
 export { AwsClients } from './aws-clients';
 export { QueueLocator, queueNameFromArn } from './queue-locator';
-export { EventPublisher } from './event-publisher';
-export { putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-entry';
+export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
 export type { OriginWatch } from './origin-watch';
 export type {
   BufferedDeliveryOptions,
