@@ -60,7 +60,7 @@ export class MicroBatcher<E> {
   private immediate: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Entries waiting out a retry backoff, by their timer: close() ends them. */
-  private readonly retrying = new Map<NodeJS.Timeout, { readonly entries: readonly E[]; readonly key: string }>();
+  private readonly retrying = new Map<NodeJS.Timeout, readonly E[]>();
 
   public constructor(private readonly options: MicroBatcherOptions<E>) {
     this.maxBytes = options.maxBytes ?? Infinity;
@@ -109,13 +109,13 @@ export class MicroBatcher<E> {
       this.retrying.delete(timer);
       for (const entry of entries) if (this.options.stillWanted?.(entry) ?? true) this.add(entry, key);
     }, backoffMs(this.options.retryBaseMs ?? 50, attempt));
-    this.retrying.set(timer, { entries, key });
+    this.retrying.set(timer, entries);
   }
 
   /** Stops every retry waiting out its backoff and returns its entries (the caller settles them). */
   public close(): E[] {
     const dropped: E[] = [];
-    for (const [timer, { entries }] of this.retrying) {
+    for (const [timer, entries] of this.retrying) {
       clearTimeout(timer);
       dropped.push(...entries);
     }
