@@ -131,13 +131,18 @@ function looksLikeEventDetail(value: unknown): value is EventDetail {
   );
 }
 
+/** A caller-controlled string cut for an error message (a path's keys may be of any length). */
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
 /** The error for parameters nested too deeply, naming the member and the parameter. */
 function tooDeepError(what: string, parameters: Record<string, unknown>, context: Record<string, unknown>): MalformedMessageError | undefined {
   const violation = findTooDeep(parameters);
   if (!violation) return undefined;
   return new MalformedMessageError(
-    `${what}: parameter ${quoteText(violation.parameter)} nests objects and arrays more than ${MAX_PARAMETER_DEPTH} levels deep ` +
-      `(at ${violation.path.slice(0, 200)}); at most ${MAX_PARAMETER_DEPTH} levels are allowed.`,
+    `${what}: parameter ${quoteText(shorten(violation.parameter, 128))} nests objects and arrays more than ${MAX_PARAMETER_DEPTH} levels deep ` +
+      `(at ${shorten(violation.path, 160)}); at most ${MAX_PARAMETER_DEPTH} levels are allowed.`,
     { ...context, problem: MalformedProblem.ParametersTooDeep, parameter: violation.parameter, maxDepth: MAX_PARAMETER_DEPTH },
   );
 }
