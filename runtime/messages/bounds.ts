@@ -97,53 +97,52 @@ export interface DepthViolation {
   readonly path: string;
 }
 
-interface Frame {
-  readonly value: object;
-  readonly depth: number;
-  readonly parent: Frame | undefined;
-  readonly key: string | number;
-}
-
-function pathOf(frame: Frame): string {
-  const keys: (string | number)[] = [];
-  for (let f: Frame | undefined = frame; f; f = f.parent) keys.unshift(f.key);
+function pathOf(keys: readonly (string | number)[]): string {
   return `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('')}`;
 }
 
 /**
- * Finds the first value nested deeper than `maxDepth` in `parameters`, iteratively (a recursive
- * walk would overflow on exactly the values it looks for). Visits only objects and arrays, so a
- * typical message costs a few steps.
+ * The keys leading to the first container deeper than `maxDepth` below `value` (innermost key
+ * first), or undefined. Recursive, but never deeper than `maxDepth + 1` calls: it stops at the
+ * bound, so the values it looks for cannot overflow the stack. Allocates nothing on the way down.
  */
-export function findTooDeep(parameters: Record<string, unknown>, maxDepth = MAX_PARAMETER_DEPTH): DepthViolation | undefined {
-  const stack: Frame[] = [];
-  for (const key in parameters) {
-    if (!Object.prototype.hasOwnProperty.call(parameters, key)) continue;
-    const value = parameters[key];
-    if (typeof value === 'object' && value !== null) stack.push({ value, depth: 1, parent: undefined, key });
-  }
-  while (stack.length > 0) {
-    const frame = stack.pop() as Frame;
-    if (frame.depth > maxDepth) {
-      let top = frame;
-      while (top.parent) top = top.parent;
-      return { parameter: String(top.key), path: pathOf(frame) };
-    }
-    const depth = frame.depth + 1;
-    if (Array.isArray(frame.value)) {
-      const items = frame.value as unknown[];
-      for (let i = 0; i < items.length; i += 1) {
-        const item = items[i];
-        if (typeof item === 'object' && item !== null) stack.push({ value: item, depth, parent: frame, key: i });
+function tooDeepBelow(value: object, depth: number, maxDepth: number): (string | number)[] | undefined {
+  if (depth > maxDepth) return [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) {
+        const keys = tooDeepBelow(item, depth + 1, maxDepth);
+        if (keys) {
+          keys.push(i);
+          return keys;
+        }
       }
-    } else {
-      const record = frame.value as Record<string, unknown>;
-      for (const key in record) {
-        if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
-        const item = record[key];
-        if (typeof item === 'object' && item !== null) stack.push({ value: item, depth, parent: frame, key });
+    }
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (typeof item === 'object' && item !== null && Object.prototype.hasOwnProperty.call(record, key)) {
+      const keys = tooDeepBelow(item, depth + 1, maxDepth);
+      if (keys) {
+        keys.push(key);
+        return keys;
       }
     }
   }
   return undefined;
+}
+
+/**
+ * Finds the first value nested deeper than `maxDepth` in `parameters` (the parameters object is
+ * level 0, each parameter's value level 1). Visits only objects and arrays, so a typical message
+ * costs a few steps.
+ */
+export function findTooDeep(parameters: Record<string, unknown>, maxDepth = MAX_PARAMETER_DEPTH): DepthViolation | undefined {
+  const keys = tooDeepBelow(parameters, 0, maxDepth);
+  if (!keys) return undefined;
+  keys.reverse();
+  return { parameter: String(keys[0]), path: pathOf(keys) };
 }
