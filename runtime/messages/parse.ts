@@ -143,7 +143,7 @@ function tooDeepError(what: string, parameters: Record<string, unknown>, context
   return new MalformedMessageError(
     `${what}: parameter ${quoteText(shorten(violation.parameter, 128))} nests objects and arrays more than ${MAX_PARAMETER_DEPTH} levels deep ` +
       `(at ${shorten(violation.path, 160)}); at most ${MAX_PARAMETER_DEPTH} levels are allowed.`,
-    { ...context, problem: MalformedProblem.ParametersTooDeep, parameter: violation.parameter, maxDepth: MAX_PARAMETER_DEPTH },
+    { ...context, problem: MalformedProblem.ParametersTooDeep, parameter: shorten(violation.parameter, 128), maxDepth: MAX_PARAMETER_DEPTH },
   );
 }
 
