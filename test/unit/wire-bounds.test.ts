@@ -11,6 +11,7 @@ import {
   readRpcRequest,
   wireSchemas,
 } from '../../runtime/messages';
+import { API_NAME_PATTERN, CALL_ID_PATTERN, isCallId, isTableName, MAX_NAME_LENGTH, MEMBER_NAME_PATTERN, TABLE_NAME_PATTERN } from '../../runtime/messages/bounds';
 
 const request = {
   v: 1,
@@ -207,5 +208,33 @@ describe('parameter depth', () => {
     expect(() => parseEventDelivery(envelope(broken))).toThrow(
       /^The event support\.case\.opened \(0f3c2d7e-8a41-4b8e-a5f0-6c9d1e2b3a44\): parameter "deep" nests objects and arrays more than 128 levels deep/,
     );
+  });
+});
+
+describe('the fast checks agree with the documented patterns', () => {
+  // Deterministic pseudo-random strings over an alphabet of every character class that matters.
+  const alphabet = ['a', 'Z', 'q', '0', '9', '_', '-', '.', ':', '#', ' ', '/', 'é', '\u00ff', '\ud800', '\u0000', '\n'];
+  let seed = 42;
+  const next = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed;
+  };
+  const samples: string[] = ['', 'a', 'a.b', 'a..b', '.a', 'a.', 'then', 'constructor', 'prototype', 'a'.repeat(128), 'a'.repeat(129), 'abc', 'ab'];
+  for (let i = 0; i < 5_000; i += 1) {
+    const length = next() % 12;
+    let text = '';
+    for (let j = 0; j < length; j += 1) text += alphabet[next() % alphabet.length];
+    samples.push(text);
+  }
+  samples.push('arn:aws:dynamodb:eu-west-1:123456789012:table/t-1', 'arn:aws:dynamodb:eu-west-1:1234:table/t-1', 't'.repeat(255), 't'.repeat(256));
+
+  it('on thousands of strings', () => {
+    const reserved = new Set(['then', 'constructor', 'prototype']);
+    for (const text of samples) {
+      expect([text, isCallId(text)]).toEqual([text, CALL_ID_PATTERN.test(text)]);
+      expect([text, isApiName(text)]).toEqual([text, text.length <= MAX_NAME_LENGTH && API_NAME_PATTERN.test(text)]);
+      expect([text, isMemberName(text)]).toEqual([text, text.length <= MAX_NAME_LENGTH && MEMBER_NAME_PATTERN.test(text) && !reserved.has(text)]);
+      expect([text, isTableName(text)]).toEqual([text, TABLE_NAME_PATTERN.test(text)]);
+    }
   });
 });
