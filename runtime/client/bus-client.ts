@@ -43,6 +43,8 @@ export class BusClient {
   #schemaStore: SchemaStore | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Aborted once close() has flushed: the calls still in flight reject then. */
+  readonly #closeSignal = new AbortController();
 
   public constructor(options: CreateOptions = {}) {
     const settings = (this.#settings = new ClientSettings(options));
@@ -51,7 +53,7 @@ export class BusClient {
     this.#schemas = new BusSchemas({ store: () => this.schemaStore, logger: settings.logger });
     this.#hooks = new HookRegistry<this>(this, settings.logger);
     const parts = { settings, registry: this.#registry, transports: this.#transports, hooks: this.#hooks as HookRegistry<unknown> };
-    this.#rpcCaller = new RpcCaller({ ...parts, schemas: this.#schemas });
+    this.#rpcCaller = new RpcCaller({ ...parts, schemas: this.#schemas, closing: this.#closeSignal.signal });
     this.#eventFirer = new EventFirer({ ...parts, assertOpen: () => this.#assertOpen() });
     this.#taskDeclarations = new TaskDeclarations(this.#registry, settings.bus.serviceName);
   }
@@ -260,7 +262,9 @@ export class BusClient {
       () => undefined,
       (error: unknown) => error,
     );
-    this.#transports.close(new LightbusError('CLIENT_CLOSED', 'The bus client was closed while waiting for a result.'));
+    const reason = new LightbusError('CLIENT_CLOSED', 'The bus client was closed while the call was in flight.');
+    this.#closeSignal.abort(reason);
+    this.#transports.close(reason);
     if (flushed !== undefined) throw flushed;
   }
 
