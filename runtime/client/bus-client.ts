@@ -149,7 +149,9 @@ export class BusClient {
    * Resolves once every event fired so far with buffered delivery has been accepted by EventBridge.
    * Rejects with {@link UndeliveredEventsError}, listing each event that could not be delivered
    * (after the per-entry retries, or at its eventFireTimeout), once the delivery of all of them is
-   * concluded; each failed event is reported by one flush() only. Events fired with confirmed
+   * concluded; each failed event is reported by one flush() only. Each event concludes by its
+   * eventFireTimeout (counted from when it was queued) whatever the endpoint does, so flush()
+   * settles by then too. Events fired with confirmed
    * delivery are not waited for: their own fire() reports them.
    *
    * It covers the fires that were queued when it was called: every buffered fire() called before
@@ -249,6 +251,10 @@ export class BusClient {
    * Flushes events fired with buffered delivery (see {@link flush}), then stops waiting for results
    * and closes connections. Calls in flight reject; no fire() is accepted once close() is called.
    * Rejects with the flush's {@link UndeliveredEventsError} after closing, if events were lost.
+   *
+   * Settles by the flush's bound even if the endpoint hangs: each buffered event fails at its
+   * eventFireTimeout. Every socket is then closed, a hung request's included (which the SDK would
+   * otherwise retry on a new one), so a closed client does not keep the process alive.
    */
   public close(): Promise<void> {
     // One close for every caller: a second close() resolves or rejects with the first one's flush.
