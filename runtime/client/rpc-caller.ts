@@ -60,6 +60,7 @@ export class RpcCaller {
     }
   }
 
+  /** The call itself: every await in it ends at `deadline`, `timedOut` saying how far it got. */
   private async callWithin(
     deadline: CallDeadline,
     timedOut: (stage: 'sending' | 'waiting') => (error: unknown) => never,
