@@ -122,7 +122,12 @@ export class RpcCaller {
     const send = async (): Promise<unknown> => {
       // The send gets the deadline's signal: a request not yet out is never sent, a hung one is abandoned.
       await transports.queues.send(rpcQueueName(settings.bus.busName, api), body, undefined, deadline.signal).catch(timedOut('sending'));
-      const result = await deadline.race(transports.poller.wait(table, callId, deadline.at)).catch(timedOut('waiting'));
+      const waiting = transports.poller.wait(table, callId, deadline.at);
+      // At the deadline the poller ends the wait itself, saying what it knows (reads that failed).
+      const result = await deadline
+        .race(waiting)
+        .catch((error: unknown) => (deadline.passed ? waiting : Promise.reject(error)))
+        .catch(timedOut('waiting'));
       if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
       const value: unknown = JSON.parse(result.resultJson);
       const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
