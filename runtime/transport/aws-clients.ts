@@ -87,7 +87,7 @@ function requireFromApp(packageName: string): unknown {
 }
 
 /**
- * The agents of one set of SDK clients, which know their sockets. `destroy()` on an SDK client
+ * The agents of one SDK client, which know their sockets. `destroy()` on an SDK client
  * only destroys its agent's sockets: a request under way then fails with a connection reset, which
  * the SDK retries on a new socket, and a hung endpoint holds that one too (for up to
  * {@link REQUEST_TIMEOUT_MS} per attempt), keeping the process alive after close(). Once closed,
@@ -141,13 +141,14 @@ export class AwsClients {
   private sqsClient: SQSClient | undefined;
   private eventBridgeClient: EventBridgeClient | undefined;
   private dynamoDbClient: DynamoDBClient | undefined;
-  /** The sockets of the clients made since the last destroy(); made with the first of them. */
-  private agents: ClosableAgents | undefined;
+  /** The sockets of each client made since the last destroy() (one set per client, as the SDK's own agents were). */
+  private agents: ClosableAgents[] = [];
 
   public constructor(private readonly settings: AwsSettings = {}) {}
 
   private commonConfig() {
-    this.agents ??= new ClosableAgents({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    const agents = new ClosableAgents({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    this.agents.push(agents);
     return {
       ...(this.settings.region !== undefined ? { region: this.settings.region } : {}),
       ...(this.settings.endpoint !== undefined ? { endpoint: this.settings.endpoint } : {}),
@@ -161,8 +162,8 @@ export class AwsClients {
         connectionTimeout: CONNECTION_TIMEOUT_MS,
         requestTimeout: REQUEST_TIMEOUT_MS,
         throwOnRequestTimeout: true,
-        httpAgent: this.agents.http,
-        httpsAgent: this.agents.https,
+        httpAgent: agents.http,
+        httpsAgent: agents.https,
       },
     };
   }
@@ -188,8 +189,7 @@ export class AwsClients {
    * being retried. Clients asked for afterwards are new ones, with new sockets.
    */
   public destroy(): void {
-    this.agents?.close();
-    this.agents = undefined;
+    for (const agents of this.agents.splice(0)) agents.close();
     this.sqsClient?.destroy();
     this.eventBridgeClient?.destroy();
     this.dynamoDbClient?.destroy();
