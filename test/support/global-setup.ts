@@ -1,5 +1,8 @@
 /**
- * Jest globalSetup: one MiniStack emulator for the whole run.
+ * Jest globalSetup: one MiniStack emulator for the whole run, with IAM enforced (AUTH=true).
+ * The tests' own `test` key is the account root (full access); every deployed Lambda runs as its
+ * execution role, so the end-to-end tests prove each role is enough for its job, and the denial
+ * tests that it is no more.
  * process.env set here is inherited by the test workers Jest spawns afterwards.
  */
 import {
@@ -18,7 +21,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   // Set before the first SDK client exists (see emulatorEnv for why).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const emulator = await startEmulator();
+  const emulator = await startEmulator({ enforceIam: true });
   globalThis.__LIGHTBUS_TEST_EMULATOR__ = emulator;
   try {
     // Fails the run loudly if kept-alive calls stall (see emulator.md "Speed").
@@ -30,4 +33,5 @@ export default async function globalSetup(): Promise<void> {
   }
   Object.assign(process.env, emulatorEnv(emulator.endpoint, emulator.region));
   process.env.LIGHTBUS_TEST_EMULATOR_ENDPOINT = emulator.endpoint;
+  process.env.LIGHTBUS_TEST_EMULATOR_IAM = emulator.iamEnforced ? 'enforced' : 'off';
 }

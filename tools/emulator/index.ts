@@ -6,6 +6,10 @@
  * - assertNoKeepAliveStall(): fails loudly if kept-alive calls stall (~44 ms each) because the
  *   emulator's sockets lack TCP_NODELAY (old hypercorn + Nagle + delayed ACK).
  * - emulatorEnv(): the environment an AWS SDK/CDK client needs to talk to the emulator.
+ *
+ * With `enforceIam` the emulator evaluates IAM (MiniStack's AUTH=true): the `test` key the clients
+ * use is the account's root, so tests and tools keep full access, while every Lambda runs with
+ * temporary credentials of its own execution role and is refused what its policies do not allow.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +29,8 @@ export interface EmulatorHandle {
   readonly port: number;
   readonly region: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Whether the running emulator reports IAM evaluation on (its health `auth` field). */
+  readonly iamEnforced: boolean;
   stop(): Promise<void>;
 }
 
@@ -33,6 +39,12 @@ export interface StartEmulatorOptions {
   readonly logFile?: string;
   /** Default true: runs tools/install-emulator.sh (idempotent) before starting. */
   readonly installIfMissing?: boolean;
+  /**
+   * Evaluate IAM policies on every call (MiniStack's AUTH=true). The root key `test` keeps full
+   * access; Lambdas run as their execution roles.
+   * @default false
+   */
+  readonly enforceIam?: boolean;
 }
 
 export interface StallCheckResult {
@@ -175,10 +187,16 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 
 interface HealthBody {
   version?: unknown;
+  auth?: unknown;
 }
 
-/** One health probe: the reported version if healthy, undefined if not (yet). */
-async function probeHealth(port: number): Promise<string | undefined> {
+interface Health {
+  readonly version: string;
+  readonly iamEnforced: boolean;
+}
+
+/** One health probe: the reported version and auth mode if healthy, undefined if not (yet). */
+async function probeHealth(port: number): Promise<Health | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/_ministack/health`, {
       signal: AbortSignal.timeout(1_000),
@@ -188,7 +206,7 @@ async function probeHealth(port: number): Promise<string | undefined> {
       return undefined;
     }
     const body = (await res.json()) as HealthBody;
-    return typeof body.version === 'string' ? body.version : 'unknown';
+    return { version: typeof body.version === 'string' ? body.version : 'unknown', iamEnforced: body.auth === 'enabled' };
   } catch {
     return undefined;
   }
@@ -223,6 +241,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         // Queue URLs carry this host; it must equal the endpoint host (SDK useQueueUrlAsEndpoint).
         MINISTACK_HOST: '127.0.0.1',
         MINISTACK_REGION: region,
+        // Set either way, so an AUTH in the developer's shell does not decide it.
+        AUTH: options.enforceIam === true ? 'true' : 'false',
       },
       detached: true, // own process group, so stop() can signal everything it spawns
       stdio: ['ignore', logFd, logFd],
@@ -308,7 +328,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   };
 
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  let version: string | undefined;
+  let health: Health | undefined;
   for (;;) {
     if (exited) {
       await stop();
@@ -316,8 +336,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         `MiniStack exited (${exitDescription}) before becoming healthy on port ${port}. Log ${logFile}:\n${logTail(logFile)}`,
       );
     }
-    version = await probeHealth(port);
-    if (version !== undefined) break;
+    health = await probeHealth(port);
+    if (health !== undefined) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
@@ -328,10 +348,17 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }
 
   const pinned = pinnedVersion();
+  const { version, iamEnforced } = health;
   if (version !== 'unknown' && version !== pinned) {
     await stop();
     throw new Error(
       `MiniStack on ${endpoint} reports version ${version}, but ${pinned} is pinned in ${VERSION_FILE}; run \`npm run emulator:install\``,
+    );
+  }
+  if (iamEnforced !== (options.enforceIam === true)) {
+    await stop();
+    throw new Error(
+      `MiniStack on ${endpoint} reports IAM evaluation ${iamEnforced ? 'on' : 'off'}, but enforceIam was ${String(options.enforceIam === true)}`,
     );
   }
 
@@ -341,6 +368,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     port,
     region,
     env: Object.freeze(emulatorEnv(endpoint, region)),
+    iamEnforced,
     stop,
   };
 }
