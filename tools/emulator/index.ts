@@ -10,6 +10,7 @@
  * With `enforceIam` the emulator evaluates IAM (MiniStack's AUTH=true): the `test` key the clients
  * use is the account's root, so tests and tools keep full access, while every Lambda runs with
  * temporary credentials of its own execution role and is refused what its policies do not allow.
+ * Such an emulator needs `tls` too (see tls.ts): policies that deny non-TLS requests apply.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { trustEnv, type EmulatorCertificate } from './tls';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -45,6 +47,12 @@ export interface StartEmulatorOptions {
    * @default false
    */
   readonly enforceIam?: boolean;
+  /**
+   * Serve HTTPS with this certificate (MiniStack's USE_SSL). The calling process must already
+   * trust it (NODE_EXTRA_CA_CERTS, see tls.ts): the health check and the returned `env` use it.
+   * @default plain HTTP
+   */
+  readonly tls?: EmulatorCertificate;
 }
 
 export interface StallCheckResult {
@@ -76,8 +84,13 @@ export function pinnedVersion(): string {
   return version;
 }
 
-export function emulatorEnv(endpoint: string, region: string = DEFAULT_REGION): Record<string, string> {
+export function emulatorEnv(
+  endpoint: string,
+  region: string = DEFAULT_REGION,
+  tls?: EmulatorCertificate,
+): Record<string, string> {
   return {
+    ...(tls !== undefined ? trustEnv(tls) : {}),
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
@@ -115,7 +128,8 @@ function errorMessage(err: unknown): string {
 }
 
 function isErrnoCode(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+  // Not `instanceof Error`: inside a Jest test file, Node's own errors come from another realm.
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
 
 async function findFreePort(): Promise<number> {
@@ -196,9 +210,9 @@ interface Health {
 }
 
 /** One health probe: the reported version and auth mode if healthy, undefined if not (yet). */
-async function probeHealth(port: number): Promise<Health | undefined> {
+async function probeHealth(endpoint: string): Promise<Health | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/_ministack/health`, {
+    const res = await fetch(`${endpoint}/_ministack/health`, {
       signal: AbortSignal.timeout(1_000),
     });
     if (!res.ok) {
@@ -222,7 +236,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 
   const port = options.port ?? (await findFreePort());
   const region = DEFAULT_REGION;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${options.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
   const logFile =
     options.logFile ??
     path.join(os.tmpdir(), `lightbus-ministack-${port}-${randomBytes(3).toString('hex')}.log`);
@@ -243,6 +257,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         MINISTACK_REGION: region,
         // Set either way, so an AUTH in the developer's shell does not decide it.
         AUTH: options.enforceIam === true ? 'true' : 'false',
+        // Lambdas call back to the emulator here (MiniStack passes it on), not to whatever
+        // endpoint the parent process happens to have in its environment.
+        AWS_ENDPOINT_URL: endpoint,
+        ...(options.tls !== undefined
+          ? { USE_SSL: '1', MINISTACK_SSL_CERT: options.tls.certFile, MINISTACK_SSL_KEY: options.tls.keyFile, ...trustEnv(options.tls) }
+          : { USE_SSL: '0' }),
       },
       detached: true, // own process group, so stop() can signal everything it spawns
       stdio: ['ignore', logFd, logFd],
@@ -336,7 +356,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         `MiniStack exited (${exitDescription}) before becoming healthy on port ${port}. Log ${logFile}:\n${logTail(logFile)}`,
       );
     }
-    health = await probeHealth(port);
+    health = await probeHealth(endpoint);
     if (health !== undefined) break;
     if (Date.now() > deadline) {
       await stop();
@@ -367,7 +387,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     endpoint,
     port,
     region,
-    env: Object.freeze(emulatorEnv(endpoint, region)),
+    env: Object.freeze(emulatorEnv(endpoint, region, options.tls)),
     iamEnforced,
     stop,
   };
@@ -422,3 +442,5 @@ export async function assertNoKeepAliveStall(
     client.destroy();
   }
 }
+
+export { createEmulatorCertificate, removeEmulatorCertificate, trustEnv, type EmulatorCertificate } from './tls';
