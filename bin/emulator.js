@@ -6,7 +6,7 @@ require('tsx/cjs/api').register();
 const { startEmulator, assertNoKeepAliveStall } = require('../tools/emulator/index.ts');
 
 function usage(exitCode) {
-  (exitCode === 0 ? console.log : console.error)('usage: node bin/emulator.js start [--port N] [--log FILE] [--enforce-iam]');
+  (exitCode === 0 ? console.log : console.error)('usage: node bin/emulator.js start [--port N] [--log FILE]');
   process.exit(exitCode);
 }
 
@@ -30,9 +30,6 @@ function parseArgs(argv) {
       const file = value();
       if (!file) usage(2);
       options.logFile = file;
-    } else if (flag === '--enforce-iam') {
-      // IAM evaluated as on AWS (MiniStack AUTH=true); the printed `test` key is the account root.
-      options.enforceIam = true;
     } else if (flag === '-h' || flag === '--help') {
       usage(0);
     } else {
@@ -65,7 +62,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
-  console.log(`MiniStack running at ${emulator.endpoint}${emulator.iamEnforced ? ' (IAM enforced)' : ''}`);
+  console.log(`MiniStack running at ${emulator.endpoint}`);
   console.log('Export these to use it:');
   for (const [key, value] of Object.entries(emulator.env)) console.log(`  export ${key}=${value}`);
 

@@ -12,8 +12,24 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteItemCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { loadTopology } from '../../cdk/load-bus-module';
 import { authApi } from '../../examples/auth/api';
 import { usersTableName } from '../../examples/auth/users-table';
@@ -25,6 +41,7 @@ import { testEnvironment, uniqueName } from '../support/aws';
 import { startIamEmulator } from '../support/iam-emulator';
 import { invokeLambda } from './lambda-invoke';
 import { describeLeastPrivilege, type DeployedExample } from './least-privilege';
+import { allowSqsBatchActionsAsOnAws, assumeRole, createRole, functionRoleArn, roleNameOf } from './role-credentials';
 
 jest.setTimeout(240_000);
 
@@ -118,6 +135,8 @@ beforeAll(async () => {
     customersWorker: functionName('Customers', 'WorkerFunctionName'),
     caller,
   });
+  // Emulator gap, test setup only (see allowSqsBatchActionsAsOnAws and the contract test below).
+  for (const fn of Object.values(deployed.functions)) await allowSqsBatchActionsAsOnAws(roleNameOf(await functionRoleArn(fn)));
 });
 
 afterAll(async () => {
@@ -139,14 +158,83 @@ describe('the example app deployed with cdk deploy', () => {
     expect(process.env.LIGHTBUS_TEST_EMULATOR_IAM).toBe('enforced');
   });
 
-  it('emulator contract: CloudFormation keeps RedrivePolicy and TimeToLiveSpecification as the templates declare them', async () => {
+  it('emulator contract: CloudFormation keeps RedrivePolicy as the templates declare it', async () => {
+    // As on AWS (MiniStack ≥ 1.5): DLQ redrive works on the deployed queues with no test setup.
     for (const model of [...authTopology.rpcQueues, ...authTopology.listeners]) {
       const deadLetterArn = await queueAttribute(await queueUrl(model.deadLetterQueueName), 'QueueArn');
       const redrive = await queueAttribute(await queueUrl(model.queueName), 'RedrivePolicy');
       expect(JSON.parse(redrive ?? 'null')).toEqual({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: model.redriveMaxReceiveCount });
     }
+  });
+
+  it('emulator contract (gap): CloudFormation does not enable TimeToLiveSpecification on the results table', async () => {
+    // The construct tests assert the template declares it. Nothing here relies on result expiry
+    // (the emulator's reaper runs every 60 s), so there is no workaround; when a MiniStack
+    // release applies it, this fails: make it assert ENABLED then.
     const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: authTopology.resultsTable.name }));
-    expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: authTopology.resultsTable.timeToLiveAttribute });
+    expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).not.toBe('ENABLED');
+  });
+
+  it('emulator contract (gap): IAM authorizes SQS batch operations as actions of their own (sqs:SendMessageBatch), unlike AWS', async () => {
+    // On AWS sqs:SendMessage authorizes SendMessageBatch. The deployed roles get the batch
+    // actions added in beforeAll (allowSqsBatchActionsAsOnAws); when this fails, delete that.
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('contract-batch') }))).QueueUrl!;
+    const arn = await queueAttribute(url, 'QueueArn');
+    const roleArn = await createRole(uniqueName('contract-send'), {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: arn }],
+    });
+    const role = new SQSClient({ endpoint: testEnvironment().endpoint, region: testEnvironment().region, credentials: await assumeRole(roleArn), maxAttempts: 1 });
+    try {
+      await expect(role.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'one' }))).resolves.toBeDefined();
+      await expect(role.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: [{ Id: '1', MessageBody: 'two' }] }))).rejects.toMatchObject({
+        name: expect.stringMatching(/^AccessDenied/),
+      });
+    } finally {
+      role.destroy();
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    }
+  });
+
+  it('emulator contract (gap): IAM does not evaluate events:source (a StringEquals on it never matches)', async () => {
+    // On AWS the role below may fire source lightbus.contract. It means the deployed roles cannot
+    // fire at all here, so no flow below relies on a Lambda's fire being delivered, and the
+    // event-source denials cannot be proven by calls (least-privilege.ts marks that test).
+    const roleArn = await createRole(uniqueName('contract-fire'), {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: '*', Condition: { StringEquals: { 'events:source': ['lightbus.contract'] } } }],
+    });
+    const role = new EventBridgeClient({ endpoint: testEnvironment().endpoint, region: testEnvironment().region, credentials: await assumeRole(roleArn), maxAttempts: 1 });
+    try {
+      const put = role.send(new PutEventsCommand({ Entries: [{ EventBusName: authTopology.eventBus.name, Source: 'lightbus.contract', DetailType: 'contract.probe', Detail: '{}' }] }));
+      await expect(put).rejects.toMatchObject({ name: expect.stringMatching(/^AccessDenied/) });
+    } finally {
+      role.destroy();
+    }
+  });
+
+  it('emulator contract (gap): IAM does not evaluate dynamodb:LeadingKeys (a ForAllValues condition on it always holds)', async () => {
+    // On AWS the role below may write only the item `allowed`; here it may write any key. The
+    // schema-item denials cannot be proven by calls (least-privilege.ts marks those tests).
+    const roleArn = await createRole(uniqueName('contract-keys'), {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem'],
+          Resource: `arn:aws:dynamodb:${testEnvironment().region}:*:table/${usersTable}`,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['allowed'] } },
+        },
+      ],
+    });
+    const role = new DynamoDBClient({ endpoint: testEnvironment().endpoint, region: testEnvironment().region, credentials: await assumeRole(roleArn), maxAttempts: 1 });
+    try {
+      const key = `contract-${randomUUID()}@example.com`;
+      await expect(role.send(new PutItemCommand({ TableName: usersTable, Item: { username: { S: key } } }))).resolves.toBeDefined();
+      await dynamo.send(new DeleteItemCommand({ TableName: usersTable, Key: { username: { S: key } } }));
+    } finally {
+      role.destroy();
+    }
   });
 
   it('published the schemas at deploy time (Custom::LightbusSchemas served by the worker): no expiresAt', async () => {
