@@ -30,7 +30,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { loadTopology } from '../../cdk/load-bus-module';
+import { loadBusModuleTopology } from '../../cdk/bus-module-topology';
 import { authApi } from '../../examples/auth/api';
 import { usersTableName } from '../../examples/auth/users-table';
 import { customersApi } from '../../examples/customers/api';
@@ -55,8 +55,8 @@ const createCustomers = () => lightbus.create({ busName, serviceName: 'customers
 let client: ReturnType<typeof createAuthClient>;
 let customers: ReturnType<typeof createCustomers>;
 const outdir = mkdtempSync(join(tmpdir(), 'lightbus-cdk-e2e-'));
-const authTopology: Topology = loadTopology(join(REPO_ROOT, 'examples', 'auth', 'bus.ts'), busName).topology;
-const customersTopology: Topology = loadTopology(join(REPO_ROOT, 'examples', 'customers', 'bus.ts'), busName).topology;
+const authTopology: Topology = loadBusModuleTopology(join(REPO_ROOT, 'examples', 'auth', 'bus.ts'), busName).topology;
+const customersTopology: Topology = loadBusModuleTopology(join(REPO_ROOT, 'examples', 'customers', 'bus.ts'), busName).topology;
 const usersTable = usersTableName(busName);
 
 let outputs: Record<string, Record<string, string>>;

@@ -8,7 +8,8 @@
  * describeLeastPrivilege(); it only reads names from `deployed`, so renamed construct outputs
  * change cdk-deploy.test.ts alone.
  *
- * Tests marked `test.failing` fail with today's grants: each says what must change in cdk/.
+ * Tests marked `test.failing` cannot pass on the pinned emulator (IAM condition keys it does not
+ * evaluate): each says why, and passes once a release evaluates them.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -136,20 +137,21 @@ export function describeLeastPrivilege(deployed: DeployedExample): void {
       }
     });
 
-    // Emulator gap, not a grant to fix: on AWS these writes are denied by today's grants
-    // (grantWriteResults: 'ForAllValues:StringNotLike' dynamodb:LeadingKeys schema#*;
-    // grantPublishSchemas: 'ForAllValues:StringEquals' dynamodb:LeadingKeys schema#<own api>).
-    // MiniStack 1.5.33 puts no dynamodb:LeadingKeys in the request context, and a ForAllValues
-    // condition on an absent key is true, so every results-table writer may write any schema item
-    // (the contract test "IAM does not evaluate dynamodb:LeadingKeys" pins it). When a release
-    // evaluates the key, these pass: unmark them.
-    const schemaCases: readonly { fn: keyof DeployedExample['functions']; api: string }[] = [
-      { fn: 'customersWorker', api: 'auth' },
-      { fn: 'authWorker', api: 'customers' },
-      { fn: 'authListener', api: 'customers' },
+    // customersWorker and authWorker may write the results table, but not schema items of other
+    // APIs: on AWS today's grants deny these (grantWriteResults: 'ForAllValues:StringNotLike'
+    // dynamodb:LeadingKeys schema#*; grantPublishSchemas: 'ForAllValues:StringEquals'
+    // dynamodb:LeadingKeys schema#<own api>). Emulator gap, not a grant to fix: MiniStack 1.5.33
+    // puts no dynamodb:LeadingKeys in the request context, and a ForAllValues condition on an
+    // absent key is true, so those two are allowed here (the contract test "IAM does not evaluate
+    // dynamodb:LeadingKeys" pins it); when a release evaluates the key, they pass: unmark them.
+    // authListener writes nothing to the results table, so its denial holds here too.
+    const schemaCases: readonly { fn: keyof DeployedExample['functions']; api: string; emulatorGap: boolean }[] = [
+      { fn: 'customersWorker', api: 'auth', emulatorGap: true },
+      { fn: 'authWorker', api: 'customers', emulatorGap: true },
+      { fn: 'authListener', api: 'customers', emulatorGap: false },
     ];
-    for (const { fn, api } of schemaCases) {
-      test.failing(`denies ${fn} the schema item of ${api}`, async () => {
+    for (const { fn, api, emulatorGap } of schemaCases) {
+      (emulatorGap ? test.failing : it)(`denies ${fn} the schema item of ${api}`, async () => {
         await expectDenied(putResult(await roleOf(fn), `schema#${api}`, { kind: { S: 'schema' }, api: { S: api } }));
       });
     }
@@ -167,12 +169,9 @@ export function describeLeastPrivilege(deployed: DeployedExample): void {
       await expectDenied(fire(callerRole, 'auth'));
     });
 
-    // grants fixed in phase 2: LightbusService.grantWorkerAccess grants bus.grantCall for every
-    // API in topology.permissions.callsApis, i.e. every API listed in `apis` that the module does
-    // not register — auth lists customers only to listen to its events, yet gets
-    // sqs:SendMessage/GetQueueUrl on <bus>-rpc-customers. It must grant calls only for APIs that
-    // have procedures and that the function's module calls (or an explicit `calls` list).
-    test.failing("denies a service the request queue of an API it lists in `apis` only to listen to its events", async () => {
+    // Call rights only for APIs with procedures (cdk/call-rights.ts): auth lists customers only to
+    // listen to its events.
+    it("denies a service the request queue of an API it lists in `apis` only to listen to its events", async () => {
       for (const authFunction of ['authWorker', 'authListener'] as const) {
         await expectDenied((await roleOf(authFunction)).sqs.send(new SendMessageCommand({ QueueUrl: customersRpcQueueUrl, MessageBody: '{}' })));
       }
@@ -184,12 +183,8 @@ export function describeLeastPrivilege(deployed: DeployedExample): void {
       }
     });
 
-    // grants fixed in phase 2: LightbusService.grantWorkerAccess calls
-    // bus.grantWriteResults(grantee, …) for every function, so a listener-only function (no RPC
-    // queue, no task) gets dynamodb:PutItem/UpdateItem on the results table. It must grant results
-    // writes only to functions that serve an RPC queue or run tasks (grantReadResults stays, for
-    // the calls the listener makes).
-    test.failing('denies a listener-only function results writes', async () => {
+    // Results-table writes only for RPC and task workers (cdk/service-grants.ts).
+    it('denies a listener-only function results writes', async () => {
       const listenerRole = await roleOf('authListener');
       // Allowed: it calls auth.createUser, so it reads results.
       await listenerRole.dynamo.send(new GetItemCommand({ TableName: resultsTable, Key: { pk: { S: `probe#${randomUUID()}` } } }));
