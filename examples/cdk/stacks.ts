@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LightbusBus, LightbusService } from '../../cdk/index';
+import { USERS_TABLE_KEY, usersTableName } from '../auth/users-table';
 
 export interface ExampleAppOptions {
   /** Every resource name derives from it; tests use a unique one per run. */
@@ -16,6 +18,8 @@ export interface ExampleStacks {
   readonly customers: Stack;
   readonly caller: Stack;
   readonly authService: LightbusService;
+  /** auth's own users table: the service's data, not the bus's. */
+  readonly usersTable: dynamodb.Table;
   readonly customersService: LightbusService;
   readonly callerFunction: NodejsFunction;
 }
@@ -43,6 +47,20 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
     separateFunctions: [{ listener: 'createUserForCustomer', memorySize: 256, maxConcurrency: 5 }],
   });
   for (const [id, fn] of authService.functions) new CfnOutput(auth, `${id}FunctionName`, { value: fn.functionName });
+  // The users are auth's own data, in a table of its stack (plain CDK, beside the construct): every
+  // instance of the worker function sees the same users. Only the function that serves auth's
+  // procedures and runs its task reads and writes it; the listener-only function just calls
+  // auth.createUser over the bus.
+  const usersTable = new dynamodb.Table(auth, 'Users', {
+    tableName: usersTableName(busName),
+    partitionKey: { name: USERS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const authWorker = authService.workerFunction;
+  if (authWorker === undefined) throw new Error('the auth service has no default worker function to serve its procedures');
+  usersTable.grantReadWriteData(authWorker);
 
   const customers = new Stack(app, `${prefix}-Customers`, { ...stackProps, description: 'lightbus example: the customers service' });
   customers.addStackDependency(busStack);
@@ -50,6 +68,7 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
     bus: LightbusBus.fromBusName(customers, 'Bus', busName),
     busModule: join(__dirname, '..', 'customers', 'bus.ts'),
   });
+  for (const [id, fn] of customersService.functions) new CfnOutput(customers, `${id}FunctionName`, { value: fn.functionName });
 
   const caller = new Stack(app, `${prefix}-Caller`, { ...stackProps, description: 'lightbus example: a Lambda that calls auth' });
   caller.addStackDependency(busStack);
@@ -70,7 +89,7 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
   new CfnOutput(caller, 'CheckPasswordFunctionName', { value: callerFunction.functionName });
 
   suppressAcceptedFindings([auth, customers, caller]);
-  return { bus: busStack, auth, customers, caller, authService, customersService, callerFunction };
+  return { bus: busStack, auth, customers, caller, authService, usersTable, customersService, callerFunction };
 }
 
 /** cdk-nag findings accepted on purpose, each with its reason. */
