@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { LightbusBus, LightbusService } from '../../cdk/index';
 import { USERS_TABLE_KEY, usersTableName } from '../auth/users-table';
 
@@ -72,9 +74,18 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
 
   const caller = new Stack(app, `${prefix}-Caller`, { ...stackProps, description: 'lightbus example: a Lambda that calls auth' });
   caller.addStackDependency(busStack);
+  // Its own log group and a role that may write only to it: the managed
+  // AWSLambdaBasicExecutionRole would allow writing to every log group in the account.
+  const callerLogs = new logs.LogGroup(caller, 'CheckPasswordLogs', { retention: logs.RetentionDays.ONE_MONTH });
+  const callerRole = new iam.Role(caller, 'CheckPasswordRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  callerRole.addToPolicy(
+    new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${callerLogs.logGroupArn}:*`] }),
+  );
   const callerFunction = new NodejsFunction(caller, 'CheckPassword', {
     entry: join(__dirname, 'caller', 'handler.ts'),
     runtime: lambda.Runtime.NODEJS_24_X,
+    role: callerRole,
+    logGroup: callerLogs,
     architecture: lambda.Architecture.ARM_64,
     memorySize: 256,
     bundling: {
@@ -82,7 +93,7 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
       bundleAwsSDK: true,
       minify: true,
       format: OutputFormat.CJS,
-      target: 'node20',
+      target: 'node24',
     },
   });
   LightbusBus.fromBusName(caller, 'Bus', busName).grantCall(callerFunction, 'auth');
@@ -92,15 +103,11 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
   return { bus: busStack, auth, customers, caller, authService, usersTable, customersService, callerFunction };
 }
 
-/** cdk-nag findings accepted on purpose, each with its reason. */
-export const ACCEPTED_NAG_FINDINGS: readonly { readonly id: string; readonly reason: string }[] = [
-  {
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'Lambda execution roles use AWSLambdaBasicExecutionRole, which only lets a function write its own CloudWatch logs; ' +
-      'every bus permission is an inline, resource-scoped policy.',
-  },
-];
+/**
+ * cdk-nag findings accepted on purpose, each with its reason. None today: every role is scoped
+ * (bus permissions inline and resource-scoped, each function writing only its own log group).
+ */
+export const ACCEPTED_NAG_FINDINGS: readonly { readonly id: string; readonly reason: string }[] = [];
 
 function suppressAcceptedFindings(stacks: readonly Stack[]): void {
   for (const stack of stacks) for (const finding of ACCEPTED_NAG_FINDINGS) Validations.of(stack).acknowledge(finding);
