@@ -69,7 +69,12 @@ export type WorkerEvents = {
   /** A scheduled task's run ended (or was skipped). */
   task_finished: [taskName: string, scheduledTime: Date, outcome: LocalTaskOutcome];
   stopping: [];
-  stopped: [summary: { finished: number; returned: number }];
+  /**
+   * `finished`: messages in flight at stop that finished; `returned`: those the drain timeout gave
+   * back to their queue; `released`: messages that long polls under way at stop returned, given
+   * straight back (never started).
+   */
+  stopped: [summary: { finished: number; returned: number; released: number }];
 };
 
 /**
@@ -207,7 +212,8 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     await this.bus.hooks.runAfter('workerStopping', this.identity());
     await this.schemaPublisher?.stop();
     const inFlight = this.consumers.reduce((n, c) => n + c.inFlightCount, 0);
-    this.logger.info('Worker stopping: no new messages; draining those in flight', { inFlight });
+    // Polls under way are let finish (at most waitTimeSeconds): see QueueConsumer.stop().
+    this.logger.info('Worker stopping: no new polls; draining the messages in flight and letting polls under way end', { inFlight });
     const drainTimeoutMs = this.options.drainTimeoutMs ?? 10_000;
     // Listener messages whose handlers returned wait for their buffered events before being
     // deleted: send those now rather than after the linger, so the drain does not wait it out.
@@ -216,10 +222,10 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       Promise.all(this.consumers.map((c) => c.stop(drainTimeoutMs))),
       this.taskScheduler?.stop(drainTimeoutMs),
     ]);
-    const summary = results.reduce((acc, r) => ({ finished: acc.finished + r.finished, returned: acc.returned + r.returned }), {
-      finished: 0,
-      returned: 0,
-    });
+    const summary = results.reduce(
+      (acc, r) => ({ finished: acc.finished + r.finished, returned: acc.returned + r.returned, released: acc.released + r.released }),
+      { finished: 0, returned: 0, released: 0 },
+    );
     // After the drain: the handlers that just finished may have buffered events.
     const flushError = await this.bus.flush().then(
       () => undefined,
