@@ -1,5 +1,6 @@
 import type { BusClient } from '../runtime/client';
 import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
+import { ConfigurationError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
@@ -8,6 +9,7 @@ import { SchemaPublisher } from './schema-publisher';
 import { LocalTaskScheduler, type LocalTaskOutcome } from './task-runner';
 import { TypedEmitter } from './typed-emitter';
 import { defaultLongPollRecheckMs } from './poll-stagger';
+import { localExecutionTimeout, type ExecutionTimeoutOptions } from './execution-timeouts';
 
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 export interface WorkerFeatures {
@@ -19,7 +21,7 @@ export interface WorkerFeatures {
   readonly tasks: boolean;
 }
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ExecutionTimeoutOptions {
   /**
    * Create or update the topology's resources before starting (for emulators and development).
    * In the cloud the CDK construct owns the resources, so `lightbus run` without `--local` does not.
@@ -42,7 +44,11 @@ export interface WorkerOptions {
    * or AWS_ENDPOINT_URL); 0 on AWS
    */
   readonly longPollRecheckMs?: number;
-  /** How long stop() waits for messages in flight before returning them to their queues. @default 10000 */
+  /**
+   * How long stop() waits for messages in flight before returning them to their queues. Long polls
+   * under way at stop are let end (they can still take messages): a stop takes at most
+   * max(drainTimeoutMs, waitTimeSeconds) plus the calls that return messages. @default 10000
+   */
   readonly drainTimeoutMs?: number;
   /** @default the bus's logger */
   readonly logger?: Logger;
@@ -104,7 +110,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     private readonly options: WorkerOptions = {},
   ) {
     super();
-    this.dispatcher = new Dispatcher(bus);
+    this.dispatcher = new Dispatcher(bus, { executionTimeout: localExecutionTimeout(options) });
     this.logger = options.logger ?? bus.logger;
     this.features = { rpcs: true, events: true, tasks: true, ...(options.features ?? {}) };
   }
@@ -142,7 +148,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       const model = role.model;
       const consumer = new QueueConsumer(this.bus.transports.clients, this.bus.transports.queues, this.dispatcher, this.logger, {
         queueName: model.queueName,
-        queueUrl: await this.bus.transports.queues.locator.url(model.queueName),
+        queueUrl: await this.queueUrl(model.queueName),
         visibilityTimeoutSeconds: model.visibilityTimeoutSeconds,
         ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
@@ -248,6 +254,21 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
   private fireSettlementFor(role: QueueRole): { fireSettlement?: FireSettlement } {
     if (role.kind !== 'listener' || this.bus.settings.fire.delivery !== 'buffered') return {};
     return { fireSettlement: { run: (origin, fn) => this.bus.withFireSettlement(origin, fn) } };
+  }
+
+  /** The queue's URL; a queue that does not exist is named, with what to do about it. */
+  private async queueUrl(queueName: string): Promise<string> {
+    try {
+      return await this.bus.transports.queues.locator.url(queueName);
+    } catch (error) {
+      const missing = /NonExistentQueue|QueueDoesNotExist/.test(`${(error as Error).name} ${(error as Error).message}`);
+      if (!missing) throw error;
+      throw new ConfigurationError(
+        `Queue "${queueName}" does not exist (bus "${this.bus.settings.busName}"). Deploy the service's stack (LightbusService), ` +
+          'or run against an emulator with --local (provision: true), which creates it.',
+        { queue: queueName },
+      );
+    }
   }
 
   /** What the worker lifecycle hooks are told about this worker. */
