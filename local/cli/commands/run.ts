@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigurationError } from '../../../runtime/errors';
 import { loadBusModule, resolveBusModulePath } from '../../load-bus-module';
 import { readSchemaDump } from '../../schema-dump';
@@ -14,6 +14,7 @@ export interface RunOptions extends CommonOptions {
   readonly concurrency?: number;
   readonly drainTimeout?: number;
   readonly executionTimeout?: number;
+  readonly waitTime?: number;
   readonly longPollRecheck?: number;
   /** A schema dump (`lightbus dumpschema`) to validate against: file or directory. */
   readonly schema?: string;
@@ -63,6 +64,7 @@ export async function runWorkerFromCli(
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.drainTimeout !== undefined ? { drainTimeoutMs: options.drainTimeout } : {}),
     ...(options.executionTimeout !== undefined ? { executionTimeoutMs: options.executionTimeout } : {}),
+    ...(options.waitTime !== undefined ? { waitTimeSeconds: options.waitTime } : {}),
     ...(options.longPollRecheck !== undefined ? { longPollRecheckMs: options.longPollRecheck } : {}),
   });
   bus.logger.info('Loading bus module', { path, config: bus.settings.configFile, endpoint: endpointInUse(endpoint, bus.settings.aws), features });
@@ -110,6 +112,12 @@ export function stopOnSignals(worker: LightbusWorker, exit: (code: number) => vo
   process.on('SIGTERM', onSignal);
 }
 
+function parseWaitTime(value: string): number {
+  const seconds = parsePositiveInt('--wait-time', value);
+  if (seconds > 20) throw new InvalidArgumentError(`--wait-time must be from 1 to 20 (seconds, SQS's longest long poll); got ${value}.`);
+  return seconds;
+}
+
 export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
@@ -125,6 +133,9 @@ export function registerRunCommand(program: Command): void {
     .option('--concurrency <n>', 'messages in flight per queue (default 32)', (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>
       parsePositiveInt('--drain-timeout', v),
+    )
+    .option('--wait-time <seconds>', 'long-poll wait, 1 to 20; also the longest a stop waits for polls under way to end (default 20)', (v) =>
+      parseWaitTime(v),
     )
     .option(
       '--execution-timeout <ms>',
