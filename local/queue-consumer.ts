@@ -220,7 +220,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       this.reserved -= wanted;
       this.pollEnded(poll);
       if (!this.running) {
-        await this.release(messages);
+        if (messages.length > 0) await this.release(messages);
         break;
       }
       // A short batch means the queue is drained for now: the next polls can wait their turn.
