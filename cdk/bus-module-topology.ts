@@ -26,6 +26,14 @@ export interface DeployedSchemas {
   readonly hash: string;
 }
 
+/** The APIs a bus module defines but does not register (`topology.permissions.callsApis`), by whether they declare procedures. */
+export interface OtherApis {
+  /** Callable: they have a request queue wherever they are served. */
+  readonly withProcedures: readonly string[];
+  /** Events only: nothing to call. */
+  readonly withoutProcedures: readonly string[];
+}
+
 /**
  * Loads a bus module at construct time (requiring it; bundling is the asset's, see worker-code.ts), as the Lambda will load it at run time: with
  * LIGHTBUS_BUS_NAME set to the deployed bus's name. Returns its topology, the one model of the
@@ -34,7 +42,7 @@ export interface DeployedSchemas {
 export function loadBusModuleTopology(
   modulePath: string,
   busName: string,
-): { readonly path: string; readonly topology: Topology; readonly schemas: DeployedSchemas } {
+): { readonly path: string; readonly topology: Topology; readonly schemas: DeployedSchemas; readonly otherApis: OtherApis } {
   const path = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
   if (!existsSync(path)) {
     throw new ConfigurationError(`busModule: the bus module ${path} does not exist (given "${modulePath}", resolved from ${process.cwd()}).`, {
@@ -66,5 +74,12 @@ export function loadBusModuleTopology(
     );
   }
   const source: SchemaSource = bus;
-  return { path, topology, schemas: { apis: registeredApis(source), hash: schemaContentHash(source) } };
+  const hasProcedures = (api: string) => Object.keys(bus.registry.findDefinition(api)?.rpcs ?? {}).length > 0;
+  const others = topology.permissions.callsApis;
+  return {
+    path,
+    topology,
+    schemas: { apis: registeredApis(source), hash: schemaContentHash(source) },
+    otherApis: { withProcedures: others.filter(hasProcedures), withoutProcedures: others.filter((api) => !hasProcedures(api)) },
+  };
 }

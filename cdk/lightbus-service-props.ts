@@ -1,5 +1,6 @@
 import { Token, type Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { ConstructValidationError } from '../runtime/errors/deployment';
 import type { ILightbusBus } from './lightbus-bus';
 
@@ -64,6 +65,21 @@ export interface LightbusServiceProps {
    * @default - one function serves everything
    */
   readonly separateFunctions?: readonly LightbusSeparateFunction[];
+  /**
+   * APIs served outside this CDK app (another app, account or team) whose procedures the workers
+   * call: each gets `sqs:SendMessage` on its request queue `<bus>-rpc-<api>`. APIs served by a
+   * `LightbusService` on the same bus in this app need not be listed: the workers may call those
+   * their bus module defines with procedures, and the APIs they serve themselves. An API the module
+   * defines without procedures (events only) is refused: it has no request queue.
+   * @default - no APIs beyond those served in this app
+   */
+  readonly calls?: readonly string[];
+  /**
+   * How long each worker function's log group keeps its logs. Every function writes to a log group
+   * of its own, created with the stack, and may write to no other.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
   /**
    * The workers' Node.js runtime. The bundle's esbuild target follows it (`nodejs24.x` → `node24`).
    * @default - `lambda.Runtime.NODEJS_LATEST`: the newest Node.js runtime the installed aws-cdk-lib

@@ -2,6 +2,7 @@ import { CustomResource, Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,9 +17,11 @@ import { isEnvironmentTarget } from './environment-target';
 import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
 import type { ILightbusBus } from './lightbus-bus';
 import { validateWorkerOptions, type LightbusServiceProps } from './lightbus-service-props';
-import { apiOfEventSource, grantWorkerAccess, queueUrlPrefix } from './service-grants';
+import { apiOfEventSource, grantCalls, grantWorkerAccess, queueUrlPrefix } from './service-grants';
+import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
 import { createServiceQueues } from './service-queues';
 import { workerBundleOf, workerCode, type WorkerCodeProps } from './worker-code';
+import { createWorkerLogging, DEFAULT_LOG_RETENTION } from './worker-logging';
 import { defaultWorkerRuntime, esbuildTargetOf, nodeOptionsWithSourceMaps } from './worker-runtime';
 
 export type { LightbusServiceProps, LightbusWorkerOptions, LightbusSeparateFunction } from './lightbus-service-props';
@@ -34,8 +37,11 @@ const DEFAULT_TASK_TIMEOUT_SECONDS = 30;
  * function(s) consuming them through SQS event sources with partial batch responses. Nothing is
  * listed by hand: everything comes from `bus.topology()`, the model local provisioning renders too.
  *
- * Least privilege: each worker consumes only its own queues, sends only to its own dead-letter
- * queues, writes results, calls only the APIs its module knows and fires only the APIs it registers.
+ * Least privilege: each worker function has a role of its own and writes to a log group of its
+ * own; it consumes only its own queues, sends only to its own dead-letter queues, writes to the
+ * results table only if it serves RPCs or runs tasks, calls only the APIs it serves, those its
+ * module defines with procedures that a service in this app serves, and those listed in `calls`
+ * (see call-rights.ts), and fires only the APIs it registers.
  * Other code gets access through {@link grantCall} and {@link grantFire}; a container running the
  * worker with `lightbus run`, through {@link grantRunWorker}. The schemas of the APIs the module
  * registers are published at deploy time by a `Custom::LightbusSchemas` resource served by the
@@ -73,6 +79,13 @@ export class LightbusService extends Construct {
   public readonly schemaResource: CustomResource | undefined;
   /** What the deployment publishes: the registered APIs and a hash of their schemas. */
   public readonly deployedSchemas: DeployedSchemas;
+  /** Each worker function's own log group, by construct id (as {@link functions}). */
+  public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
+
+  /** What decides the workers' call rights at synthesis. */
+  private readonly callRights: CallRightsInput;
+  /** Who gets the call rights at synthesis: the worker functions and grantRunWorker's grantees. */
+  private readonly callers: iam.IGrantable[] = [];
 
   public constructor(scope: Construct, id: string, props: LightbusServiceProps) {
     super(scope, id);
@@ -91,6 +104,10 @@ export class LightbusService extends Construct {
         { path: loaded.path },
       );
     }
+    const calls = props.calls ?? [];
+    validateCalls(this.node.path, calls, loaded.otherApis.withoutProcedures);
+    this.callRights = { served: this.topology.rpcQueues.map((q) => q.api), knownWithProcedures: loaded.otherApis.withProcedures, explicit: calls };
+    markServedApis(this, props.bus.busName, this.callRights.served);
     const assignment = assignFunctions(this.node.path, this.topology, props.separateFunctions ?? []);
     for (const task of this.topology.tasks) assertRunsOnEventBridge(this.node.path, task);
 
@@ -110,6 +127,7 @@ export class LightbusService extends Construct {
     };
     const code = workerCode(codeProps);
     const functions = new Map<string, lambda.Function>();
+    const logGroups = new Map<string, logs.LogGroup>();
     const taskRules = new Map<string, events.Rule>();
     for (const [functionId, group] of assignment) {
       // Scheduled tasks run on the default function.
@@ -119,20 +137,32 @@ export class LightbusService extends Construct {
       const schemasOnly =
         functionId === DEFAULT_FUNCTION && group.roles.length === 0 && tasks.length === 0 && assignment.size === 1 && loaded.schemas.apis.length > 0;
       if (group.roles.length === 0 && tasks.length === 0 && !schemasOnly) continue;
-      const fn = this.createWorkerFunction(functionId, group, { props, code, runtime, tasks, schemasOnly });
+      const logging = createWorkerLogging(this, functionId, props.logRetention ?? DEFAULT_LOG_RETENTION);
+      const fn = this.createWorkerFunction(functionId, group, { props, code, runtime, tasks, schemasOnly, ...logging });
       functions.set(functionId, fn);
+      logGroups.set(functionId, logging.logGroup);
       for (const task of tasks) taskRules.set(task.taskName, this.taskRule(task, fn));
     }
     this.functions = functions;
+    this.logGroups = logGroups;
     this.taskRules = taskRules;
     // Asset staging built the bundle (or skipped it) when the first function took the code.
     this.bundle = workerBundleOf(this, codeProps);
     this.schemaResource = this.publishSchemasAtDeploy(props.bus);
+    // Which APIs are served in the app is known once every construct exists.
+    atSynthesis(this, () => this.grantCallRights());
+  }
+
+  /** Gives this service's callers (its functions, grantRunWorker's grantees) the APIs they may call. */
+  private grantCallRights(): void {
+    if (this.callers.length === 0) return;
+    const callable = resolveCallableApis(this, this.callRights, apisServedInStage(this, this.bus.busName));
+    for (const caller of this.callers) grantCalls(this.bus, caller, callable);
   }
 
   /** One worker function: its settings, its SQS event sources, and what it may do. */
   private createWorkerFunction(functionId: string, group: FunctionGroup, shared: WorkerFunctionContext): lambda.Function {
-    const { props, code, runtime, tasks, schemasOnly } = shared;
+    const { props, code, runtime, tasks, schemasOnly, logGroup, role } = shared;
     const options = { ...(functionId === DEFAULT_FUNCTION ? (props.worker ?? {}) : {}), ...group.options };
     const shortestVisibility = group.roles.length > 0 ? Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds)) : undefined;
     const timeout = options.timeout ?? Duration.seconds(shortestVisibility ?? DEFAULT_TASK_TIMEOUT_SECONDS);
@@ -151,6 +181,8 @@ export class LightbusService extends Construct {
       code,
       handler: WORKER_HANDLER,
       runtime,
+      role,
+      logGroup,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       memorySize: options.memorySize ?? DEFAULT_MEMORY_MB,
       timeout,
@@ -175,7 +207,10 @@ export class LightbusService extends Construct {
       // The dispatcher dead-letters explicitly, with the cause in message attributes.
       this.deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
     }
-    if (!schemasOnly) grantWorkerAccess(this.bus, this.topology, fn, group.roles.some((r) => r.kind === 'rpc'));
+    if (!schemasOnly) {
+      grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
+      this.callers.push(fn);
+    }
     return fn;
   }
 
@@ -268,7 +303,8 @@ export class LightbusService extends Construct {
   /**
    * Lets `grantee` run this service's worker with `lightbus run` (in a container: an ECS task role,
    * an EC2 instance role, ...) against the resources this construct created: consume every queue of
-   * the service and dead-letter into their DLQs, write results, publish the schemas of the APIs it
+   * the service and dead-letter into their DLQs, write results and task records (if the service
+   * serves RPCs or runs tasks), publish the schemas of the APIs it
    * registers (PutItem on `schema#<api>`; a running worker's PutItem is conditional, so it never
    * replaces the deployed schema), and call and fire what the Lambda workers may. A grantee that
    * takes environment variables also gets {@link workerEnvironment}; otherwise pass it to the
@@ -286,7 +322,8 @@ export class LightbusService extends Construct {
       queue.grantConsumeMessages(grantee);
       this.deadLetterQueues.get(queueName)!.grantSendMessages(grantee);
     }
-    grantWorkerAccess(this.bus, this.topology, grantee, this.topology.rpcQueues.length > 0);
+    grantWorkerAccess(this.bus, this.topology, grantee, { servesRpc: this.topology.rpcQueues.length > 0, runsTasks: this.topology.tasks.length > 0 });
+    this.callers.push(grantee);
     // Read back a deployed schema when its conditional PutItem fails (SchemaStore.publish).
     this.bus.grantReadResults(grantee);
     if (this.deployedSchemas.apis.length > 0) this.bus.grantPublishSchemas(grantee, this.deployedSchemas.apis);
@@ -305,4 +342,7 @@ interface WorkerFunctionContext {
   readonly tasks: readonly TaskModel[];
   /** A function that only publishes the schemas (a module with no queues and no tasks). */
   readonly schemasOnly: boolean;
+  /** The function's own log group and execution role (worker-logging.ts). */
+  readonly logGroup: logs.ILogGroup;
+  readonly role: iam.IRole;
 }

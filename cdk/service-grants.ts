@@ -4,15 +4,22 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Topology } from '../runtime/topology';
 import type { ILightbusBus } from './lightbus-bus';
 
+/** What a worker (a function, or a container running `lightbus run`) does with the results table. */
+export interface WorkerTableUse {
+  /** It serves RPCs: it claims calls (batched: PartiQLInsert) and writes results. */
+  readonly servesRpc: boolean;
+  /** It runs scheduled tasks: it writes task run records (UpdateItem on `task#...` keys). */
+  readonly runsTasks: boolean;
+}
+
 /**
- * What every worker of a service may do: write results, call the APIs its module knows, and fire
- * the events of the APIs it registers. Only a grantee that serves RPCs claims calls, so only it
- * gets PartiQLInsert (batched claims).
+ * What a worker may do beyond its own queues: write results and claims (only if it serves RPCs
+ * or runs tasks; a listener writes nothing to the table), and fire the events of the APIs its
+ * module registers. Call rights are granted at synthesis ({@link grantCalls}), once every service
+ * of the app is known.
  */
-export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, servesRpc: boolean): void {
-  bus.grantWriteResults(grantee, { batchedClaims: servesRpc });
-  const callable = [...new Set([...topology.rpcQueues.map((q) => q.api), ...topology.permissions.callsApis])].sort();
-  for (const api of callable) bus.grantCall(grantee, api);
+export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, use: WorkerTableUse): void {
+  if (use.servesRpc || use.runsTasks) bus.grantWriteResults(grantee, { batchedClaims: use.servesRpc });
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,
@@ -21,6 +28,11 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
       conditions: { StringEquals: { 'events:source': [...topology.permissions.fireSources] } },
     });
   }
+}
+
+/** Lets `grantee` call `apis`: send to their request queues and read results ({@link ILightbusBus.grantCall}). */
+export function grantCalls(bus: ILightbusBus, grantee: iam.IGrantable, apis: readonly string[]): void {
+  for (const api of apis) bus.grantCall(grantee, api);
 }
 
 /** `https://sqs.<region>.amazonaws.com/<account>/` from one of the stack's queue URLs (right on AWS and on an emulator alike). */

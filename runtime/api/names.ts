@@ -14,7 +14,12 @@ const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
  */
 export const API_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
 
-/** Names that would shadow the bus client's own methods when APIs are exposed as `bus.<api>`. */
+/**
+ * First segments refused when an API is defined, before any client exists: names lightbus keeps
+ * for other uses (`default`, `then`, ...) and the commonest client methods, for an early error.
+ * The full set of the client's members is read from the client itself when an API is attached
+ * to it (client/reserved-roots.ts), so a new client member needs no entry here.
+ */
 export const RESERVED_API_ROOTS: readonly string[] = [
   'default',
   'register',

@@ -25,7 +25,7 @@ export type {
   ValidateSettings,
 } from './bus-config';
 export { resolveBusSettings, configFilePath } from './resolve';
-export type { BusSettingsInput } from './resolve';
+export type { BusSettingsInput } from './settings-input';
 export { setProcessOverrides, getProcessOverrides } from './overrides';
 export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
 export type { ConfigFile, ConfigFileLayer } from './file';

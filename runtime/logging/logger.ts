@@ -1,3 +1,5 @@
+import { escapeText, hasUnsafeCharacters, quoteText } from './escape';
+
 /**
  * A small structured logger. lightbus logs little (start-up, failures), so a dependency such as
  * pino would add more bundle weight to every Lambda than it saves; any object with these four
@@ -49,10 +51,61 @@ function serialise(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/**
+ * JSON.stringify that never throws: a log call must not fail on a bigint or a cycle in a field.
+ * The fallback (a replacer) runs only when the fast path throws.
+ */
+function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    const seen = new WeakSet<object>();
+    return (
+      JSON.stringify(value, (_key, item: unknown) => {
+        if (typeof item === 'bigint') return item.toString();
+        if (typeof item === 'object' && item !== null) {
+          if (seen.has(item)) return '[Circular]';
+          seen.add(item);
+        }
+        return item;
+      }) ?? 'null'
+    );
+  }
+}
+
+// Pretty lines are `<time> <LEVEL> <message>  key=value ...`; every caller-controlled part is
+// escaped so that it cannot end the line, start a forged one or drive the terminal.
+
+const PLAIN_KEY = /^[\w.$@/-]+$/;
+const NEEDS_QUOTES = /[\s="\\]/;
+
+function prettyKey(key: string): string {
+  return PLAIN_KEY.test(key) ? key : quoteText(key);
+}
+
 function prettyValue(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
-  return JSON.stringify(serialise(value));
+  if (value instanceof Error) return escapeText(`${value.name}: ${value.message}`);
+  if (typeof value === 'string') {
+    return value === '' || NEEDS_QUOTES.test(value) || hasUnsafeCharacters(value) ? quoteText(value) : value;
+  }
+  return escapeText(toJson(serialise(value)));
+}
+
+/**
+ * The stack printed under an error line. Its first line repeats the error's name and message
+ * (already on the log line, escaped), so only the frames follow, each on its own line behind a
+ * `  | ` gutter: a message or remote stack with newlines in it still cannot produce a line that
+ * starts like a log line.
+ */
+function prettyStack(error: Error): string {
+  const stack = error.stack ?? '';
+  const header = `${error.name}: ${error.message}`;
+  const frames = stack.startsWith(header) ? stack.slice(header.length) : `\n${stack}`;
+  return frames
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .map((line) => `\n  | ${escapeText(line)}`)
+    .join('');
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -71,16 +124,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (format === 'json') {
       const record: Record<string, unknown> = { level: lineLevel, time: new Date().toISOString(), message };
       for (const [key, value] of Object.entries(all)) record[key] = serialise(value);
-      write(JSON.stringify(record));
+      // JSON.stringify escapes C0 and lone surrogates; escapeText adds DEL, C1, U+2028/9 and bidi.
+      write(escapeText(toJson(record)));
       return;
     }
     const extras = Object.entries(all)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => `${key}=${prettyValue(value)}`)
+      .map(([key, value]) => `${prettyKey(key)}=${prettyValue(value)}`)
       .join(' ');
-    const stack = Object.values(fields).find((v): v is Error => v instanceof Error)?.stack;
+    const error = Object.values(fields).find((v): v is Error => v instanceof Error);
+    const stack = error?.stack && lineLevel === 'error' ? prettyStack(error) : '';
     const time = new Date().toISOString().slice(11, 23);
-    write(`${time} ${lineLevel.toUpperCase().padEnd(5)} ${message}${extras ? `  ${extras}` : ''}${stack && lineLevel === 'error' ? `\n${stack}` : ''}`);
+    write(`${time} ${lineLevel.toUpperCase().padEnd(5)} ${escapeText(message)}${extras ? `  ${extras}` : ''}${stack}`);
   };
 
   return {

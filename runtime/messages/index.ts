@@ -1,2 +1,17 @@
 export * from './wire';
-export { parseRpcRequest, parseEventDelivery } from './parse';
+export { parseRpcRequest, readRpcRequest, parseEventDelivery, MalformedProblem } from './parse';
+export type { RpcRequestReading, AnswerAddress } from './parse';
+export {
+  CALL_ID_PATTERN,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  MAX_PARAMETER_DEPTH,
+  isCallId,
+  isApiName,
+  isMemberName,
+  isTableName,
+  isWellFormed,
+  findTooDeep,
+} from './bounds';
+export type { DepthViolation } from './bounds';

@@ -1,4 +1,20 @@
 import { z } from 'zod';
+import {
+  API_NAME_RULE,
+  CALL_ID_PATTERN,
+  ID_RULE,
+  isApiName,
+  isBoundedText,
+  isMemberName,
+  isWellFormed,
+  MAX_DETAIL_TYPE_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_SOURCE_LENGTH,
+  MEMBER_NAME_RULE,
+  TABLE_NAME_PATTERN,
+  TABLE_NAME_RULE,
+  TEXT_RULE,
+} from './bounds';
 
 /**
  * The wire format, version 1. Documented field by field in docs/wire-format.md; a change here is
@@ -12,22 +28,28 @@ export const WIRE_VERSION = 1;
  * what is wrong with a message: well-formed messages pass fast structural checks (parse.ts).
  */
 function buildWireSchemas() {
+  // Names and ids follow bounds.ts; `parameters` is further bounded in depth (MAX_PARAMETER_DEPTH),
+  // which parse.ts checks after the shape (an iterative walk: a schema refinement would recurse).
+  const id = z.string().regex(CALL_ID_PATTERN, { error: `must be ${ID_RULE}` });
+  const apiName = z.string().refine(isApiName, { error: `must be an API name: ${API_NAME_RULE}` });
+  const memberName = z.string().refine(isMemberName, { error: `must be ${MEMBER_NAME_RULE}, and not a reserved name` });
+  const text = z.string().refine((value) => isBoundedText(value), { error: `must be ${TEXT_RULE}` });
   /** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
-  const sender = z.object({ service: z.string().optional(), process: z.string().optional() });
+  const sender = z.object({ service: text.optional(), process: text.optional() });
   return {
     sender,
     /** Body of an SQS message on an API's request queue. */
     rpcRequest: z.object({
       v: z.literal(WIRE_VERSION),
       kind: z.literal('lightbus.rpc'),
-      id: z.string().min(1),
-      api: z.string().min(1),
-      procedure: z.string().min(1),
+      id,
+      api: apiName,
+      procedure: memberName,
       parameters: z.record(z.string(), z.unknown()),
       /** Epoch milliseconds after which the call must not run. */
       deadline: z.number().int().positive(),
       /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
-      returnPath: z.object({ table: z.string().min(1) }),
+      returnPath: z.object({ table: z.string().regex(TABLE_NAME_PATTERN, { error: `must be ${TABLE_NAME_RULE}` }) }),
       sender: sender.optional(),
     }),
     /** An error as it travels back to the caller. */
@@ -41,19 +63,19 @@ function buildWireSchemas() {
     eventDetail: z.object({
       v: z.literal(WIRE_VERSION),
       kind: z.literal('lightbus.event'),
-      id: z.string().min(1),
-      api: z.string().min(1),
-      event: z.string().min(1),
+      id,
+      api: apiName,
+      event: memberName,
       parameters: z.record(z.string(), z.unknown()),
-      firedAt: z.string(),
+      firedAt: text,
       sender: sender.optional(),
     }),
     /** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
     eventBridgeEnvelope: z.object({
-      id: z.string(),
-      'detail-type': z.string(),
-      source: z.string(),
-      time: z.string().optional(),
+      id: z.string().max(MAX_ID_LENGTH).refine(isWellFormed, { error: 'must be well-formed text' }),
+      'detail-type': z.string().max(MAX_DETAIL_TYPE_LENGTH).refine(isWellFormed, { error: 'must be well-formed text' }),
+      source: z.string().max(MAX_SOURCE_LENGTH).refine(isWellFormed, { error: 'must be well-formed text' }),
+      time: text.optional(),
       detail: z.unknown(),
     }),
   };
