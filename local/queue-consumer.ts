@@ -7,7 +7,7 @@ import { PollStagger, type StaggeredPoll } from './poll-stagger';
 import { abortableSleep } from './abortable-sleep';
 import { drainInFlight, type InFlight } from './in-flight';
 import { TypedEmitter } from './typed-emitter';
-import { startVisibilityHeartbeat } from './visibility-heartbeat';
+import { startVisibilityHeartbeat, type VisibilityHeartbeat } from './visibility-heartbeat';
 
 export interface QueueConsumerOptions {
   readonly queueName: string;
@@ -279,7 +279,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       entry.finished = true;
       this.emit('message_processed', message, final, Date.now() - started);
     } finally {
-      clearInterval(entry.heartbeat);
+      void entry.heartbeat?.stop();
       if (entry.handled) this.finishing -= 1;
       this.inFlight.delete(message.receiptHandle);
       this.wakeSlotWaiters();
@@ -314,7 +314,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       if (outcome.kind === 'done') undelivered = await settled();
       else void settled();
     }
-    clearInterval(entry.heartbeat);
+    void entry.heartbeat?.stop();
     const result = await this.lifecycle.finish(message, outcome, undelivered, { returnedToQueue: entry.returned });
     if (result.action.kind === 'leave') {
       this.logger.warn('A message finished after the drain timeout had returned it to its queue; it was not deleted and may run again', {
@@ -345,7 +345,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   }
 
   /** Extends visibility while the handler runs (and its events settle), so no other consumer gets it. */
-  private startHeartbeat(message: InboundMessage): NodeJS.Timeout {
+  private startHeartbeat(message: InboundMessage): VisibilityHeartbeat {
     return startVisibilityHeartbeat(this.queues, this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds, (error) => {
       this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });
       this.logger.warn("Could not extend a running message's visibility; another consumer may receive it", {

@@ -9,7 +9,7 @@ import { silentLogger } from '../../runtime';
 import type { Dispatcher, DispatchOutcome } from '../../runtime/dispatch';
 import type { AwsClients, QueueOperations } from '../../runtime/transport';
 
-function harness(dispatch: () => Promise<DispatchOutcome>) {
+function harness(dispatch: () => Promise<DispatchOutcome>, options: { visibilityTimeoutSeconds?: number; extension?: () => Promise<void> } = {}) {
   const receives: { answer: (messages: Message[]) => void; aborted: () => boolean }[] = [];
   const sqs = {
     send: (command: unknown, options?: { abortSignal?: AbortSignal }) => {
@@ -23,7 +23,10 @@ function harness(dispatch: () => Promise<DispatchOutcome>) {
   const deleted: string[] = [];
   const queues = {
     delete: (_q: string, receiptHandle: string) => (deleted.push(receiptHandle), Promise.resolve()),
-    changeVisibility: (_q: string, receiptHandle: string, seconds: number) => (visibility.push({ receiptHandle, seconds }), Promise.resolve()),
+    changeVisibility: (_q: string, receiptHandle: string, seconds: number) => {
+      visibility.push({ receiptHandle, seconds });
+      return seconds > 0 && options.extension ? options.extension() : Promise.resolve();
+    },
   } as unknown as QueueOperations;
   let dispatched = 0;
   const dispatcher = {
@@ -33,7 +36,7 @@ function harness(dispatch: () => Promise<DispatchOutcome>) {
   const consumer = new QueueConsumer({ sqs } as unknown as AwsClients, queues, dispatcher, silentLogger, {
     queueName: 'q',
     queueUrl: 'http://sqs/q',
-    visibilityTimeoutSeconds: 30,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
     concurrency: 10,
     pollers: 1,
   });
@@ -76,5 +79,28 @@ describe('QueueConsumer.stop', () => {
     for (const finish of finishers) finish();
     await tick();
     expect(h.deleted).toEqual([]);
+  });
+
+  it('returns a message only after its heartbeat extension under way has ended, so that extension cannot hide it again', async () => {
+    let extended: () => void = () => undefined;
+    const h = harness(() => new Promise(() => undefined), {
+      visibilityTimeoutSeconds: 2, // a heartbeat every second
+      extension: () => new Promise<void>((resolve) => (extended = resolve)),
+    });
+    h.consumer.start();
+    await tick();
+    h.receives[0]!.answer(h.messages(['a']));
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the heartbeat's extension is now under way
+    expect(h.visibility).toEqual([{ receiptHandle: 'r-a', seconds: 2 }]);
+    const stopped = h.consumer.stop(0);
+    h.receives[1]?.answer([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(h.visibility).toHaveLength(1); // not returned while the extension may still land after it
+    extended();
+    await expect(stopped).resolves.toMatchObject({ returned: 1 });
+    expect(h.visibility).toEqual([
+      { receiptHandle: 'r-a', seconds: 2 },
+      { receiptHandle: 'r-a', seconds: 0 },
+    ]);
   });
 });
