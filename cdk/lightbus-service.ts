@@ -217,7 +217,7 @@ export class LightbusService extends Construct {
     this.bundle = bundleWorker(loaded.path, {
       minify: props.minify ?? true,
       target: 'node20',
-      leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator, yamlParser: props.bundleYamlParser }),
+      leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator ?? false, yamlParser: props.bundleYamlParser ?? false }),
     });
     const code = lambda.Code.fromAsset(this.bundle.directory);
     const firstQueue = queues.values().next().value as sqs.Queue | undefined;

@@ -28,18 +28,30 @@ export function resolveBusModulePath(given: string | undefined, cwd = process.cw
 
 let typescriptLoaderRegistered = false;
 
-/** Lets require() load TypeScript bus modules (tsx's esbuild-based loader). */
-function registerTypeScriptLoader(): void {
+/**
+ * Lets require() load TypeScript bus modules (tsx's esbuild-based loader). tsx is an optional peer
+ * dependency: `.js`/`.cjs` modules (and `.mjs` on Node >= 22.12) load without it.
+ */
+function registerTypeScriptLoader(path: string): void {
   if (typescriptLoaderRegistered || process.env.JEST_WORKER_ID !== undefined) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { register } = require('tsx/cjs/api') as { register: () => void };
-  register();
+  let tsx: { register: () => void };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    tsx = require('tsx/cjs/api') as { register: () => void };
+  } catch {
+    if (!/\.[cm]?ts$/.test(path)) return;
+    throw new ConfigurationError(
+      `The bus module ${path} is TypeScript, which needs tsx to load: install it (npm install --save-dev tsx), or compile the module and pass the .js file.`,
+      { path },
+    );
+  }
+  tsx.register();
   typescriptLoaderRegistered = true;
 }
 
 /** Imports a bus module and returns its `bus` export, with errors that say what was wrong. */
 export function loadBusModule(path: string): BusClient {
-  registerTypeScriptLoader();
+  registerTypeScriptLoader(path);
   let exported: Record<string, unknown>;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

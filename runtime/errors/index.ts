@@ -5,8 +5,8 @@
 
 /** Fields shared by every lightbus error. */
 export interface LightbusErrorContext {
-  readonly api?: string;
-  readonly member?: string;
+  readonly api?: string | undefined;
+  readonly member?: string | undefined;
   readonly [key: string]: unknown;
 }
 
@@ -117,7 +117,7 @@ export class RemoteError extends LightbusError {
     api: string,
     procedure: string,
     callId: string,
-    remote: { name: string; message: string; stack?: string; code?: string },
+    remote: { name: string; message: string; stack?: string | undefined; code?: string | undefined },
   ) {
     super('REMOTE_ERROR', `${api}.${procedure} failed in the worker: ${remote.name}: ${remote.message}`, {
       api,
