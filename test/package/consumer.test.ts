@@ -36,7 +36,7 @@ function documentedCommand(): string[] {
 const CALLER_BODY = (orderId: string) => `
 const bus = lightbus.create({ serviceName: 'caller', apis: [greeterApi, shopApi] });
 bus.register(shopApi, {});
-const reply = await bus.greeter.greet({ name: ${JSON.stringify(orderId)} });
+const reply = await bus.greeter.greet({ name: ${JSON.stringify(orderId)} }, { timeoutMs: 30000 });
 await bus.shop.orderPlaced.fire({ orderId: ${JSON.stringify(orderId)} });
 console.log(JSON.stringify({ reply }));
 await bus.close();
