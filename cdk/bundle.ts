@@ -3,13 +3,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, dirname, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
+import { packageFolder, resolvePackageModuleFile } from './package-layout';
 
-/** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler`. */
+/** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler` (and `index.js.map` with source maps). */
 export interface WorkerBundle {
   readonly directory: string;
   readonly handler: string;
   readonly sizeBytes: number;
 }
+
+/** The handler of every worker bundle: `index.js`, export `handler`. */
+export const WORKER_HANDLER = 'index.handler';
 
 /** Packages the runtime loads only for an optional feature (see runtime/modules requireOptional). */
 export interface OptionalModule {
@@ -35,7 +39,13 @@ export function optionalModulesLeftOut(include: { readonly jsonSchemaValidator?:
 
 export interface BundleOptions {
   readonly minify: boolean;
+  /** esbuild's target, e.g. `node24` (see worker-runtime.ts esbuildTargetOf). */
   readonly target: string;
+  /**
+   * Emit `index.js.map` beside the bundle (linked from it).
+   * @default false
+   */
+  readonly sourceMap?: boolean;
   /**
    * Optional modules to leave out of the bundle: their `require()` fails, with a clear error, only if
    * the feature that needs them is used.
@@ -61,7 +71,7 @@ export const LAZY_SDK_CLIENT_MODULES: Readonly<Record<string, string>> = {
  * runtime's static command imports get too.
  */
 function sdkClientModule(packageName: string, clientClass: string): string {
-  const main = require.resolve(packageName, { paths: [join(__dirname, '..', 'runtime', 'transport')] });
+  const main = require.resolve(packageName, { paths: [packageFolder('runtime/transport')] });
   return join(dirname(main), '..', 'dist-es', `${clientClass}.js`);
 }
 
@@ -102,7 +112,7 @@ const bundles = new Map<string, WorkerBundle>();
  * reuses it.
  */
 export function bundleWorker(modulePath: string, options: BundleOptions): WorkerBundle {
-  const key = JSON.stringify([modulePath, options.minify, options.target, (options.leaveOut ?? []).map((o) => o.modules)]);
+  const key = JSON.stringify([modulePath, options.minify, options.target, options.sourceMap ?? false, (options.leaveOut ?? []).map((o) => o.modules)]);
   const cached = bundles.get(key);
   if (cached) return cached;
   let esbuild: typeof import('esbuild');
@@ -115,13 +125,13 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   // Built into a fresh directory, then moved to one named after the bundle's content (below).
   mkdirSync(BUNDLE_CACHE, { recursive: true });
   const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
-  const handlersEntry = join(__dirname, '..', 'handlers', 'index');
+  const handlersEntry = resolvePackageModuleFile('handlers/index');
   const result = esbuild.buildSync({
     stdin: {
       contents:
         `import * as busModule from ${JSON.stringify(modulePath)};\n` +
-        `import { createWorkerHandler } from ${JSON.stringify(handlersEntry)};\n` +
-        'export const handler = createWorkerHandler(busModule);\n',
+        `import { createWorkerHandlerForModule } from ${JSON.stringify(handlersEntry)};\n` +
+        'export const handler = createWorkerHandlerForModule(busModule);\n',
       resolveDir: dirname(modulePath),
       sourcefile: 'lightbus-worker-entry.ts',
       loader: 'ts',
@@ -132,6 +142,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     target: options.target,
     outfile: join(building, 'index.js'),
     minify: options.minify,
+    sourcemap: options.sourceMap ?? false,
     // Error classes name themselves after their class (`new.target.name`): keep the names.
     keepNames: true,
     mainFields: ['module', 'main'],
@@ -153,7 +164,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     );
   }
   const directory = settle(building);
-  const bundle = { directory, handler: 'index.handler', sizeBytes: statSync(join(directory, 'index.js')).size };
+  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size };
   bundles.set(key, bundle);
   return bundle;
 }

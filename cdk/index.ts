@@ -5,6 +5,8 @@
 export { LightbusBus } from './lightbus-bus';
 export type { ILightbusBus, LightbusBusProps, PublishSchemasGrantOptions, WriteResultsGrantOptions } from './lightbus-bus';
 export { LightbusService } from './lightbus-service';
-export type { LightbusServiceProps, LightbusWorkerOptions, LightbusSeparateFunction } from './lightbus-service';
-export { ClientEnvironment } from './client-environment';
+export type { LightbusServiceProps, LightbusWorkerOptions, LightbusSeparateFunction } from './lightbus-service-props';
+/** The environment-variable contract is the runtime's (runtime/config/environment.ts); re-exported for CDK apps. */
+export { ClientEnvironment } from '../runtime/config';
+export { ConstructValidationError } from '../runtime/errors/deployment';
 export type { WorkerBundle } from './bundle';

@@ -3,11 +3,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ConfigurationError } from '../runtime/errors';
+import { API_NAME_PATTERN } from '../runtime/api';
+import { clientEnvironmentOf } from '../runtime/config';
+import { ConstructValidationError } from '../runtime/errors/deployment';
 import { eventSource, ResultAttributes } from '../runtime/messages';
 import { SCHEMA_KEY_PREFIX, schemaKey } from '../runtime/schema';
 import { assertResourceNamePart, eventBusName, resultsTableName, rpcQueueName } from '../runtime/topology';
-import { ClientEnvironment, isEnvironmentTarget } from './client-environment';
+import { isEnvironmentTarget } from './environment-target';
 
 /** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */
 export interface ILightbusBus {
@@ -100,15 +102,11 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public abstract readonly resultsTable: dynamodb.ITable;
 
   public get clientEnvironment(): Readonly<Record<string, string>> {
-    return {
-      [ClientEnvironment.BusName]: this.busName,
-      [ClientEnvironment.EventBusName]: this.eventBus.eventBusName,
-      [ClientEnvironment.ResultsTable]: this.resultsTable.tableName,
-    };
+    return clientEnvironmentOf({ busName: this.busName, eventBusName: this.eventBus.eventBusName, resultsTable: this.resultsTable.tableName });
   }
 
   public grantCall(grantee: iam.IGrantable, api: string): iam.Grant {
-    assertApiName(api);
+    assertApiName(this.node.path, api);
     this.grantReadResults(grantee);
     this.addClientEnvironment(grantee);
     return iam.Grant.addToPrincipal({
@@ -119,7 +117,7 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
   }
 
   public grantFire(grantee: iam.IGrantable, api: string): iam.Grant {
-    assertApiName(api);
+    assertApiName(this.node.path, api);
     this.addClientEnvironment(grantee);
     return iam.Grant.addToPrincipal({
       grantee,
@@ -155,9 +153,9 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
 
   public grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options: PublishSchemasGrantOptions = {}): iam.Grant {
     if (apis.length === 0) {
-      throw new ConfigurationError('grantPublishSchemas: give at least one API name; got none.');
+      throw new ConstructValidationError(this.node.path, 'grantPublishSchemas: give at least one API name; got none.');
     }
-    for (const api of apis) assertApiName(api);
+    for (const api of apis) assertApiName(this.node.path, api);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: options.withdraw ? ['dynamodb:PutItem', 'dynamodb:DeleteItem'] : ['dynamodb:PutItem'],
@@ -191,7 +189,7 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
 export class LightbusBus extends LightbusBusBase {
   /** Imports a bus defined elsewhere (another stack or app), from its name alone. */
   public static fromBusName(scope: Construct, id: string, busName: string): ILightbusBus {
-    assertBusName(busName);
+    assertBusName(`${scope.node.path}/${id}`, busName);
     class Imported extends LightbusBusBase {
       public readonly busName = busName;
       public readonly eventBus = events.EventBus.fromEventBusName(this, 'EventBus', eventBusName(busName));
@@ -208,7 +206,7 @@ export class LightbusBus extends LightbusBusBase {
 
   public constructor(scope: Construct, id: string, props: LightbusBusProps) {
     super(scope, id);
-    assertBusName(props.busName);
+    assertBusName(this.node.path, props.busName);
     this.busName = props.busName;
     this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: eventBusName(props.busName) });
     this.resultsTable = new dynamodb.Table(this, 'ResultsTable', {
@@ -223,17 +221,18 @@ export class LightbusBus extends LightbusBusBase {
   }
 }
 
-function assertBusName(busName: string): void {
+function assertBusName(constructPath: string, busName: string): void {
   if (Token.isUnresolved(busName)) {
-    throw new ConfigurationError(
+    throw new ConstructValidationError(
+      constructPath,
       'busName must be a literal string, not a token: resource names and client lookups derive from it at synth time.',
     );
   }
-  assertResourceNamePart('bus name', busName);
+  ConstructValidationError.at(constructPath, () => assertResourceNamePart('bus name', busName));
 }
 
-function assertApiName(api: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/.test(api)) {
-    throw new ConfigurationError(`Invalid API name "${api}": expected a dotted name such as "auth" or "support.case".`, { api });
+function assertApiName(constructPath: string, api: string): void {
+  if (!API_NAME_PATTERN.test(api)) {
+    throw new ConstructValidationError(constructPath, `Invalid API name "${api}": expected a dotted name such as "auth" or "support.case".`, { api });
   }
 }

@@ -1,121 +1,35 @@
-import { CustomResource, Duration, Fn, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ConfigurationError } from '../runtime/errors';
-import { apiSlug, type ListenerModel, type QueueModel, type RpcQueueModel, type TaskModel, type Topology } from '../runtime/topology';
-import { bundleWorker, optionalModulesLeftOut, type WorkerBundle } from './bundle';
+import { clientEnvironmentOf } from '../runtime/config';
+import { ConstructValidationError } from '../runtime/errors/deployment';
 import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
-import { ClientEnvironment, isEnvironmentTarget } from './client-environment';
+import type { TaskModel, Topology } from '../runtime/topology';
+import { optionalModulesLeftOut, WORKER_HANDLER, type WorkerBundle } from './bundle';
+import { loadBusModuleTopology, type DeployedSchemas } from './bus-module-topology';
+import { isEnvironmentTarget } from './environment-target';
+import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
 import type { ILightbusBus } from './lightbus-bus';
-import { loadTopology, type DeployedSchemas } from './load-bus-module';
+import { validateWorkerOptions, type LightbusServiceProps } from './lightbus-service-props';
+import { apiOfEventSource, grantCalls, grantWorkerAccess, queueUrlPrefix } from './service-grants';
+import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
+import { createServiceQueues } from './service-queues';
+import { workerBundleOf, workerCode, type WorkerCodeProps } from './worker-code';
+import { createWorkerLogging, DEFAULT_LOG_RETENTION } from './worker-logging';
+import { defaultWorkerRuntime, esbuildTargetOf, nodeOptionsWithSourceMaps } from './worker-runtime';
 
-/** Settings of a worker function. */
-export interface LightbusWorkerOptions {
-  /**
-   * Memory of the function, in MiB (128–10240).
-   * @default 512
-   */
-  readonly memorySize?: number;
-  /**
-   * The function's timeout. It may not exceed the visibility timeout of any queue the function
-   * consumes (SQS would hand the message to another invocation while the first still runs).
-   * @default - the shortest visibility timeout among the function's queues (30 seconds unless a listener sets its own)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Most concurrent invocations each of the function's event source mappings may start (2–1000).
-   * @default - no limit beyond the account's concurrency
-   */
-  readonly maxConcurrency?: number;
-  /**
-   * Records per invocation (1–10).
-   * @default 10
-   */
-  readonly batchSize?: number;
-}
-
-/** An API's procedures or one listener, served by a function of its own. */
-export interface LightbusSeparateFunction extends LightbusWorkerOptions {
-  /**
-   * An API this service registers, whose request queue gets its own function. Give `api` or `listener`, not both.
-   * @default - not an API
-   */
-  readonly api?: string;
-  /**
-   * A listener of this service (its `listenerName`) that gets its own function. Give `api` or `listener`, not both.
-   * @default - not a listener
-   */
-  readonly listener?: string;
-}
-
-/** Properties of {@link LightbusService}. */
-export interface LightbusServiceProps {
-  /** The bus the service is on: a `LightbusBus`, or `LightbusBus.fromBusName()`. */
-  readonly bus: ILightbusBus;
-  /**
-   * Path of the service's bus module (TypeScript or JavaScript, exporting `bus`). It is loaded at
-   * synth time to derive the resources (`bus.topology()`), and bundled once as the workers' code.
-   * A relative path is resolved from the working directory.
-   */
-  readonly busModule: string;
-  /**
-   * Settings of the service's default worker function, which serves every API and listener not
-   * given a function of its own.
-   * @default - the defaults of each `LightbusWorkerOptions` field
-   */
-  readonly worker?: LightbusWorkerOptions;
-  /**
-   * APIs and listeners that get a function of their own, with its own memory, timeout and
-   * concurrency. All of a service's functions share the one bundle.
-   * @default - one function serves everything
-   */
-  readonly separateFunctions?: readonly LightbusSeparateFunction[];
-  /**
-   * The workers' Node.js runtime.
-   * @default lambda.Runtime.NODEJS_24_X
-   */
-  readonly runtime?: lambda.Runtime;
-  /**
-   * @default lambda.Architecture.ARM_64
-   */
-  readonly architecture?: lambda.Architecture;
-  /**
-   * Extra environment variables for the workers (the bus's own are set for you).
-   * @default - none
-   */
-  readonly environment?: Readonly<Record<string, string>>;
-  /**
-   * Minify the bundle.
-   * @default true
-   */
-  readonly minify?: boolean;
-  /**
-   * Bundle the JSON Schema validator (ajv), so the worker can validate calls to APIs its bus
-   * module has no definition for against the schemas published on the bus.
-   * @default false - the worker validates with the zod definitions its bus module imports (the
-   * usual case); a call that would need a published schema fails with an error naming this prop.
-   * Leaving ajv out makes the bundle ~155 kB smaller and cold starts faster.
-   */
-  readonly bundleJsonSchemaValidator?: boolean;
-  /**
-   * Bundle the YAML parser, for a YAML configuration file (LIGHTBUS_CONFIG) read by the worker.
-   * @default false - a configuration file read in Lambda must be JSON (~120 kB smaller bundle)
-   */
-  readonly bundleYamlParser?: boolean;
-}
+export type { LightbusServiceProps, LightbusWorkerOptions, LightbusSeparateFunction } from './lightbus-service-props';
 
 const DEFAULT_MEMORY_MB = 512;
 const DEFAULT_BATCH_SIZE = 10;
-const DEFAULT_FUNCTION = 'Worker';
 /** Timeout of a worker function that runs scheduled tasks only (no queue bounds it). */
 const DEFAULT_TASK_TIMEOUT_SECONDS = 30;
-
-type Role = { readonly kind: 'rpc'; readonly model: RpcQueueModel } | { readonly kind: 'listener'; readonly model: ListenerModel };
 
 /**
  * A service's workers on Lambda, from its bus module: for each API it registers a request queue,
@@ -123,8 +37,11 @@ type Role = { readonly kind: 'rpc'; readonly model: RpcQueueModel } | { readonly
  * function(s) consuming them through SQS event sources with partial batch responses. Nothing is
  * listed by hand: everything comes from `bus.topology()`, the model local provisioning renders too.
  *
- * Least privilege: each worker consumes only its own queues, sends only to its own dead-letter
- * queues, writes results, calls only the APIs its module knows and fires only the APIs it registers.
+ * Least privilege: each worker function has a role of its own and writes to a log group of its
+ * own; it consumes only its own queues, sends only to its own dead-letter queues, writes to the
+ * results table only if it serves RPCs or runs tasks, calls only the APIs it serves, those its
+ * module defines with procedures that a service in this app serves, and those listed in `calls`
+ * (see call-rights.ts), and fires only the APIs it registers.
  * Other code gets access through {@link grantCall} and {@link grantFire}; a container running the
  * worker with `lightbus run`, through {@link grantRunWorker}. The schemas of the APIs the module
  * registers are published at deploy time by a `Custom::LightbusSchemas` resource served by the
@@ -148,8 +65,12 @@ export class LightbusService extends Construct {
   public readonly rules: ReadonlyMap<string, events.Rule>;
   /** Schedule rules of the scheduled tasks (on the account's default event bus), by task name. */
   public readonly taskRules: ReadonlyMap<string, events.Rule>;
-  /** The bundle the functions run (size for budgets; one per module per synth). */
-  public readonly bundle: WorkerBundle;
+  /**
+   * The bundle the functions run (size for budgets; one per module per synth), built by the
+   * functions' asset staging. Undefined when this stack's bundling was skipped: a command that
+   * selected other stacks (`cdk deploy OtherStack`, context `aws:cdk:bundling-stacks`).
+   */
+  public readonly bundle: WorkerBundle | undefined;
   /**
    * The `Custom::LightbusSchemas` resource that publishes the schemas of the APIs the module
    * registers when the stack deploys (and deletes them when it is removed), served by a worker
@@ -158,70 +79,55 @@ export class LightbusService extends Construct {
   public readonly schemaResource: CustomResource | undefined;
   /** What the deployment publishes: the registered APIs and a hash of their schemas. */
   public readonly deployedSchemas: DeployedSchemas;
+  /** Each worker function's own log group, by construct id (as {@link functions}). */
+  public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
+
+  /** What decides the workers' call rights at synthesis. */
+  private readonly callRights: CallRightsInput;
+  /** Who gets the call rights at synthesis: the worker functions and grantRunWorker's grantees. */
+  private readonly callers: iam.IGrantable[] = [];
 
   public constructor(scope: Construct, id: string, props: LightbusServiceProps) {
     super(scope, id);
     this.bus = props.bus;
-    validateWorkerOptions('worker', props.worker ?? {});
-    const loaded = loadTopology(props.busModule, props.bus.busName);
+    validateWorkerOptions(this.node.path, 'worker', props.worker ?? {});
+    // The topology decides which resources to create, so the module is loaded now; bundling it is
+    // left to asset staging (workerCode), which skips the stacks a command did not select.
+    const loaded = ConstructValidationError.at(this.node.path, () => loadBusModuleTopology(props.busModule, props.bus.busName));
     this.topology = loaded.topology;
     this.deployedSchemas = loaded.schemas;
     if (loaded.schemas.apis.length > 0 && this.topology.serviceName === undefined) {
-      throw new ConfigurationError(
+      throw new ConstructValidationError(
+        this.node.path,
         `busModule: ${loaded.path} registers ${list(loaded.schemas.apis)} but has no serviceName; a deployment publishes its schemas ` +
           'as its service (publishedBy "deploy:<service>"). Give lightbus.create() a serviceName.',
         { path: loaded.path },
       );
     }
-    const assignment = assignFunctions(this.topology, props.separateFunctions ?? []);
-    for (const task of this.topology.tasks) assertRunsOnEventBridge(task);
+    const calls = props.calls ?? [];
+    validateCalls(this.node.path, calls, loaded.otherApis.withoutProcedures);
+    this.callRights = { served: this.topology.rpcQueues.map((q) => q.api), knownWithProcedures: loaded.otherApis.withProcedures, explicit: calls };
+    markServedApis(this, props.bus.busName, this.callRights.served);
+    const assignment = assignFunctions(this.node.path, this.topology, props.separateFunctions ?? []);
+    for (const task of this.topology.tasks) assertRunsOnEventBridge(this.node.path, task);
 
-    const queues = new Map<string, sqs.Queue>();
-    const deadLetterQueues = new Map<string, sqs.Queue>();
-    const rules = new Map<string, events.Rule>();
-    const queueFor = (roleId: string, model: QueueModel): sqs.Queue => {
-      const deadLetterQueue = new sqs.Queue(this, `${roleId}-DLQ`, {
-        queueName: model.deadLetterQueueName,
-        retentionPeriod: Duration.seconds(model.deadLetterRetentionSeconds),
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
-      const queue = new sqs.Queue(this, roleId, {
-        queueName: model.queueName,
-        visibilityTimeout: Duration.seconds(model.visibilityTimeoutSeconds),
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: model.redriveMaxReceiveCount },
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
-      queues.set(model.queueName, queue);
-      deadLetterQueues.set(model.queueName, deadLetterQueue);
-      return queue;
-    };
-    for (const model of this.topology.rpcQueues) queueFor(`RpcQueue-${apiSlug(model.api)}`, model);
-    for (const model of this.topology.listeners) {
-      const queue = queueFor(`ListenerQueue-${model.listenerName}`, model);
-      const rule = new events.Rule(this, `ListenerRule-${model.listenerName}`, {
-        ruleName: model.ruleName,
-        eventBus: props.bus.eventBus,
-        description: `lightbus listener ${model.listenerName}: ${model.events.map((e) => `${e.api}.${e.event}`).join(', ')}`,
-        eventPattern: { source: [...model.eventPattern.source], detailType: [...model.eventPattern['detail-type']] },
-      });
-      // The target adds the queue policy that admits this rule only (aws:SourceArn).
-      rule.addTarget(new targets.SqsQueue(queue));
-      rules.set(model.listenerName, rule);
-    }
+    const { queues, deadLetterQueues, rules } = createServiceQueues(this, this.topology, props.bus.eventBus);
     this.queues = queues;
     this.deadLetterQueues = deadLetterQueues;
     this.rules = rules;
 
-    this.bundle = bundleWorker(loaded.path, {
+    const runtime = props.runtime ?? defaultWorkerRuntime();
+    const codeProps: WorkerCodeProps = {
+      modulePath: loaded.path,
+      runtime,
       minify: props.minify ?? true,
-      target: 'node20',
+      target: esbuildTargetOf(runtime, this.node.path),
+      sourceMap: props.sourceMap ?? false,
       leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator ?? false, yamlParser: props.bundleYamlParser ?? false }),
-    });
-    const code = lambda.Code.fromAsset(this.bundle.directory);
-    const firstQueue = queues.values().next().value as sqs.Queue | undefined;
+    };
+    const code = workerCode(codeProps);
     const functions = new Map<string, lambda.Function>();
+    const logGroups = new Map<string, logs.LogGroup>();
     const taskRules = new Map<string, events.Rule>();
     for (const [functionId, group] of assignment) {
       // Scheduled tasks run on the default function.
@@ -231,54 +137,81 @@ export class LightbusService extends Construct {
       const schemasOnly =
         functionId === DEFAULT_FUNCTION && group.roles.length === 0 && tasks.length === 0 && assignment.size === 1 && loaded.schemas.apis.length > 0;
       if (group.roles.length === 0 && tasks.length === 0 && !schemasOnly) continue;
-      const options = { ...(functionId === DEFAULT_FUNCTION ? (props.worker ?? {}) : {}), ...group.options };
-      const shortestVisibility =
-        group.roles.length > 0 ? Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds)) : undefined;
-      const timeout = options.timeout ?? Duration.seconds(shortestVisibility ?? DEFAULT_TASK_TIMEOUT_SECONDS);
-      if (shortestVisibility !== undefined && !Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > shortestVisibility) {
-        const queue = group.roles.find((r) => r.model.visibilityTimeoutSeconds === shortestVisibility)!.model.queueName;
-        throw new ConfigurationError(
-          `${functionId}: timeout is ${timeout.toSeconds()} s, but queue ${queue} has a visibility timeout of ${shortestVisibility} s; ` +
-            'a function may not run longer than the visibility timeout of the queues it consumes. ' +
-            'Lower the timeout, or raise the queue\'s visibility timeout (listen({ visibilityTimeoutSeconds }) for a listener).',
-          { function: functionId, queue },
-        );
-      }
-      const fn = new lambda.Function(this, functionId, {
-        code,
-        handler: this.bundle.handler,
-        runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
-        architecture: props.architecture ?? lambda.Architecture.ARM_64,
-        memorySize: options.memorySize ?? DEFAULT_MEMORY_MB,
-        timeout,
-        description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${
-          schemasOnly ? 'deploy-time schema publishing' : [...group.roles.map(describeRole), ...tasks.map((t) => `task ${t.taskName}`)].join(', ')
-        }`.slice(0, 256),
-        environment: {
-          ...(props.environment ?? {}),
-          ...this.workerEnvironmentOf(firstQueue),
-          NODE_OPTIONS: '--enable-source-maps',
-        },
-      });
-      for (const role of group.roles) {
-        const queue = queues.get(role.model.queueName)!;
-        fn.addEventSource(
-          new SqsEventSource(queue, {
-            batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-            reportBatchItemFailures: true,
-            ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
-          }),
-        );
-        // The dispatcher dead-letters explicitly, with the cause in message attributes.
-        deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
-      }
-      if (!schemasOnly) this.grantWorkerAccess(fn, group.roles.some((r) => r.kind === 'rpc'));
+      const logging = createWorkerLogging(this, functionId, props.logRetention ?? DEFAULT_LOG_RETENTION);
+      const fn = this.createWorkerFunction(functionId, group, { props, code, runtime, tasks, schemasOnly, ...logging });
       functions.set(functionId, fn);
+      logGroups.set(functionId, logging.logGroup);
       for (const task of tasks) taskRules.set(task.taskName, this.taskRule(task, fn));
     }
     this.functions = functions;
+    this.logGroups = logGroups;
     this.taskRules = taskRules;
+    // Asset staging built the bundle (or skipped it) when the first function took the code.
+    this.bundle = workerBundleOf(this, codeProps);
     this.schemaResource = this.publishSchemasAtDeploy(props.bus);
+    // Which APIs are served in the app is known once every construct exists.
+    atSynthesis(this, () => this.grantCallRights());
+  }
+
+  /** Gives this service's callers (its functions, grantRunWorker's grantees) the APIs they may call. */
+  private grantCallRights(): void {
+    if (this.callers.length === 0) return;
+    const callable = resolveCallableApis(this, this.callRights, apisServedInStage(this, this.bus.busName));
+    for (const caller of this.callers) grantCalls(this.bus, caller, callable);
+  }
+
+  /** One worker function: its settings, its SQS event sources, and what it may do. */
+  private createWorkerFunction(functionId: string, group: FunctionGroup, shared: WorkerFunctionContext): lambda.Function {
+    const { props, code, runtime, tasks, schemasOnly, logGroup, role } = shared;
+    const options = { ...(functionId === DEFAULT_FUNCTION ? (props.worker ?? {}) : {}), ...group.options };
+    const shortestVisibility = group.roles.length > 0 ? Math.min(...group.roles.map((r) => r.model.visibilityTimeoutSeconds)) : undefined;
+    const timeout = options.timeout ?? Duration.seconds(shortestVisibility ?? DEFAULT_TASK_TIMEOUT_SECONDS);
+    if (shortestVisibility !== undefined && !Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > shortestVisibility) {
+      const queue = group.roles.find((r) => r.model.visibilityTimeoutSeconds === shortestVisibility)!.model.queueName;
+      throw new ConstructValidationError(
+        this.node.path,
+        `${functionId}: timeout is ${timeout.toSeconds()} s, but queue ${queue} has a visibility timeout of ${shortestVisibility} s; ` +
+          'a function may not run longer than the visibility timeout of the queues it consumes. ' +
+          'Lower the timeout, or raise the queue\'s visibility timeout (listen({ visibilityTimeoutSeconds }) for a listener).',
+        { function: functionId, queue },
+      );
+    }
+    const userEnvironment = props.environment ?? {};
+    const fn = new lambda.Function(this, functionId, {
+      code,
+      handler: WORKER_HANDLER,
+      runtime,
+      role,
+      logGroup,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      memorySize: options.memorySize ?? DEFAULT_MEMORY_MB,
+      timeout,
+      description: `lightbus worker of ${this.topology.serviceName ?? 'service'} on bus ${this.topology.busName}: ${
+        schemasOnly ? 'deploy-time schema publishing' : [...group.roles.map(describeRole), ...tasks.map((t) => `task ${t.taskName}`)].join(', ')
+      }`.slice(0, 256),
+      environment: {
+        ...userEnvironment,
+        ...this.workerEnvironmentOf(this.queues.values().next().value),
+        // Only with a source map to use; a user's own NODE_OPTIONS is kept either way.
+        ...(props.sourceMap ? { NODE_OPTIONS: nodeOptionsWithSourceMaps(userEnvironment.NODE_OPTIONS) } : {}),
+      },
+    });
+    for (const role of group.roles) {
+      fn.addEventSource(
+        new SqsEventSource(this.queues.get(role.model.queueName)!, {
+          batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+          reportBatchItemFailures: true,
+          ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+        }),
+      );
+      // The dispatcher dead-letters explicitly, with the cause in message attributes.
+      this.deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
+    }
+    if (!schemasOnly) {
+      grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
+      this.callers.push(fn);
+    }
+    return fn;
   }
 
   /**
@@ -315,12 +248,14 @@ export class LightbusService extends Construct {
   }
 
   private workerEnvironmentOf(firstQueue: sqs.Queue | undefined): Record<string, string> {
-    return {
-      ...this.bus.clientEnvironment,
-      ...(this.topology.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: this.topology.serviceName } : {}),
+    return clientEnvironmentOf({
+      busName: this.bus.busName,
+      eventBusName: this.bus.eventBus.eventBusName,
+      resultsTable: this.bus.resultsTable.tableName,
+      serviceName: this.topology.serviceName,
       // From a real queue URL, so it is right on AWS and on an emulator alike.
-      ...(firstQueue ? { [ClientEnvironment.QueueUrlPrefix]: queueUrlPrefix(firstQueue) } : {}),
-    };
+      queueUrlPrefix: firstQueue ? queueUrlPrefix(firstQueue) : undefined,
+    });
   }
 
   /**
@@ -351,7 +286,8 @@ export class LightbusService extends Construct {
   public grantCall(grantee: iam.IGrantable, api?: string): void {
     const served = this.topology.rpcQueues.map((q) => q.api);
     if (api !== undefined && !served.includes(api)) {
-      throw new ConfigurationError(
+      throw new ConstructValidationError(
+        this.node.path,
         `grantCall: service ${this.topology.serviceName ?? '(unnamed)'} does not serve API "${api}"; it serves ${served.map((a) => `"${a}"`).join(', ') || 'no APIs'}.`,
         { api },
       );
@@ -367,7 +303,8 @@ export class LightbusService extends Construct {
   /**
    * Lets `grantee` run this service's worker with `lightbus run` (in a container: an ECS task role,
    * an EC2 instance role, ...) against the resources this construct created: consume every queue of
-   * the service and dead-letter into their DLQs, write results, publish the schemas of the APIs it
+   * the service and dead-letter into their DLQs, write results and task records (if the service
+   * serves RPCs or runs tasks), publish the schemas of the APIs it
    * registers (PutItem on `schema#<api>`; a running worker's PutItem is conditional, so it never
    * replaces the deployed schema), and call and fire what the Lambda workers may. A grantee that
    * takes environment variables also gets {@link workerEnvironment}; otherwise pass it to the
@@ -385,7 +322,8 @@ export class LightbusService extends Construct {
       queue.grantConsumeMessages(grantee);
       this.deadLetterQueues.get(queueName)!.grantSendMessages(grantee);
     }
-    this.grantWorkerAccess(grantee, this.topology.rpcQueues.length > 0);
+    grantWorkerAccess(this.bus, this.topology, grantee, { servesRpc: this.topology.rpcQueues.length > 0, runsTasks: this.topology.tasks.length > 0 });
+    this.callers.push(grantee);
     // Read back a deployed schema when its conditional PutItem fails (SchemaStore.publish).
     this.bus.grantReadResults(grantee);
     if (this.deployedSchemas.apis.length > 0) this.bus.grantPublishSchemas(grantee, this.deployedSchemas.apis);
@@ -393,122 +331,18 @@ export class LightbusService extends Construct {
       for (const [key, value] of Object.entries(this.workerEnvironment)) grantee.addEnvironment(key, value);
     }
   }
-
-  /**
-   * Results, calls to the APIs the module knows, and events of the APIs it registers. Only a
-   * grantee that serves RPCs claims calls, so only it gets PartiQLInsert (batched claims).
-   */
-  private grantWorkerAccess(grantee: iam.IGrantable, servesRpc: boolean): void {
-    this.bus.grantWriteResults(grantee, { batchedClaims: servesRpc });
-    const callable = [...new Set([...this.topology.rpcQueues.map((q) => q.api), ...this.topology.permissions.callsApis])].sort();
-    for (const api of callable) this.bus.grantCall(grantee, api);
-    if (this.topology.permissions.fireSources.length > 0) {
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['events:PutEvents'],
-        resourceArns: [this.bus.eventBus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': [...this.topology.permissions.fireSources] } },
-      });
-    }
-  }
 }
 
-/** `https://sqs.<region>.amazonaws.com/<account>/` from one of the stack's queue URLs. */
-function queueUrlPrefix(queue: sqs.Queue): string {
-  const name = (queue.node.defaultChild as sqs.CfnQueue).queueName as string;
-  return Fn.select(0, Fn.split(name, queue.queueUrl));
-}
-
-function describeRole(role: Role): string {
-  return role.kind === 'rpc' ? `api ${role.model.api}` : `listener ${role.model.listenerName}`;
-}
-
-function assignFunctions(
-  topology: Topology,
-  separate: readonly LightbusSeparateFunction[],
-): Map<string, { roles: Role[]; options: LightbusWorkerOptions }> {
-  const groups = new Map<string, { roles: Role[]; options: LightbusWorkerOptions }>([[DEFAULT_FUNCTION, { roles: [], options: {} }]]);
-  const claimed = new Map<string, string>();
-  for (const [index, entry] of separate.entries()) {
-    const where = `separateFunctions[${index}]`;
-    validateWorkerOptions(where, entry);
-    if ((entry.api === undefined) === (entry.listener === undefined)) {
-      throw new ConfigurationError(
-        `${where}: give exactly one of api or listener; got ${entry.api === undefined ? 'neither' : `api "${entry.api}" and listener "${entry.listener}"`}.`,
-      );
-    }
-    let role: Role;
-    let functionId: string;
-    if (entry.api !== undefined) {
-      const model = topology.rpcQueues.find((q) => q.api === entry.api);
-      if (!model) {
-        throw new ConfigurationError(
-          `${where}: API "${entry.api}" is not registered by this bus module; it registers ${list(topology.rpcQueues.map((q) => q.api))}.`,
-          { api: entry.api },
-        );
-      }
-      role = { kind: 'rpc', model };
-      functionId = `ApiWorker-${apiSlug(entry.api)}`;
-    } else {
-      const model = topology.listeners.find((l) => l.listenerName === entry.listener);
-      if (!model) {
-        throw new ConfigurationError(
-          `${where}: listener "${entry.listener}" is not declared by this bus module; its listeners are ${list(topology.listeners.map((l) => l.listenerName))}.`,
-          { listener: entry.listener },
-        );
-      }
-      role = { kind: 'listener', model };
-      functionId = `ListenerWorker-${model.listenerName}`;
-    }
-    if (claimed.has(functionId)) {
-      throw new ConfigurationError(`${where}: ${describeRole(role)} already has a function of its own (${claimed.get(functionId)}).`);
-    }
-    claimed.set(functionId, where);
-    const { api: _api, listener: _listener, ...options } = entry;
-    groups.set(functionId, { roles: [role], options });
-  }
-  const separated = new Set([...groups.values()].flatMap((g) => g.roles.map((r) => r.model.queueName)));
-  const rest: Role[] = [
-    ...topology.rpcQueues.map((model): Role => ({ kind: 'rpc', model })),
-    ...topology.listeners.map((model): Role => ({ kind: 'listener', model })),
-  ].filter((r) => !separated.has(r.model.queueName));
-  groups.get(DEFAULT_FUNCTION)!.roles.push(...rest);
-  return groups;
-}
-
-function assertRunsOnEventBridge(task: TaskModel): void {
-  if (task.runsOnEventBridge) return;
-  throw new ConfigurationError(
-    `Scheduled task "${task.taskName}" runs on ${task.scheduleExpression}, but EventBridge schedule rules fire at most once a minute, ` +
-      'so LightbusService cannot deploy it. Give it an interval of whole minutes (every({ minutes: 1 })) or a cron expression; ' +
-      'intervals of seconds are for the local worker only.',
-    { taskName: task.taskName, scheduleExpression: task.scheduleExpression },
-  );
-}
-
-function validateWorkerOptions(where: string, options: LightbusWorkerOptions): void {
-  const check = (field: string, value: number | undefined, min: number, max: number) => {
-    if (value === undefined || Token.isUnresolved(value)) return;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigurationError(`${where}.${field} must be an integer from ${min} to ${max}; got ${value}.`, { [field]: value });
-    }
-  };
-  check('memorySize', options.memorySize, 128, 10_240);
-  check('batchSize', options.batchSize, 1, 10);
-  check('maxConcurrency', options.maxConcurrency, 2, 1000);
-  const timeout = options.timeout?.toSeconds();
-  if (timeout !== undefined && !Token.isUnresolved(timeout) && (timeout < 1 || timeout > 900)) {
-    throw new ConfigurationError(`${where}.timeout must be from 1 second to 15 minutes; got ${timeout} seconds.`, { timeout });
-  }
-}
-
-function list(values: readonly string[]): string {
-  return values.length ? values.map((v) => `"${v}"`).join(', ') : '(none)';
-}
-
-
-
-/** `lightbus.support.case` → `support.case` (see eventSource() in the wire format). */
-function apiOfEventSource(source: string): string {
-  return source.slice('lightbus.'.length);
+/** What every worker function of a service shares. */
+interface WorkerFunctionContext {
+  readonly props: LightbusServiceProps;
+  readonly code: lambda.Code;
+  readonly runtime: lambda.Runtime;
+  /** The scheduled tasks this function runs (the default function runs them all). */
+  readonly tasks: readonly TaskModel[];
+  /** A function that only publishes the schemas (a module with no queues and no tasks). */
+  readonly schemasOnly: boolean;
+  /** The function's own log group and execution role (worker-logging.ts). */
+  readonly logGroup: logs.ILogGroup;
+  readonly role: iam.IRole;
 }

@@ -1,6 +1,13 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse, Context } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
+import {
+  CustomResourceResponseError,
+  describeCause,
+  SchemaItemWriteError,
+  SchemaResourceRequestError,
+  type SchemaResourceRequestContext,
+} from '../runtime/errors/deployment';
 import type { Logger } from '../runtime/logging';
 import {
   DEPLOYED_SCHEMAS_RESOURCE_TYPE,
@@ -99,13 +106,16 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
     // The time left in this invocation, less a margin to log and return (no context: no bound).
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline = remaining === undefined ? Infinity : Date.now() + remaining - 1000;
-    await putResponse(event.ResponseURL, response, attempts, logger, deadline);
+    await putResponse(event.ResponseURL, response, { attempts, logger, deadline, request: requestOf(event) });
     return response;
   };
 
   async function apply(event: CloudFormationCustomResourceEvent, ownId: string): Promise<Record<string, string>> {
     if (event.ResourceType !== DEPLOYED_SCHEMAS_RESOURCE_TYPE) {
-      throw new Error(`this function serves only ${DEPLOYED_SCHEMAS_RESOURCE_TYPE} resources; got ${JSON.stringify(event.ResourceType)}.`);
+      throw new SchemaResourceRequestError(
+        `this function serves only ${DEPLOYED_SCHEMAS_RESOURCE_TYPE} resources; got ${JSON.stringify(event.ResourceType)}.`,
+        { ...requestOf(event), resourceType: event.ResourceType },
+      );
     }
     const table = bus.transports.location.resultsTable;
     const dynamoDb = bus.transports.clients.dynamoDb;
@@ -137,7 +147,7 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
             logger.info('Schema not deleted: absent, or published by someone else', { api, table });
             continue;
           }
-          throw new Error(`DeleteItem of ${schemaKey(api)} from table ${table} failed: ${describe(error)}`);
+          throw new SchemaItemWriteError('DeleteItem', schemaKey(api), table, error);
         }
       }
       return { Deleted: deleted.join(',') };
@@ -158,7 +168,12 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
           '(the function may write only the declared APIs\' schema keys)',
       );
     }
-    if (problems.length > 0) throw new Error(`${problems.join('; ')}. Synthesize and deploy the stack again from the same bus module.`);
+    if (problems.length > 0) {
+      throw new SchemaResourceRequestError(`${problems.join('; ')}. Synthesize and deploy the stack again from the same bus module.`, {
+        ...requestOf(event),
+        problems,
+      });
+    }
     const hash = schemaContentHash(bus);
     if (props[P.SchemaHash] !== hash) {
       // The bundle is the source of truth; a different hash means synth saw other definitions.
@@ -168,7 +183,7 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
       try {
         await dynamoDb.send(new PutItemCommand({ TableName: table, Item: { ...item, [SchemaAttributes.Deployment]: { S: ownId } } }));
       } catch (error) {
-        throw new Error(`PutItem of ${item[SchemaAttributes.PartitionKey]?.S ?? '?'} into table ${table} failed: ${describe(error)}`);
+        throw new SchemaItemWriteError('PutItem', item[SchemaAttributes.PartitionKey]?.S ?? '?', table, error);
       }
     }
     return { Apis: apis.join(','), SchemaHash: hash };
@@ -183,16 +198,25 @@ function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? [...(value as string[])].sort() : undefined;
 }
 
-function describe(error: unknown): string {
-  const e = error as Error;
-  return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : (e?.message ?? String(error));
+function requestOf(event: CloudFormationCustomResourceEvent): SchemaResourceRequestContext {
+  return { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId };
+}
+
+/** How {@link putResponse} retries, and which request it answers (for the error). */
+interface ResponseDelivery {
+  readonly attempts: number;
+  readonly logger: Logger;
+  /** Epoch ms after which no further attempt starts. */
+  readonly deadline: number;
+  readonly request: SchemaResourceRequestContext;
 }
 
 /**
  * PUTs the response to the pre-signed ResponseURL. `content-type` stays empty: the URL is signed
  * without one, and S3 rejects a request whose headers do not match the signature.
  */
-async function putResponse(url: string, response: SchemaResourceResponse, attempts: number, logger: Logger, deadline: number): Promise<void> {
+async function putResponse(url: string, response: SchemaResourceResponse, delivery: ResponseDelivery): Promise<void> {
+  const { attempts, logger, deadline } = delivery;
   const body = JSON.stringify(response);
   let lastProblem = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -211,10 +235,10 @@ async function putResponse(url: string, response: SchemaResourceResponse, attemp
       lastProblem = `HTTP ${reply.status}`;
       if (reply.status < 500) break;
     } catch (error) {
-      lastProblem = describe(error);
+      lastProblem = describeCause(error);
     }
     if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * attempt, Math.max(0, deadline - Date.now() - 1000))));
   }
   logger.error('Could not send the custom resource response to CloudFormation', { status: response.Status, problem: lastProblem });
-  throw new Error(`Could not PUT the ${response.Status} response to CloudFormation's ResponseURL: ${lastProblem}`);
+  throw new CustomResourceResponseError(response.Status, lastProblem, delivery.request);
 }

@@ -6,9 +6,12 @@ export { createSqsHandler, toInboundMessage, NotAnSqsEventError } from './sqs-ha
 export { queueNameFromArn } from '../runtime/transport';
 export type { SqsHandlerOptions, SqsBatchHandler } from './sqs-handler';
 export { busFromModule } from '../runtime/client';
-export { createWorkerHandler, createBusWorkerHandler, UnknownInvocationError } from './worker-entry';
+export { createWorkerHandlerForModule, createWorkerHandlerForBus, UnknownInvocationError } from './worker-entry';
+/** Deprecated aliases of createWorkerHandlerForModule and createWorkerHandlerForBus. */
+export { createWorkerHandler, createBusWorkerHandler } from './worker-entry';
 export type { WorkerHandler, WorkerHandlerOptions } from './worker-entry';
 export { createTaskHandler, TaskRunFailedError } from './task-handler';
 export type { TaskHandlerOptions, TaskInvocationResult, ScheduledTaskHandler } from './task-handler';
 export { createSchemaResourceHandler, isCustomResourceEvent } from './custom-resource';
+export { SchemaResourceRequestError, SchemaItemWriteError, CustomResourceResponseError } from '../runtime/errors/deployment';
 export type { SchemaResourceHandler, SchemaResourceHandlerOptions, SchemaResourceResponse } from './custom-resource';

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
-import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
-import { LightbusError, UndeliveredEventsError } from '../runtime/errors';
+import { Dispatcher, inboundMessage, RecordLifecycle, type DispatchOutcome, type DispatchWrapper, type InboundMessage } from '../runtime/dispatch';
+import { LightbusError, UndeliveredEventsError, type UndeliveredEvent } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import { queueNameFromArn } from '../runtime/transport';
 
@@ -40,10 +40,11 @@ export class NotAnSqsEventError extends LightbusError {
  * the bus module and the dispatcher are set up once per container (cold start), not per
  * invocation; nothing here touches the network until a record arrives.
  *
- * Each record goes through the same {@link Dispatcher} as the local worker (parse, validate, run,
- * write the result, retry or dead-letter). Records the dispatcher wants retried (it has already
- * set their visibility to the retry delay) are reported in `batchItemFailures`, so SQS deletes the
- * rest of the batch and delivers only those again. On FIFO queues, as Powertools' FIFO processor
+ * Each record goes through the same {@link RecordLifecycle} as the local worker's messages (parse,
+ * validate, run, write the result, retry or dead-letter); this handler only adapts it to Lambda.
+ * Records the lifecycle wants retried (the dispatcher has already set their visibility to the
+ * retry delay) are reported in `batchItemFailures`, so SQS deletes the rest of the batch and
+ * delivers only those again. On FIFO queues, as Powertools' FIFO processor
  * does, processing stops at the first failure and every later record is reported too, so order
  * within a message group holds.
  *
@@ -67,21 +68,15 @@ export class NotAnSqsEventError extends LightbusError {
  * export const handler = createSqsHandler(bus);
  */
 export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}): SqsBatchHandler {
-  const dispatcher = new Dispatcher(bus);
   const logger = options.logger ?? bus.logger;
+  const lifecycle = new RecordLifecycle(new Dispatcher(bus), logger);
 
   // Tracing fires to their record costs an AsyncLocalStorage scope per record: only worth it
   // when listeners buffer by default.
   const traceFires = bus.settings.fire.delivery === 'buffered';
-
-  const handleOne = async (message: InboundMessage): Promise<DispatchOutcome> => {
-    try {
-      return traceFires ? await bus.withFireOrigin(message.messageId, () => dispatcher.dispatch(message)) : await dispatcher.dispatch(message);
-    } catch (error) {
-      // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
-      logger.error('Dispatch threw; the record will be retried', { queue: message.queueName, messageId: message.messageId, error: error as Error });
-      return { kind: 'retry', error: error as Error, delaySeconds: 0 };
-    }
+  const handleOne = (message: InboundMessage): Promise<DispatchOutcome> => {
+    const wrap: DispatchWrapper | undefined = traceFires ? (dispatch) => bus.withFireOrigin(message.messageId, dispatch) : undefined;
+    return lifecycle.dispatch(message, wrap);
   };
 
   /**
@@ -103,42 +98,25 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     });
   };
 
-  /** The error that fails one record: the undelivered events its listener fired. */
-  const errorForRecord = (error: UndeliveredEventsError, messageId: string): UndeliveredEventsError =>
-    new UndeliveredEventsError(error.events.filter((e) => e.origin === messageId));
-
-  /** Records whose listener fired an event the flush could not deliver: they must run again. */
-  const recordsToRetry = (error: UndeliveredEventsError, records: readonly SQSRecord[], outcomes: readonly (DispatchOutcome | undefined)[]): Set<number> => {
-    // Failures not retained cannot be traced to their records: only a retry of the whole batch covers them.
-    if (error.notRetained > 0) throw error;
-    const indexById = new Map(records.map((record, index) => [record.messageId, index]));
-    const again = new Set<number>();
-    for (const event of error.events) {
-      const index = event.origin === undefined ? undefined : indexById.get(event.origin);
-      if (index === undefined) throw error; // fired outside any record: only a retry of the whole batch covers it
-      const record = records[index] as SQSRecord;
-      const kind = outcomes[index]?.kind;
-      // A record retried or dead-lettered anyway needs nothing more; a procedure's would be dropped by its claim.
-      if (kind === 'retry' || kind === 'deadLettered' || dispatcher.queues.get(queueNameFromArn(record.eventSourceARN))?.kind !== 'listener') continue;
-      again.add(index);
-    }
-    return again;
-  };
-
   /**
-   * Flushes buffered delivery: the records to retry because their listeners' events were not
-   * delivered, each with the error of its events. Throws when only the whole batch's retry helps.
+   * Flushes buffered delivery: the undelivered events of each record whose handler fired them.
+   * Throws when an event cannot be traced to a record of this batch (fired outside any record, or
+   * not retained): only a retry of the whole batch covers it.
    */
-  const flushForRecords = async (records: readonly SQSRecord[], outcomes: readonly (DispatchOutcome | undefined)[]): Promise<Map<number, Error>> => {
+  const flushForRecords = async (messages: readonly InboundMessage[]): Promise<Map<string, UndeliveredEvent[]>> => {
+    const byRecord = new Map<string, UndeliveredEvent[]>();
     try {
       await bus.flush();
-      return new Map();
+      return byRecord;
     } catch (error) {
-      if (!(error instanceof UndeliveredEventsError)) throw error;
-      const again = recordsToRetry(error, records, outcomes);
-      const ids = [...again].map((index) => (records[index] as SQSRecord).messageId);
-      logger.error('Events fired by listeners were not delivered; reporting their records for retry', { undelivered: error.events.length, records: ids });
-      return new Map([...again].map((index, i) => [index, errorForRecord(error, ids[i] as string)]));
+      if (!(error instanceof UndeliveredEventsError) || error.notRetained > 0) throw error;
+      const ids = new Set(messages.map((m) => m.messageId));
+      for (const event of error.events) {
+        if (event.origin === undefined || !ids.has(event.origin)) throw error;
+        byRecord.set(event.origin, [...(byRecord.get(event.origin) ?? []), event]);
+      }
+      logger.error('Events fired while handling records were not delivered', { undelivered: error.events.length, records: [...byRecord.keys()] });
+      return byRecord;
     }
   };
 
@@ -155,32 +133,32 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     } else {
       outcomes.push(...(await Promise.all(messages.map(handleOne))));
     }
-    const failed = new Set<number>();
-    outcomes.forEach((outcome, index) => {
-      if (outcome?.kind === 'retry') failed.add(index);
-    });
-    let again: ReadonlyMap<number, Error>;
+    let undelivered: ReadonlyMap<string, UndeliveredEvent[]>;
     try {
-      again = await flushForRecords(records, outcomes);
+      undelivered = await flushForRecords(messages);
     } catch (error) {
       // The whole batch comes back: every record that stood is retried.
       reportOutcomes(messages, outcomes, () => error as Error);
       throw error;
     }
-    // Those records fail as a failing listener's would: the listener's backoff, or the dead-letter
-    // queue (with the cause) on the last allowed receive, when the record is finished with.
-    await Promise.all(
-      [...again].map(async ([index, error]) => {
-        const outcome = await dispatcher.listenerWorkFailed(messages[index] as InboundMessage, error);
-        outcomes[index] = outcome;
-        if (outcome.kind === 'retry') failed.add(index);
+    // A listener's record whose events were not delivered fails as a failing listener's would: the
+    // listener's backoff, or the dead-letter queue (with the cause) on the last allowed receive.
+    const results = await Promise.all(
+      messages.map(async (message, index) => {
+        const outcome = outcomes[index];
+        return outcome === undefined ? undefined : lifecycle.finish(message, outcome, undelivered.get(message.messageId));
       }),
     );
+    results.forEach((result, index) => {
+      if (result !== undefined) outcomes[index] = result.outcome;
+    });
     reportOutcomes(messages, outcomes, () => undefined);
-    // FIFO: nothing after the first failed record may be deleted, or order within a group breaks.
-    const firstFailed = failed.size > 0 ? Math.min(...failed) : records.length;
+    // A record not dispatched (after a FIFO failure) is retried too; and on FIFO nothing after the
+    // first failed record may be deleted, or order within a group breaks.
+    const retried = results.map((result) => result === undefined || result.action.kind === 'retry');
+    const firstFailed = retried.indexOf(true);
     const failures: SQSBatchItemFailure[] = records
-      .filter((_, index) => failed.has(index) || (fifo && index > firstFailed) || outcomes[index] === undefined)
+      .filter((_, index) => retried[index] || (fifo && firstFailed >= 0 && index > firstFailed))
       .map((r) => ({ itemIdentifier: r.messageId }));
     if (failures.length > 0) {
       logger.debug('Reporting records for retry', { failed: failures.length, of: records.length });
@@ -191,16 +169,14 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
 
 /** An SQS event record as the dispatcher's {@link InboundMessage}. */
 export function toInboundMessage(record: SQSRecord): InboundMessage {
-  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  return {
+  return inboundMessage({
     messageId: record.messageId,
     body: record.body,
     receiptHandle: record.receiptHandle,
-    receiveCount: Number.isFinite(receiveCount) && receiveCount > 0 ? receiveCount : 1,
+    approximateReceiveCount: record.attributes?.ApproximateReceiveCount,
     queueName: queueNameFromArn(record.eventSourceARN),
-  };
+  });
 }
-
 
 function sqsRecords(event: unknown): SQSRecord[] {
   const records = (event as { Records?: unknown } | null | undefined)?.Records;

@@ -38,7 +38,7 @@ export class UnknownInvocationError extends LightbusError {
  * The SQS and task handlers flush events fired with buffered delivery before they return (see
  * each); the schema publisher fires none.
  */
-export function createBusWorkerHandler(bus: BusClient, options: WorkerHandlerOptions = {}): WorkerHandler {
+export function createWorkerHandlerForBus(bus: BusClient, options: WorkerHandlerOptions = {}): WorkerHandler {
   const sqs = createSqsHandler(bus, options);
   const tasks = createTaskHandler(bus, options);
   const schemas = createSchemaResourceHandler(bus, options);
@@ -57,13 +57,19 @@ export function createBusWorkerHandler(bus: BusClient, options: WorkerHandlerOpt
 }
 
 /**
- * The handler `LightbusService` bundles: given the bus module's namespace, finds its `bus` export
- * and returns the worker handler for it. The bundle's entry is, in effect:
+ * The handler `LightbusService` bundles: given the bus module's namespace (its exports), finds its
+ * `bus` export and returns {@link createWorkerHandlerForBus} for it. The bundle's entry is, in effect:
  *
  * @example
  * import * as busModule from './bus';
- * export const handler = createWorkerHandler(busModule);
+ * export const handler = createWorkerHandlerForModule(busModule);
  */
-export function createWorkerHandler(busModule: Readonly<Record<string, unknown>>, options: WorkerHandlerOptions = {}): WorkerHandler {
-  return createBusWorkerHandler(busFromModule(busModule, process.env.LIGHTBUS_MODULE ?? 'the bus module'), options);
+export function createWorkerHandlerForModule(busModule: Readonly<Record<string, unknown>>, options: WorkerHandlerOptions = {}): WorkerHandler {
+  return createWorkerHandlerForBus(busFromModule(busModule, process.env.LIGHTBUS_MODULE ?? 'the bus module'), options);
 }
+
+/** @deprecated Use {@link createWorkerHandlerForModule} (same function; the name says it takes a bus module's exports). */
+export const createWorkerHandler = createWorkerHandlerForModule;
+
+/** @deprecated Use {@link createWorkerHandlerForBus} (same function; the name says it takes a bus client). */
+export const createBusWorkerHandler = createWorkerHandlerForBus;

@@ -40,3 +40,58 @@ export function defaultLongPollRecheckMs(configuredEndpoint: string | undefined,
   const endpoint = configuredEndpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
   return endpoint ? EMULATOR_LONG_POLL_RECHECK_MS : 0;
 }
+
+/** A long poll under way (or planned), by its start time. */
+export interface StaggeredPoll {
+  readonly startedAt: number;
+}
+
+/**
+ * The long polls of one queue's pollers, for staggering: a poller holds its next poll back to its
+ * place in the re-check interval while another poll waits on the queue, and is woken at once when
+ * none does any more, so the queue is always covered.
+ */
+export class PollStagger {
+  /** Start times of the ReceiveMessage calls under way (and planned). */
+  private readonly polls = new Set<StaggeredPoll>();
+  /** Pollers holding back a poll: woken when no poll covers the queue any more. */
+  private waiters: (() => void)[] = [];
+
+  public constructor(private readonly recheckIntervalMs: number) {}
+
+  /** A ReceiveMessage call starts now. */
+  public started(): StaggeredPoll {
+    const poll = { startedAt: Date.now() };
+    this.polls.add(poll);
+    return poll;
+  }
+
+  /** A ReceiveMessage call ended; `receiving` calls are still under way. */
+  public ended(poll: StaggeredPoll, receiving: number): void {
+    this.polls.delete(poll);
+    // Nothing covers the queue now: staggered pollers must not wait any longer.
+    if (receiving === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /**
+   * Holds the next poll back to its place in the re-check interval while another poll waits on the
+   * queue (`receiving` > 0). The planned start counts as a poll's, so pollers holding back together
+   * spread too. `pause` sleeps, and is cut short when the consumer stops.
+   */
+  public async holdBack(receiving: number, pause: (ms: number) => Promise<void>): Promise<void> {
+    if (receiving === 0) return;
+    const now = Date.now();
+    const delay = staggerDelayMs(now, [...this.polls].map((p) => p.startedAt), this.recheckIntervalMs);
+    if (delay < 1) return;
+    const planned = { startedAt: now + delay };
+    this.polls.add(planned);
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+      this.waiters.push(resolve);
+    });
+    await Promise.race([pause(delay), woken]);
+    this.waiters = this.waiters.filter((w) => w !== wake);
+    this.polls.delete(planned);
+  }
+}

@@ -1,11 +1,13 @@
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import type { Dispatcher, DispatchOutcome, InboundMessage } from '../runtime/dispatch';
-import { isFinished } from '../runtime/dispatch';
-import { UndeliveredEventsError, type UndeliveredEvent } from '../runtime/errors';
+import { inboundMessage, RecordLifecycle, type Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
+import type { UndeliveredEvent } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { AwsClients, QueueOperations } from '../runtime/transport';
-import { staggerDelayMs } from './poll-stagger';
+import { PollStagger, type StaggeredPoll } from './poll-stagger';
+import { abortableSleep } from './abortable-sleep';
+import { drainInFlight, type InFlight } from './in-flight';
 import { TypedEmitter } from './typed-emitter';
+import { startVisibilityHeartbeat } from './visibility-heartbeat';
 
 export interface QueueConsumerOptions {
   readonly queueName: string;
@@ -55,20 +57,6 @@ export type QueueConsumerEvents = {
   error: [error: Error, context: { queueName: string; operation: string }];
 };
 
-interface InFlight {
-  readonly message: InboundMessage;
-  readonly done: Promise<void>;
-  finished: boolean;
-  /** The handler has returned; only its events' settlement and the delete are outstanding, so the slot is free again. */
-  handled: boolean;
-  /**
-   * stop() gave the message back to the queue (drain timeout passed): another consumer may hold
-   * it now, so this one must neither extend its visibility nor delete it when the handler ends.
-   */
-  returned: boolean;
-  heartbeat: NodeJS.Timeout | undefined;
-}
-
 /** ReceiveMessage returns at most 10 messages. */
 const MAX_RECEIVE = 10;
 
@@ -77,7 +65,9 @@ const MAX_RECEIVE = 10;
  * slot frees rather than after a whole batch (the sqs-consumer limitation), long-polls with an
  * abortable signal, extends visibility while handlers run (and, with a fire settlement, until
  * their events are accepted), and on stop drains: every message in flight is finished and
- * deleted, or returned to the queue.
+ * deleted, or returned to the queue. Each message goes through the same {@link RecordLifecycle}
+ * as the Lambda handler's records; this consumer only adapts it to SQS calls (DeleteMessage,
+ * ChangeMessageVisibility for the heartbeat and the drain).
  */
 export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   public readonly queueName: string;
@@ -89,10 +79,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private readonly longPollRecheckMs: number;
   /** The last receive came back short: polls may be staggered (see longPollRecheckMs). */
   private queueLooksDrained = false;
-  /** Start times of the ReceiveMessage calls under way (and planned), for staggering. */
-  private readonly pollStarts = new Set<{ readonly startedAt: number }>();
-  /** Pollers holding back a poll to stagger it: woken when no poll covers the queue any more. */
-  private staggerWaiters: (() => void)[] = [];
+  private readonly stagger: PollStagger;
+  private readonly lifecycle: RecordLifecycle;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly abort = new AbortController();
   private reserved = 0;
@@ -111,7 +99,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   public constructor(
     private readonly clients: AwsClients,
     private readonly queues: QueueOperations,
-    private readonly dispatcher: Dispatcher,
+    dispatcher: Dispatcher,
     private readonly logger: Logger,
     options: QueueConsumerOptions,
   ) {
@@ -124,6 +112,11 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 0);
     this.fireSettlement = options.fireSettlement;
+    this.stagger = new PollStagger(this.longPollRecheckMs);
+    this.lifecycle = new RecordLifecycle(dispatcher, logger, {
+      // Not fatal: the message still comes back, after the queue's visibility timeout.
+      onError: (error, operation) => this.emit('error', error, { queueName: this.queueName, operation }),
+    });
   }
 
   public get inFlightCount(): number {
@@ -148,31 +141,16 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.abort.abort();
     for (const wake of this.slotWaiters.splice(0)) wake();
     await Promise.all(this.loops);
-    const pending = [...this.inFlight.values()];
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), drainTimeoutMs);
-    });
-    await Promise.race([Promise.all(pending.map((p) => p.done)), timedOut]);
-    clearTimeout(timer);
-    const unfinished = pending.filter((p) => !p.finished);
-    for (const entry of unfinished) {
-      entry.returned = true;
-      clearInterval(entry.heartbeat);
-    }
-    await Promise.all(
-      unfinished.map((p) =>
-        this.queues.changeVisibility(this.queueName, p.message.receiptHandle, 0).catch((error: Error) => {
-          this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
-          this.logger.warn('Could not return an unfinished message to its queue; it reappears after its visibility timeout', {
-            queue: this.queueName,
-            messageId: p.message.messageId,
-            error,
-          });
-        }),
-      ),
+    return drainInFlight([...this.inFlight.values()], drainTimeoutMs, (entry) =>
+      this.queues.changeVisibility(this.queueName, entry.message.receiptHandle, 0).catch((error: Error) => {
+        this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
+        this.logger.warn('Could not return an unfinished message to its queue; it reappears after its visibility timeout', {
+          queue: this.queueName,
+          messageId: entry.message.messageId,
+          error,
+        });
+      }),
     );
-    return { finished: pending.length - unfinished.length, returned: unfinished.length };
   }
 
   private async pollLoop(joinAfterMs: number): Promise<void> {
@@ -183,14 +161,13 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       const wanted = Math.min(MAX_RECEIVE, capacity);
       // The slots stay reserved while the poll is held back, so no other poller starts it early.
       this.reserved += wanted;
-      if (this.queueLooksDrained) await this.staggerIdlePoll();
+      if (this.queueLooksDrained) await this.stagger.holdBack(this.receiving, (ms) => this.pause(ms));
       if (!this.running) {
         this.reserved -= wanted;
         break;
       }
       this.receiving += 1;
-      const poll = { startedAt: Date.now() };
-      this.pollStarts.add(poll);
+      const poll = this.stagger.started();
       let messages: Message[] = [];
       try {
         const out = await this.clients.sqs.send(
@@ -243,13 +220,13 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   }
 
   private track(raw: Message): void {
-    const message: InboundMessage = {
-      messageId: raw.MessageId ?? '',
-      body: raw.Body ?? '',
-      receiptHandle: raw.ReceiptHandle ?? '',
-      receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1'),
+    const message = inboundMessage({
+      messageId: raw.MessageId,
+      body: raw.Body,
+      receiptHandle: raw.ReceiptHandle,
+      approximateReceiveCount: raw.Attributes?.ApproximateReceiveCount,
       queueName: this.queueName,
-    };
+    });
     const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);
     (entry as { done: Promise<void> }).done = this.process(entry);
@@ -277,22 +254,24 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     }
   }
 
-  /** Runs the dispatcher, under the fire settlement if there is one. */
+  /** Runs the dispatch, under the fire settlement if there is one. */
   private async dispatch(message: InboundMessage): Promise<{ outcome: DispatchOutcome; settled?: () => Promise<UndeliveredEvent[]> }> {
-    try {
-      if (this.fireSettlement === undefined) return { outcome: await this.dispatcher.dispatch(message) };
-      const { value, settled } = await this.fireSettlement.run(message.messageId, () => this.dispatcher.dispatch(message));
-      return { outcome: value, settled };
-    } catch (error) {
-      // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
-      this.logger.error('Dispatch threw; the message will be retried', { queue: this.queueName, messageId: message.messageId, error: error as Error });
-      return { outcome: { kind: 'retry', error: error as Error, delaySeconds: this.visibilityTimeoutSeconds } };
-    }
+    const settlement = this.fireSettlement;
+    if (settlement === undefined) return { outcome: await this.lifecycle.dispatch(message) };
+    let settled: (() => Promise<UndeliveredEvent[]>) | undefined;
+    const outcome = await this.lifecycle.dispatch(message, async (dispatch) => {
+      const run = await settlement.run(message.messageId, dispatch);
+      settled = run.settled;
+      return run.value;
+    });
+    return settled === undefined ? { outcome } : { outcome, settled };
   }
 
   /**
    * After the handler: waits for its events (the heartbeat keeps the message hidden meanwhile),
-   * then deletes the message, or retries it if they were not delivered. Returns the final outcome.
+   * then does what the lifecycle says: delete the message, leave it for its retry (its listener
+   * fails if its events were not delivered), or, returned to the queue by stop(), leave it alone.
+   * Returns the final outcome.
    */
   private async finish(entry: InFlight, outcome: DispatchOutcome, settled: (() => Promise<UndeliveredEvent[]>) | undefined): Promise<DispatchOutcome> {
     const { message } = entry;
@@ -304,16 +283,15 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       else void settled();
     }
     clearInterval(entry.heartbeat);
-    if (entry.returned) {
+    const result = await this.lifecycle.finish(message, outcome, undelivered, { returnedToQueue: entry.returned });
+    if (result.action.kind === 'leave') {
       this.logger.warn('A message finished after the drain timeout had returned it to its queue; it was not deleted and may run again', {
         queue: this.queueName,
         messageId: message.messageId,
       });
-      return outcome;
     }
-    if (undelivered.length > 0) return this.retryUndelivered(message, undelivered);
-    if (isFinished(outcome)) await this.deleteMessage(message);
-    return outcome;
+    if (result.action.kind === 'delete') await this.deleteMessage(message);
+    return result.outcome;
   }
 
   private async deleteMessage(message: InboundMessage): Promise<void> {
@@ -324,53 +302,9 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     });
   }
 
-  /**
-   * Events the listener fired were not delivered: the message fails as if its handler had (the
-   * dispatcher retries it with the listener's backoff, or dead-letters it on its last allowed
-   * receive), so the listener runs and fires them again.
-   */
-  private async retryUndelivered(message: InboundMessage, undelivered: UndeliveredEvent[]): Promise<DispatchOutcome> {
-    this.logger.warn('Events the listener fired were not delivered; its message fails like a failed handler', {
-      queue: this.queueName,
-      messageId: message.messageId,
-      undelivered: undelivered.map((e) => `${e.api}.${e.event} ${e.id}`),
-    });
-    const outcome = await this.dispatcher.listenerWorkFailed(message, new UndeliveredEventsError(undelivered)).catch((error: Error) => {
-      // Not fatal: the message still comes back, after the queue's visibility timeout.
-      this.emit('error', error, { queueName: this.queueName, operation: 'retry-delay' });
-      return { kind: 'retry', error, delaySeconds: this.visibilityTimeoutSeconds } as const;
-    });
-    // Dead-lettered on its last receive: finished with, like any other dead-lettered message.
-    if (isFinished(outcome)) await this.deleteMessage(message);
-    return outcome;
-  }
-
-  private pollEnded(poll: { readonly startedAt: number }): void {
+  private pollEnded(poll: StaggeredPoll): void {
     this.receiving -= 1;
-    this.pollStarts.delete(poll);
-    // Nothing covers the queue now: staggered pollers must not wait any longer.
-    if (this.receiving === 0) for (const wake of this.staggerWaiters.splice(0)) wake();
-  }
-
-  /**
-   * Holds the next poll back to its place in the re-check interval while another poll waits on the
-   * queue. The planned start counts as a poll's, so pollers holding back together spread too.
-   */
-  private async staggerIdlePoll(): Promise<void> {
-    if (this.receiving === 0) return;
-    const now = Date.now();
-    const delay = staggerDelayMs(now, [...this.pollStarts].map((p) => p.startedAt), this.longPollRecheckMs);
-    if (delay < 1) return;
-    const planned = { startedAt: now + delay };
-    this.pollStarts.add(planned);
-    let wake: () => void = () => undefined;
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
-      this.staggerWaiters.push(resolve);
-    });
-    await Promise.race([this.pause(delay), woken]);
-    this.staggerWaiters = this.staggerWaiters.filter((w) => w !== wake);
-    this.pollStarts.delete(planned);
+    this.stagger.ended(poll, this.receiving);
   }
 
   private wakeSlotWaiters(): void {
@@ -378,35 +312,20 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     for (const wake of waiters) wake();
   }
 
-  /** Extends visibility at half the timeout while the handler runs, so no other consumer gets it. */
+  /** Extends visibility while the handler runs (and its events settle), so no other consumer gets it. */
   private startHeartbeat(message: InboundMessage): NodeJS.Timeout {
-    const every = Math.max(1, this.visibilityTimeoutSeconds / 2) * 1000;
-    const timer = setInterval(() => {
-      this.queues.changeVisibility(this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds).catch((error: Error) => {
-        this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });
-        this.logger.warn('Could not extend a running message\'s visibility; another consumer may receive it', {
-          queue: this.queueName,
-          messageId: message.messageId,
-          error,
-        });
+    return startVisibilityHeartbeat(this.queues, this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds, (error) => {
+      this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });
+      this.logger.warn("Could not extend a running message's visibility; another consumer may receive it", {
+        queue: this.queueName,
+        messageId: message.messageId,
+        error,
       });
-    }, every);
-    timer.unref();
-    return timer;
+    });
   }
 
-  /** Sleeps, cut short by stop(). Removes its abort listener either way: it runs once per idle poll. */
+  /** Sleeps, cut short by stop(). */
   private pause(ms: number): Promise<void> {
-    const signal = this.abort.signal;
-    if (signal.aborted || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(this.abort.signal, ms);
   }
 }

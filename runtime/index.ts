@@ -45,7 +45,7 @@ export { bytes, apiSchema, schemaItems, toJsonSchema } from './schema';
 export type { ApiSchema, RpcSchema, EventSchema, JsonSchema } from './schema';
 export { Dispatcher } from './dispatch';
 export type { InboundMessage, DispatchOutcome } from './dispatch';
-export { HookRegistry, InvalidHookError, HOOK_NAMES } from './hooks';
+export { HookRegistry, HOOK_NAMES } from './hooks';
 export type * from './hooks/types';
 export { emf, EMF_METRICS, EMF_DIMENSIONS } from './metrics';
 export type { EmfOptions, EmfUnit, EmfMetricName } from './metrics';

@@ -7,7 +7,19 @@ import { InvalidDefinitionError } from '../errors';
  */
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** Names that would shadow the bus client's own methods when APIs are exposed as `bus.<api>`. */
+/**
+ * The shape of a dotted API name such as `auth` or `support.case`: {@link IDENTIFIER} segments
+ * joined by `.`. The one pattern for code that checks a name's shape without the reserved-name
+ * rules of {@link assertValidApiName} (e.g. the CDK constructs' grants).
+ */
+export const API_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+
+/**
+ * First segments refused when an API is defined, before any client exists: names lightbus keeps
+ * for other uses (`default`, `then`, ...) and the commonest client methods, for an early error.
+ * The full set of the client's members is read from the client itself when an API is attached
+ * to it (client/reserved-roots.ts), so a new client member needs no entry here.
+ */
 export const RESERVED_API_ROOTS: readonly string[] = [
   'default',
   'register',

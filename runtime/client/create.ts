@@ -1,7 +1,8 @@
 import type { AnyApiDefinition } from '../api/types';
 import { InvalidDefinitionError } from '../errors';
-import { BusClient, type CreateOptions } from './bus-client';
-import type { ApiImplementation, ApiTree, CallOptions, FireOptions, ListenerHandler, ListenOptions } from './types';
+import { BusClient } from './bus-client';
+import { ReservedApiRoots } from './reserved-roots';
+import type { ApiImplementation, ApiTree, CallOptions, CreateOptions, FireOptions, ListenerHandler, ListenOptions } from './types';
 
 /** A bus client with each known API at its dotted path, typed from the definitions given to create(). */
 export type Bus<Apis extends readonly AnyApiDefinition[] = readonly AnyApiDefinition[]> = BusClient &
@@ -26,23 +27,39 @@ export function create<const Apis extends readonly AnyApiDefinition[] = []>(opti
   const client = new BusClient(options) as Bus<Apis>;
   Object.defineProperty(client, 'register', {
     value: (api: AnyApiDefinition, implementation: Readonly<Record<string, unknown>>) => {
+      // Refused before it is registered: a refused API must leave the bus as it was.
+      if (api?.kind === 'api' && typeof api.name === 'string') facadeOf(client).reserved.assertFree(api.name);
       client.registerApi(api, implementation);
       attachApi(client, api);
     },
     enumerable: false,
   });
+  // Read from the client now, with `register` in place and no API attached yet.
+  facades.set(client, { reserved: new ReservedApiRoots(client), attached: new Set() });
   for (const api of options.apis ?? []) attachApi(client, api);
   return client;
 }
 
-/** APIs already attached to each client: register() after create({ apis }) attaches nothing new. */
-const attached = new WeakMap<BusClient, Set<AnyApiDefinition>>();
+/** What create() keeps per client: the roots no API may take, and the APIs attached so far. */
+interface Facade {
+  readonly reserved: ReservedApiRoots;
+  /** register() after create({ apis }) attaches nothing new. */
+  readonly attached: Set<AnyApiDefinition>;
+}
+
+const facades = new WeakMap<BusClient, Facade>();
+
+function facadeOf(client: BusClient): Facade {
+  const facade = facades.get(client);
+  if (!facade) throw new Error('This bus client was not made by lightbus.create()');
+  return facade;
+}
 
 /** Puts the API's client object at its dotted path on the bus (`bus.support.case`). */
 function attachApi(client: BusClient, api: AnyApiDefinition): void {
-  const done = attached.get(client) ?? new Set<AnyApiDefinition>();
-  attached.set(client, done);
+  const { reserved, attached: done } = facadeOf(client);
   if (done.has(api)) return;
+  reserved.assertFree(api.name);
   done.add(api);
   const segments = api.name.split('.');
   let parent = client as unknown as Record<string, unknown>;

@@ -1,10 +1,12 @@
 export { create } from './create';
 export type { Bus } from './create';
-export { BusClient, splitMemberName } from './bus-client';
-export type { CreateOptions } from './bus-client';
+export { BusClient } from './bus-client';
+export { splitMemberName } from './member-name';
 export { Registry } from './registry';
 export type { ListenerRegistration, ProcedureFunction } from './registry';
 export { BusTransports, locateBus } from './transports';
 export type { BusLocation } from './transports';
 export type * from './types';
 export { busFromModule } from './bus-module';
+export type { FollowedFires } from './fire-origin';
+export { ReservedApiRoots, clientMemberNames } from './reserved-roots';

@@ -9,7 +9,8 @@ import type {
   RpcResult,
   RpcReturn,
 } from '../api/types';
-import type { FireDelivery } from '../config';
+import type { BusSettingsInput, FireDelivery } from '../config';
+import type { Logger } from '../logging';
 import type { Sender } from '../messages/wire';
 
 /** Options for one RPC call. */
@@ -158,3 +159,11 @@ export type ApiTree<Apis extends readonly AnyApiDefinition[]> = [Apis[number]] e
 
 /** A reference to an event, for listeners that cover several: a definition path or `'api.event'`. */
 export type EventReference = string | { readonly api: string; readonly event: string };
+
+/** Options of `lightbus.create()`. */
+export interface CreateOptions<Apis extends readonly AnyApiDefinition[] = readonly AnyApiDefinition[]> extends BusSettingsInput {
+  /** Definitions of the APIs this bus talks to (calls, fires, listens to); typed on the client. */
+  readonly apis?: Apis;
+  /** @default a structured logger on stderr */
+  readonly logger?: Logger;
+}

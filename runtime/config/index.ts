@@ -25,8 +25,9 @@ export type {
   ValidateSettings,
 } from './bus-config';
 export { resolveBusSettings, configFilePath } from './resolve';
-export type { BusSettingsInput } from './resolve';
+export type { BusSettingsInput } from './settings-input';
 export { setProcessOverrides, getProcessOverrides } from './overrides';
 export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
 export type { ConfigFile, ConfigFileLayer } from './file';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration';
+export { ClientEnvironment, clientEnvironmentOf, type ClientEnvironmentVariable, type DeployedBusLocation } from './environment';

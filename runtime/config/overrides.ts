@@ -1,4 +1,4 @@
-import type { BusSettingsInput } from './resolve';
+import type { BusSettingsInput } from './settings-input';
 
 /**
  * Settings that beat everything else, set by the CLI from its flags before it loads the bus

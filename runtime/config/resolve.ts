@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging';
+import { ClientEnvironment } from './environment';
 import { getProcessOverrides } from './overrides';
 import {
   assertPositiveNumber,
@@ -22,38 +23,7 @@ import {
   type FireSettings,
 } from './bus-config';
 import { loadConfigFile, type ConfigFileLayer } from './file';
-
-/** What `lightbus.create()` accepts for settings; everything optional. */
-export interface BusSettingsInput {
-  /**
-   * A configuration file (YAML or JSON) to read settings from; relative to the working directory.
-   * `lightbus run --config` beats it; it beats LIGHTBUS_CONFIG.
-   */
-  readonly config?: string;
-  /** Name of the bus: every resource name derives from it. @default the file's bus.name, LIGHTBUS_BUS_NAME, else 'lightbus' */
-  readonly busName?: string;
-  /** Consumer-group prefix for listeners; placeholders {hostname} {pid} {random4} {friendly}. @default the file's serviceName, LIGHTBUS_SERVICE_NAME */
-  readonly serviceName?: string;
-  /** This process's name, for logs and message senders. @default the file's processName, LIGHTBUS_PROCESS_NAME, else '{hostname}-{pid}' */
-  readonly processName?: string;
-  /** @default the file's bus.logLevel, LIGHTBUS_LOG_LEVEL, else 'info' */
-  readonly logLevel?: LogLevel;
-  readonly aws?: AwsSettings;
-  /** @default 3600 */
-  readonly resultTtlSeconds?: number;
-  /** @default 60 */
-  readonly schemaTtlSeconds?: number;
-  /**
-   * How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").
-   * @default { delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 }
-   */
-  readonly fire?: Partial<FireSettings>;
-  /**
-   * Settings for every API (`default`) and per API name (the config file's `apis` section).
-   * An API's own block beats the `default` block, whichever layer each comes from.
-   */
-  readonly apiSettings?: Readonly<Record<string, ApiSettingsInput>>;
-}
+import type { BusSettingsInput } from './settings-input';
 
 /**
  * Resolves a bus's settings from its layers, highest first:
@@ -81,8 +51,8 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
   const pick = <K extends keyof BusSettingsInput & keyof ConfigFileLayer>(key: K, fromEnv?: BusSettingsInput[K]) =>
     overrides[key] ?? given[key] ?? (file[key] as BusSettingsInput[K] | undefined) ?? fromEnv;
 
-  const busName = pick('busName', nonEmpty(env.LIGHTBUS_BUS_NAME)) ?? DEFAULT_BUS_NAME;
-  const serviceTemplate = pick('serviceName', nonEmpty(env.LIGHTBUS_SERVICE_NAME));
+  const busName = pick('busName', nonEmpty(env[ClientEnvironment.BusName])) ?? DEFAULT_BUS_NAME;
+  const serviceTemplate = pick('serviceName', nonEmpty(env[ClientEnvironment.ServiceName]));
   const processTemplate = pick('processName', nonEmpty(env.LIGHTBUS_PROCESS_NAME)) ?? DEFAULT_PROCESS_NAME;
   const logLevel = pick('logLevel', envLogLevel as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL;
   const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;

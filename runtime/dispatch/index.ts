@@ -1,4 +1,10 @@
-export { Dispatcher, retryDelay } from './dispatcher';
+export { Dispatcher, UNKNOWN_QUEUE_RETRY_SECONDS, type DispatcherOptions } from './dispatcher';
 export { DeadLetterReason, isFinished } from './outcome';
 export type { DispatchOutcome, InboundMessage } from './outcome';
+export { retryDelay } from './queue-actions';
+export { actionFor, inboundMessage, RecordLifecycle } from './record-lifecycle';
+export type { DispatchWrapper, ReceivedRecord, RecordAction, RecordLifecycleOptions, RecordResult } from './record-lifecycle';
+export { lazyCallResults } from './results';
+export type { CallResultPayload, CallResults } from './results';
+export { MAX_RESULT_BYTES } from './rpc-dispatch';
 export { toWireError } from './wire-error';

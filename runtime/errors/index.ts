@@ -3,26 +3,9 @@
  * it (API, member, parameter) in both its message and its fields, and a stable `code`.
  */
 
-/** Fields shared by every lightbus error. */
-export interface LightbusErrorContext {
-  readonly api?: string | undefined;
-  readonly member?: string | undefined;
-  readonly [key: string]: unknown;
-}
-
-/** Base class: catch this to catch anything lightbus throws on purpose. */
-export class LightbusError extends Error {
-  /** A stable machine-readable code, e.g. `RPC_TIMEOUT`. */
-  public readonly code: string;
-  public readonly context: LightbusErrorContext;
-
-  public constructor(code: string, message: string, context: LightbusErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-    this.context = context;
-  }
-}
+export { LightbusError } from './lightbus-error';
+export type { LightbusErrorContext } from './lightbus-error';
+import { LightbusError, type LightbusErrorContext } from './lightbus-error';
 
 /** An API, RPC or event was declared wrongly (bad name, duplicate member, reserved name). */
 export class InvalidDefinitionError extends LightbusError {
@@ -274,3 +257,6 @@ export class MalformedMessageError extends LightbusError {
     super('MALFORMED_MESSAGE', message, context);
   }
 }
+
+export * from './hooks';
+export * from './schedule';

@@ -1,4 +1,4 @@
-export { HookRegistry, InvalidHookError } from './registry';
+export { HookRegistry } from './registry';
 export type { HookedOperation } from './registry';
 export { HOOK_NAMES } from './types';
 export type {

@@ -1,4 +1,4 @@
-import { LightbusError } from '../errors';
+import { InvalidHookError } from '../errors';
 import type { Logger } from '../logging';
 import { HOOK_NAMES, type AfterHookContext, type HookContexts, type HookFunction, type HookName } from './types';
 
@@ -11,13 +11,6 @@ interface OperationValues {
   RpcExecution: unknown;
   EventSent: { readonly eventBridgeId: string };
   EventExecution: undefined;
-}
-
-/** Thrown by `hooks.on()` given a name that is not a hook, or something that is not a function. */
-export class InvalidHookError extends LightbusError {
-  public constructor(message: string, context: Record<string, unknown>) {
-    super('INVALID_HOOK', message, context);
-  }
 }
 
 type HookLists<B> = { [N in HookName]: HookFunction<N, B>[] };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { SchemaSource } from './store';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AnyApiDefinition } from '../api/types';
 import { apiSchema } from './json-schema';
+import { schemaItem } from './store';
 
 /**
  * The contract between `LightbusService` (cdk/), which declares a custom resource that publishes a
@@ -53,4 +55,24 @@ export function schemaContentHash(bus: SchemaSource): string {
     return `${api}@${apiSchema(definition).version}`;
   });
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+}
+
+/** What `schemaItems()` needs of a bus client (structural, so bundles with their own runtime copy work). */
+export interface SchemaSource {
+  readonly registry: { readonly registeredApis: readonly string[]; findDefinition(api: string): AnyApiDefinition | undefined };
+  readonly settings: { readonly serviceName: string | undefined };
+}
+
+/**
+ * The DynamoDB items a deployed service publishes for the APIs it registers: no `expiresAt`, so
+ * they stay until the next deploy replaces them (or the stack's removal deletes them). Write them
+ * with PutItem (unconditionally) into the bus's results table from a custom resource or deploy step.
+ */
+export function schemaItems(bus: SchemaSource, options: { publishedAt?: number } = {}): Record<string, AttributeValue>[] {
+  const publishedBy = deployPublisher(bus.settings.serviceName);
+  return [...bus.registry.registeredApis].sort().map((api) => {
+    const definition = bus.registry.findDefinition(api);
+    if (!definition) throw new Error(`API "${api}" is registered but has no definition`);
+    return schemaItem(apiSchema(definition), { publishedBy, ...(options.publishedAt !== undefined ? { publishedAt: options.publishedAt } : {}) });
+  });
 }

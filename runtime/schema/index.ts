@@ -22,11 +22,10 @@ export {
   SCHEMA_ITEM_KIND,
   schemaKey,
   schemaItem,
-  schemaItems,
   parseSchemaItem,
   isExpired,
 } from './store';
-export type { StoredSchema, SchemaItemOptions, SchemaSource, SchemaLookup, PublishOutcome } from './store';
+export type { StoredSchema, SchemaItemOptions, SchemaLookup, PublishOutcome } from './store';
 export {
   DEPLOYED_SCHEMAS_RESOURCE_TYPE,
   DeployedSchemasProperties,
@@ -34,6 +33,8 @@ export {
   deployPublisher,
   registeredApis,
   schemaContentHash,
+  schemaItems,
 } from './deploy';
+export type { SchemaSource } from './deploy';
 export { BusSchemas, DEFAULT_SCHEMA_REFRESH_MS, DEFAULT_MISSING_RECHECK_MS } from './bus-schemas';
 export type { BusSchemasOptions, SchemaResolution } from './bus-schemas';

@@ -1,8 +1,6 @@
 import { GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { AnyApiDefinition } from '../api/types';
 import type { AwsClients } from '../transport/aws-clients';
-import { deployPublisher } from './deploy';
-import { apiSchema, readApiSchema, type ApiSchema } from './json-schema';
+import { readApiSchema, type ApiSchema } from './json-schema';
 
 /**
  * API schemas live in the results table, one item per API, beside the RPC results (see
@@ -61,26 +59,6 @@ export function schemaItem(schema: ApiSchema, options: SchemaItemOptions): Recor
     [A.PublishedBy]: { S: options.publishedBy },
     ...(options.expiresAtEpochSeconds !== undefined ? { [A.ExpiresAt]: { N: String(options.expiresAtEpochSeconds) } } : {}),
   };
-}
-
-/** What `schemaItems()` needs of a bus client (structural, so bundles with their own runtime copy work). */
-export interface SchemaSource {
-  readonly registry: { readonly registeredApis: readonly string[]; findDefinition(api: string): AnyApiDefinition | undefined };
-  readonly settings: { readonly serviceName: string | undefined };
-}
-
-/**
- * The DynamoDB items a deployed service publishes for the APIs it registers: no `expiresAt`, so
- * they stay until the next deploy replaces them (or the stack's removal deletes them). Write them
- * with PutItem (unconditionally) into the bus's results table from a custom resource or deploy step.
- */
-export function schemaItems(bus: SchemaSource, options: { publishedAt?: number } = {}): Record<string, AttributeValue>[] {
-  const publishedBy = deployPublisher(bus.settings.serviceName);
-  return [...bus.registry.registeredApis].sort().map((api) => {
-    const definition = bus.registry.findDefinition(api);
-    if (!definition) throw new Error(`API "${api}" is registered but has no definition`);
-    return schemaItem(apiSchema(definition), { publishedBy, ...(options.publishedAt !== undefined ? { publishedAt: options.publishedAt } : {}) });
-  });
 }
 
 /** Reads a schema item; a reason instead when it cannot be used. */

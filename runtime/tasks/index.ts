@@ -14,6 +14,6 @@ export type { TaskContext, TaskHandler, TaskOptions, TaskRegistration } from './
 export { TaskRunLock, TaskRunState, TaskRunAttributes, TASK_RUN_TTL_SECONDS, DEFAULT_TASK_LEASE_MS, taskRunKey } from './lock';
 export type { ClaimResult } from './lock';
 export { TaskRunner } from './runner';
-export type { TaskOutcome, TaskRunnerOptions } from './runner';
+export type { TaskOutcome, TaskRunnerBus, TaskRunnerOptions } from './runner';
 export { isTaskInvocation, isScheduledEvent, parseTaskInvocation, taskInvocationFromScheduledEvent, TASK_INVOCATION_KIND } from './wire';
 export type { TaskInvocation } from './wire';

@@ -1,6 +1,7 @@
-import type { BusClient } from '../client/bus-client';
 import { LightbusError } from '../errors';
 import { toWireError } from '../dispatch/wire-error';
+import type { Logger } from '../logging';
+import type { AwsClients } from '../transport';
 import { TaskRunLock, taskRunKey } from './lock';
 import type { TaskContext, TaskRegistration } from './types';
 import { parseTaskInvocation } from './wire';
@@ -15,6 +16,17 @@ export type TaskOutcome =
   | { readonly kind: 'skipped'; readonly reason: 'duplicate' }
   /** Not run: the invocation names no task of this bus module. Retrying cannot help. */
   | { readonly kind: 'rejected'; readonly error: LightbusError };
+
+/**
+ * What the runner needs of a bus client. Structural, so that tasks/ does not import the client
+ * (the client declares tasks through tasks/; the reverse import would close a circle).
+ */
+export interface TaskRunnerBus {
+  readonly registry: { readonly tasks: readonly TaskRegistration[] };
+  readonly settings: { readonly serviceName: string | undefined; readonly processName: string };
+  readonly logger: Logger;
+  readonly transports: { readonly clients: AwsClients; readonly location: { readonly resultsTable: string } };
+}
 
 export interface TaskRunnerOptions {
   /**
@@ -32,7 +44,7 @@ export class TaskRunner {
   private readonly lock: TaskRunLock | undefined;
 
   public constructor(
-    private readonly bus: BusClient,
+    private readonly bus: TaskRunnerBus,
     options: TaskRunnerOptions = {},
   ) {
     this.lock = options.lock === false ? undefined : new TaskRunLock(bus.transports.clients);

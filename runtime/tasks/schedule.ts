@@ -1,4 +1,4 @@
-import { InvalidDefinitionError } from '../errors';
+import { InvalidDefinitionError, ScheduleExpressionProblem } from '../errors';
 
 /**
  * Schedule expressions of scheduled tasks, in EventBridge's syntax (all times UTC):
@@ -71,9 +71,6 @@ const CRON_SYNTAX =
 export const MIN_YEAR = 1970;
 export const MAX_YEAR = 2199;
 
-/** Thrown by the parsers; callers wrap it with the task's name. */
-class ExpressionProblem extends Error {}
-
 /**
  * Parses and validates a schedule expression. `where` names the definition in errors
  * (e.g. `schedule(nightlyReport)`).
@@ -88,9 +85,9 @@ export function parseScheduleExpression(expression: unknown, where: string): Sch
   try {
     if (/^rate\(/i.test(trimmed)) return parseRate(trimmed);
     if (/^cron\(/i.test(trimmed)) return parseCron(trimmed);
-    throw new ExpressionProblem('it must start with "cron(" or "rate("');
+    throw new ScheduleExpressionProblem('it must start with "cron(" or "rate("');
   } catch (error) {
-    if (!(error instanceof ExpressionProblem)) throw error;
+    if (!(error instanceof ScheduleExpressionProblem)) throw error;
     const syntax = /^rate\(/i.test(trimmed) ? RATE_SYNTAX : /^cron\(/i.test(trimmed) ? CRON_SYNTAX : `${CRON_SYNTAX}, or ${RATE_SYNTAX}`;
     throw new InvalidDefinitionError(`${where}: invalid schedule expression ${JSON.stringify(expression)}: ${error.message}. Expected ${syntax}.`, {
       expression,
@@ -146,15 +143,15 @@ export function runsOnEventBridge(schedule: ScheduleExpression): boolean {
 
 function parseRate(text: string): RateSchedule {
   const match = /^rate\(\s*(\S+)\s+(\S+)\s*\)$/i.exec(text);
-  if (!match) throw new ExpressionProblem('it must be a number and a unit in parentheses');
+  if (!match) throw new ScheduleExpressionProblem('it must be a number and a unit in parentheses');
   const [, rawValue = '', rawUnit = ''] = match;
-  if (!/^[0-9]+$/.test(rawValue) || Number(rawValue) < 1) throw new ExpressionProblem(`"${rawValue}" is not a positive whole number`);
+  if (!/^[0-9]+$/.test(rawValue) || Number(rawValue) < 1) throw new ScheduleExpressionProblem(`"${rawValue}" is not a positive whole number`);
   const value = Number(rawValue);
   const unit = rawUnit.toLowerCase();
   const singular = (unit.endsWith('s') ? unit.slice(0, -1) : unit) as RateUnit;
-  if (!(singular in UNIT_SECONDS)) throw new ExpressionProblem(`unknown unit "${rawUnit}"`);
+  if (!(singular in UNIT_SECONDS)) throw new ScheduleExpressionProblem(`unknown unit "${rawUnit}"`);
   const wanted = value === 1 ? singular : `${singular}s`;
-  if (unit !== wanted) throw new ExpressionProblem(`write "${value} ${wanted}" (EventBridge wants the singular for 1 and the plural otherwise)`);
+  if (unit !== wanted) throw new ScheduleExpressionProblem(`write "${value} ${wanted}" (EventBridge wants the singular for 1 and the plural otherwise)`);
   return { kind: 'rate', expression: `rate(${value} ${wanted})`, intervalSeconds: value * UNIT_SECONDS[singular] };
 }
 
@@ -179,16 +176,16 @@ const FIELDS = {
 
 function parseCron(text: string): CronSchedule {
   const match = /^cron\((.*)\)$/i.exec(text);
-  if (!match) throw new ExpressionProblem('it must end with ")"');
+  if (!match) throw new ScheduleExpressionProblem('it must end with ")"');
   const parts = (match[1] ?? '').trim().toUpperCase().split(/\s+/).filter(Boolean);
   if (parts.length !== 6) {
-    throw new ExpressionProblem(
+    throw new ScheduleExpressionProblem(
       `it has ${parts.length} field(s); EventBridge cron expressions have exactly 6 (no seconds field; the year is required, "*" for any)`,
     );
   }
   const [minutes, hours, dom, month, dow, year] = parts as [string, string, string, string, string, string];
   if ((dom === '?') === (dow === '?')) {
-    throw new ExpressionProblem(
+    throw new ScheduleExpressionProblem(
       dom === '?'
         ? 'day-of-month and day-of-week are both "?"; give one of them (e.g. "*" for day-of-month)'
         : `day-of-month ("${dom}") and day-of-week ("${dow}") cannot both be given; make one of them "?"`,
@@ -212,7 +209,7 @@ function parseDayOfMonth(text: string): DayOfMonthRule {
   const nearest = /^([0-9]+)W$/.exec(text);
   if (nearest) return { kind: 'nearestWeekday', day: parseValue(nearest[1] ?? '', FIELDS.dayOfMonth) };
   if (/[LW#]/.test(text)) {
-    throw new ExpressionProblem(`day-of-month "${text}": "L", "LW" and "<n>W" must stand alone in the field`);
+    throw new ScheduleExpressionProblem(`day-of-month "${text}": "L", "LW" and "<n>W" must stand alone in the field`);
   }
   return { kind: 'days', days: parseSet(text, FIELDS.dayOfMonth) };
 }
@@ -224,12 +221,12 @@ function parseDayOfWeek(text: string): DayOfWeekRule {
   const nth = /^([0-9A-Z]+)#([0-9]+)$/.exec(text);
   if (nth) {
     const n = Number(nth[2]);
-    if (!(n >= 1 && n <= 5)) throw new ExpressionProblem(`day-of-week "${text}": the n of "<day>#<n>" must be 1 to 5`);
+    if (!(n >= 1 && n <= 5)) throw new ScheduleExpressionProblem(`day-of-week "${text}": the n of "<day>#<n>" must be 1 to 5`);
     return { kind: 'nth', weekday: parseValue(nth[1] ?? '', FIELDS.dayOfWeek), n };
   }
-  if (text === 'L') throw new ExpressionProblem('day-of-week "L": give the weekday, e.g. "6L" or "FRIL" for the last Friday of the month');
+  if (text === 'L') throw new ScheduleExpressionProblem('day-of-week "L": give the weekday, e.g. "6L" or "FRIL" for the last Friday of the month');
   if (/[L#W]/.test(text) && !WEEKDAYS.some((d) => text.includes(d))) {
-    throw new ExpressionProblem(`day-of-week "${text}": "<day>L" and "<day>#<n>" must stand alone in the field`);
+    throw new ScheduleExpressionProblem(`day-of-week "${text}": "<day>L" and "<day>#<n>" must stand alone in the field`);
   }
   return { kind: 'weekdays', weekdays: parseSet(text, FIELDS.dayOfWeek) };
 }
@@ -238,14 +235,14 @@ function parseDayOfWeek(text: string): DayOfWeekRule {
 function parseSet(text: string, spec: FieldSpec): Set<number> {
   const values = new Set<number>();
   for (const item of text.split(',')) {
-    if (item === '') throw new ExpressionProblem(`${spec.name} "${text}": empty list item`);
-    if (item === '?') throw new ExpressionProblem(`${spec.name}: "?" is allowed only in day-of-month or day-of-week`);
+    if (item === '') throw new ScheduleExpressionProblem(`${spec.name} "${text}": empty list item`);
+    if (item === '?') throw new ScheduleExpressionProblem(`${spec.name}: "?" is allowed only in day-of-month or day-of-week`);
     const [range = '', stepText, extra] = item.split('/');
-    if (extra !== undefined) throw new ExpressionProblem(`${spec.name} "${item}": more than one "/"`);
+    if (extra !== undefined) throw new ScheduleExpressionProblem(`${spec.name} "${item}": more than one "/"`);
     let step = 1;
     if (stepText !== undefined) {
       if (!/^[0-9]+$/.test(stepText) || Number(stepText) < 1) {
-        throw new ExpressionProblem(`${spec.name} "${item}": the step after "/" must be a positive whole number`);
+        throw new ScheduleExpressionProblem(`${spec.name} "${item}": the step after "/" must be a positive whole number`);
       }
       step = Number(stepText);
     }
@@ -256,10 +253,10 @@ function parseSet(text: string, spec: FieldSpec): Set<number> {
       to = spec.max;
     } else if (range.includes('-')) {
       const [a = '', b = '', more] = range.split('-');
-      if (more !== undefined) throw new ExpressionProblem(`${spec.name} "${item}": a range has one "-"`);
+      if (more !== undefined) throw new ScheduleExpressionProblem(`${spec.name} "${item}": a range has one "-"`);
       from = parseValue(a, spec);
       to = parseValue(b, spec);
-      if (from > to) throw new ExpressionProblem(`${spec.name} "${item}": the range runs backwards (${from} > ${to})`);
+      if (from > to) throw new ScheduleExpressionProblem(`${spec.name} "${item}": the range runs backwards (${from} > ${to})`);
     } else {
       from = parseValue(range, spec);
       // `10/15` runs from 10 to the end of the field; a lone value is just itself.
@@ -275,11 +272,11 @@ function parseValue(text: string, spec: FieldSpec): number {
   if (named >= 0) return named + 1;
   if (!/^[0-9]+$/.test(text)) {
     const names = spec.names ? ` or ${spec.names[0]}–${spec.names[spec.names.length - 1]}` : '';
-    throw new ExpressionProblem(`${spec.name}: "${text}" is not a value from ${spec.min} to ${spec.max}${names}`);
+    throw new ScheduleExpressionProblem(`${spec.name}: "${text}" is not a value from ${spec.min} to ${spec.max}${names}`);
   }
   const value = Number(text);
   if (value < spec.min || value > spec.max) {
-    throw new ExpressionProblem(`${spec.name}: ${value} is out of range (${spec.min}–${spec.max})`);
+    throw new ScheduleExpressionProblem(`${spec.name}: ${value} is out of range (${spec.min}–${spec.max})`);
   }
   return value;
 }

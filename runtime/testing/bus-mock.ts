@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import type { BusClient } from '../client/bus-client';
-import { splitMemberName } from '../client/bus-client';
+import { splitMemberName } from '../client/member-name';
 import type { CallOptions, FireOptions, ReceivedEvent, RpcContext, SentEvent } from '../client/types';
 import { LightbusError, NotAuthoritativeError } from '../errors';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';

@@ -2,6 +2,7 @@ import { BatchExecuteStatementCommand, type BatchStatementResponse } from '@aws-
 import { ClaimWriteError } from '../errors';
 import type { Logger } from '../logging';
 import type { AwsClients } from './aws-clients';
+import { MicroBatcher } from './micro-batcher';
 import { claimOutcome, claimStatement, newClaimAttempt, putClaim, sdkAttempts, type ClaimAttempt, type ClaimRequest } from './claim-write';
 
 /** BatchExecuteStatement takes at most 25 statements. */
@@ -42,12 +43,6 @@ interface PendingClaim {
   readonly reject: (error: unknown) => void;
 }
 
-/** The claims being gathered for one call, and their keys (a key may appear once per call). */
-interface ClaimBatch {
-  readonly entries: PendingClaim[];
-  readonly keys: Set<string>;
-}
-
 /**
  * Merges the claims made in one event-loop turn into BatchExecuteStatement calls of up to 25
  * PartiQL INSERTs. A worker dispatches a received batch in one turn, so its claims cost one call
@@ -56,8 +51,18 @@ interface ClaimBatch {
  * claim goes out as a plain PutItem (one call either way).
  */
 export class ClaimBatcher {
-  private current: ClaimBatch = emptyBatch();
-  private flushImmediate: NodeJS.Immediate | undefined;
+  /**
+   * One batch for all tables (a statement names its table). Two deliveries of one call in one
+   * turn must not share a call (DynamoDB does not promise how two writes of one key in one batch
+   * resolve): the second goes in another call, which may be in flight at the same time, so either
+   * claim may win: the key's condition lets exactly one of them through.
+   */
+  private readonly batcher = new MicroBatcher<PendingClaim>({
+    maxEntries: MAX_CLAIMS_PER_BATCH,
+    distinctBy: (entry) => claimKey(entry.request),
+    linger: 'turn',
+    send: (entries) => this.sendGathered(entries),
+  });
   /** Set once PartiQL was refused for the principal (not for one key): every claim from then on is a PutItem. */
   private usePutItem = false;
 
@@ -68,36 +73,13 @@ export class ClaimBatcher {
     // One attempt per claim, kept through every write of it, so a retry can recognise its own item.
     const attempt = newClaimAttempt();
     if (this.usePutItem) return putClaim(this.clients, request, attempt);
-    return new Promise<boolean>((resolve, reject) => this.enqueue({ request, attempt, logger, resolve, reject }));
+    return new Promise<boolean>((resolve, reject) => this.batcher.add({ request, attempt, logger, resolve, reject }));
   }
 
-  private enqueue(entry: PendingClaim): void {
-    const key = claimKey(entry.request);
-    if (this.current.keys.has(key)) {
-      // Two deliveries of one call in one turn: they must not share a call (DynamoDB does not
-      // promise how two writes of one key in one batch resolve). Send what is gathered; the second
-      // goes in another call, which may be in flight at the same time, so either claim may win:
-      // the key's condition lets exactly one of them through.
-      this.sendCurrent();
-    }
-    this.current.entries.push(entry);
-    this.current.keys.add(key);
-    if (this.current.entries.length >= MAX_CLAIMS_PER_BATCH) {
-      this.sendCurrent();
-      return;
-    }
-    // setImmediate, not a timer: gathers what this turn claims without making a lone claim wait.
-    this.flushImmediate ??= setImmediate(() => {
-      this.flushImmediate = undefined;
-      this.sendCurrent();
-    });
-  }
-
-  private sendCurrent(): void {
-    const { entries } = this.current;
-    this.current = emptyBatch();
-    if (entries.length === 1) void this.sendOne(entries[0]!);
-    else if (entries.length > 1) void this.sendBatch(entries);
+  /** A lone claim is a plain PutItem (one call either way); more are one BatchExecuteStatement. */
+  private async sendGathered(entries: readonly PendingClaim[]): Promise<void> {
+    if (entries.length === 1) await this.sendOne(entries[0]!);
+    else if (entries.length > 1) await this.sendBatch(entries);
   }
 
   /** Claims with one PutItem. Resolves whether DynamoDB answered it (claimed or not), false when it threw. */
@@ -208,10 +190,6 @@ function settleBatch(
     if (outcome instanceof ClaimWriteError) entry.reject(outcome);
     else entry.resolve(outcome);
   });
-}
-
-function emptyBatch(): ClaimBatch {
-  return { entries: [], keys: new Set() };
 }
 
 function claimKey(request: ClaimRequest): string {

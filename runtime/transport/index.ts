@@ -10,7 +10,7 @@ export type {
   EventPublisherOptions,
   PublishContext,
   UndeliveredReport,
-} from './event-publisher';
+} from './event-entry';
 export { ResultsStore } from './results-store';
 export type { StoredResult } from './results-store';
 export { ClaimBatcher, MAX_CLAIMS_PER_BATCH } from './claim-batcher';

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { QueueSendError } from '../errors';
 import type { AwsClients } from './aws-clients';
-import { backoffMs } from './backoff';
+import { MicroBatcher } from './micro-batcher';
 import type { QueueLocator } from './queue-locator';
 
 /** SQS's default (and our) maximum message size: 256 KiB. Also the limit on a SendMessageBatch's payloads together. */
@@ -32,12 +32,6 @@ interface PendingSend {
   readonly reject: (error: unknown) => void;
   /** Stops listening to the caller's signal; called when the send settles, however it settles. */
   release: () => void;
-}
-
-/** The sends waiting to go out to one queue, and their payloads' total size. */
-interface SendBatch {
-  readonly entries: PendingSend[];
-  bytes: number;
 }
 
 interface PendingDelete {
@@ -73,19 +67,13 @@ export interface QueueOperationsOptions {
  * of the calls. Sends are merged into SendMessageBatch calls the same way, but without a linger
  * (a caller is waiting on each send): a full batch goes at once, the rest at the end of the
  * event-loop turn that sent them. A message SQS fails through its own fault rides again in a later
- * batch, after a backoff (the SDK's retries only cover a failed call, not a failed entry).
+ * batch, after a backoff (the SDK's retries only cover a failed call, not a failed entry). Both
+ * are adapters of the one {@link MicroBatcher}, keyed by queue name.
  */
 export class QueueOperations {
-  private readonly pendingSends = new Map<string, SendBatch>();
-  private sendImmediate: NodeJS.Immediate | undefined;
-  private readonly pendingDeletes = new Map<string, PendingDelete[]>();
-  private deleteTimer: NodeJS.Timeout | undefined;
-  private deleteImmediate: NodeJS.Immediate | undefined;
-  private readonly deleteLingerMs: number;
+  private readonly sends: MicroBatcher<PendingSend>;
+  private readonly deletes: MicroBatcher<PendingDelete>;
   private readonly sendMaxAttempts: number;
-  private readonly sendRetryBaseMs: number;
-  /** Sends waiting out a retry backoff, with their timers: close() ends them. */
-  private readonly retrying = new Map<NodeJS.Timeout, readonly PendingSend[]>();
   private closed: Error | undefined;
 
   public constructor(
@@ -93,9 +81,25 @@ export class QueueOperations {
     public readonly locator: QueueLocator,
     options: QueueOperationsOptions = {},
   ) {
-    this.deleteLingerMs = Math.max(0, options.deleteLingerMs ?? 5);
+    const deleteLingerMs = Math.max(0, options.deleteLingerMs ?? 5);
     this.sendMaxAttempts = Math.max(1, options.sendMaxAttempts ?? 4);
-    this.sendRetryBaseMs = Math.max(0, options.sendRetryBaseMs ?? 50);
+    this.sends = new MicroBatcher<PendingSend>({
+      maxEntries: MAX_BATCH,
+      // SQS limits a batch's payloads to 256 KiB together.
+      maxBytes: MAX_SQS_MESSAGE_BYTES,
+      sizeOf: (entry) => entry.bytes,
+      // No linger: a caller waits on each send.
+      linger: 'turn',
+      send: (entries, queueName) => this.sendBatch(queueName, entries),
+      retryBaseMs: Math.max(0, options.sendRetryBaseMs ?? 50),
+      // A send aborted during the backoff was rejected already and must not go out.
+      stillWanted: (entry) => entry.state === 'waiting',
+    });
+    this.deletes = new MicroBatcher<PendingDelete>({
+      maxEntries: MAX_BATCH,
+      linger: deleteLingerMs === 0 ? 'turn' : () => deleteLingerMs,
+      send: (entries, queueName) => this.deleteBatch(queueName, entries),
+    });
   }
 
   /**
@@ -117,7 +121,7 @@ export class QueueOperations {
     if (attributes) return this.sendOne(queueName, body, attributes, signal);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<string>((resolve, reject) => {
-      this.enqueueSend(queueName, pendingSend(body, signal, resolve, reject));
+      this.sends.add(pendingSend(body, signal, resolve, reject), queueName);
     });
   }
 
@@ -132,37 +136,6 @@ export class QueueOperations {
       signal ? { abortSignal: signal } : {},
     );
     return out.MessageId ?? '';
-  }
-
-  private enqueueSend(queueName: string, entry: PendingSend): void {
-    let batch = this.pendingSends.get(queueName);
-    if (batch && batch.bytes + entry.bytes > MAX_SQS_MESSAGE_BYTES) {
-      // SQS limits a batch's payloads to 256 KiB together: send what is waiting, start afresh.
-      this.pendingSends.delete(queueName);
-      void this.sendBatch(queueName, batch.entries);
-      batch = undefined;
-    }
-    if (!batch) {
-      batch = { entries: [], bytes: 0 };
-      this.pendingSends.set(queueName, batch);
-    }
-    batch.entries.push(entry);
-    batch.bytes += entry.bytes;
-    if (batch.entries.length >= MAX_BATCH) {
-      // A full batch: send it now; what follows starts a new one.
-      this.pendingSends.delete(queueName);
-      void this.sendBatch(queueName, batch.entries);
-      return;
-    }
-    // setImmediate, not a timer: batches what this turn sent without making a lone send wait.
-    this.sendImmediate ??= setImmediate(() => this.flushSends());
-  }
-
-  private flushSends(): void {
-    this.sendImmediate = undefined;
-    const byQueue = [...this.pendingSends];
-    this.pendingSends.clear();
-    for (const [queueName, batch] of byQueue) void this.sendBatch(queueName, batch.entries);
   }
 
   private async sendBatch(queueName: string, entries: readonly PendingSend[]): Promise<void> {
@@ -240,14 +213,7 @@ export class QueueOperations {
   private retryLater(queueName: string, entries: readonly PendingSend[]): void {
     if (entries.length === 0) return;
     for (const entry of entries) entry.state = 'waiting';
-    const attempt = Math.max(...entries.map((entry) => entry.attempts));
-    // Not unref'd: each of these sends has a caller waiting for it.
-    const timer = setTimeout(() => {
-      this.retrying.delete(timer);
-      // A send aborted during the backoff was rejected already and must not go out.
-      for (const entry of entries) if (entry.state === 'waiting') this.enqueueSend(queueName, entry);
-    }, backoffMs(this.sendRetryBaseMs, attempt));
-    this.retrying.set(timer, entries);
+    this.sends.retryLater(entries, Math.max(...entries.map((entry) => entry.attempts)), queueName);
   }
 
   /**
@@ -256,11 +222,7 @@ export class QueueOperations {
    */
   public close(reason: Error): void {
     this.closed = reason;
-    for (const [timer, entries] of this.retrying) {
-      clearTimeout(timer);
-      for (const entry of entries) rejectSend(entry, reason);
-    }
-    this.retrying.clear();
+    for (const entry of this.sends.close()) rejectSend(entry, reason);
   }
 
   public async changeVisibility(queueName: string, receiptHandle: string, seconds: number): Promise<void> {
@@ -275,38 +237,10 @@ export class QueueOperations {
 
   /** Deletes a message; batched with other deletes for the same queue. */
   public delete(queueName: string, receiptHandle: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const list = this.pendingDeletes.get(queueName) ?? [];
-      list.push({ receiptHandle, resolve, reject });
-      this.pendingDeletes.set(queueName, list);
-      if (list.length >= MAX_BATCH) {
-        // A full batch: send it now; what follows starts a new one.
-        this.pendingDeletes.delete(queueName);
-        void this.deleteBatch(queueName, list);
-        return;
-      }
-      if (this.deleteLingerMs === 0) {
-        this.deleteImmediate ??= setImmediate(() => this.flushDeletes());
-      } else if (!this.deleteTimer) {
-        this.deleteTimer = setTimeout(() => this.flushDeletes(), this.deleteLingerMs);
-      }
-    });
+    return new Promise<void>((resolve, reject) => this.deletes.add({ receiptHandle, resolve, reject }, queueName));
   }
 
-  private flushDeletes(): void {
-    if (this.deleteTimer) clearTimeout(this.deleteTimer);
-    this.deleteTimer = undefined;
-    this.deleteImmediate = undefined;
-    const byQueue = [...this.pendingDeletes];
-    this.pendingDeletes.clear();
-    for (const [queueName, deletes] of byQueue) {
-      for (let start = 0; start < deletes.length; start += MAX_BATCH) {
-        void this.deleteBatch(queueName, deletes.slice(start, start + MAX_BATCH));
-      }
-    }
-  }
-
-  private async deleteBatch(queueName: string, batch: PendingDelete[]): Promise<void> {
+  private async deleteBatch(queueName: string, batch: readonly PendingDelete[]): Promise<void> {
     try {
       const out = await this.clients.sqs.send(
         new DeleteMessageBatchCommand({
@@ -366,7 +300,6 @@ function settle(entry: PendingSend): boolean {
   return true;
 }
 
-/** base, 2×base, 4×base, … for attempts 1, 2, 3, …, each scaled by a random 50–100 % so that callers spread out. */
 function errorParts(error: unknown): { name: string | undefined; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: undefined, message: String(error) };

@@ -1,5 +1,6 @@
 import { ResultState } from '../messages/wire';
-import type { ResultsStore, StoredResult } from './results-store';
+import { MicroBatcher } from './micro-batcher';
+import { MAX_KEYS_PER_BATCH_GET, type ResultsStore, type StoredResult } from './results-store';
 
 export type FinalResult = Exclude<StoredResult, { state: typeof ResultState.Claimed }>;
 
@@ -49,10 +50,16 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = { firstDelayMs: 3, factor: 1.
  * Waits for many calls' results at once. All calls that are due are read together with one
  * BatchGetItem (up to 100 keys a request), so a caller with 64 calls in flight makes a handful of
  * reads per interval instead of 64. Each call backs off on its own schedule: small first delays
- * for fast procedures, capped so slow ones are still noticed promptly.
+ * for fast procedures, capped so slow ones are still noticed promptly (a call not answered yet is
+ * "retried" on that schedule, not with the batch retry backoff). The reads are gathered by the
+ * one {@link MicroBatcher}, keyed by table.
  */
 export class ResultPoller {
   private readonly waiters = new Map<string, Waiter>();
+  private readonly reads = new MicroBatcher<Waiter>({
+    maxEntries: MAX_KEYS_PER_BATCH_GET,
+    send: (waiters, table) => this.read(table, waiters),
+  });
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
 
@@ -116,19 +123,16 @@ export class ResultPoller {
     // moment apart, so many calls in flight converge on a shared rhythm of BatchGetItems.
     const at = Date.now();
     const due = [...this.waiters.values()].filter((w) => !w.reading && w.nextPollAt - w.delay / 2 <= at);
-    const byTable = new Map<string, Waiter[]>();
     for (const waiter of due) {
       waiter.reading = true;
-      const list = byTable.get(waiter.table) ?? [];
-      list.push(waiter);
-      byTable.set(waiter.table, list);
+      this.reads.add(waiter, waiter.table);
     }
     this.arm();
-    await Promise.all([...byTable].map(([table, waiters]) => this.read(table, waiters)));
+    await this.reads.flush();
     this.arm();
   }
 
-  private async read(table: string, waiters: Waiter[]): Promise<void> {
+  private async read(table: string, waiters: readonly Waiter[]): Promise<void> {
     let found: Map<string, StoredResult>;
     try {
       found = await this.store.readMany(table, waiters.map((w) => w.callId));

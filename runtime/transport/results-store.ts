@@ -12,7 +12,7 @@ export type StoredResult =
   | { readonly state: typeof ResultState.Claimed };
 
 /** BatchGetItem reads at most 100 keys a call. */
-const MAX_KEYS_PER_BATCH_GET = 100;
+export const MAX_KEYS_PER_BATCH_GET = 100;
 
 /**
  * The results table: one item per call, keyed by call id. A worker claims a call before running

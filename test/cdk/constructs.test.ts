@@ -154,8 +154,8 @@ describe('LightbusService: resources come from the bus module', () => {
   });
 
   it('bundles the module once, without CDK code, AWS SDK included', () => {
-    expect(service.bundle.sizeBytes).toBeGreaterThan(100_000);
-    expect(service.bundle.sizeBytes).toBeLessThan(3_000_000);
+    expect(service.bundle!.sizeBytes).toBeGreaterThan(100_000);
+    expect(service.bundle!.sizeBytes).toBeLessThan(3_000_000);
   });
 });
 
@@ -203,11 +203,12 @@ describe('LightbusService: least privilege', () => {
     // The customers worker's policies never mention auth's queues.
     expect(JSON.stringify(customersStatements)).not.toMatch(/listen-auth|rpc-auth/);
     expect(JSON.stringify(authStatements)).not.toMatch(/listen-customers/);
-    // Sending: own DLQs (by reference), and the request queues of the APIs the module knows (by name).
+    // Sending: own DLQs (by reference), and by name the request queue of the API it serves (its
+    // listener calls auth.createUser); none for customers, an API of events only (no queue).
     const sending = authStatements.filter((s) => actions(s).includes('sqs:SendMessage'));
     const byName = sending.filter((s) => !JSON.stringify(s.Resource).includes('Fn::GetAtt')).map((s) => s.Resource);
-    expect(byName).toEqual(expect.arrayContaining([rpcArn('auth'), rpcArn('customers')]));
-    expect(byName).toHaveLength(2);
+    expect(byName).toEqual([rpcArn('auth')]);
+    expect(JSON.stringify(authStatements)).not.toMatch(/rpc-customers/);
     for (const s of sending.filter((s) => JSON.stringify(s.Resource).includes('Fn::GetAtt'))) {
       expect(JSON.stringify(s.Resource)).toMatch(/DLQ/);
     }
@@ -260,17 +261,23 @@ describe('LightbusService: least privilege', () => {
     const rpc = policyOf(/^AuthWorker/);
     expect(rpc).toContainEqual(BATCHED_CLAIMS);
     expect(listener.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
-    // The listener still writes results (its calls' and task records) with PutItem and UpdateItem.
-    expect(listener).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS });
+    // The listener writes nothing to the results table (no claims, no results, no task records)...
+    expect(listener.flatMap(actions).filter((a) => RESULT_WRITES.includes(a))).toEqual([]);
+    // ...while the RPC worker writes results and claims.
+    expect(rpc).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS });
   });
 
-  it('grants PartiQLInsert to a container worker only if the service serves RPCs', () => {
+  it('grants result writes to a container worker only if the service serves RPCs or runs tasks, PartiQLInsert only for RPCs', () => {
     const stack = new Stack(new App(), 'Customers', { env: ENV });
     const customers = new LightbusService(stack, 'Customers', { bus: LightbusBus.fromBusName(stack, 'Bus', 'shop'), busModule: CUSTOMERS });
     const role = new iam.Role(stack, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     customers.grantRunWorker(role);
     const statements = statementsOf(Template.fromStack(stack));
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS });
+    // customers fires events only: its container publishes its schema (schema#customers) and writes nothing else.
+    expect(statements.filter((s) => actions(s).some((a) => RESULT_WRITES.includes(a)))).toEqual([
+      expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } }),
+      expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } }),
+    ]);
     expect(statements.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
   });
 

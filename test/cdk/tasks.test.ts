@@ -7,7 +7,6 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LightbusBus, LightbusService } from '../../cdk/index';
 import { ConfigurationError } from '../../runtime/errors';
-import { ACCEPTED_NAG_FINDINGS } from '../../examples/cdk/stacks';
 
 jest.setTimeout(60_000);
 
@@ -92,15 +91,15 @@ describe('LightbusService: scheduled tasks', () => {
     );
   });
 
-  it('passes cdk-nag AwsSolutions with only the example app\'s accepted findings', () => {
+  it('passes cdk-nag AwsSolutions with no acknowledgement', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'lightbus-nag-tasks-'));
     outdirs.push(outdir);
     const app = new App({ outdir });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const { stack } = buildService('tasks-bus.ts', app);
-    for (const finding of ACCEPTED_NAG_FINDINGS) Validations.of(stack).acknowledge(finding);
+    buildService('tasks-bus.ts', app);
     const assembly = app.synth();
-    const report = readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8');
-    expect(report).not.toMatch(/"severity":\s*"error"[^}]*"acknowledged":\s*false/);
+    // Acknowledged findings are left out of the report too: an empty report means none at all.
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: { violations?: unknown[] }[] };
+    expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
   });
 });

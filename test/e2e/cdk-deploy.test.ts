@@ -14,7 +14,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { loadTopology } from '../../cdk/load-bus-module';
+import { loadBusModuleTopology } from '../../cdk/bus-module-topology';
 import { authApi } from '../../examples/auth/api';
 import { customersApi } from '../../examples/customers/api';
 import { lightbus, silentLogger } from '../../runtime';
@@ -34,7 +34,7 @@ const sqs = new SQSClient(clientConfig);
 const dynamo = new DynamoDBClient(clientConfig);
 const busName = uniqueName('e2e');
 const outdir = mkdtempSync(join(tmpdir(), 'lightbus-cdk-e2e-'));
-const authTopology: Topology = loadTopology(join(REPO_ROOT, 'examples', 'auth', 'bus.ts'), busName).topology;
+const authTopology: Topology = loadBusModuleTopology(join(REPO_ROOT, 'examples', 'auth', 'bus.ts'), busName).topology;
 
 let outputs: Record<string, Record<string, string>>;
 let authWorker: string;

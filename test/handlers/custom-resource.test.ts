@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { createBusWorkerHandler, createSchemaResourceHandler, isCustomResourceEvent } from '../../handlers';
+import { createWorkerHandlerForBus, createSchemaResourceHandler, CustomResourceResponseError, isCustomResourceEvent } from '../../handlers';
 import { provisionTopology } from '../../local/provision';
 import { lightbus, silentLogger, z } from '../../runtime';
 import { deployedSchemasPhysicalId, schemaContentHash, schemaItem, apiSchema, parseSchemaItem } from '../../runtime/schema';
@@ -128,7 +128,7 @@ describe('worker function: Custom::LightbusSchemas', () => {
 
   it('Create: puts each registered API schema with no expiresAt, and PUTs SUCCESS to the ResponseURL', async () => {
     const bus = await serviceBus();
-    const handler = createBusWorkerHandler(bus);
+    const handler = createWorkerHandlerForBus(bus);
     const request = event(bus, 'Create');
     const response = await handler(request);
     const expectedId = ownId(bus);
@@ -208,7 +208,7 @@ describe('worker function: Custom::LightbusSchemas', () => {
 
   it('answers FAILED with a reason naming what failed, and never throws', async () => {
     const bus = await serviceBus();
-    const handler = createBusWorkerHandler(bus);
+    const handler = createWorkerHandlerForBus(bus);
 
     const mismatch = await handler(event(bus, 'Create', { ResourceProperties: { ...event(bus, 'Create').ResourceProperties, Apis: ['greet'] } }));
     expect(mismatch).toMatchObject({ Status: 'FAILED', PhysicalResourceId: ownId(bus) });
@@ -239,9 +239,10 @@ describe('worker function: Custom::LightbusSchemas', () => {
     expect(server.received).toHaveLength(before + 1);
 
     const unreachable = event(bus, 'Update', { ResponseURL: 'http://127.0.0.1:9/nothing-listens-here' });
-    await expect(createSchemaResourceHandler(bus, { responseAttempts: 1 })(unreachable)).rejects.toThrow(
-      /Could not PUT the SUCCESS response to CloudFormation's ResponseURL/,
-    );
+    const unanswered = createSchemaResourceHandler(bus, { responseAttempts: 1 })(unreachable);
+    await expect(unanswered).rejects.toThrow(/Could not PUT the SUCCESS response to CloudFormation's ResponseURL/);
+    await expect(unanswered).rejects.toBeInstanceOf(CustomResourceResponseError);
+    await expect(unanswered).rejects.toMatchObject({ context: { requestType: 'Update', status: 'SUCCESS' } });
   });
 
   it('stops retrying the response when the invocation is about to time out', async () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { busFromModule } from '../runtime/client';
+import { ClientEnvironment } from '../runtime/config';
 import { ConfigurationError } from '../runtime/errors';
 import { registeredApis, schemaContentHash, type SchemaSource } from '../runtime/schema';
 import type { Topology } from '../runtime/topology';
@@ -34,15 +35,23 @@ export interface DeployedSchemas {
   readonly hash: string;
 }
 
+/** The APIs a bus module defines but does not register (`topology.permissions.callsApis`), by whether they declare procedures. */
+export interface OtherApis {
+  /** Callable: they have a request queue wherever they are served. */
+  readonly withProcedures: readonly string[];
+  /** Events only: nothing to call. */
+  readonly withoutProcedures: readonly string[];
+}
+
 /**
- * Loads a bus module at synth time, as the Lambda will load it at run time: with
+ * Loads a bus module at construct time (requiring it; bundling is the asset's, see worker-code.ts), as the Lambda will load it at run time: with
  * LIGHTBUS_BUS_NAME set to the deployed bus's name. Returns its topology, the one model of the
  * resources it needs, and what a deployment publishes of its schemas.
  */
-export function loadTopology(
+export function loadBusModuleTopology(
   modulePath: string,
   busName: string,
-): { readonly path: string; readonly topology: Topology; readonly schemas: DeployedSchemas } {
+): { readonly path: string; readonly topology: Topology; readonly schemas: DeployedSchemas; readonly otherApis: OtherApis } {
   const path = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
   if (!existsSync(path)) {
     throw new ConfigurationError(`busModule: the bus module ${path} does not exist (given "${modulePath}", resolved from ${process.cwd()}).`, {
@@ -50,8 +59,8 @@ export function loadTopology(
     });
   }
   registerTypeScriptLoader(path);
-  const previous = process.env.LIGHTBUS_BUS_NAME;
-  process.env.LIGHTBUS_BUS_NAME = busName;
+  const previous = process.env[ClientEnvironment.BusName];
+  process.env[ClientEnvironment.BusName] = busName;
   let exported: Record<string, unknown>;
   try {
     // A fresh evaluation, so that the bus module reads this bus name (and not a cached one).
@@ -61,8 +70,8 @@ export function loadTopology(
   } catch (error) {
     throw new ConfigurationError(`busModule: could not load the bus module ${path}: ${(error as Error).message}`, { path });
   } finally {
-    if (previous === undefined) delete process.env.LIGHTBUS_BUS_NAME;
-    else process.env.LIGHTBUS_BUS_NAME = previous;
+    if (previous === undefined) delete process.env[ClientEnvironment.BusName];
+    else process.env[ClientEnvironment.BusName] = previous;
   }
   const bus = busFromModule(exported, `busModule: ${path}`);
   const topology = bus.topology();
@@ -74,5 +83,12 @@ export function loadTopology(
     );
   }
   const source: SchemaSource = bus;
-  return { path, topology, schemas: { apis: registeredApis(source), hash: schemaContentHash(source) } };
+  const hasProcedures = (api: string) => Object.keys(bus.registry.findDefinition(api)?.rpcs ?? {}).length > 0;
+  const others = topology.permissions.callsApis;
+  return {
+    path,
+    topology,
+    schemas: { apis: registeredApis(source), hash: schemaContentHash(source) },
+    otherApis: { withProcedures: others.filter(hasProcedures), withoutProcedures: others.filter((api) => !hasProcedures(api)) },
+  };
 }

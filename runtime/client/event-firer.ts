@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { FIRE_DELIVERY_MODES, type FireDelivery } from '../config';
+import { LightbusError, NotAuthoritativeError, UndeliveredEventsError, type UndeliveredEvent } from '../errors';
+import type { HookRegistry } from '../hooks';
+import type { Logger } from '../logging';
+import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
+import { parseOrThrow, toWireValue } from '../schema';
+import type { BufferedPublishContext, DeliveryListener } from '../transport';
+import type { ClientSettings } from './client-settings';
+import { currentFireOrigin } from './fire-origin';
+import type { Registry } from './registry';
+import type { BusTransports } from './transports';
+import type { FireOptions, SentEvent } from './types';
+
+/** An event ready to go: validated, serialised, not yet handed to the publisher. */
+interface PreparedEvent {
+  readonly api: string;
+  readonly event: string;
+  readonly checked: Record<string, unknown>;
+  readonly detail: EventDetail;
+  readonly entry: { readonly Source: string; readonly DetailType: string; readonly Detail: string };
+  readonly timeoutMs: number;
+}
+
+/** What firing events needs of its client. */
+export interface EventFirerParts {
+  readonly settings: ClientSettings;
+  readonly registry: Registry;
+  readonly transports: BusTransports;
+  readonly hooks: HookRegistry<unknown>;
+  /** Throws once the client is closed: no fire() is accepted then. */
+  readonly assertOpen: () => void;
+}
+
+/**
+ * Fires events: checks authority, validates and serialises the parameters, then hands the event to
+ * EventBridge, with confirmed delivery (resolves once EventBridge accepted it) or buffered delivery
+ * (resolves once it is queued; {@link flush} confirms). The `EventSent` hooks run around it.
+ */
+export class EventFirer {
+  /** Source and DetailType per API, then per event (see {@link entryNames}). */
+  private readonly entryNamesCache = new Map<string, Map<string, { readonly source: string; readonly detailType: string }>>();
+
+  public constructor(private readonly parts: EventFirerParts) {}
+
+  /** Invalid input throws here, in both delivery modes. */
+  public async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
+    const delivery = this.deliveryFor(api, event, options);
+    const prepared = this.prepare(api, event, parameters);
+    const { detail, checked } = prepared;
+    // Literals, not a shared spread: fire() is hot.
+    if (delivery === 'buffered') {
+      await this.sendBuffered(prepared);
+      return { id: detail.id, eventBridgeId: undefined, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
+    }
+    const eventBridgeId = await this.sendConfirmed(prepared);
+    return { id: detail.id, eventBridgeId, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
+  }
+
+  /** See `BusClient.flush()`. */
+  public async flush(): Promise<void> {
+    const { transports } = this.parts;
+    if (!transports.hasPublisher) return;
+    const { events, notRetained } = await transports.publisher.flush();
+    if (events.length > 0 || notRetained > 0) throw new UndeliveredEventsError(events, notRetained);
+  }
+
+  private deliveryFor(api: string, event: string, options: FireOptions | undefined): FireDelivery {
+    const delivery = options?.delivery ?? this.parts.settings.bus.fire.delivery;
+    if (options?.delivery !== undefined && !(FIRE_DELIVERY_MODES as readonly string[]).includes(delivery)) {
+      throw new LightbusError(
+        'INVALID_OPTION',
+        `${api}.${event}.fire(): delivery must be one of ${FIRE_DELIVERY_MODES.join(', ')}; got ${JSON.stringify(options.delivery)}.`,
+        { api, member: event },
+      );
+    }
+    return delivery;
+  }
+
+  /** Everything fire() does before sending: authority, validation, the wire form. */
+  private prepare(api: string, event: string, parameters: Record<string, unknown> | undefined): PreparedEvent {
+    const { registry, settings, assertOpen } = this.parts;
+    assertOpen();
+    const definition = registry.eventDefinition(api, event);
+    if (!registry.isRegistered(api)) throw new NotAuthoritativeError(api, event);
+    const apiSettings = settings.forApi(api);
+    const checked = apiSettings.validate.outgoing
+      ? parseOrThrow(definition.parameters, parameters ?? {}, {
+          api,
+          member: event,
+          direction: 'outgoing',
+          part: 'parameters',
+          what: 'event parameters',
+        })
+      : (parameters ?? {});
+    const detail: EventDetail = {
+      v: WIRE_VERSION,
+      kind: 'lightbus.event',
+      id: randomUUID(),
+      api,
+      event,
+      parameters: toWireValue(checked) as Record<string, unknown>,
+      firedAt: new Date().toISOString(),
+      sender: settings.sender,
+    };
+    const names = this.entryNames(api, event);
+    const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs };
+  }
+
+  /** An event's Source and DetailType, built once per event rather than per fire(). */
+  private entryNames(api: string, event: string): { readonly source: string; readonly detailType: string } {
+    // Keyed by API, then event: the typed facade passes the same name strings on every fire, so
+    // lookups hash nothing new (a joined key would build and hash a string per fire).
+    let byEvent = this.entryNamesCache.get(api);
+    if (byEvent === undefined) this.entryNamesCache.set(api, (byEvent = new Map()));
+    let names = byEvent.get(event);
+    if (names === undefined) byEvent.set(event, (names = { source: eventSource(api), detailType: eventDetailType(api, event) }));
+    return names;
+  }
+
+  /** Confirmed delivery: resolves with EventBridge's id once it accepted the event. */
+  private sendConfirmed({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent): Promise<string> {
+    const { transports, hooks } = this.parts;
+    const send = (): Promise<string> => transports.publisher.publish(entry, { api, event }, Date.now() + timeoutMs);
+    if (!hooks.observes('EventSent')) return send();
+    const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
+    return hooks.around('EventSent', hookContext, send, (id) => ({ eventBridgeId: id }));
+  }
+
+  /**
+   * Buffered delivery: resolves (with no EventBridge id) once the event is queued, after waiting
+   * for room if `fire.maxBuffered` events are already buffered. The size check throws at once.
+   */
+  private async sendBuffered(prepared: PreparedEvent): Promise<void> {
+    const { api, event, detail, entry, timeoutMs } = prepared;
+    const fireOrigin = currentFireOrigin();
+    const context: BufferedPublishContext =
+      fireOrigin === undefined ? { api, event, eventId: detail.id } : { api, event, eventId: detail.id, origin: fireOrigin };
+    if (!this.parts.hooks.observes('EventSent')) {
+      const room = this.parts.transports.publisher.buffer(entry, context, timeoutMs);
+      if (room) await room;
+      return;
+    }
+    return this.bufferObserved(prepared, context);
+  }
+
+  /**
+   * Buffered delivery with EventSent hooks: beforeEventSent runs before the event is queued (it
+   * may abort the fire, as in confirmed mode), afterEventSent once EventBridge accepted it or it
+   * failed for good. Without a before-hook the event is queued within fire() itself, so that
+   * `void fire(); await bus.flush()` covers it; a flush() called while a before-hook runs does not.
+   */
+  private async bufferObserved({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
+    const { hooks, transports } = this.parts;
+    const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
+    const toHookValue = (id: string) => ({ eventBridgeId: id });
+    let listener!: DeliveryListener;
+    const delivered = new Promise<string>((resolve, reject) => (listener = { resolve, reject }));
+    let room: Promise<void> | undefined;
+    try {
+      if (hooks.has('beforeEventSent')) await hooks.runBefore('beforeEventSent', hookContext);
+      room = transports.publisher.buffer(entry, context, timeoutMs, listener);
+    } catch (error) {
+      // Aborted by a before-hook, or too large: not queued. The after-hooks see the failure, as in
+      // confirmed mode, then fire() rejects with it.
+      await hooks.afterSettled('EventSent', hookContext, Promise.reject(error), toHookValue);
+      throw error;
+    }
+    // A delivery failure after fire() resolved is reported by flush() and the log (and the hook).
+    void hooks.afterSettled('EventSent', hookContext, delivered, toHookValue);
+    if (room) await room;
+  }
+}
+
+/** Buffered delivery gave up on an event: never silently, whether or not anyone flushes. */
+export function logUndelivered(logger: Logger, event: UndeliveredEvent): void {
+  logger.error('An event fired with buffered delivery was not delivered: EventBridge did not accept it', {
+    api: event.api,
+    member: event.event,
+    eventId: event.id,
+    errorCode: event.errorCode,
+    errorMessage: event.errorMessage,
+    ...(event.origin !== undefined ? { origin: event.origin } : {}),
+  });
+}

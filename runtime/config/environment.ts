@@ -1,0 +1,50 @@
+/**
+ * The environment-variable contract between a deployment and the bus clients it runs: which
+ * variables a deployment (the CDK constructs, a container definition) sets, and which the runtime
+ * reads to find a deployed bus. Both sides use these names, so neither re-types the literals.
+ */
+
+/** The environment variables through which a bus client finds a deployed bus. */
+export const ClientEnvironment = {
+  /** The bus name (resource names derive from it). Read by `resolveBusSettings()`. */
+  BusName: 'LIGHTBUS_BUS_NAME',
+  /** The service name of a worker. Read by `resolveBusSettings()`. */
+  ServiceName: 'LIGHTBUS_SERVICE_NAME',
+  /** The EventBridge bus's name, when it is not the bus name. Read by the transports. */
+  EventBusName: 'LIGHTBUS_EVENT_BUS_NAME',
+  /** The results table's name, when it is not `<bus>-results`. Read by the transports. */
+  ResultsTable: 'LIGHTBUS_RESULTS_TABLE',
+  /** `https://sqs.<region>.amazonaws.com/<account>/`: queue URLs without a GetQueueUrl call. Read by the queue locator. */
+  QueueUrlPrefix: 'LIGHTBUS_QUEUE_URL_PREFIX',
+} as const;
+
+/** One of the {@link ClientEnvironment} variable names. */
+export type ClientEnvironmentVariable = (typeof ClientEnvironment)[keyof typeof ClientEnvironment];
+
+/** Where a deployed bus is: the values {@link clientEnvironmentOf} turns into environment variables. */
+export interface DeployedBusLocation {
+  readonly busName: string;
+  readonly eventBusName: string;
+  readonly resultsTable: string;
+  /**
+   * The service a worker runs as.
+   * @default - none (a client that only calls and fires)
+   */
+  readonly serviceName?: string;
+  /**
+   * The prefix of the service's queue URLs.
+   * @default - none (queue URLs are looked up by name)
+   */
+  readonly queueUrlPrefix?: string;
+}
+
+/** The environment variables a bus client (or a worker, with its service and queues) needs to find a deployed bus. */
+export function clientEnvironmentOf(location: DeployedBusLocation): Record<string, string> {
+  return {
+    [ClientEnvironment.BusName]: location.busName,
+    [ClientEnvironment.EventBusName]: location.eventBusName,
+    [ClientEnvironment.ResultsTable]: location.resultsTable,
+    ...(location.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: location.serviceName } : {}),
+    ...(location.queueUrlPrefix !== undefined ? { [ClientEnvironment.QueueUrlPrefix]: location.queueUrlPrefix } : {}),
+  };
+}

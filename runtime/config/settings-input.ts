@@ -1,0 +1,34 @@
+import type { LogLevel } from '../logging';
+import type { ApiSettingsInput, AwsSettings, FireSettings } from './bus-config';
+
+/** What `lightbus.create()` accepts for settings; everything optional. */
+export interface BusSettingsInput {
+  /**
+   * A configuration file (YAML or JSON) to read settings from; relative to the working directory.
+   * `lightbus run --config` beats it; it beats LIGHTBUS_CONFIG.
+   */
+  readonly config?: string;
+  /** Name of the bus: every resource name derives from it. @default the file's bus.name, LIGHTBUS_BUS_NAME, else 'lightbus' */
+  readonly busName?: string;
+  /** Consumer-group prefix for listeners; placeholders {hostname} {pid} {random4} {friendly}. @default the file's serviceName, LIGHTBUS_SERVICE_NAME */
+  readonly serviceName?: string;
+  /** This process's name, for logs and message senders. @default the file's processName, LIGHTBUS_PROCESS_NAME, else '{hostname}-{pid}' */
+  readonly processName?: string;
+  /** @default the file's bus.logLevel, LIGHTBUS_LOG_LEVEL, else 'info' */
+  readonly logLevel?: LogLevel;
+  readonly aws?: AwsSettings;
+  /** @default 3600 */
+  readonly resultTtlSeconds?: number;
+  /** @default 60 */
+  readonly schemaTtlSeconds?: number;
+  /**
+   * How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").
+   * @default { delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 }
+   */
+  readonly fire?: Partial<FireSettings>;
+  /**
+   * Settings for every API (`default`) and per API name (the config file's `apis` section).
+   * An API's own block beats the `default` block, whichever layer each comes from.
+   */
+  readonly apiSettings?: Readonly<Record<string, ApiSettingsInput>>;
+}

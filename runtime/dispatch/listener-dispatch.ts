@@ -1,0 +1,146 @@
+import type { BusClient } from '../client/bus-client';
+import type { ListenerRegistration } from '../client/registry';
+import type { ReceivedEvent } from '../client/types';
+import { LightbusError, type ValidationError } from '../errors';
+import { parseEventDelivery } from '../messages';
+import { castIncoming, parseOrThrow } from '../schema';
+import type { ListenerModel } from '../topology';
+import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import { retryDelay, type QueueActions } from './queue-actions';
+
+/**
+ * Runs one listener message: parse the EventBridge delivery, route it to its listener, validate,
+ * run the handler; a failed handler is retried with the listener's backoff, or dead-lettered on its
+ * last allowed receive. Messages that can never succeed (malformed, unroutable, invalid) are
+ * dead-lettered at once. Infrastructure failures (SQS) are thrown, for the dispatcher to retry.
+ */
+export class ListenerDispatch {
+  private listenersByName: Map<string, ListenerRegistration> | undefined;
+
+  public constructor(
+    private readonly bus: BusClient,
+    private readonly actions: QueueActions,
+  ) {}
+
+  public async handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
+    let delivery: ReturnType<typeof parseEventDelivery>;
+    try {
+      delivery = parseEventDelivery(message.body);
+    } catch (error) {
+      return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error as Error);
+    }
+    const registration = this.listener(model.listenerName);
+    if (!registration) {
+      const error = new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
+        listenerName: model.listenerName,
+      });
+      return this.actions.deadLetter(message, model, DeadLetterReason.Unroutable, error);
+    }
+    const entry = registration.events.find((e) => e.api === delivery.api && e.event === delivery.event);
+    if (!entry) {
+      const error = new LightbusError(
+        'UNROUTABLE_EVENT',
+        `Listener "${model.listenerName}" does not listen to ${delivery.api}.${delivery.event}.`,
+        { api: delivery.api, member: delivery.event },
+      );
+      return this.actions.deadLetter(message, model, DeadLetterReason.Unroutable, error);
+    }
+    const eventSettings = this.bus.apiSettings(delivery.api);
+    let parameters: unknown = eventSettings.castValues ? castIncoming(entry.definition.parameters, delivery.parameters) : delivery.parameters;
+    if (eventSettings.validate.incoming) {
+      try {
+        parameters = parseOrThrow(entry.definition.parameters, parameters, {
+          api: delivery.api,
+          member: delivery.event,
+          direction: 'incoming',
+          part: 'parameters',
+          what: 'event parameters',
+        });
+      } catch (error) {
+        return this.actions.deadLetter(message, model, DeadLetterReason.Invalid, error as ValidationError);
+      }
+    }
+    const received: ReceivedEvent<never> = {
+      id: delivery.id,
+      eventBridgeId: delivery.eventBridgeId,
+      api: delivery.api,
+      event: delivery.event,
+      parameters: parameters as never,
+      firedAt: delivery.firedAt,
+      sender: delivery.sender,
+      receiveCount: message.receiveCount,
+      listenerName: model.listenerName,
+    };
+    try {
+      const hooks = this.bus.hooks;
+      if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
+      else await registration.handler(received, parameters as never);
+      return { kind: 'done' };
+    } catch (error) {
+      return this.failed(message, model, registration, error as Error);
+    }
+  }
+
+  /**
+   * A listener message whose work failed after its handler returned (the events it fired with
+   * buffered delivery were not delivered): retried with the listener's backoff, or dead-lettered
+   * on its last allowed receive, exactly as when the handler itself fails. If dead-lettering
+   * fails, the message is retried instead: never lost. Throws for a queue that is not one of this
+   * bus module's listeners.
+   */
+  public async workFailed(message: InboundMessage, model: ListenerModel, error: Error): Promise<DispatchOutcome> {
+    const registration = this.listener(model.listenerName);
+    if (!registration) {
+      throw new LightbusError('UNKNOWN_LISTENER', `Queue "${message.queueName}" is not a listener queue of this bus module.`, {
+        queue: message.queueName,
+      });
+    }
+    try {
+      return await this.failed(message, model, registration, error);
+    } catch (deadLetterError) {
+      this.bus.logger.error('Could not dead-letter the message; it will be retried', {
+        queue: message.queueName,
+        messageId: message.messageId,
+        error: deadLetterError as Error,
+      });
+      return { kind: 'retry', error, delaySeconds: model.visibilityTimeoutSeconds };
+    }
+  }
+
+  /** The listener between the bus's before/afterEventExecution hooks; only called when some are registered. */
+  private runListenerWithHooks(registration: ListenerRegistration, received: ReceivedEvent<never>): Promise<undefined> {
+    const context = {
+      api: received.api,
+      member: received.event,
+      eventId: received.id,
+      listenerName: received.listenerName,
+      parameters: received.parameters as unknown,
+      sender: received.sender,
+      receiveCount: received.receiveCount,
+    };
+    const run = async (): Promise<undefined> => {
+      await registration.handler(received, received.parameters);
+      return undefined;
+    };
+    return this.bus.hooks.around('EventExecution', context, run, () => undefined);
+  }
+
+  private async failed(message: InboundMessage, model: ListenerModel, registration: ListenerRegistration, error: Error): Promise<DispatchOutcome> {
+    const fields = { listener: model.listenerName, messageId: message.messageId, receiveCount: message.receiveCount, error };
+    if (message.receiveCount >= registration.maxReceives) {
+      this.bus.logger.error(`Listener failed on its last allowed receive (${registration.maxReceives}); dead-lettering`, fields);
+      return this.actions.deadLetter(message, model, DeadLetterReason.RetriesExhausted, error);
+    }
+    const delaySeconds = retryDelay(message.receiveCount, registration.retryDelaySeconds, model.visibilityTimeoutSeconds);
+    this.bus.logger.warn(`Listener failed; retrying in ${delaySeconds}s`, fields);
+    await this.actions.delayRetry(message, delaySeconds);
+    return { kind: 'retry', error, delaySeconds };
+  }
+
+  private listener(listenerName: string): ListenerRegistration | undefined {
+    if (!this.listenersByName || this.listenersByName.size !== this.bus.registry.listeners.length) {
+      this.listenersByName = new Map(this.bus.registry.listeners.map((l) => [l.listenerName, l]));
+    }
+    return this.listenersByName.get(listenerName);
+  }
+}

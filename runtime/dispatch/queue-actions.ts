@@ -1,0 +1,50 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { Logger } from '../logging';
+import { DeadLetterAttributes } from '../messages';
+import type { QueueOperations } from '../transport';
+import type { QueueModel } from '../topology';
+import type { DeadLetterReason, DispatchOutcome, InboundMessage } from './outcome';
+
+/** What the dispatcher does to a message on its queue: delay its retry, or move it to its dead-letter queue. */
+export class QueueActions {
+  public constructor(
+    private readonly queues: () => Pick<QueueOperations, 'send' | 'changeVisibility'>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Sends the message to its queue's dead-letter queue with the cause in its attributes. Throws if the send fails. */
+  public async deadLetter(message: InboundMessage, model: QueueModel, reason: DeadLetterReason, error: Error): Promise<DispatchOutcome> {
+    const attributes: Record<string, MessageAttributeValue> = {
+      [DeadLetterAttributes.Reason]: { DataType: 'String', StringValue: reason },
+      [DeadLetterAttributes.ErrorName]: { DataType: 'String', StringValue: error.name || 'Error' },
+      [DeadLetterAttributes.ErrorMessage]: { DataType: 'String', StringValue: (error.message || '(none)').slice(0, 4096) },
+      [DeadLetterAttributes.SourceQueue]: { DataType: 'String', StringValue: model.queueName },
+      [DeadLetterAttributes.ReceiveCount]: { DataType: 'Number', StringValue: String(message.receiveCount) },
+    };
+    // If this send fails, the dispatcher turns the throw into a retry: the message is never lost.
+    await this.queues().send(model.deadLetterQueueName, message.body, attributes);
+    this.logger.error('Moved a message to the dead-letter queue', {
+      queue: model.queueName,
+      deadLetterQueue: model.deadLetterQueueName,
+      messageId: message.messageId,
+      reason,
+      error,
+    });
+    return { kind: 'deadLettered', reason, error };
+  }
+
+  /** Sets the message's visibility to the retry delay: SQS delivers it again after that. Never throws. */
+  public async delayRetry(message: InboundMessage, delaySeconds: number): Promise<void> {
+    try {
+      await this.queues().changeVisibility(message.queueName, message.receiptHandle, delaySeconds);
+    } catch (error) {
+      // Not fatal: the message still comes back, after the queue's own visibility timeout.
+      this.logger.warn('Could not set the retry delay', { queue: message.queueName, messageId: message.messageId, error: error as Error });
+    }
+  }
+}
+
+/** Exponential backoff by receive count: base, 2×base, 4×base, ... capped at `max` seconds. */
+export function retryDelay(receiveCount: number, baseSeconds: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, Math.round(baseSeconds * 2 ** Math.max(0, receiveCount - 1)));
+}

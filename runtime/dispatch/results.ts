@@ -1,0 +1,29 @@
+import type { Logger } from '../logging';
+import type { WireError } from '../messages';
+import type { ClaimRequest } from '../transport';
+
+/** A call's outcome as written to the results table: its result, or the error its caller gets. */
+export type CallResultPayload = { readonly ok: true; readonly resultJson: string } | { readonly ok: false; readonly error: WireError };
+
+/**
+ * What the dispatcher needs of the results table (the transport's `ResultsStore` is one): claim a
+ * call before running it, so an SQS duplicate never runs twice, then complete the claim.
+ */
+export interface CallResults {
+  /** Resolves false when another delivery of the same call already claimed it. */
+  claim(request: ClaimRequest, logger?: Pick<Logger, 'warn'>): Promise<boolean>;
+  /** Writes a call's outcome; `requireClaim: false` for calls that could not be claimed (malformed ones). */
+  complete(table: string, callId: string, outcome: CallResultPayload, expiresAtEpochSeconds: number, requireClaim?: boolean): Promise<void>;
+}
+
+/**
+ * A {@link CallResults} that asks `store()` for the real one on each call: the bus builds its
+ * results store on first use, so a dispatcher made at module scope (a Lambda's cold start) builds
+ * nothing until an RPC arrives.
+ */
+export function lazyCallResults(store: () => CallResults): CallResults {
+  return {
+    claim: (request, logger) => store().claim(request, logger),
+    complete: (table, callId, outcome, expiresAt, requireClaim) => store().complete(table, callId, outcome, expiresAt, requireClaim),
+  };
+}

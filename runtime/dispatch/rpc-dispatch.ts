@@ -1,0 +1,192 @@
+import type { BusClient } from '../client/bus-client';
+import type { RpcContext } from '../client/types';
+import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemberError } from '../errors';
+import { parseRpcRequest, type RpcRequest } from '../messages';
+import { castIncoming, parseOrThrow, toWireValue } from '../schema';
+import type { RpcQueueModel } from '../topology';
+import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import type { QueueActions } from './queue-actions';
+import type { CallResultPayload, CallResults } from './results';
+import { toWireError } from './wire-error';
+
+/**
+ * The largest result written to the results table: DynamoDB items are limited to 400 KB, and the
+ * item has other attributes besides. A larger result becomes a MessageTooLargeError for the caller.
+ */
+export const MAX_RESULT_BYTES = 380 * 1024;
+
+type ProcedureOutcome = { ok: true; resultJson: string } | { ok: false; error: unknown };
+
+/**
+ * Serves one RPC request message: check where its result goes and its deadline, claim the call
+ * (an SQS duplicate never runs twice), run the procedure, write the result until the caller's
+ * deadline. Infrastructure failures (claim, DynamoDB, SQS) are thrown, for the dispatcher to retry.
+ */
+export class RpcDispatch {
+  public constructor(
+    private readonly bus: BusClient,
+    private readonly results: CallResults,
+    private readonly actions: QueueActions,
+  ) {}
+
+  public async handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
+    let request: RpcRequest;
+    try {
+      request = parseRpcRequest(message.body);
+    } catch (error) {
+      return this.answerMalformedCall(message, model, error as MalformedMessageError);
+    }
+    const { api, procedure, id: callId } = request;
+    const log = { api, procedure, callId };
+    const table = request.returnPath.table;
+    const ownTable = this.bus.transports.location.resultsTable;
+    if (table !== ownTable) {
+      // Workers write only to their own bus's table: a caller must not be able to point a
+      // worker's write permissions at another table. Retrying cannot help.
+      const error = new LightbusError(
+        'FOREIGN_RESULT_TABLE',
+        `The call to ${api}.${procedure} (${callId}) asks for its result in table "${table}", but this bus writes results ` +
+          `only to "${ownTable}". Is the caller configured for another bus (LIGHTBUS_BUS_NAME, LIGHTBUS_RESULTS_TABLE)?`,
+        { api, member: procedure, callId, table },
+      );
+      return this.actions.deadLetter(message, model, DeadLetterReason.Invalid, error);
+    }
+    if (Date.now() >= request.deadline) {
+      // At-most-once: the caller gives up at its deadline (inclusive), so running the call now
+      // could only surprise it.
+      this.bus.logger.warn('Dropped an RPC call that arrived after its deadline', { ...log, lateByMs: Date.now() - request.deadline });
+      return { kind: 'dropped', reason: 'expired' };
+    }
+    // Nothing above awaits: the claims of messages dispatched in one turn share one DynamoDB call.
+    const claimed = await this.results.claim(
+      { table, callId, api, procedure, claimedBy: this.bus.settings.processName, expiresAtEpochSeconds: this.expiresAt() },
+      this.bus.logger,
+    );
+    if (!claimed) {
+      this.bus.logger.info('Skipped a duplicate delivery of an RPC call', log);
+      return { kind: 'dropped', reason: 'duplicate' };
+    }
+    const outcome = await this.runProcedure(request, model);
+    if (!outcome.ok) {
+      this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: outcome.error });
+    }
+    const written = await this.writeResult(table, request, this.resultPayload(request, outcome));
+    if (!written.ok) {
+      // The call ran but its result could not be stored. A redelivery would find the claim and be
+      // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.
+      return this.actions.deadLetter(message, model, DeadLetterReason.ResultNotWritten, written.error);
+    }
+    return { kind: 'done' };
+  }
+
+  /** What goes into the results item: the result, or the error, or an error saying the result is too large. */
+  private resultPayload(request: RpcRequest, outcome: ProcedureOutcome): CallResultPayload {
+    if (!outcome.ok) return { ok: false, error: toWireError(outcome.error) };
+    const size = Buffer.byteLength(outcome.resultJson, 'utf8');
+    if (size <= MAX_RESULT_BYTES) return outcome;
+    const error = new MessageTooLargeError(request.api, request.procedure, size, MAX_RESULT_BYTES, 'result');
+    this.bus.logger.warn('RPC result too large for the results table; the caller gets an error', { callId: request.id, size });
+    return { ok: false, error: toWireError(error) };
+  }
+
+  /**
+   * Writes a call's result, retrying (with backoff) until the caller's deadline: the outcome is in
+   * hand and the call must not run again, so the write is worth repeating here rather than
+   * through a redelivery (which the claim would drop).
+   */
+  private async writeResult(table: string, request: RpcRequest, payload: CallResultPayload): Promise<{ ok: true } | { ok: false; error: Error }> {
+    let delayMs = 50;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.results.complete(table, request.id, payload, this.expiresAt());
+        return { ok: true };
+      } catch (error) {
+        const outOfTime = Date.now() + delayMs > request.deadline;
+        this.bus.logger.error(outOfTime ? 'Could not write an RPC result; giving up at the deadline' : 'Could not write an RPC result; retrying', {
+          api: request.api,
+          procedure: request.procedure,
+          callId: request.id,
+          attempt,
+          error: error as Error,
+        });
+        if (outOfTime) return { ok: false, error: error as Error };
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
+  }
+
+  private async runProcedure(request: RpcRequest, model: RpcQueueModel): Promise<ProcedureOutcome> {
+    const { api, procedure } = request;
+    try {
+      if (api !== model.api) {
+        throw new LightbusError('WRONG_QUEUE', `A call to ${api}.${procedure} arrived on the queue of API "${model.api}".`, {
+          api,
+          member: procedure,
+        });
+      }
+      const implementation = this.bus.registry.implementation(api);
+      const definition = this.bus.registry.rpcDefinition(api, procedure);
+      const fn = implementation?.[procedure];
+      if (!fn) throw new UnknownMemberError(api, 'procedure', procedure, Object.keys(implementation ?? {}));
+      const settings = this.bus.apiSettings(api);
+      // Dates, bytes, ... arrive as JSON: turn them back into the declared types before validating.
+      const received = settings.castValues ? castIncoming(definition.parameters, request.parameters) : request.parameters;
+      const parameters = settings.validate.incoming
+        ? parseOrThrow(definition.parameters, received, {
+            api,
+            member: procedure,
+            direction: 'incoming',
+            part: 'parameters',
+            what: 'parameters',
+          })
+        : received;
+      const context: RpcContext = { callId: request.id, api, procedure, deadline: request.deadline, sender: request.sender };
+      const invoke = fn as (p: unknown, c: RpcContext) => unknown;
+      const validate = settings.validate.outgoing ? definition.response : undefined;
+      const hooks = this.bus.hooks;
+      const result = hooks.observes('RpcExecution')
+        ? await hooks.around(
+            'RpcExecution',
+            { api, member: procedure, callId: request.id, parameters, sender: request.sender, deadline: request.deadline },
+            () => invokeProcedure(invoke, parameters, context, validate),
+            (value) => value,
+          )
+        : await invokeProcedure(invoke, parameters, context, validate);
+      return { ok: true, resultJson: JSON.stringify(toWireValue(result)) ?? 'null' };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /**
+   * A call we cannot read. If its id and result table can still be read, the caller gets an
+   * error result at once instead of a timeout; otherwise it goes to the dead-letter queue.
+   */
+  private async answerMalformedCall(message: InboundMessage, model: RpcQueueModel, error: MalformedMessageError): Promise<DispatchOutcome> {
+    const callId = error.context.callId;
+    const table = error.context.resultTable;
+    if (typeof callId === 'string' && table === this.bus.transports.location.resultsTable) {
+      this.bus.logger.warn('Answered a malformed RPC call with an error', { callId, error });
+      await this.results.complete(table, callId, { ok: false, error: toWireError(error) }, this.expiresAt(), false);
+      return { kind: 'done' };
+    }
+    return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error);
+  }
+
+  private expiresAt(): number {
+    return Math.floor(Date.now() / 1000) + this.bus.settings.resultTtlSeconds;
+  }
+}
+
+/** Runs a procedure and validates what it returned (when `response` is given). */
+async function invokeProcedure(
+  fn: (p: unknown, c: RpcContext) => unknown,
+  parameters: unknown,
+  context: RpcContext,
+  response: Parameters<typeof parseOrThrow>[0] | undefined,
+): Promise<unknown> {
+  const returned: unknown = await fn(parameters, context);
+  if (!response) return returned;
+  return parseOrThrow(response, returned, { api: context.api, member: context.procedure, direction: 'outgoing', part: 'response', what: 'result' });
+}
