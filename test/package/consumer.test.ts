@@ -126,7 +126,7 @@ describe('the packed package in a fresh project', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.lines.some(logged('Received SIGTERM'))).toBe(true);
-    expect(worker.lines.some(logged('Worker stopping: no new messages; draining those in flight'))).toBe(true);
+    expect(worker.lines.some(logged('Worker stopping: no new polls; draining the messages in flight and letting polls under way end'))).toBe(true);
     expect(worker.lines.some(logged('Worker stopped'))).toBe(true);
   });
 });
