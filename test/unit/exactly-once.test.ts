@@ -4,8 +4,10 @@
  * done after success, released after failure. And how listen() validates `exactlyOnce`.
  */
 import { lightbus, silentLogger, z } from '../../runtime';
+import { Dispatcher } from '../../runtime/dispatch';
 import { ExactlyOnceGuard, type ExactlyOnceTarget } from '../../runtime/dispatch/exactly-once';
 import type { DedupeClaim, DedupeClaimRequest, DedupeClaimResult, DedupeRecords } from '../../runtime/transport/dedupe-store';
+import { stubTransports } from '../support/stub-transports';
 
 interface StoredRecord {
   state: 'claimed' | 'done';
@@ -156,5 +158,55 @@ describe('listen({ exactlyOnce })', () => {
     expect(() =>
       bus.mail.sent.listen(() => undefined, { listenerName: 'b', visibilityTimeoutSeconds: 120, exactlyOnce: { ttl: '1m' } }),
     ).toThrow(/from the visibility timeout \(2m\) to 365d.*got "1m"/);
+  });
+});
+
+describe('the dispatcher with an exactly-once listener', () => {
+  const api = lightbus.api('mail', { events: { sent: lightbus.event({ parameters: { to: z.string() } }) } });
+
+  function setUp(handler: () => unknown) {
+    const bus = lightbus.create({ busName: 'eod', serviceName: 'mailer', apis: [api], logger: silentLogger });
+    bus.mail.sent.listen(handler, { listenerName: 'send', exactlyOnce: true, visibilityTimeoutSeconds: 30 });
+    const stub = stubTransports(bus);
+    const records = new MemoryRecords();
+    Object.defineProperty(bus.transports, 'dedupe', { value: records, configurable: true });
+    const queueName = bus.topology().listeners[0]!.queueName;
+    const body = JSON.stringify({
+      version: '0',
+      id: 'eb-envelope',
+      'detail-type': 'mail.sent',
+      source: 'lightbus.mail',
+      time: new Date().toISOString(),
+      detail: { v: 1, kind: 'lightbus.event', id: 'ev-1', api: 'mail', event: 'sent', parameters: { to: 'a@b.c' }, firedAt: new Date().toISOString() },
+    });
+    const dispatch = (receiveCount = 1) => new Dispatcher(bus).dispatch({ messageId: `m${receiveCount}`, body, receiptHandle: 'r', receiveCount, queueName });
+    return { bus, stub, records, dispatch, key: 'dedupe#mailer#send#ev-1' };
+  }
+
+  it('runs the first delivery, drops the next as a duplicate (keyed by detail.id, not the envelope id)', async () => {
+    let runs = 0;
+    const { records, dispatch, key } = setUp(() => void (runs += 1));
+    expect(await dispatch()).toEqual({ kind: 'done' });
+    expect(await dispatch()).toEqual({ kind: 'dropped', reason: 'duplicate' });
+    expect(runs).toBe(1);
+    expect([...records.items.keys()]).toEqual([key]);
+  });
+
+  it('retries a delivery whose event another delivery is running, without running it, and sets its visibility', async () => {
+    let runs = 0;
+    const { records, stub, dispatch, key } = setUp(() => void (runs += 1));
+    records.items.set(key, { state: 'claimed', claimedAtMs: Date.now(), token: 'other' });
+    const outcome = await dispatch();
+    expect(outcome).toMatchObject({ kind: 'retry', error: { code: 'EVENT_IN_PROGRESS' } });
+    expect(runs).toBe(0);
+    expect(stub.visibility.map((v) => v.seconds)).toEqual([(outcome as { delaySeconds: number }).delaySeconds]);
+  });
+
+  it('takes a failing handler through the usual backoff, releasing its claim', async () => {
+    const { records, dispatch } = setUp(() => {
+      throw new Error('smtp down');
+    });
+    expect(await dispatch()).toMatchObject({ kind: 'retry', delaySeconds: 1 });
+    expect(records.items.size).toBe(0);
   });
 });
