@@ -17,7 +17,7 @@ import { isEnvironmentTarget } from './environment-target';
 import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
 import type { ILightbusBus } from './lightbus-bus';
 import { validateWorkerOptions, type LightbusServiceProps } from './lightbus-service-props';
-import { apiOfEventSource, grantCalls, grantWorkerAccess, queueUrlPrefix } from './service-grants';
+import { apiOfEventSource, grantCalls, grantExactlyOnceRecords, grantWorkerAccess, queueUrlPrefix } from './service-grants';
 import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
 import { createServiceQueues } from './service-queues';
 import { workerBundleOf, workerCode, type WorkerCodeProps } from './worker-code';
@@ -209,6 +209,7 @@ export class LightbusService extends Construct {
     }
     if (!schemasOnly) {
       grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
+      grantExactlyOnceRecords(this.bus, this.topology, fn, group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : [])));
       this.callers.push(fn);
     }
     return fn;

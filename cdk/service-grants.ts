@@ -1,7 +1,8 @@
 import { Fn } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Topology } from '../runtime/topology';
+import type { ListenerModel, Topology } from '../runtime/topology';
+import { DEDUPE_KEY_PREFIX } from '../runtime/transport/dedupe-store';
 import type { ILightbusBus } from './lightbus-bus';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
@@ -28,6 +29,24 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
       conditions: { StringEquals: { 'events:source': [...topology.permissions.fireSources] } },
     });
   }
+}
+
+/**
+ * Lets `grantee` keep the records of the exactly-once listeners it runs (`listen({ exactlyOnce })`):
+ * PutItem (claim), UpdateItem (done) and DeleteItem (release) on the keys
+ * `dedupe#<service>#<listener>#*` of those listeners only. Nothing for a function without one. The
+ * `Null` condition fails closed should a request reach IAM without a key (where `ForAllValues`
+ * would be vacuously true).
+ */
+export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
+  const keys = listeners.filter((l) => l.exactlyOnce).map((l) => `${DEDUPE_KEY_PREFIX}${topology.serviceName}#${l.listenerName}#*`);
+  if (keys.length === 0) return;
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resourceArns: [bus.resultsTable.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+  });
 }
 
 /** Lets `grantee` call `apis`: send to their request queues and read results ({@link ILightbusBus.grantCall}). */

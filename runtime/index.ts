@@ -27,6 +27,7 @@ export type {
   ReceivedEvent,
   ListenerHandler,
   ListenOptions,
+  ExactlyOnceOptions,
   RpcContext,
   ApiImplementation,
   ApiClient,

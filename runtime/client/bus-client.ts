@@ -242,6 +242,7 @@ export class BusClient {
         events: l.events.map((e) => ({ api: e.api, event: e.event })),
         maxReceives: l.maxReceives,
         visibilityTimeoutSeconds: l.visibilityTimeoutSeconds,
+        exactlyOnce: l.exactlyOnce !== undefined,
       })),
       tasks: registry.tasks.map((t) => ({ taskName: t.taskName, scheduleExpression: t.schedule.expression })),
     });

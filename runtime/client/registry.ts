@@ -2,6 +2,7 @@ import type { AnyApiDefinition, EventDefinition, RpcDefinition } from '../api/ty
 import { assertValidApiName } from '../api/names';
 import { ConfigurationError, InvalidDefinitionError, UnknownApiError, UnknownMemberError } from '../errors';
 import type { TaskRegistration } from '../tasks/types';
+import { exactlyOnceSettings } from './exactly-once-options';
 import type { ListenerHandler, ListenOptions, RpcContext } from './types';
 
 export type ProcedureFunction = (parameters: never, context: RpcContext) => unknown;
@@ -13,6 +14,8 @@ export interface ListenerRegistration {
   readonly maxReceives: number;
   readonly visibilityTimeoutSeconds: number;
   readonly retryDelaySeconds: number;
+  /** Set for an exactly-once listener: how long a handled event id is remembered. */
+  readonly exactlyOnce: { readonly ttlSeconds: number } | undefined;
 }
 
 /** What a bus knows: API definitions, which of them it serves, and its listeners. */
@@ -105,6 +108,7 @@ export class Registry {
       maxReceives,
       visibilityTimeoutSeconds,
       retryDelaySeconds,
+      exactlyOnce: exactlyOnceSettings(options.listenerName, options.exactlyOnce, visibilityTimeoutSeconds),
     };
     this.listenerList.push(registration);
     return registration;

@@ -1,7 +1,7 @@
 import type { BusSettings } from '../config';
 import { eventBusName, resultsTableName } from '../topology';
 import type { UndeliveredEvent } from '../errors';
-import { AwsClients, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
+import { AwsClients, DedupeStore, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
 
 /** What the bus client wants to hear from its transports. */
 export interface BusTransportsOptions {
@@ -33,6 +33,7 @@ export class BusTransports {
   private eventPublisher: EventPublisher | undefined;
   private resultsStore: ResultsStore | undefined;
   private resultPoller: ResultPoller | undefined;
+  private dedupeStore: DedupeStore | undefined;
 
   public constructor(
     private readonly settings: BusSettings,
@@ -64,6 +65,12 @@ export class BusTransports {
   public get results(): ResultsStore {
     this.resultsStore ??= new ResultsStore(this.clients);
     return this.resultsStore;
+  }
+
+  /** Exactly-once listeners' records (in the results table). */
+  public get dedupe(): DedupeStore {
+    this.dedupeStore ??= new DedupeStore(this.clients);
+    return this.dedupeStore;
   }
 
   public get poller(): ResultPoller {

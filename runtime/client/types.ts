@@ -113,6 +113,26 @@ export interface ListenOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** First retry delay after a failure, doubling each receive, capped at visibilityTimeoutSeconds. @default 1 */
   readonly retryDelaySeconds?: number;
+  /**
+   * Run the handler at most once per event id (`detail.id`) within `ttl`, across redeliveries,
+   * duplicate deliveries and fire() retries that reuse the id (`fire(p, { eventId })`). Before the
+   * handler runs, the listener claims the event with a conditional write to the bus's results table;
+   * after it succeeds, it marks the claim done (a failed handler releases it, so its retry runs).
+   * Costs two DynamoDB writes per event, and the worker needs write access to this service's
+   * `dedupe#` keys (the CDK construct grants it). See docs/concepts.md, "Exactly-once listeners".
+   * @default false - every delivery runs the handler (at-least-once)
+   */
+  readonly exactlyOnce?: boolean | ExactlyOnceOptions;
+}
+
+/** Options of an exactly-once listener ({@link ListenOptions.exactlyOnce}). */
+export interface ExactlyOnceOptions {
+  /**
+   * How long an event id is remembered once handled: a repeat within it is skipped, one after it
+   * runs again. A duration with a unit (`'1h'`, `'7d'`); at least the listener's visibility timeout.
+   * @default '7d'
+   */
+  readonly ttl?: string;
 }
 
 /** What a procedure receives besides its parameters. */

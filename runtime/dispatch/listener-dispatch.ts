@@ -5,6 +5,8 @@ import { LightbusError, type ValidationError } from '../errors';
 import { parseEventDelivery } from '../messages';
 import { castIncoming, parseOrThrow } from '../schema';
 import type { ListenerModel } from '../topology';
+import type { DedupeRecords } from '../transport/dedupe-store';
+import { ExactlyOnceGuard } from './exactly-once';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
@@ -17,12 +19,16 @@ import { retryDelay, type QueueActions } from './queue-actions';
  */
 export class ListenerDispatch {
   private listenersByName: Map<string, ListenerRegistration> | undefined;
+  private readonly exactlyOnce: ExactlyOnceGuard;
 
   public constructor(
     private readonly bus: BusClient,
     private readonly actions: QueueActions,
     private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
-  ) {}
+    dedupeRecords: () => DedupeRecords = () => bus.transports.dedupe,
+  ) {
+    this.exactlyOnce = new ExactlyOnceGuard(dedupeRecords, bus.logger);
+  }
 
   public async handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
     let delivery: ReturnType<typeof parseEventDelivery>;
@@ -73,18 +79,66 @@ export class ListenerDispatch {
       receiveCount: message.receiveCount,
       listenerName: model.listenerName,
     };
+    const hooks = this.bus.hooks;
+    const run = async () => {
+      if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
+      else await registration.handler(received, parameters as never);
+    };
+    const { listenerName, visibilityTimeoutSeconds } = model;
+    const timeoutMs = this.executionTimeout({ kind: 'listener', listenerName, visibilityTimeoutSeconds });
+    const runTimed = () =>
+      withExecutionTimeout(run, timeoutMs, () => new ExecutionTimeoutError(`Listener ${listenerName}`, timeoutMs ?? 0, { listenerName, eventId: received.id }));
+    if (registration.exactlyOnce) {
+      const leaseMs = Math.max(visibilityTimeoutSeconds * 1000, timeoutMs ?? 0);
+      return this.runExactlyOnce(message, model, registration, received.id, { leaseMs, ttlSeconds: registration.exactlyOnce.ttlSeconds }, runTimed);
+    }
     try {
-      const hooks = this.bus.hooks;
-      const run = async () => {
-        if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
-        else await registration.handler(received, parameters as never);
-      };
-      const { listenerName, visibilityTimeoutSeconds } = model;
-      const timeoutMs = this.executionTimeout({ kind: 'listener', listenerName, visibilityTimeoutSeconds });
-      await withExecutionTimeout(run, timeoutMs, () => new ExecutionTimeoutError(`Listener ${listenerName}`, timeoutMs ?? 0, { listenerName, eventId: received.id }));
+      await runTimed();
       return { kind: 'done' };
     } catch (error) {
       return this.failed(message, model, registration, error as Error);
+    }
+  }
+
+  /**
+   * An exactly-once listener's delivery: the handler runs only if this delivery can claim the
+   * event id. Already handled: dropped as a duplicate. Running elsewhere: retried once that
+   * delivery's lease may have run out. DynamoDB failures before the handler ran are thrown, for the
+   * dispatcher to retry.
+   */
+  private async runExactlyOnce(
+    message: InboundMessage,
+    model: ListenerModel,
+    registration: ListenerRegistration,
+    eventId: string,
+    claim: { readonly leaseMs: number; readonly ttlSeconds: number },
+    runTimed: () => Promise<unknown>,
+  ): Promise<DispatchOutcome> {
+    const target = {
+      table: this.bus.transports.location.resultsTable,
+      service: this.bus.settings.serviceName ?? '',
+      listenerName: model.listenerName,
+      eventId,
+      claimedBy: this.bus.settings.processName,
+      ...claim,
+    };
+    const outcome = await this.exactlyOnce.run(target, runTimed);
+    switch (outcome.kind) {
+      case 'ran':
+        return { kind: 'done' };
+      case 'skipped':
+        return { kind: 'dropped', reason: 'duplicate' };
+      case 'failed':
+        return this.failed(message, model, registration, outcome.error);
+      case 'busy': {
+        const error = new LightbusError('EVENT_IN_PROGRESS', `Another delivery of event ${eventId} is running listener ${model.listenerName}; retrying later.`, {
+          listenerName: model.listenerName,
+          eventId,
+        });
+        this.bus.logger.info(`Event is being handled by another delivery; retrying in ${outcome.retryInSeconds}s`, { listener: model.listenerName, eventId });
+        await this.actions.delayRetry(message, outcome.retryInSeconds);
+        return { kind: 'retry', error, delaySeconds: outcome.retryInSeconds };
+      }
     }
   }
 

@@ -82,6 +82,8 @@ export interface ListenerModel extends QueueModel {
   readonly eventPattern: { readonly source: readonly string[]; readonly 'detail-type': readonly string[] };
   /** Receives before the dispatcher moves a failing message to the DLQ. */
   readonly maxReceives: number;
+  /** An exactly-once listener: its worker writes `dedupe#<service>#<listener>#...` records in the results table. */
+  readonly exactlyOnce: boolean;
 }
 
 export interface PermissionsModel {
@@ -114,6 +116,8 @@ export interface TopologyInput {
     readonly events: readonly ListenedEvent[];
     readonly maxReceives: number;
     readonly visibilityTimeoutSeconds: number;
+    /** @default false */
+    readonly exactlyOnce?: boolean;
   }[];
   readonly rpcVisibilityTimeoutSeconds?: number;
   /** Scheduled tasks of this service. @default none */
@@ -184,6 +188,7 @@ export function deriveTopology(input: TopologyInput): Topology {
           'detail-type': unique(events.map((e) => eventDetailType(e.api, e.event))),
         },
         maxReceives: listener.maxReceives,
+        exactlyOnce: listener.exactlyOnce ?? false,
         visibilityTimeoutSeconds: listener.visibilityTimeoutSeconds,
         redriveMaxReceiveCount: listener.maxReceives + 1,
         deadLetterRetentionSeconds: FOURTEEN_DAYS,

@@ -19,3 +19,5 @@ export { ResultPoller, ResultWaitTimeout, DEFAULT_POLL_SCHEDULE } from './result
 export type { FinalResult, PollSchedule } from './result-poller';
 export { QueueOperations, MAX_SQS_MESSAGE_BYTES } from './queue-operations';
 export type { QueueOperationsOptions } from './queue-operations';
+export { DedupeStore, DedupeState, DEDUPE_KEY_PREFIX, dedupeKey } from './dedupe-store';
+export type { DedupeClaim, DedupeClaimRequest, DedupeClaimResult, DedupeRecords } from './dedupe-store';

@@ -13,12 +13,14 @@ export const faultApi = lightbus.api('faults', {
     job: lightbus.event({ parameters: { tag: z.string(), ms: z.number().int(), firedAt: z.number() } }),
     /** Handled by listener `stuck`, which records its start and never returns. */
     stuck: lightbus.event({ parameters: { tag: z.string() } }),
+    /** Handled by listener `once`, an exactly-once listener, which records each run. */
+    once: lightbus.event({ parameters: { tag: z.string() } }),
   },
 });
 
 /** One line of a worker's record file: what ran where, and when. */
 export interface RunRecord {
-  readonly k: 'rpc-start' | 'rpc-end' | 'ev-start' | 'ev-end' | 'hang-start' | 'stuck-start';
+  readonly k: 'rpc-start' | 'rpc-end' | 'ev-start' | 'ev-end' | 'hang-start' | 'stuck-start' | 'once-run';
   readonly tag: string;
   readonly pid: number;
   /** Epoch ms. */
@@ -33,4 +35,5 @@ export interface RunRecord {
 export const FAULT_LISTENERS = {
   jobs: { listenerName: 'jobs', visibilityTimeoutSeconds: 8, maxReceives: 5, retryDelaySeconds: 1 },
   stuck: { listenerName: 'stuck', visibilityTimeoutSeconds: 8, maxReceives: 2, retryDelaySeconds: 0 },
+  once: { listenerName: 'once', visibilityTimeoutSeconds: 8, maxReceives: 5, retryDelaySeconds: 1, exactlyOnce: { ttl: '1h' } },
 } as const;

@@ -42,3 +42,7 @@ bus.faults.stuck.listen(async (_event, { tag }) => {
   record('stuck-start', tag);
   await never();
 }, FAULT_LISTENERS.stuck);
+
+bus.faults.once.listen((_event, { tag }) => {
+  record('once-run', tag);
+}, FAULT_LISTENERS.once);

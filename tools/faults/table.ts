@@ -17,14 +17,8 @@ const COLUMNS: readonly (readonly [keyof Omit<Tally, 'notes'>, string])[] = [
   ['late', 'late past deadline'],
 ];
 
-/**
- * Not measured yet: an endpoint frozen with SIGSTOP (client deadlines while the endpoint hangs).
- * Its scenario is someone else's (issue #10); its row is kept here so the table shows the gap.
- */
-export const PENDING_ROWS: readonly string[] = ['endpoint frozen with SIGSTOP (client deadlines) — pending'];
-
 export function renderTable(rows: readonly Row[]): string {
-  const nameWidth = Math.max(...[...rows.map((r) => r.name), ...PENDING_ROWS, 'TOTAL'].map((n) => n.length));
+  const nameWidth = Math.max(...[...rows.map((r) => r.name), 'TOTAL'].map((n) => n.length));
   const widths = COLUMNS.map(([, title]) => Math.max(title.length, 4));
   const line = (name: string, cells: readonly string[], tail = '') =>
     `${name.padEnd(nameWidth)} | ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |${tail}`;
@@ -38,7 +32,6 @@ export function renderTable(rows: readonly Row[]): string {
     });
     out.push(line(row.name, cells, ` ${row.seconds.toFixed(0)}s`));
   }
-  for (const pending of PENDING_ROWS) out.push(line(pending, COLUMNS.map(() => '—')));
   out.push(line('TOTAL', totals.map(String)));
   out.push('');
   for (const row of rows) {

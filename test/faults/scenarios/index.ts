@@ -1,4 +1,5 @@
 import { duplicates } from './duplicates';
+import { frozenEndpoint } from './frozen-endpoint';
 import { hungHandler } from './hung-handler';
 import { killNine } from './kill-nine';
 import { malformedCopy } from './malformed-copy';
@@ -10,4 +11,4 @@ import { sigtermDrain } from './sigterm-drain';
 export type { Scenario } from './scenario';
 
 /** Every scenario of the fault suite, in the order the table shows them. */
-export const SCENARIOS: readonly Scenario[] = [rollingRestart, sigtermDrain, killNine, malformedCopy, duplicates, hungHandler, malformedMessages];
+export const SCENARIOS: readonly Scenario[] = [rollingRestart, sigtermDrain, killNine, malformedCopy, duplicates, hungHandler, malformedMessages, frozenEndpoint];
