@@ -8,18 +8,21 @@ import type { ILightbusBus } from './lightbus-bus';
 export interface WorkerTableUse {
   /** It serves RPCs: it claims calls (batched: PartiQLInsert) and writes results. */
   readonly servesRpc: boolean;
-  /** It runs scheduled tasks: it writes task run records (UpdateItem on `task#...` keys). */
+  /** It runs scheduled tasks: it writes its service's task run records (UpdateItem on `task#<service>#*` keys). */
   readonly runsTasks: boolean;
 }
 
 /**
- * What a worker may do beyond its own queues: write results and claims (only if it serves RPCs
- * or runs tasks; a listener writes nothing to the table), and fire the events of the APIs its
- * module registers. Call rights are granted at synthesis ({@link grantCalls}), once every service
+ * What a worker may do beyond its own queues: write call claims and results (only if it serves
+ * RPCs: keys without `#`), its service's task run records (only if it runs tasks:
+ * `task#<service>#*`), and fire the events of the APIs its module registers. A listener writes
+ * nothing to the table. Call rights are granted at synthesis ({@link grantCalls}), once every service
  * of the app is known.
  */
 export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, use: WorkerTableUse): void {
-  if (use.servesRpc || use.runsTasks) bus.grantWriteResults(grantee, { batchedClaims: use.servesRpc });
+  if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
+  // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
+  if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,
@@ -30,9 +33,12 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
   }
 }
 
-/** Lets `grantee` call `apis`: send to their request queues and read results ({@link ILightbusBus.grantCall}). */
-export function grantCalls(bus: ILightbusBus, grantee: iam.IGrantable, apis: readonly string[]): void {
-  for (const api of apis) bus.grantCall(grantee, api);
+/**
+ * Lets `grantee` call `apis` as `callerScope` (the service's own): send to their request queues and
+ * read its own calls' results ({@link ILightbusBus.grantCall}).
+ */
+export function grantCalls(bus: ILightbusBus, grantee: iam.IGrantable, apis: readonly string[], callerScope: string): void {
+  for (const api of apis) bus.grantCall(grantee, api, { callerScope });
 }
 
 /** `https://sqs.<region>.amazonaws.com/<account>/` from one of the stack's queue URLs (right on AWS and on an emulator alike). */

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { LightbusError, MessageTooLargeError, RemoteError, RpcTimeoutError } from '../errors';
 import type { HookRegistry } from '../hooks';
 import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
 import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
-import { rpcQueueName } from '../topology';
+import { newCallId, rpcQueueName } from '../topology';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import type { ClientSettings } from './client-settings';
 import type { Registry } from './registry';
@@ -63,7 +62,7 @@ export class RpcCaller {
       part: 'parameters',
       what: 'parameters',
     });
-    const callId = randomUUID();
+    const callId = newCallId(settings.bus.callerScope);
     const deadline = Date.now() + timeoutMs;
     const table = transports.location.resultsTable;
     const request: RpcRequest = {
