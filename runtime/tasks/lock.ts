@@ -1,7 +1,7 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ResultAttributes } from '../messages/wire';
 import type { WireError } from '../messages/wire';
-import { taskRunKey } from '../topology/table-keys';
+import { classifyKey, InvalidTableKeyError, KeyKind, taskRunKey } from '../topology/table-keys';
 import type { AwsClients } from '../transport';
 
 /** States of a task run record in the results table (see docs/wire-format.md, "Scheduled tasks"). */
@@ -64,6 +64,7 @@ export class TaskRunLock {
     key: string,
     fields: { service: string; taskName: string; scheduledTime: Date; claimedBy: string; leaseMs?: number },
   ): Promise<ClaimResult> {
+    assertTaskRunKey(key);
     const now = Date.now();
     const leaseMs = fields.leaseMs ?? DEFAULT_TASK_LEASE_MS;
     const A = TaskRunAttributes;
@@ -114,6 +115,7 @@ export class TaskRunLock {
 
   /** Records how the claimed run ended; `failed` lets a retry claim it again. */
   public async finish(table: string, key: string, outcome: { ok: true } | { ok: false; error: WireError }): Promise<void> {
+    assertTaskRunKey(key);
     await this.clients.dynamoDb.send(
       new UpdateItemCommand({
         TableName: table,
@@ -144,4 +146,11 @@ function heldRunOf(error: unknown): HeldRun {
     claimedBy: item?.[TaskRunAttributes.ClaimedBy]?.S,
     attempts: Number.isFinite(attempts) ? attempts : undefined,
   };
+}
+
+/** The lock writes task run records only (runtime/topology/table-keys.ts): never a call result or schema. */
+function assertTaskRunKey(key: string): void {
+  if (classifyKey(key).kind !== KeyKind.TaskRun) {
+    throw new InvalidTableKeyError(`"${key.slice(0, 140)}" is not a task run key (task#<service>#<task>#<time>).`, { key: key.slice(0, 140) });
+  }
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { TaskRunner } from '../../runtime/tasks';
+import { TaskRunLock, TaskRunner } from '../../runtime/tasks';
 import { InvalidTableKeyError, taskRunKey } from '../../runtime/topology';
 import { ResultsStore } from '../../runtime/transport';
 import { eventually, lightbus, mathApi, startWorker, stopAll, testBusOptions, track } from '../support/bus';
@@ -71,6 +71,12 @@ describe('a caller cannot cancel a scheduled task run (#16 item 2)', () => {
     await expect(store.complete(table, 'schema#math', { ok: true, resultJson: 'null' }, 2_000_000_000, false)).rejects.toBeInstanceOf(InvalidTableKeyError);
     await expect(store.readMany(table, ['schema#math'])).rejects.toBeInstanceOf(InvalidTableKeyError);
     expect(await item(key)).toBeUndefined();
+    // And the task lock writes task run keys only.
+    const lock = new TaskRunLock(bus.transports.clients);
+    const fields = { service: 'jobs', taskName: 'nightly', scheduledTime: new Date(), claimedBy: 'x' };
+    await expect(lock.claim(table, 'victim.0b6f1c1e-0000-4000-8000-000000000000', fields)).rejects.toBeInstanceOf(InvalidTableKeyError);
+    await expect(lock.finish(table, 'schema#math', { ok: true })).rejects.toBeInstanceOf(InvalidTableKeyError);
+    expect(await item('victim.0b6f1c1e-0000-4000-8000-000000000000')).toBeUndefined();
   });
 });
 
