@@ -1,14 +1,17 @@
 /**
  * The founding example, end to end, on a fresh machine (`npm run example`):
  *  1. installs (if needed) and starts the MiniStack emulator on a free port,
- *  2. runs the auth service's worker with `lightbus run --local`,
+ *  2. creates auth's users table, runs the auth service's worker with `lightbus run --local`,
  *  3. fires customers.newCustomer from the customers service,
  *  4. waits for auth's listener to call auth.createUser, calls auth.checkPassword,
  *  5. stops the worker with SIGTERM and the emulator, and exits 0 (1 on any failure).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { emulatorEnv, startEmulator, assertNoKeepAliveStall, REPO_ROOT, type EmulatorHandle } from '../tools/emulator';
+import { ensureUsersTable } from './auth/users';
+import { usersTableName } from './auth/users-table';
 
 const WORKER_START_TIMEOUT_MS = 30_000;
 const USER_CREATION_TIMEOUT_MS = 20_000;
@@ -63,16 +66,27 @@ async function main(): Promise<void> {
     const stall = await assertNoKeepAliveStall(emulator.endpoint);
     say(`Emulator up at ${emulator.endpoint} (no keep-alive stall: ${stall.perCallMs.toFixed(1)} ms per call)`);
 
-    say('Starting the auth worker: lightbus run --local --bus examples/auth/bus.ts');
-    const started = startAuthWorker(env);
-    worker = started.child;
-    await started.ready;
-
     // Imported only now, so both bus clients pick up the emulator's environment.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { bus: customers } = require('./customers/bus') as typeof import('./customers/bus');
     const { bus: auth } = require('./auth/bus') as typeof import('./auth/bus');
     /* eslint-enable @typescript-eslint/no-require-imports */
+
+    // The users table is auth's own, not part of the bus: `lightbus run --local` provisions the
+    // bus's queues and table, the app provisions its own (on AWS, the CDK example's auth stack).
+    const usersTable = usersTableName(auth.settings.busName);
+    const dynamo = new DynamoDBClient({});
+    try {
+      await ensureUsersTable(dynamo, usersTable);
+    } finally {
+      dynamo.destroy();
+    }
+    say(`Users table ${usersTable} ready`);
+
+    say('Starting the auth worker: lightbus run --local --bus examples/auth/bus.ts');
+    const started = startAuthWorker(env);
+    worker = started.child;
+    await started.ready;
 
     const email = `ada-${Date.now()}@example.com`;
     const password = 'correct-horse-battery';

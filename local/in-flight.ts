@@ -1,4 +1,5 @@
 import type { InboundMessage } from '../runtime/dispatch';
+import type { VisibilityHeartbeat } from './visibility-heartbeat';
 
 /** A message a queue consumer is working on, from its receipt until it is deleted or left. */
 export interface InFlight {
@@ -12,7 +13,7 @@ export interface InFlight {
    * it now, so this one must neither extend its visibility nor delete it when the handler ends.
    */
   returned: boolean;
-  heartbeat: NodeJS.Timeout | undefined;
+  heartbeat: VisibilityHeartbeat | undefined;
 }
 
 /**
@@ -33,10 +34,13 @@ export async function drainInFlight(
   await Promise.race([Promise.all(pending.map((p) => p.done)), timedOut]);
   clearTimeout(timer);
   const unfinished = pending.filter((p) => !p.finished);
-  for (const entry of unfinished) {
-    entry.returned = true;
-    clearInterval(entry.heartbeat);
-  }
-  await Promise.all(unfinished.map(giveBack));
+  for (const entry of unfinished) entry.returned = true;
+  // Each heartbeat's extension under way ends first: landing after the return, it would hide the message again.
+  await Promise.all(
+    unfinished.map(async (entry) => {
+      await entry.heartbeat?.stop();
+      await giveBack(entry);
+    }),
+  );
   return { finished: pending.length - unfinished.length, returned: unfinished.length };
 }

@@ -1,6 +1,8 @@
 export { LightbusWorker } from './worker';
 export type { WorkerOptions, WorkerFeatures, WorkerEvents } from './worker';
 export { QueueConsumer } from './queue-consumer';
+export { localExecutionTimeout } from './execution-timeouts';
+export type { ExecutionTimeoutOptions } from './execution-timeouts';
 export { LocalTaskScheduler } from './task-runner';
 export type { LocalTaskOutcome, TaskSchedulerEvents, TaskSchedulerOptions } from './task-runner';
 export type { QueueConsumerOptions, QueueConsumerEvents } from './queue-consumer';

@@ -7,7 +7,7 @@ import { PollStagger, type StaggeredPoll } from './poll-stagger';
 import { abortableSleep } from './abortable-sleep';
 import { drainInFlight, type InFlight } from './in-flight';
 import { TypedEmitter } from './typed-emitter';
-import { startVisibilityHeartbeat } from './visibility-heartbeat';
+import { startVisibilityHeartbeat, type VisibilityHeartbeat } from './visibility-heartbeat';
 
 export interface QueueConsumerOptions {
   readonly queueName: string;
@@ -60,12 +60,15 @@ export type QueueConsumerEvents = {
 /** ReceiveMessage returns at most 10 messages. */
 const MAX_RECEIVE = 10;
 
+/** How long past its wait time a long poll may take to answer before it is given up as lost. */
+const RECEIVE_GRACE_SECONDS = 10;
+
 /**
  * Consumes one queue: keeps up to `concurrency` messages in flight, polling again as soon as a
- * slot frees rather than after a whole batch (the sqs-consumer limitation), long-polls with an
- * abortable signal, extends visibility while handlers run (and, with a fire settlement, until
- * their events are accepted), and on stop drains: every message in flight is finished and
- * deleted, or returned to the queue. Each message goes through the same {@link RecordLifecycle}
+ * slot frees rather than after a whole batch (the sqs-consumer limitation), long-polls, extends
+ * visibility while handlers run (and, with a fire settlement, until their events are accepted),
+ * and on stop drains: every message in flight is finished and deleted, or returned to the queue,
+ * and the long polls under way end on their own, whatever they return going back to the queue. Each message goes through the same {@link RecordLifecycle}
  * as the Lambda handler's records; this consumer only adapts it to SQS calls (DeleteMessage,
  * ChangeMessageVisibility for the heartbeat and the drain).
  */
@@ -82,7 +85,10 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private readonly stagger: PollStagger;
   private readonly lifecycle: RecordLifecycle;
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly abort = new AbortController();
+  /** Aborted by stop(): cuts short the pollers' sleeps, never a long poll (see stop()). */
+  private readonly stopping = new AbortController();
+  /** Messages received by long polls that ended after stop(), given straight back to the queue. */
+  private released = 0;
   private reserved = 0;
   /** ReceiveMessage calls under way. */
   private receiving = 0;
@@ -125,31 +131,53 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
 
   public start(): void {
     if (this.running) return;
-    if (this.abort.signal.aborted) throw new Error(`The consumer of ${this.queueName} was stopped; it cannot start again.`);
+    if (this.stopping.signal.aborted) throw new Error(`The consumer of ${this.queueName} was stopped; it cannot start again.`);
     this.running = true;
     // The first poller covers the queue at once; the others join spread over the re-check interval.
     this.loops = Array.from({ length: this.pollers }, (_, index) => this.pollLoop((index * this.longPollRecheckMs) / this.pollers));
   }
 
   /**
-   * Stops polling at once (aborting long polls), waits up to `drainTimeoutMs` for messages in
-   * flight, then returns any still unfinished to the queue (visibility 0) so another consumer
-   * takes them without waiting out the visibility timeout.
+   * Stops issuing polls at once, waits up to `drainTimeoutMs` for messages in flight, then returns
+   * any still unfinished to the queue (visibility 0) so another consumer takes them without
+   * waiting out the visibility timeout.
+   *
+   * Long polls under way are not aborted: aborting one only closes it on this side, while the
+   * endpoint (SQS too) keeps it open and hands it messages that then stay hidden for the visibility
+   * timeout, stranded (an RPC request past its deadline). Each ends within `waitTimeSeconds`, and
+   * whatever it returns is given straight back to the queue (`released`). So stop() takes at most
+   * max(drainTimeoutMs, waitTimeSeconds) plus the calls that return messages.
    */
-  public async stop(drainTimeoutMs: number): Promise<{ finished: number; returned: number }> {
+  public async stop(drainTimeoutMs: number): Promise<{ finished: number; returned: number; released: number }> {
     this.running = false;
-    this.abort.abort();
+    this.stopping.abort();
     for (const wake of this.slotWaiters.splice(0)) wake();
-    await Promise.all(this.loops);
-    return drainInFlight([...this.inFlight.values()], drainTimeoutMs, (entry) =>
-      this.queues.changeVisibility(this.queueName, entry.message.receiptHandle, 0).catch((error: Error) => {
-        this.emit('error', error, { queueName: this.queueName, operation: 'return-to-queue' });
-        this.logger.warn('Could not return an unfinished message to its queue; it reappears after its visibility timeout', {
-          queue: this.queueName,
-          messageId: entry.message.messageId,
-          error,
-        });
-      }),
+    const drained = drainInFlight([...this.inFlight.values()], drainTimeoutMs, (entry) => this.giveBack(entry.message, 'return-to-queue'));
+    const [result] = await Promise.all([drained, Promise.all(this.loops)]);
+    return { ...result, released: this.released };
+  }
+
+  /** Sets a message's visibility to 0: another consumer receives it at once. Never throws. */
+  private giveBack(message: Pick<InboundMessage, 'receiptHandle' | 'messageId'>, operation: string): Promise<void> {
+    return this.queues.changeVisibility(this.queueName, message.receiptHandle, 0).catch((error: Error) => {
+      this.emit('error', error, { queueName: this.queueName, operation });
+      this.logger.warn('Could not return a message to its queue; it reappears after its visibility timeout', {
+        queue: this.queueName,
+        messageId: message.messageId,
+        error,
+      });
+    });
+  }
+
+  /** Messages a long poll returned after stop(): not started, given straight back to the queue. */
+  private async release(messages: readonly Message[]): Promise<void> {
+    this.released += messages.length;
+    this.logger.info('A long poll under way at stop returned messages; they go straight back to the queue', {
+      queue: this.queueName,
+      count: messages.length,
+    });
+    await Promise.all(
+      messages.map((m) => this.giveBack({ receiptHandle: m.ReceiptHandle ?? '', messageId: m.MessageId ?? '' }, 'release-after-stop')),
     );
   }
 
@@ -177,13 +205,13 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
             WaitTimeSeconds: this.waitTimeSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
-          { abortSignal: this.abort.signal },
+          // No abort on stop (see stop()); only a poll the endpoint never answers is given up.
+          { abortSignal: AbortSignal.timeout((this.waitTimeSeconds + RECEIVE_GRACE_SECONDS) * 1000) },
         );
         messages = out.Messages ?? [];
       } catch (error) {
         this.reserved -= wanted;
         this.pollEnded(poll);
-        if (!this.running) break;
         this.emit('error', error as Error, { queueName: this.queueName, operation: 'receive' });
         this.logger.error('ReceiveMessage failed; polling again shortly', { queue: this.queueName, error: error as Error });
         await this.pause(1000);
@@ -191,6 +219,10 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       }
       this.reserved -= wanted;
       this.pollEnded(poll);
+      if (!this.running) {
+        if (messages.length > 0) await this.release(messages);
+        break;
+      }
       // A short batch means the queue is drained for now: the next polls can wait their turn.
       this.queueLooksDrained = messages.length < wanted;
       for (const message of messages) this.track(message);
@@ -247,7 +279,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       entry.finished = true;
       this.emit('message_processed', message, final, Date.now() - started);
     } finally {
-      clearInterval(entry.heartbeat);
+      void entry.heartbeat?.stop();
       if (entry.handled) this.finishing -= 1;
       this.inFlight.delete(message.receiptHandle);
       this.wakeSlotWaiters();
@@ -282,7 +314,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       if (outcome.kind === 'done') undelivered = await settled();
       else void settled();
     }
-    clearInterval(entry.heartbeat);
+    void entry.heartbeat?.stop();
     const result = await this.lifecycle.finish(message, outcome, undelivered, { returnedToQueue: entry.returned });
     if (result.action.kind === 'leave') {
       this.logger.warn('A message finished after the drain timeout had returned it to its queue; it was not deleted and may run again', {
@@ -313,7 +345,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   }
 
   /** Extends visibility while the handler runs (and its events settle), so no other consumer gets it. */
-  private startHeartbeat(message: InboundMessage): NodeJS.Timeout {
+  private startHeartbeat(message: InboundMessage): VisibilityHeartbeat {
     return startVisibilityHeartbeat(this.queues, this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds, (error) => {
       this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });
       this.logger.warn("Could not extend a running message's visibility; another consumer may receive it", {
@@ -326,6 +358,6 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
 
   /** Sleeps, cut short by stop(). */
   private pause(ms: number): Promise<void> {
-    return abortableSleep(this.abort.signal, ms);
+    return abortableSleep(this.stopping.signal, ms);
   }
 }

@@ -1,5 +1,6 @@
 import type { BusClient } from '../runtime/client';
 import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
+import { ConfigurationError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
@@ -8,6 +9,7 @@ import { SchemaPublisher } from './schema-publisher';
 import { LocalTaskScheduler, type LocalTaskOutcome } from './task-runner';
 import { TypedEmitter } from './typed-emitter';
 import { defaultLongPollRecheckMs } from './poll-stagger';
+import { localExecutionTimeout, type ExecutionTimeoutOptions } from './execution-timeouts';
 
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 export interface WorkerFeatures {
@@ -19,7 +21,7 @@ export interface WorkerFeatures {
   readonly tasks: boolean;
 }
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ExecutionTimeoutOptions {
   /**
    * Create or update the topology's resources before starting (for emulators and development).
    * In the cloud the CDK construct owns the resources, so `lightbus run` without `--local` does not.
@@ -42,7 +44,11 @@ export interface WorkerOptions {
    * or AWS_ENDPOINT_URL); 0 on AWS
    */
   readonly longPollRecheckMs?: number;
-  /** How long stop() waits for messages in flight before returning them to their queues. @default 10000 */
+  /**
+   * How long stop() waits for messages in flight before returning them to their queues. Long polls
+   * under way at stop are let end (they can still take messages): a stop takes at most
+   * max(drainTimeoutMs, waitTimeSeconds) plus the calls that return messages. @default 10000
+   */
   readonly drainTimeoutMs?: number;
   /** @default the bus's logger */
   readonly logger?: Logger;
@@ -69,7 +75,12 @@ export type WorkerEvents = {
   /** A scheduled task's run ended (or was skipped). */
   task_finished: [taskName: string, scheduledTime: Date, outcome: LocalTaskOutcome];
   stopping: [];
-  stopped: [summary: { finished: number; returned: number }];
+  /**
+   * `finished`: messages in flight at stop that finished; `returned`: those the drain timeout gave
+   * back to their queue; `released`: messages that long polls under way at stop returned, given
+   * straight back (never started).
+   */
+  stopped: [summary: { finished: number; returned: number; released: number }];
 };
 
 /**
@@ -99,7 +110,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     private readonly options: WorkerOptions = {},
   ) {
     super();
-    this.dispatcher = new Dispatcher(bus);
+    this.dispatcher = new Dispatcher(bus, { executionTimeout: localExecutionTimeout(options) });
     this.logger = options.logger ?? bus.logger;
     this.features = { rpcs: true, events: true, tasks: true, ...(options.features ?? {}) };
   }
@@ -137,7 +148,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       const model = role.model;
       const consumer = new QueueConsumer(this.bus.transports.clients, this.bus.transports.queues, this.dispatcher, this.logger, {
         queueName: model.queueName,
-        queueUrl: await this.bus.transports.queues.locator.url(model.queueName),
+        queueUrl: await this.queueUrl(model.queueName),
         visibilityTimeoutSeconds: model.visibilityTimeoutSeconds,
         ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
@@ -207,7 +218,8 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     await this.bus.hooks.runAfter('workerStopping', this.identity());
     await this.schemaPublisher?.stop();
     const inFlight = this.consumers.reduce((n, c) => n + c.inFlightCount, 0);
-    this.logger.info('Worker stopping: no new messages; draining those in flight', { inFlight });
+    // Polls under way are let finish (at most waitTimeSeconds): see QueueConsumer.stop().
+    this.logger.info('Worker stopping: no new polls; draining the messages in flight and letting polls under way end', { inFlight });
     const drainTimeoutMs = this.options.drainTimeoutMs ?? 10_000;
     // Listener messages whose handlers returned wait for their buffered events before being
     // deleted: send those now rather than after the linger, so the drain does not wait it out.
@@ -216,10 +228,10 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       Promise.all(this.consumers.map((c) => c.stop(drainTimeoutMs))),
       this.taskScheduler?.stop(drainTimeoutMs),
     ]);
-    const summary = results.reduce((acc, r) => ({ finished: acc.finished + r.finished, returned: acc.returned + r.returned }), {
-      finished: 0,
-      returned: 0,
-    });
+    const summary = results.reduce(
+      (acc, r) => ({ finished: acc.finished + r.finished, returned: acc.returned + r.returned, released: acc.released + r.released }),
+      { finished: 0, returned: 0, released: 0 },
+    );
     // After the drain: the handlers that just finished may have buffered events.
     const flushError = await this.bus.flush().then(
       () => undefined,
@@ -242,6 +254,21 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
   private fireSettlementFor(role: QueueRole): { fireSettlement?: FireSettlement } {
     if (role.kind !== 'listener' || this.bus.settings.fire.delivery !== 'buffered') return {};
     return { fireSettlement: { run: (origin, fn) => this.bus.withFireSettlement(origin, fn) } };
+  }
+
+  /** The queue's URL; a queue that does not exist is named, with what to do about it. */
+  private async queueUrl(queueName: string): Promise<string> {
+    try {
+      return await this.bus.transports.queues.locator.url(queueName);
+    } catch (error) {
+      const missing = /NonExistentQueue|QueueDoesNotExist/.test(`${(error as Error).name} ${(error as Error).message}`);
+      if (!missing) throw error;
+      throw new ConfigurationError(
+        `Queue "${queueName}" does not exist (bus "${this.bus.settings.busName}"). Deploy the service's stack (LightbusService), ` +
+          'or run against an emulator with --local (provision: true), which creates it.',
+        { queue: queueName },
+      );
+    }
   }
 
   /** What the worker lifecycle hooks are told about this worker. */

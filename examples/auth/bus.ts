@@ -1,7 +1,8 @@
 import { lightbus } from '../../runtime';
 import { customersApi } from '../customers/api';
 import { authApi } from './api';
-import { UserStore } from './users';
+import { usersTableName } from './users-table';
+import { UserTable } from './users';
 
 /**
  * The auth service's bus module (the seed's example). `lightbus run --bus examples/auth/bus.ts`
@@ -9,12 +10,13 @@ import { UserStore } from './users';
  */
 export const bus = lightbus.create({ serviceName: 'auth', apis: [authApi, customersApi] });
 
-const users = new UserStore();
+// The users live in a table of auth's own, shared by every instance of this worker.
+const users = new UserTable(() => usersTableName(bus.settings.busName));
 
 bus.register(authApi, {
   checkPassword: ({ username, password }) => users.check(username, password),
   createUser: async ({ username, password, displayName }) => {
-    const created = users.create(username, password, displayName);
+    const created = await users.create(username, password, displayName);
     if (created) await bus.auth.userCreated.fire({ username });
     return { username, created };
   },
@@ -34,8 +36,8 @@ bus.customers.newCustomer.listen(
 // scheduled time first; the others skip it.
 bus.every(
   { minutes: 1 },
-  ({ scheduledTime }) => {
-    bus.logger.info('Users so far', { users: users.size, scheduledTime: scheduledTime.toISOString() });
+  async ({ scheduledTime }) => {
+    bus.logger.info('Users so far', { users: await users.count(), scheduledTime: scheduledTime.toISOString() });
   },
   { taskName: 'reportUserCount' },
 );

@@ -43,6 +43,8 @@ export class BusClient {
   #schemaStore: SchemaStore | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Aborted once close() has flushed: the calls still in flight reject then. */
+  readonly #closeSignal = new AbortController();
 
   public constructor(options: CreateOptions = {}) {
     const settings = (this.#settings = new ClientSettings(options));
@@ -51,7 +53,7 @@ export class BusClient {
     this.#schemas = new BusSchemas({ store: () => this.schemaStore, logger: settings.logger });
     this.#hooks = new HookRegistry<this>(this, settings.logger);
     const parts = { settings, registry: this.#registry, transports: this.#transports, hooks: this.#hooks as HookRegistry<unknown> };
-    this.#rpcCaller = new RpcCaller({ ...parts, schemas: this.#schemas });
+    this.#rpcCaller = new RpcCaller({ ...parts, schemas: this.#schemas, closing: this.#closeSignal.signal });
     this.#eventFirer = new EventFirer({ ...parts, assertOpen: () => this.#assertOpen() });
     this.#taskDeclarations = new TaskDeclarations(this.#registry, settings.bus.serviceName);
   }
@@ -147,7 +149,9 @@ export class BusClient {
    * Resolves once every event fired so far with buffered delivery has been accepted by EventBridge.
    * Rejects with {@link UndeliveredEventsError}, listing each event that could not be delivered
    * (after the per-entry retries, or at its eventFireTimeout), once the delivery of all of them is
-   * concluded; each failed event is reported by one flush() only. Events fired with confirmed
+   * concluded; each failed event is reported by one flush() only. Each event concludes by its
+   * eventFireTimeout (counted from when it was queued) whatever the endpoint does, so flush()
+   * settles by then too. Events fired with confirmed
    * delivery are not waited for: their own fire() reports them.
    *
    * It covers the fires that were queued when it was called: every buffered fire() called before
@@ -247,6 +251,10 @@ export class BusClient {
    * Flushes events fired with buffered delivery (see {@link flush}), then stops waiting for results
    * and closes connections. Calls in flight reject; no fire() is accepted once close() is called.
    * Rejects with the flush's {@link UndeliveredEventsError} after closing, if events were lost.
+   *
+   * Settles by the flush's bound even if the endpoint hangs: each buffered event fails at its
+   * eventFireTimeout. Every socket is then closed, a hung request's included (which the SDK would
+   * otherwise retry on a new one), so a closed client does not keep the process alive.
    */
   public close(): Promise<void> {
     // One close for every caller: a second close() resolves or rejects with the first one's flush.
@@ -260,7 +268,9 @@ export class BusClient {
       () => undefined,
       (error: unknown) => error,
     );
-    this.#transports.close(new LightbusError('CLIENT_CLOSED', 'The bus client was closed while waiting for a result.'));
+    const reason = new LightbusError('CLIENT_CLOSED', 'The bus client was closed while the call was in flight.');
+    this.#closeSignal.abort(reason);
+    this.#transports.close(reason);
     if (flushed !== undefined) throw flushed;
   }
 

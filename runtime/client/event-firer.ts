@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FIRE_DELIVERY_MODES, type FireDelivery } from '../config';
-import { LightbusError, NotAuthoritativeError, UndeliveredEventsError, type UndeliveredEvent } from '../errors';
+import { EventFireError, LightbusError, NotAuthoritativeError, UndeliveredEventsError, type UndeliveredEvent } from '../errors';
 import type { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
@@ -11,6 +11,13 @@ import { currentFireOrigin } from './fire-origin';
 import type { Registry } from './registry';
 import type { BusTransports } from './transports';
 import type { FireOptions, SentEvent } from './types';
+
+/**
+ * The ids fire() accepts from a caller: the form of those it makes (randomUUID: lowercase hex in
+ * 8-4-4-4-12 groups). One spelling per id, so that listeners deduplicating by id never see one
+ * event under two.
+ */
+const EVENT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** An event ready to go: validated, serialised, not yet handed to the publisher. */
 interface PreparedEvent {
@@ -46,14 +53,17 @@ export class EventFirer {
   /** Invalid input throws here, in both delivery modes. */
   public async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const delivery = this.deliveryFor(api, event, options);
-    const prepared = this.prepare(api, event, parameters);
+    const prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
     const { detail, checked } = prepared;
     // Literals, not a shared spread: fire() is hot.
     if (delivery === 'buffered') {
       await this.sendBuffered(prepared);
       return { id: detail.id, eventBridgeId: undefined, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
     }
-    const eventBridgeId = await this.sendConfirmed(prepared);
+    const eventBridgeId = await this.sendConfirmed(prepared).catch((error: unknown) => {
+      // The id it tried, so the caller can fire it again as the same event ({ eventId }).
+      throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(detail.id) : error;
+    });
     return { id: detail.id, eventBridgeId, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
   }
 
@@ -77,8 +87,23 @@ export class EventFirer {
     return delivery;
   }
 
+  /** The caller's `eventId`, checked, or a new one. */
+  private eventIdFor(api: string, event: string, options: FireOptions | undefined): string {
+    const eventId = options?.eventId;
+    if (eventId === undefined) return randomUUID();
+    if (typeof eventId !== 'string' || !EVENT_ID_PATTERN.test(eventId)) {
+      throw new LightbusError(
+        'INVALID_OPTION',
+        `${api}.${event}.fire(): eventId must be a lowercase UUID such as fire() makes (e.g. "0f3c2d7e-8a41-4b8e-a5f0-6c9d1e2b3a44", ` +
+          `crypto.randomUUID()), usually an EventFireError's eventId; got ${JSON.stringify(eventId)}.`,
+        { api, member: event },
+      );
+    }
+    return eventId;
+  }
+
   /** Everything fire() does before sending: authority, validation, the wire form. */
-  private prepare(api: string, event: string, parameters: Record<string, unknown> | undefined): PreparedEvent {
+  private prepare(api: string, event: string, parameters: Record<string, unknown> | undefined, eventId: string): PreparedEvent {
     const { registry, settings, assertOpen } = this.parts;
     assertOpen();
     const definition = registry.eventDefinition(api, event);
@@ -96,7 +121,7 @@ export class EventFirer {
     const detail: EventDetail = {
       v: WIRE_VERSION,
       kind: 'lightbus.event',
-      id: randomUUID(),
+      id: eventId,
       api,
       event,
       parameters: toWireValue(checked) as Record<string, unknown>,

@@ -4,6 +4,7 @@ import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
 import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
 import { newCallId, rpcQueueName } from '../topology';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
+import { CallDeadline } from './call-deadline';
 import type { ClientSettings } from './client-settings';
 import type { Registry } from './registry';
 import type { BusTransports } from './transports';
@@ -16,18 +17,23 @@ export interface RpcCallerParts {
   readonly transports: BusTransports;
   readonly schemas: BusSchemas;
   readonly hooks: HookRegistry<unknown>;
+  /** Aborts when the client closes: calls in flight then reject. */
+  readonly closing: AbortSignal;
 }
 
 /**
  * Makes RPC calls: validates the parameters (against the local definition, else the API's
  * published schema), sends the request to the API's queue, waits for the result in the results
  * table, and validates and casts what comes back. The `RpcCall` hooks run around it.
+ *
+ * A call settles by its deadline (`timeoutMs` from the call) whatever the endpoint does: every
+ * step it awaits is abandoned at the deadline ({@link CallDeadline}), a hung send included.
  */
 export class RpcCaller {
   public constructor(private readonly parts: RpcCallerParts) {}
 
   public async call(api: string, procedure: string, parameters: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<unknown> {
-    const { settings, registry, schemas, transports, hooks } = this.parts;
+    const { settings, registry } = this.parts;
     // Local definitions are the source of truth; without one, the API's published schema (if any).
     const definition = registry.findDefinition(api) ? registry.rpcDefinition(api, procedure) : undefined;
     const apiSettings = settings.forApi(api);
@@ -38,9 +44,42 @@ export class RpcCaller {
         member: procedure,
       });
     }
+    const callId = newCallId(settings.bus.callerScope);
+    const deadline = new CallDeadline(Date.now() + timeoutMs, [options.signal, this.parts.closing]);
+    // What the deadline or a signal ended: a timeout says whether the request had been sent.
+    const timedOut = (stage: 'sending' | 'waiting') => (error: unknown) => {
+      if (error instanceof ResultWaitTimeout) throw new RpcTimeoutError(api, procedure, timeoutMs, callId, error.lastReadError);
+      if (deadline.passed) throw new RpcTimeoutError(api, procedure, timeoutMs, callId, undefined, stage);
+      throw error;
+    };
+    try {
+      return await this.callWithin(deadline, timedOut, { api, procedure, parameters, callId, timeoutMs, definition });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** The call itself: every await in it ends at `deadline`, `timedOut` saying how far it got. */
+  private async callWithin(
+    deadline: CallDeadline,
+    timedOut: (stage: 'sending' | 'waiting') => (error: unknown) => never,
+    call: {
+      readonly api: string;
+      readonly procedure: string;
+      readonly parameters: Record<string, unknown> | undefined;
+      readonly callId: string;
+      readonly timeoutMs: number;
+      readonly definition: ReturnType<Registry['rpcDefinition']> | undefined;
+    },
+  ): Promise<unknown> {
+    const { settings, registry, schemas, transports, hooks } = this.parts;
+    const { api, procedure, parameters, callId, timeoutMs, definition } = call;
+    const apiSettings = settings.forApi(api);
     const validating = apiSettings.validate.outgoing || apiSettings.validate.incoming;
     const remote =
-      definition === undefined && validating ? await schemas.forUndefinedApi(api, apiSettings.strictValidation, registry.knownApis) : undefined;
+      definition === undefined && validating
+        ? await deadline.race(schemas.forUndefinedApi(api, apiSettings.strictValidation, registry.knownApis)).catch(timedOut('sending'))
+        : undefined;
     const checked =
       definition && apiSettings.validate.outgoing
         ? parseOrThrow(definition.parameters, parameters ?? {}, {
@@ -62,8 +101,6 @@ export class RpcCaller {
       part: 'parameters',
       what: 'parameters',
     });
-    const callId = newCallId(settings.bus.callerScope);
-    const deadline = Date.now() + timeoutMs;
     const table = transports.location.resultsTable;
     const request: RpcRequest = {
       v: WIRE_VERSION,
@@ -72,7 +109,7 @@ export class RpcCaller {
       api,
       procedure,
       parameters: wireParameters,
-      deadline,
+      deadline: deadline.at,
       returnPath: { table },
       sender: settings.sender,
     };
@@ -82,11 +119,14 @@ export class RpcCaller {
       throw new MessageTooLargeError(api, procedure, size, MAX_SQS_MESSAGE_BYTES, 'RPC request');
     }
     const send = async (): Promise<unknown> => {
-      await transports.queues.send(rpcQueueName(settings.bus.busName, api), body, undefined, options.signal);
-      const result = await this.waitForResult(table, callId, deadline, options.signal).catch((error: unknown) => {
-        if (error instanceof ResultWaitTimeout) throw new RpcTimeoutError(api, procedure, timeoutMs, callId, error.lastReadError);
-        throw error;
-      });
+      // The send gets the deadline's signal: a request not yet out is never sent, a hung one is abandoned.
+      await transports.queues.send(rpcQueueName(settings.bus.busName, api), body, undefined, deadline.signal).catch(timedOut('sending'));
+      const waiting = transports.poller.wait(table, callId, deadline.at);
+      // At the deadline the poller ends the wait itself, saying what it knows (reads that failed).
+      const result = await deadline
+        .race(waiting)
+        .catch((error: unknown) => (deadline.passed ? waiting : Promise.reject(error)))
+        .catch(timedOut('waiting'));
       if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
       const value: unknown = JSON.parse(result.resultJson);
       const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
@@ -116,16 +156,5 @@ export class RpcCaller {
   ): void {
     if (!schema || !this.parts.settings.forApi(context.api).validate.outgoing) return;
     jsonSchemaValidators.check(schema, kind, member, value, context);
-  }
-
-  private waitForResult(table: string, callId: string, deadline: number, signal: AbortSignal | undefined) {
-    const wait = this.parts.transports.poller.wait(table, callId, deadline);
-    if (!signal) return wait;
-    return new Promise<Awaited<typeof wait>>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-      if (signal.aborted) onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      wait.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
   }
 }

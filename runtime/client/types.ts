@@ -29,6 +29,15 @@ export interface FireOptions {
    * @default the bus's fire.delivery ('confirmed')
    */
   readonly delivery?: FireDelivery;
+  /**
+   * The event's id (`detail.id`), instead of a new one: to fire again an event whose fire() failed
+   * (`EventFireError.eventId`, `UndeliveredEvent.id`) without listeners seeing two events, when
+   * they deduplicate by event id. A lowercase UUID, as fire() makes them (`crypto.randomUUID()`).
+   * EventBridge does not deduplicate: a listener that does not dedupe sees both if both arrive.
+   * See docs/concepts.md, "Firing again without duplicates".
+   * @default a new random UUID
+   */
+  readonly eventId?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { BusClient } from '../client/bus-client';
 import { LightbusError } from '../errors';
 import { queueRoles, type QueueRole } from '../topology';
+import type { ExecutionTimeoutPolicy } from './execution-timeout';
 import { ListenerDispatch } from './listener-dispatch';
 import type { DispatchOutcome, InboundMessage } from './outcome';
 import { QueueActions, retryDelay } from './queue-actions';
@@ -14,6 +15,12 @@ export interface DispatcherOptions {
    * @default the bus's results store (`bus.transports.results`), built when the first RPC arrives
    */
   readonly results?: CallResults;
+  /**
+   * How long each procedure and listener may run before it fails with an ExecutionTimeoutError
+   * (the caller gets the error; a listener is retried with its backoff, or dead-lettered).
+   * @default - no limit (on Lambda the function's own timeout bounds it)
+   */
+  readonly executionTimeout?: ExecutionTimeoutPolicy;
 }
 
 /**
@@ -33,8 +40,9 @@ export class Dispatcher {
     options: DispatcherOptions = {},
   ) {
     this.actions = new QueueActions(() => bus.transports.queues, bus.logger);
-    this.rpcs = new RpcDispatch(bus, options.results ?? lazyCallResults(() => bus.transports.results), this.actions);
-    this.listeners = new ListenerDispatch(bus, this.actions);
+    const timeout: ExecutionTimeoutPolicy = options.executionTimeout ?? (() => undefined);
+    this.rpcs = new RpcDispatch(bus, options.results ?? lazyCallResults(() => bus.transports.results), this.actions, timeout);
+    this.listeners = new ListenerDispatch(bus, this.actions, timeout);
   }
 
   /** The queues this dispatcher can handle, by name. */

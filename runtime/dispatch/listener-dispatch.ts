@@ -5,6 +5,7 @@ import { LightbusError, type ValidationError } from '../errors';
 import { parseEventDelivery } from '../messages';
 import { castIncoming, parseOrThrow } from '../schema';
 import type { ListenerModel } from '../topology';
+import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
 
@@ -20,6 +21,7 @@ export class ListenerDispatch {
   public constructor(
     private readonly bus: BusClient,
     private readonly actions: QueueActions,
+    private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
   ) {}
 
   public async handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
@@ -73,8 +75,13 @@ export class ListenerDispatch {
     };
     try {
       const hooks = this.bus.hooks;
-      if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
-      else await registration.handler(received, parameters as never);
+      const run = async () => {
+        if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
+        else await registration.handler(received, parameters as never);
+      };
+      const { listenerName, visibilityTimeoutSeconds } = model;
+      const timeoutMs = this.executionTimeout({ kind: 'listener', listenerName, visibilityTimeoutSeconds });
+      await withExecutionTimeout(run, timeoutMs, () => new ExecutionTimeoutError(`Listener ${listenerName}`, timeoutMs ?? 0, { listenerName, eventId: received.id }));
       return { kind: 'done' };
     } catch (error) {
       return this.failed(message, model, registration, error as Error);

@@ -4,6 +4,7 @@ import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemb
 import { parseRpcRequest, type RpcRequest } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
+import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
 import type { QueueActions } from './queue-actions';
 import type { CallResultPayload, CallResults } from './results';
@@ -27,6 +28,7 @@ export class RpcDispatch {
     private readonly bus: BusClient,
     private readonly results: CallResults,
     private readonly actions: QueueActions,
+    private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
   ) {}
 
   public async handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
@@ -145,14 +147,20 @@ export class RpcDispatch {
       const invoke = fn as (p: unknown, c: RpcContext) => unknown;
       const validate = settings.validate.outgoing ? definition.response : undefined;
       const hooks = this.bus.hooks;
-      const result = hooks.observes('RpcExecution')
-        ? await hooks.around(
-            'RpcExecution',
-            { api, member: procedure, callId: request.id, parameters, sender: request.sender, deadline: request.deadline },
-            () => invokeProcedure(invoke, parameters, context, validate),
-            (value) => value,
-          )
-        : await invokeProcedure(invoke, parameters, context, validate);
+      const execute = () =>
+        hooks.observes('RpcExecution')
+          ? hooks.around(
+              'RpcExecution',
+              { api, member: procedure, callId: request.id, parameters, sender: request.sender, deadline: request.deadline },
+              () => invokeProcedure(invoke, parameters, context, validate),
+              (value) => value,
+            )
+          : invokeProcedure(invoke, parameters, context, validate);
+      const timeoutMs = this.executionTimeout({ kind: 'procedure', api, procedure, deadline: request.deadline });
+      const result = await withExecutionTimeout(execute, timeoutMs, () => {
+        this.bus.logger.error('Procedure ran past its execution timeout; abandoned, the caller gets an error', { api, procedure, callId: request.id, timeoutMs });
+        return new ExecutionTimeoutError(`Procedure ${api}.${procedure}`, timeoutMs ?? 0, { api, member: procedure, callId: request.id });
+      });
       return { ok: true, resultJson: JSON.stringify(toWireValue(result)) ?? 'null' };
     } catch (error) {
       return { ok: false, error };
@@ -161,7 +169,9 @@ export class RpcDispatch {
 
   /**
    * A call we cannot read. If its id and result table can still be read, the caller gets an
-   * error result at once instead of a timeout; otherwise it goes to the dead-letter queue.
+   * error result at once instead of a timeout; otherwise it goes to the dead-letter queue. The
+   * error is written only where the call has no item yet: a malformed copy carrying the id of a
+   * call that is claimed (running) or answered must never overwrite it.
    */
   private async answerMalformedCall(message: InboundMessage, model: RpcQueueModel, error: MalformedMessageError): Promise<DispatchOutcome> {
     const callId = error.context.callId;

@@ -73,19 +73,29 @@ export class NotAuthoritativeError extends LightbusError {
   }
 }
 
-/** An RPC got no result before its timeout. */
+/**
+ * An RPC got no result before its timeout. `stage` says how far it got: `sending` (SQS had not
+ * accepted the request by then: the endpoint hung or failed slowly; the request may still arrive
+ * and run) or `waiting` (the request was sent; no result came).
+ */
 export class RpcTimeoutError extends LightbusError {
-  public constructor(api: string, procedure: string, timeoutMs: number, callId: string, readError?: Error) {
+  public readonly stage: 'sending' | 'waiting';
+
+  public constructor(api: string, procedure: string, timeoutMs: number, callId: string, readError?: Error, stage: 'sending' | 'waiting' = 'waiting') {
     super(
       'RPC_TIMEOUT',
-      `${api}.${procedure} got no result within ${timeoutMs} ms (call ${callId}). ` +
-        (readError
-          ? `Reading the results table was failing (${readError.name}: ${readError.message}): check the caller's ` +
-            'access to the results table (dynamodb:BatchGetItem) and the table itself.'
-          : `No worker may be serving the "${api}" API: is a worker running (lightbus run) or deployed for it?`),
-      { api, member: procedure, timeoutMs, callId },
+      stage === 'sending'
+        ? `${api}.${procedure} could not be sent within ${timeoutMs} ms (call ${callId}): SQS did not accept the request in time. ` +
+            'Is the AWS endpoint reachable? The request may still arrive and run.'
+        : `${api}.${procedure} got no result within ${timeoutMs} ms (call ${callId}). ` +
+            (readError
+              ? `Reading the results table was failing (${readError.name}: ${readError.message}): check the caller's ` +
+                'access to the results table (dynamodb:BatchGetItem) and the table itself.'
+              : `No worker may be serving the "${api}" API: is a worker running (lightbus run) or deployed for it?`),
+      { api, member: procedure, timeoutMs, callId, stage },
       readError ? { cause: readError } : undefined,
     );
+    this.stage = stage;
   }
 }
 
@@ -128,14 +138,37 @@ export class MessageTooLargeError extends LightbusError {
   }
 }
 
-/** EventBridge rejected an event entry even after retries. */
+/**
+ * EventBridge rejected an event entry even after retries, or did not accept it within the fire's
+ * eventFireTimeout (`errorCode` `Timeout`). `eventId` is lightbus's id of the event (`detail.id`)
+ * when fire() reports it: fire it again with `{ eventId: error.eventId }` and listeners that
+ * deduplicate by event id see it once, even if the first attempt arrived after all.
+ */
 export class EventFireError extends LightbusError {
-  public constructor(api: string, event: string, errorCode: string | undefined, errorMessage: string | undefined) {
+  /** lightbus's id of the event that was fired (`detail.id`), when known. */
+  public readonly eventId: string | undefined;
+
+  public constructor(
+    api: string,
+    event: string,
+    errorCode: string | undefined,
+    errorMessage: string | undefined,
+    options: { readonly eventId?: string; readonly cause?: unknown } = {},
+  ) {
     super(
       'EVENT_FIRE_FAILED',
-      `Firing ${api}.${event} failed: ${errorCode ?? 'UnknownError'}: ${errorMessage ?? 'no message from EventBridge'}`,
-      { api, member: event, errorCode, errorMessage },
+      `Firing ${api}.${event}${options.eventId !== undefined ? ` (event ${options.eventId})` : ''} failed: ` +
+        `${errorCode ?? 'UnknownError'}: ${errorMessage ?? 'no message from EventBridge'}`,
+      { api, member: event, errorCode, errorMessage, ...(options.eventId !== undefined ? { eventId: options.eventId } : {}) },
+      'cause' in options ? { cause: options.cause } : undefined,
     );
+    this.eventId = options.eventId;
+  }
+
+  /** The same failure, naming the event it was about (fire() adds its id to the publisher's error). */
+  public forEvent(eventId: string): EventFireError {
+    const { api, member, errorCode, errorMessage } = this.context as { api: string; member: string; errorCode?: string; errorMessage?: string };
+    return new EventFireError(api, member, errorCode, errorMessage, { eventId, ...(this.cause !== undefined ? { cause: this.cause } : {}) });
   }
 }
 

@@ -1,7 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Agent as HttpAgent, type AgentOptions } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
 import type { AwsSettings } from '../config';
 
 /**
@@ -9,6 +12,24 @@ import type { AwsSettings } from '../config';
  * the SDK's default of 50 per client would queue requests behind one another.
  */
 const MAX_SOCKETS = 256;
+
+/**
+ * How long the SDK waits for a TCP (and TLS) connection before giving up on an attempt. Callers
+ * have their own deadlines (an RPC's timeoutMs, a fire's eventFireTimeout), enforced whatever the
+ * endpoint does; this only frees a socket stuck connecting to an endpoint that does not answer.
+ */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+
+/**
+ * The longest one attempt of any SDK call may take before the SDK abandons it (and retries, as
+ * for any timeout). Above SQS's longest long poll (ReceiveMessage with WaitTimeSeconds 20), so
+ * that a worker's receive is never cut short; it bounds how long a request to a hung endpoint
+ * holds its socket, not how long a caller waits.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The code of the error a closed client's connections fail with: not one the SDK retries. */
+export const CLIENTS_CLOSED_CODE = 'LIGHTBUS_CLIENTS_CLOSED';
 
 /*
  * The client classes load on first use. Evaluating a client's module (runtime config, credential
@@ -66,6 +87,53 @@ function requireFromApp(packageName: string): unknown {
 }
 
 /**
+ * The agents of one SDK client, which know their sockets. `destroy()` on an SDK client
+ * only destroys its agent's sockets: a request under way then fails with a connection reset, which
+ * the SDK retries on a new socket, and a hung endpoint holds that one too (for up to
+ * {@link REQUEST_TIMEOUT_MS} per attempt), keeping the process alive after close(). Once closed,
+ * these agents fail every new connection at once, with an error the SDK does not retry.
+ */
+class ClosableAgents {
+  public readonly http: HttpAgent;
+  public readonly https: HttpsAgent;
+  private readonly sockets = new Set<Duplex>();
+  private closed: Error | undefined;
+
+  public constructor(options: AgentOptions) {
+    this.http = this.tracking(new HttpAgent(options));
+    this.https = this.tracking(new HttpsAgent(options));
+  }
+
+  /** Destroys every socket, in use or idle, and fails the connections asked for from now on. */
+  public close(): void {
+    this.closed ??= Object.assign(new Error('The AWS clients of this bus client were closed.'), { code: CLIENTS_CLOSED_CODE });
+    for (const socket of this.sockets) socket.destroy(this.closed);
+    this.sockets.clear();
+    this.http.destroy();
+    this.https.destroy();
+  }
+
+  private tracking<A extends HttpAgent>(agent: A): A {
+    // createConnection is the documented hook for the sockets an agent makes (node:http Agent).
+    const create = agent.createConnection.bind(agent) as (...args: Parameters<HttpAgent['createConnection']>) => Duplex | null | undefined;
+    agent.createConnection = (...args: Parameters<HttpAgent['createConnection']>) => {
+      const socket = create(...args);
+      if (!socket) return socket as unknown as Duplex;
+      if (this.closed) {
+        // Destroyed on the next tick, so the request has its error listener by then.
+        const reason = this.closed;
+        process.nextTick(() => socket.destroy(reason));
+        return socket;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      return socket;
+    };
+    return agent;
+  }
+}
+
+/**
  * The SDK clients, created on first use. Lambda init stays cheap (a handler that never fires
  * never builds an EventBridge client), and nothing touches the network at import time.
  */
@@ -73,10 +141,14 @@ export class AwsClients {
   private sqsClient: SQSClient | undefined;
   private eventBridgeClient: EventBridgeClient | undefined;
   private dynamoDbClient: DynamoDBClient | undefined;
+  /** The sockets of each client made since the last destroy() (one set per client, as the SDK's own agents were). */
+  private agents: ClosableAgents[] = [];
 
   public constructor(private readonly settings: AwsSettings = {}) {}
 
   private commonConfig() {
+    const agents = new ClosableAgents({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    this.agents.push(agents);
     return {
       ...(this.settings.region !== undefined ? { region: this.settings.region } : {}),
       ...(this.settings.endpoint !== undefined ? { endpoint: this.settings.endpoint } : {}),
@@ -84,9 +156,14 @@ export class AwsClients {
       // throttling and transient errors; lightbus adds no retry loop of its own around calls.
       retryMode: 'standard',
       maxAttempts: 4,
+      // The SDK's own timeouts (NodeHttpHandler options): a hung endpoint frees the socket. Without
+      // throwOnRequestTimeout a request timeout is only a logged warning.
       requestHandler: {
-        httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
-        httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+        connectionTimeout: CONNECTION_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+        httpAgent: agents.http,
+        httpsAgent: agents.https,
       },
     };
   }
@@ -106,8 +183,13 @@ export class AwsClients {
     return this.dynamoDbClient;
   }
 
-  /** Closes the clients' sockets so a short-lived process can exit promptly. */
+  /**
+   * Closes the clients' sockets so a short-lived process can exit promptly, even with a request to
+   * a hung endpoint under way: that request fails (with {@link CLIENTS_CLOSED_CODE}) instead of
+   * being retried. Clients asked for afterwards are new ones, with new sockets.
+   */
   public destroy(): void {
+    for (const agents of this.agents.splice(0)) agents.close();
     this.sqsClient?.destroy();
     this.eventBridgeClient?.destroy();
     this.dynamoDbClient?.destroy();

@@ -39,7 +39,8 @@ export class ResultsStore {
 
   /**
    * Writes a call's outcome. Without a claim (`requireClaim: false`, used for error results of
-   * messages that could not be claimed, e.g. malformed ones) it still never overwrites a result.
+   * messages that could not be claimed, e.g. malformed ones) it writes only where no item exists:
+   * a malformed copy carrying a running call's id must not overwrite that call's claim.
    */
   public async complete(
     table: string,
@@ -61,7 +62,7 @@ export class ResultsStore {
           TableName: table,
           Key: { [A.PartitionKey]: { S: callResultKey(callId) } },
           UpdateExpression: 'SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires',
-          ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk) OR #state = :claimed',
+          ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: {
             '#state': A.State,
             '#payload': outcome.ok ? A.Result : A.Error,
@@ -69,7 +70,7 @@ export class ResultsStore {
             '#expiresAt': A.ExpiresAt,
             ...(requireClaim ? {} : { '#pk': A.PartitionKey }),
           },
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: requireClaim ? values : withoutClaimed(values),
         }),
       );
     } catch (error) {
@@ -118,4 +119,10 @@ function parseItem(item: Record<string, AttributeValue>): { callId: string; resu
     return { callId, result: { state, error } };
   }
   return { callId, result: { state: ResultState.Claimed } };
+}
+
+/** DynamoDB refuses unused expression values: the unclaimed write's condition does not name `:claimed`. */
+function withoutClaimed(values: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const { [':claimed']: _unused, ...rest } = values;
+  return rest;
 }

@@ -1,48 +1,67 @@
 /**
  * End to end on Lambda: `cdk bootstrap` + `cdk deploy --all` of the example app (cdk.json) to the
  * MiniStack emulator with the real CDK CLI, then drive the deployed workers.
+ *
+ * It deploys to an emulator of its own that evaluates IAM (test/support/iam-emulator.ts: AUTH=true,
+ * over TLS): this test's `test` key is the account root, while every deployed function runs with
+ * temporary credentials of its own execution role. The flows passing prove each worker and caller can do its
+ * job with its own role; the least-privilege tests at the end prove each role is refused the rest.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, ScanCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteItemCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  SetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { loadBusModuleTopology } from '../../cdk/bus-module-topology';
 import { authApi } from '../../examples/auth/api';
+import { usersTableName } from '../../examples/auth/users-table';
 import { customersApi } from '../../examples/customers/api';
 import { lightbus, silentLogger } from '../../runtime';
-import type { RpcRequest } from '../../runtime/messages';
 import type { Topology } from '../../runtime/topology';
-import { REPO_ROOT } from '../../tools/emulator';
+import { REPO_ROOT, type EmulatorHandle } from '../../tools/emulator';
 import { testEnvironment, uniqueName } from '../support/aws';
-import { queueRef, type QueueRef } from '../handlers/sqs-event';
-import { EsmStandIn } from './esm-stand-in';
+import { startIamEmulator } from '../support/iam-emulator';
 import { invokeLambda } from './lambda-invoke';
+import { describeLeastPrivilege, type DeployedExample } from './least-privilege';
+import { allowSqsBatchActionsAsOnAws, assumeRole, createRole, functionRoleArn, roleNameOf } from './role-credentials';
 
 jest.setTimeout(240_000);
 
-const env = testEnvironment();
-const clientConfig = { endpoint: env.endpoint, region: env.region, credentials: env.credentials };
-const sqs = new SQSClient(clientConfig);
-const dynamo = new DynamoDBClient(clientConfig);
+// Created in beforeAll, once the IAM emulator runs and this file's environment points at it.
+let iamEmulator: EmulatorHandle | undefined;
+let sqs: SQSClient;
+let dynamo: DynamoDBClient;
 const busName = uniqueName('e2e');
+const createAuthClient = () => lightbus.create({ busName, apis: [authApi], logger: silentLogger });
+const createCustomers = () => lightbus.create({ busName, serviceName: 'customers', apis: [customersApi], logger: silentLogger });
+let client: ReturnType<typeof createAuthClient>;
+let customers: ReturnType<typeof createCustomers>;
 const outdir = mkdtempSync(join(tmpdir(), 'lightbus-cdk-e2e-'));
 const authTopology: Topology = loadBusModuleTopology(join(REPO_ROOT, 'examples', 'auth', 'bus.ts'), busName).topology;
+const customersTopology: Topology = loadBusModuleTopology(join(REPO_ROOT, 'examples', 'customers', 'bus.ts'), busName).topology;
+const usersTable = usersTableName(busName);
 
 let outputs: Record<string, Record<string, string>>;
-let authWorker: string;
 let caller: string;
-let rpcQueue: QueueRef;
-const client = lightbus.create({ busName, apis: [authApi], logger: silentLogger });
-const customers = lightbus.create({ busName, serviceName: 'customers', apis: [customersApi], logger: silentLogger });
-customers.register(customersApi, {});
+const deployed: DeployedExample = { busName, authTopology, customersTopology, functions: {} as DeployedExample['functions'] };
 
 function cdk(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -64,7 +83,7 @@ async function queueUrl(name: string): Promise<string> {
   return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl as string;
 }
 
-async function queueAttribute(url: string, name: 'RedrivePolicy' | 'ApproximateNumberOfMessages' | 'QueueArn'): Promise<string | undefined> {
+async function queueAttribute(url: string, name: 'RedrivePolicy' | 'QueueArn'): Promise<string | undefined> {
   return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [name] }))).Attributes?.[name];
 }
 
@@ -72,7 +91,35 @@ async function checkPassword(username: string, password: string): Promise<boolea
   return client.auth.checkPassword({ username, password }, { timeoutMs: 15_000 });
 }
 
+/** Polls checkPassword until every user can log in or the deadline passes; the last answers. */
+async function waitForUsers(emails: readonly string[], password: string, timeoutMs: number): Promise<boolean[]> {
+  const deadline = Date.now() + timeoutMs;
+  let valid: boolean[] = [];
+  while (Date.now() < deadline) {
+    valid = await Promise.all(emails.map((email) => checkPassword(email, password).catch(() => false)));
+    if (valid.every(Boolean)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return valid;
+}
+
+/** A function name from the stack outputs: the one output whose key matches (`<function id>FunctionName`). */
+function functionName(stack: 'Auth' | 'Customers' | 'Caller', outputKey: string | RegExp): string {
+  const stackOutputs = Object.entries(outputs[`Lightbus-${busName}-${stack}`] ?? {});
+  const found = stackOutputs.filter(([key]) => (typeof outputKey === 'string' ? key === outputKey : outputKey.test(key)));
+  if (found.length !== 1) throw new Error(`expected one output ${String(outputKey)} in stack ${stack}; got ${JSON.stringify(outputs)}`);
+  return found[0]![1];
+}
+
 beforeAll(async () => {
+  iamEmulator = await startIamEmulator();
+  const env = testEnvironment();
+  const clientConfig = { endpoint: env.endpoint, region: env.region, credentials: env.credentials };
+  sqs = new SQSClient(clientConfig);
+  dynamo = new DynamoDBClient(clientConfig);
+  client = createAuthClient();
+  customers = createCustomers();
+  customers.register(customersApi, {});
   const started = Date.now();
   await cdk(['bootstrap']);
   const bootstrapped = Date.now();
@@ -80,47 +127,114 @@ beforeAll(async () => {
   // Figures for the report; not asserted (timings live in bench/).
   process.stderr.write(`[e2e] cdk bootstrap ${bootstrapped - started} ms, cdk deploy --all ${Date.now() - bootstrapped} ms\n`);
   outputs = JSON.parse(readFileSync(join(outdir, 'outputs.json'), 'utf8')) as Record<string, Record<string, string>>;
-  authWorker = outputs[`Lightbus-${busName}-Auth`]!.WorkerFunctionName!;
-  caller = outputs[`Lightbus-${busName}-Caller`]!.CheckPasswordFunctionName!;
-  rpcQueue = await queueRef(sqs, await queueUrl(authTopology.rpcQueues[0]!.queueName));
+  caller = functionName('Caller', 'CheckPasswordFunctionName');
+  Object.assign(deployed.functions, {
+    authWorker: functionName('Auth', 'WorkerFunctionName'),
+    // The listener's own function (separateFunctions): its id names the listener.
+    authListener: functionName('Auth', new RegExp(`${authTopology.listeners[0]!.listenerName}FunctionName$`)),
+    customersWorker: functionName('Customers', 'WorkerFunctionName'),
+    caller,
+  });
+  // Emulator gap, test setup only (see allowSqsBatchActionsAsOnAws and the contract test below).
+  for (const fn of Object.values(deployed.functions)) await allowSqsBatchActionsAsOnAws(roleNameOf(await functionRoleArn(fn)));
 });
 
 afterAll(async () => {
-  // The stacks go with the emulator at the end of the run; a `cdk destroy` would only add time.
-  await client.close();
-  await customers.close();
-  sqs.destroy();
-  dynamo.destroy();
-  rmSync(outdir, { recursive: true, force: true });
+  // The stacks go with the emulator; a `cdk destroy` would only add time.
+  try {
+    await client?.close();
+    await customers?.close();
+    sqs?.destroy();
+    dynamo?.destroy();
+  } finally {
+    await iamEmulator?.stop();
+    rmSync(outdir, { recursive: true, force: true });
+  }
 });
 
 describe('the example app deployed with cdk deploy', () => {
-  it('emulator contract: CloudFormation drops RedrivePolicy and TimeToLiveSpecification (then the test setup restores them)', async () => {
-    const queues = [...authTopology.rpcQueues, ...authTopology.listeners];
-    for (const model of queues) {
-      const url = await queueUrl(model.queueName);
-      expect(await queueAttribute(url, 'RedrivePolicy')).toBeUndefined();
+  it('runs on an emulator that enforces IAM', () => {
+    // Otherwise every flow below would pass whatever the roles allow.
+    expect(process.env.LIGHTBUS_TEST_EMULATOR_IAM).toBe('enforced');
+  });
+
+  it('emulator contract: CloudFormation keeps RedrivePolicy as the templates declare it', async () => {
+    // As on AWS (MiniStack ≥ 1.5): DLQ redrive works on the deployed queues with no test setup.
+    for (const model of [...authTopology.rpcQueues, ...authTopology.listeners]) {
+      const deadLetterArn = await queueAttribute(await queueUrl(model.deadLetterQueueName), 'QueueArn');
+      const redrive = await queueAttribute(await queueUrl(model.queueName), 'RedrivePolicy');
+      expect(JSON.parse(redrive ?? 'null')).toEqual({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: model.redriveMaxReceiveCount });
     }
+  });
+
+  it('emulator contract (gap): CloudFormation does not enable TimeToLiveSpecification on the results table', async () => {
+    // The construct tests assert the template declares it. Nothing here relies on result expiry
+    // (the emulator's reaper runs every 60 s), so there is no workaround; when a MiniStack
+    // release applies it, this fails: make it assert ENABLED then.
     const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: authTopology.resultsTable.name }));
     expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).not.toBe('ENABLED');
+  });
 
-    // Workaround, test setup only: apply what the templates declare (the construct tests assert
-    // the templates carry both), so DLQ redrive and result expiry behave as on AWS.
-    for (const model of queues) {
-      const deadLetterArn = await queueAttribute(await queueUrl(model.deadLetterQueueName), 'QueueArn');
-      await sqs.send(
-        new SetQueueAttributesCommand({
-          QueueUrl: await queueUrl(model.queueName),
-          Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: model.redriveMaxReceiveCount }) },
-        }),
-      );
+  it('emulator contract (gap): IAM authorizes SQS batch operations as actions of their own (sqs:SendMessageBatch), unlike AWS', async () => {
+    // On AWS sqs:SendMessage authorizes SendMessageBatch. The deployed roles get the batch
+    // actions added in beforeAll (allowSqsBatchActionsAsOnAws); when this fails, delete that.
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('contract-batch') }))).QueueUrl!;
+    const arn = await queueAttribute(url, 'QueueArn');
+    const roleArn = await createRole(uniqueName('contract-send'), {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: arn }],
+    });
+    const role = new SQSClient({ endpoint: testEnvironment().endpoint, region: testEnvironment().region, credentials: await assumeRole(roleArn), maxAttempts: 1 });
+    try {
+      await expect(role.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'one' }))).resolves.toBeDefined();
+      await expect(role.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: [{ Id: '1', MessageBody: 'two' }] }))).rejects.toMatchObject({
+        name: expect.stringMatching(/^AccessDenied/),
+      });
+    } finally {
+      role.destroy();
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
     }
-    await dynamo.send(
-      new UpdateTimeToLiveCommand({
-        TableName: authTopology.resultsTable.name,
-        TimeToLiveSpecification: { AttributeName: authTopology.resultsTable.timeToLiveAttribute, Enabled: true },
-      }),
-    );
+  });
+
+  it('emulator contract (gap): IAM does not evaluate events:source (a StringEquals on it never matches)', async () => {
+    // On AWS the role below may fire source lightbus.contract. It means the deployed roles cannot
+    // fire at all here, so no flow below relies on a Lambda's fire being delivered, and the
+    // event-source denials cannot be proven by calls (least-privilege.ts marks that test).
+    const roleArn = await createRole(uniqueName('contract-fire'), {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: '*', Condition: { StringEquals: { 'events:source': ['lightbus.contract'] } } }],
+    });
+    const role = new EventBridgeClient({ endpoint: testEnvironment().endpoint, region: testEnvironment().region, credentials: await assumeRole(roleArn), maxAttempts: 1 });
+    try {
+      const put = role.send(new PutEventsCommand({ Entries: [{ EventBusName: authTopology.eventBus.name, Source: 'lightbus.contract', DetailType: 'contract.probe', Detail: '{}' }] }));
+      await expect(put).rejects.toMatchObject({ name: expect.stringMatching(/^AccessDenied/) });
+    } finally {
+      role.destroy();
+    }
+  });
+
+  it('emulator contract (gap): IAM does not evaluate dynamodb:LeadingKeys (a ForAllValues condition on it always holds)', async () => {
+    // On AWS the role below may write only the item `allowed`; here it may write any key. The
+    // schema-item denials cannot be proven by calls (least-privilege.ts marks those tests).
+    const roleArn = await createRole(uniqueName('contract-keys'), {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem'],
+          Resource: `arn:aws:dynamodb:${testEnvironment().region}:*:table/${usersTable}`,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['allowed'] } },
+        },
+      ],
+    });
+    const role = new DynamoDBClient({ endpoint: testEnvironment().endpoint, region: testEnvironment().region, credentials: await assumeRole(roleArn), maxAttempts: 1 });
+    try {
+      const key = `contract-${randomUUID()}@example.com`;
+      await expect(role.send(new PutItemCommand({ TableName: usersTable, Item: { username: { S: key } } }))).resolves.toBeDefined();
+      await dynamo.send(new DeleteItemCommand({ TableName: usersTable, Key: { username: { S: key } } }));
+    } finally {
+      role.destroy();
+    }
   });
 
   it('published the schemas at deploy time (Custom::LightbusSchemas served by the worker): no expiresAt', async () => {
@@ -144,62 +258,26 @@ describe('the example app deployed with cdk deploy', () => {
     expect(invoked).toEqual({ functionError: undefined, payload: { valid: false } });
   });
 
-  it('customers.newCustomer makes the auth listener Lambda call auth.createUser', async () => {
-    const standIn = new EsmStandIn(sqs, rpcQueue, authWorker);
-    try {
-      const email = `ada-${randomUUID().slice(0, 8)}@example.com`;
-      const password = 'correct-horse-battery';
-      await customers.customers.newCustomer.fire({ customerName: 'Ada Lovelace', email, initialPassword: password });
-      const deadline = Date.now() + 60_000;
-      let valid = false;
-      while (!valid && Date.now() < deadline) {
-        valid = await checkPassword(email, password).catch(() => false);
-        if (!valid) await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(valid).toBe(true);
-      // The user lives in the auth worker's memory; the caller Lambda's call reaches the same worker.
-      await expect(invokeLambda(caller, { username: email, password })).resolves.toEqual({ functionError: undefined, payload: { valid: true } });
-      await expect(invokeLambda(caller, { username: email, password: 'not-the-password' })).resolves.toMatchObject({ payload: { valid: false } });
-      // Emulator contract (see esm-stand-in.ts): the listener's createUser call reached the worker
-      // only through the stand-in, because the emulator's one ESM thread was busy with the listener.
-      expect(standIn.served.some((body) => (JSON.parse(body) as RpcRequest).procedure === 'createUser')).toBe(true);
-    } finally {
-      await standIn.stop();
-    }
+  it('customers.newCustomer makes the auth listener Lambda call auth.createUser, served by the worker Lambda', async () => {
+    // Emulator contract (1.5.33, as on AWS): event-source batches run concurrently, so the listener
+    // Lambda waiting on an RPC does not keep the worker Lambda's queue from being served.
+    const email = `ada-${randomUUID().slice(0, 8)}@example.com`;
+    const password = 'correct-horse-battery';
+    await customers.customers.newCustomer.fire({ customerName: 'Ada Lovelace', email, initialPassword: password });
+    expect(await waitForUsers([email], password, 60_000)).toEqual([true]);
+    // The user is in auth's users table, which every instance of the worker function shares.
+    const user = (await dynamo.send(new GetItemCommand({ TableName: usersTable, Key: { username: { S: email } }, ConsistentRead: true }))).Item;
+    expect(user).toMatchObject({ username: { S: email }, displayName: { S: 'Ada Lovelace' } });
+    await expect(invokeLambda(caller, { username: email, password })).resolves.toEqual({ functionError: undefined, payload: { valid: true } });
+    await expect(invokeLambda(caller, { username: email, password: 'not-the-password' })).resolves.toMatchObject({ payload: { valid: false } });
   });
 
-  it('retries a failing record of a batch alone; the rest of the batch is not redelivered', async () => {
-    // Three new customers at once: EventBridge queues all three before the ESM's next
-    // tick, so auth's listener gets them as one batch. The stand-in serves every createUser call
-    // except the first for `slow`, so exactly that listener record fails (RpcTimeoutError) and is
-    // reported in batchItemFailures; the retry then succeeds.
+  it('creates a user for each of many customers fired at once (concurrent listener and worker instances, one users table)', async () => {
     const tag = randomUUID().slice(0, 8);
-    const emails = ['a', 'b', 'slow'].map((n) => `${n}-${tag}@example.com`);
-    const usernameOf = (body: string) => (JSON.parse(body) as RpcRequest).parameters.username;
-    const standIn = new EsmStandIn(sqs, rpcQueue, authWorker, (body) => usernameOf(body) === emails[2]);
-    try {
-      // Fired in the same tick, the three go out in one PutEvents call.
-      await Promise.all(
-        emails.map((email) => customers.customers.newCustomer.fire({ customerName: email, email, initialPassword: 'correct-horse-battery' })),
-      );
-      const deadline = Date.now() + 90_000;
-      let created: boolean[] = [];
-      while (Date.now() < deadline) {
-        created = await Promise.all(emails.map((email) => checkPassword(email, 'correct-horse-battery').catch(() => false)));
-        if (created.every(Boolean)) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(created).toEqual([true, true, true]);
-      expect(standIn.skipped).toBe(true);
-      const calls = standIn.served.filter((body) => (JSON.parse(body) as RpcRequest).procedure === 'createUser').map(usernameOf);
-      // a and b: their records succeeded the first time and were never delivered again;
-      // slow: its record failed alone and its retry made the second createUser call.
-      expect(calls.filter((u) => u === emails[0])).toHaveLength(1);
-      expect(calls.filter((u) => u === emails[1])).toHaveLength(1);
-      expect(calls.filter((u) => u === emails[2])).toHaveLength(1); // the skipped first call is not in `served`
-    } finally {
-      await standIn.stop();
-    }
+    const emails = Array.from({ length: 12 }, (_, i) => `c${i}-${tag}@example.com`);
+    // Fired in the same tick, they go out in two PutEvents calls; the listener gets them in batches.
+    await Promise.all(emails.map((email) => customers.customers.newCustomer.fire({ customerName: email, email, initialPassword: 'correct-horse-battery' })));
+    expect(await waitForUsers(emails, 'correct-horse-battery', 90_000)).toEqual(emails.map(() => true));
   });
 
   it("runs the auth service's scheduled task in the Lambda worker (EventBridge schedule rule → Scheduled Event)", async () => {
@@ -227,3 +305,5 @@ describe('the example app deployed with cdk deploy', () => {
     expect(Date.parse(done!.pk!.S!.slice(prefix.length))).not.toBeNaN();
   }, 150_000);
 });
+
+describeLeastPrivilege(deployed);

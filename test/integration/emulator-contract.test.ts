@@ -128,7 +128,8 @@ describe('MiniStack emulator contract', () => {
       }),
     );
     cleanups.push(() => events.send(new DeleteRuleCommand({ Name: ruleName, EventBusName: busName })));
-    // No queue policy needed: the emulator does not enforce resource policies (emulator.md gap 7).
+    // No queue policy needed: this suite's emulator runs without IAM evaluation (AUTH off); the
+    // e2e test's emulator enforces it, and the construct adds the queue policy there.
     await events.send(
       new PutTargetsCommand({
         Rule: ruleName,
@@ -170,8 +171,8 @@ describe('MiniStack emulator contract', () => {
   });
 
   test('SQS RedrivePolicy (queue created via the API) moves a message to the DLQ after maxReceiveCount', async () => {
-    // Redrive is only honoured for queues made through the SQS API; CloudFormation drops
-    // RedrivePolicy (emulator.md gap 1).
+    // Through the SQS API; test/e2e/cdk-deploy.test.ts pins that CloudFormation keeps the
+    // RedrivePolicy the templates declare (MiniStack ≥ 1.5, as on AWS).
     const dlq = await createQueue('contract-dlq');
     const main = await createQueue('contract-redrive', {
       VisibilityTimeout: '0',

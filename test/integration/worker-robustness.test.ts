@@ -58,8 +58,8 @@ describe('the worker when things go wrong', () => {
         await new Promise((r) => setTimeout(r, 1500));
         finished += 1;
       },
-      // A short visibility timeout: a long poll the stop abandoned can still take the returned
-      // message server-side (the emulator, like SQS, does not cancel it), hiding it this long.
+      // A short visibility timeout: should a poll ever take the returned message and keep it, it
+      // hides it only this long (stop() lets polls under way end and gives back what they return).
       { listenerName: 'slow', visibilityTimeoutSeconds: 2 },
     );
     let received = 0;

@@ -3,6 +3,26 @@ import { mockBus } from '../../runtime/testing';
 import { authApi } from '../../examples/auth/api';
 import { customersApi } from '../../examples/customers/api';
 
+// The example keeps its users in a DynamoDB table of its own; these tests use no AWS endpoint at
+// all, so the table is replaced by an in-memory one with the same surface.
+jest.mock('../../examples/auth/users', () => {
+  class UserTable {
+    private readonly users = new Map<string, string>();
+    public async create(username: string, password: string): Promise<boolean> {
+      if (this.users.has(username)) return false;
+      this.users.set(username, password);
+      return true;
+    }
+    public async check(username: string, password: string): Promise<boolean> {
+      return this.users.get(username) === password;
+    }
+    public async count(): Promise<number> {
+      return this.users.size;
+    }
+  }
+  return { UserTable };
+});
+
 /**
  * The testing helpers, used the way a user would: unit-testing the example auth service's
  * listener with no AWS endpoint at all.

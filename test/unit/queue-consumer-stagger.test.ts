@@ -75,7 +75,14 @@ function stubbedConsumer(options: { pollers: number; concurrency: number; longPo
       nextId += 1;
       return { MessageId: `m${nextId}`, ReceiptHandle: `r${nextId}`, Body: '{}' };
     });
-  return { consumer, receives, messages };
+  /** Stops the consumer: the long polls under way end, empty, as they would at their wait time (stop() never aborts them). */
+  const stop = async () => {
+    const stopped = consumer.stop(1000);
+    for (const receive of receives) receive.answer([]);
+    await jest.advanceTimersByTimeAsync(0);
+    return stopped;
+  };
+  return { consumer, receives, messages, stop };
 }
 
 describe('defaultLongPollRecheckMs', () => {
@@ -95,17 +102,17 @@ describe('QueueConsumer long-poll staggering', () => {
   afterEach(() => jest.useRealTimers());
 
   it('spreads its pollers over the re-check interval when it starts', async () => {
-    const { consumer, receives } = stubbedConsumer({ pollers: 2, concurrency: 20 });
+    const { consumer, receives, stop } = stubbedConsumer({ pollers: 2, concurrency: 20 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0]);
     await jest.advanceTimersByTimeAsync(60);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 50]);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('after a short receive, starts the next long poll opposite the one still waiting', async () => {
-    const { consumer, receives, messages } = stubbedConsumer({ pollers: 2, concurrency: 20 });
+    const { consumer, receives, messages, stop } = stubbedConsumer({ pollers: 2, concurrency: 20 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(60); // polls waiting since 0 and 50
     receives[0]?.answer(messages(1)); // the queue is drained: one message of ten
@@ -113,21 +120,21 @@ describe('QueueConsumer long-poll staggering', () => {
     expect(receives).toHaveLength(2); // held back: phase 0 is opposite the waiting poll's 50
     await jest.advanceTimersByTimeAsync(1);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 50, 100]);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('polls again at once after a full batch: the queue may hold more', async () => {
-    const { consumer, receives, messages } = stubbedConsumer({ pollers: 2, concurrency: 20 });
+    const { consumer, receives, messages, stop } = stubbedConsumer({ pollers: 2, concurrency: 20 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(60);
     receives[0]?.answer(messages(10));
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 50, 60]);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('starts a held-back poll at once when no other poll covers the queue any more', async () => {
-    const { consumer, receives, messages } = stubbedConsumer({ pollers: 2, concurrency: 20 });
+    const { consumer, receives, messages, stop } = stubbedConsumer({ pollers: 2, concurrency: 20 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(60);
     receives[0]?.answer(messages(1)); // next poll held back until 100
@@ -135,29 +142,29 @@ describe('QueueConsumer long-poll staggering', () => {
     receives[1]?.answer([]); // the other poll returns at 70: nothing waits on the queue
     await jest.advanceTimersByTimeAsync(0);
     expect(receives[2]?.startedAt).toBe(70);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('with one poller never holds a poll back', async () => {
-    const { consumer, receives, messages } = stubbedConsumer({ pollers: 1, concurrency: 10 });
+    const { consumer, receives, messages, stop } = stubbedConsumer({ pollers: 1, concurrency: 10 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(30);
     receives[0]?.answer(messages(1));
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 30]);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('is off by default (SQS answers long polls at once; a short batch does not mean drained)', async () => {
-    const { consumer, receives } = stubbedConsumer({ pollers: 2, concurrency: 20, longPollRecheckMs: undefined });
+    const { consumer, receives, stop } = stubbedConsumer({ pollers: 2, concurrency: 20, longPollRecheckMs: undefined });
     consumer.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 0]);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('longPollRecheckMs 0 turns staggering off', async () => {
-    const { consumer, receives, messages } = stubbedConsumer({ pollers: 2, concurrency: 20, longPollRecheckMs: 0 });
+    const { consumer, receives, messages, stop } = stubbedConsumer({ pollers: 2, concurrency: 20, longPollRecheckMs: 0 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 0]);
@@ -165,18 +172,16 @@ describe('QueueConsumer long-poll staggering', () => {
     receives[0]?.answer(messages(1));
     await jest.advanceTimersByTimeAsync(0);
     expect(receives.map((r) => r.startedAt)).toEqual([0, 0, 60]);
-    await consumer.stop(1000);
+    await stop();
   });
 
   it('stop() does not wait for a held-back poll', async () => {
-    const { consumer, receives, messages } = stubbedConsumer({ pollers: 2, concurrency: 20 });
+    const { consumer, receives, messages, stop } = stubbedConsumer({ pollers: 2, concurrency: 20 });
     consumer.start();
     await jest.advanceTimersByTimeAsync(60);
     receives[0]?.answer(messages(1));
     await jest.advanceTimersByTimeAsync(5);
-    const stopped = consumer.stop(1000);
-    await jest.advanceTimersByTimeAsync(0);
-    await expect(stopped).resolves.toEqual({ finished: expect.any(Number), returned: 0 });
+    await expect(stop()).resolves.toEqual({ finished: expect.any(Number), returned: 0, released: 0 });
     expect(receives).toHaveLength(2); // the held-back poll was never made
   });
 });

@@ -6,6 +6,11 @@
  * - assertNoKeepAliveStall(): fails loudly if kept-alive calls stall (~44 ms each) because the
  *   emulator's sockets lack TCP_NODELAY (old hypercorn + Nagle + delayed ACK).
  * - emulatorEnv(): the environment an AWS SDK/CDK client needs to talk to the emulator.
+ *
+ * With `enforceIam` the emulator evaluates IAM (MiniStack's AUTH=true): the `test` key the clients
+ * use is the account's root, so tests and tools keep full access, while every Lambda runs with
+ * temporary credentials of its own execution role and is refused what its policies do not allow.
+ * Such an emulator needs `tls` too (see tls.ts): policies that deny non-TLS requests apply.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +18,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { trustEnv, type EmulatorCertificate } from './tls';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -25,6 +31,8 @@ export interface EmulatorHandle {
   readonly port: number;
   readonly region: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Whether the running emulator reports IAM evaluation on (its health `auth` field). */
+  readonly iamEnforced: boolean;
   stop(): Promise<void>;
 }
 
@@ -33,6 +41,18 @@ export interface StartEmulatorOptions {
   readonly logFile?: string;
   /** Default true: runs tools/install-emulator.sh (idempotent) before starting. */
   readonly installIfMissing?: boolean;
+  /**
+   * Evaluate IAM policies on every call (MiniStack's AUTH=true). The root key `test` keeps full
+   * access; Lambdas run as their execution roles.
+   * @default false
+   */
+  readonly enforceIam?: boolean;
+  /**
+   * Serve HTTPS with this certificate (MiniStack's USE_SSL). The calling process must already
+   * trust it (NODE_EXTRA_CA_CERTS, see tls.ts): the health check and the returned `env` use it.
+   * @default plain HTTP
+   */
+  readonly tls?: EmulatorCertificate;
 }
 
 export interface StallCheckResult {
@@ -64,8 +84,13 @@ export function pinnedVersion(): string {
   return version;
 }
 
-export function emulatorEnv(endpoint: string, region: string = DEFAULT_REGION): Record<string, string> {
+export function emulatorEnv(
+  endpoint: string,
+  region: string = DEFAULT_REGION,
+  tls?: EmulatorCertificate,
+): Record<string, string> {
   return {
+    ...(tls !== undefined ? trustEnv(tls) : {}),
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
@@ -103,7 +128,8 @@ function errorMessage(err: unknown): string {
 }
 
 function isErrnoCode(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+  // Not `instanceof Error`: inside a Jest test file, Node's own errors come from another realm.
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
 
 async function findFreePort(): Promise<number> {
@@ -175,12 +201,18 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 
 interface HealthBody {
   version?: unknown;
+  auth?: unknown;
 }
 
-/** One health probe: the reported version if healthy, undefined if not (yet). */
-async function probeHealth(port: number): Promise<string | undefined> {
+interface Health {
+  readonly version: string;
+  readonly iamEnforced: boolean;
+}
+
+/** One health probe: the reported version and auth mode if healthy, undefined if not (yet). */
+async function probeHealth(endpoint: string): Promise<Health | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/_ministack/health`, {
+    const res = await fetch(`${endpoint}/_ministack/health`, {
       signal: AbortSignal.timeout(1_000),
     });
     if (!res.ok) {
@@ -188,7 +220,7 @@ async function probeHealth(port: number): Promise<string | undefined> {
       return undefined;
     }
     const body = (await res.json()) as HealthBody;
-    return typeof body.version === 'string' ? body.version : 'unknown';
+    return { version: typeof body.version === 'string' ? body.version : 'unknown', iamEnforced: body.auth === 'enabled' };
   } catch {
     return undefined;
   }
@@ -204,7 +236,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 
   const port = options.port ?? (await findFreePort());
   const region = DEFAULT_REGION;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${options.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
   const logFile =
     options.logFile ??
     path.join(os.tmpdir(), `lightbus-ministack-${port}-${randomBytes(3).toString('hex')}.log`);
@@ -223,6 +255,14 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         // Queue URLs carry this host; it must equal the endpoint host (SDK useQueueUrlAsEndpoint).
         MINISTACK_HOST: '127.0.0.1',
         MINISTACK_REGION: region,
+        // Set either way, so an AUTH in the developer's shell does not decide it.
+        AUTH: options.enforceIam === true ? 'true' : 'false',
+        // Lambdas call back to the emulator here (MiniStack passes it on), not to whatever
+        // endpoint the parent process happens to have in its environment.
+        AWS_ENDPOINT_URL: endpoint,
+        ...(options.tls !== undefined
+          ? { USE_SSL: '1', MINISTACK_SSL_CERT: options.tls.certFile, MINISTACK_SSL_KEY: options.tls.keyFile, ...trustEnv(options.tls) }
+          : { USE_SSL: '0' }),
       },
       detached: true, // own process group, so stop() can signal everything it spawns
       stdio: ['ignore', logFd, logFd],
@@ -308,7 +348,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   };
 
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  let version: string | undefined;
+  let health: Health | undefined;
   for (;;) {
     if (exited) {
       await stop();
@@ -316,8 +356,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         `MiniStack exited (${exitDescription}) before becoming healthy on port ${port}. Log ${logFile}:\n${logTail(logFile)}`,
       );
     }
-    version = await probeHealth(port);
-    if (version !== undefined) break;
+    health = await probeHealth(endpoint);
+    if (health !== undefined) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
@@ -328,10 +368,17 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }
 
   const pinned = pinnedVersion();
+  const { version, iamEnforced } = health;
   if (version !== 'unknown' && version !== pinned) {
     await stop();
     throw new Error(
       `MiniStack on ${endpoint} reports version ${version}, but ${pinned} is pinned in ${VERSION_FILE}; run \`npm run emulator:install\``,
+    );
+  }
+  if (iamEnforced !== (options.enforceIam === true)) {
+    await stop();
+    throw new Error(
+      `MiniStack on ${endpoint} reports IAM evaluation ${iamEnforced ? 'on' : 'off'}, but enforceIam was ${String(options.enforceIam === true)}`,
     );
   }
 
@@ -340,7 +387,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     endpoint,
     port,
     region,
-    env: Object.freeze(emulatorEnv(endpoint, region)),
+    env: Object.freeze(emulatorEnv(endpoint, region, options.tls)),
+    iamEnforced,
     stop,
   };
 }
@@ -394,3 +442,5 @@ export async function assertNoKeepAliveStall(
     client.destroy();
   }
 }
+
+export { createEmulatorCertificate, removeEmulatorCertificate, trustEnv, type EmulatorCertificate } from './tls';

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigurationError } from '../../../runtime/errors';
 import { loadBusModule, resolveBusModulePath } from '../../load-bus-module';
 import { readSchemaDump } from '../../schema-dump';
@@ -13,6 +13,8 @@ export interface RunOptions extends CommonOptions {
   readonly skip?: string;
   readonly concurrency?: number;
   readonly drainTimeout?: number;
+  readonly executionTimeout?: number;
+  readonly waitTime?: number;
   readonly longPollRecheck?: number;
   /** A schema dump (`lightbus dumpschema`) to validate against: file or directory. */
   readonly schema?: string;
@@ -61,15 +63,32 @@ export async function runWorkerFromCli(
     features,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.drainTimeout !== undefined ? { drainTimeoutMs: options.drainTimeout } : {}),
+    ...(options.executionTimeout !== undefined ? { executionTimeoutMs: options.executionTimeout } : {}),
+    ...(options.waitTime !== undefined ? { waitTimeSeconds: options.waitTime } : {}),
     ...(options.longPollRecheck !== undefined ? { longPollRecheckMs: options.longPollRecheck } : {}),
   });
-  bus.logger.info('Loading bus module', { path, config: bus.settings.configFile, endpoint: endpoint ?? '(AWS)', features });
+  bus.logger.info('Loading bus module', { path, config: bus.settings.configFile, endpoint: endpointInUse(endpoint, bus.settings.aws), features });
   hooks.beforeStart?.(worker);
   await worker.start();
   return worker;
 }
 
-/** Stops the worker on SIGINT/SIGTERM (a second signal exits at once). */
+/**
+ * The endpoint the worker really talks to, for the start-up log: the flag's, else the bus settings'
+ * (configuration file), else the SDK's own environment variables, else AWS in the region.
+ */
+export function endpointInUse(flag: string | undefined, aws: { readonly endpoint?: string; readonly region?: string }, env = process.env): string {
+  const endpoint = flag ?? aws.endpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
+  if (endpoint) return endpoint;
+  const region = aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return region ? `AWS (${region})` : "AWS (the SDK's default region)";
+}
+
+/**
+ * Stops the worker on SIGINT/SIGTERM. A second signal exits at once (code 1) without waiting:
+ * messages in flight and those its long polls still receive stay hidden until their visibility
+ * timeout (an RPC request may then be past its deadline).
+ */
 export function stopOnSignals(worker: LightbusWorker, exit: (code: number) => void = process.exit): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -93,6 +112,12 @@ export function stopOnSignals(worker: LightbusWorker, exit: (code: number) => vo
   process.on('SIGTERM', onSignal);
 }
 
+function parseWaitTime(value: string): number {
+  const seconds = parsePositiveInt('--wait-time', value);
+  if (seconds > 20) throw new InvalidArgumentError(`--wait-time must be from 1 to 20 (seconds, SQS's longest long poll); got ${value}.`);
+  return seconds;
+}
+
 export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
@@ -108,6 +133,14 @@ export function registerRunCommand(program: Command): void {
     .option('--concurrency <n>', 'messages in flight per queue (default 32)', (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>
       parsePositiveInt('--drain-timeout', v),
+    )
+    .option('--wait-time <seconds>', 'long-poll wait, 1 to 20; also the longest a stop waits for polls under way to end (default 20)', (v) =>
+      parseWaitTime(v),
+    )
+    .option(
+      '--execution-timeout <ms>',
+      'how long a procedure or listener may run before it is abandoned and fails (default: a procedure until its deadline, a listener its visibility timeout)',
+      (v) => parsePositiveInt('--execution-timeout', v),
     )
     .option(
       '--long-poll-recheck <ms>',
