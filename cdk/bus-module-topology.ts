@@ -8,13 +8,22 @@ import type { Topology } from '../runtime/topology';
 
 let typescriptLoaderRegistered = false;
 
-/** Lets require() load TypeScript bus modules at synth time (tsx's esbuild-based loader). */
-function registerTypeScriptLoader(): void {
-  // Jest transforms TypeScript itself; `node -r tsx/cjs` (the example app) has a loader already.
+/** Lets require() load TypeScript bus modules at synth time (tsx's esbuild-based loader, an optional peer). */
+function registerTypeScriptLoader(path: string): void {
+  // Jest transforms TypeScript itself; `node -r tsx/cjs` (the example app) and ts-node have a loader already.
   if (typescriptLoaderRegistered || process.env.JEST_WORKER_ID !== undefined || require.extensions['.ts'] !== undefined) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { register } = require('tsx/cjs/api') as { register: () => void };
-  register();
+  let tsx: { register: () => void };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    tsx = require('tsx/cjs/api') as { register: () => void };
+  } catch {
+    if (!/\.[cm]?ts$/.test(path)) return;
+    throw new ConfigurationError(
+      `busModule: ${path} is TypeScript, which needs tsx to load at synth time: install it (npm install --save-dev tsx), or run the app with a TypeScript loader.`,
+      { path },
+    );
+  }
+  tsx.register();
   typescriptLoaderRegistered = true;
 }
 
@@ -49,7 +58,7 @@ export function loadBusModuleTopology(
       path,
     });
   }
-  registerTypeScriptLoader();
+  registerTypeScriptLoader(path);
   const previous = process.env[ClientEnvironment.BusName];
   process.env[ClientEnvironment.BusName] = busName;
   let exported: Record<string, unknown>;

@@ -248,8 +248,10 @@ export class LightbusBus extends LightbusBusBase {
   }
 
   public readonly busName: string;
-  public readonly eventBus: events.EventBus;
-  public readonly resultsTable: dynamodb.Table;
+  // `& I…`: aws-cdk-lib's EventBus/Table are not assignable to their own interfaces under a user's
+  // exactOptionalPropertyTypes (string | undefined vs optional string); the intersection keeps both.
+  public readonly eventBus: events.EventBus & events.IEventBus;
+  public readonly resultsTable: dynamodb.Table & dynamodb.ITable;
 
   public constructor(scope: Construct, id: string, props: LightbusBusProps) {
     super(scope, id);

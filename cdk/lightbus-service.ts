@@ -124,7 +124,7 @@ export class LightbusService extends Construct {
       minify: props.minify ?? true,
       target: esbuildTargetOf(runtime, this.node.path),
       sourceMap: props.sourceMap ?? false,
-      leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator, yamlParser: props.bundleYamlParser }),
+      leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator ?? false, yamlParser: props.bundleYamlParser ?? false }),
     };
     const code = workerCode(codeProps);
     const functions = new Map<string, lambda.Function>();

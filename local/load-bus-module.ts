@@ -28,24 +28,36 @@ export function resolveBusModulePath(given: string | undefined, cwd = process.cw
 
 let typescriptLoaderRegistered = false;
 
-/** Lets require() load TypeScript bus modules (tsx's esbuild-based loader). */
-function registerTypeScriptLoader(): void {
-  if (typescriptLoaderRegistered || process.env.JEST_WORKER_ID !== undefined) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { register } = require('tsx/cjs/api') as { register: () => void };
-  register();
+/**
+ * Lets require() load TypeScript bus modules (tsx's esbuild-based loader). tsx is an optional peer
+ * dependency: `.js`/`.cjs` modules (and `.mjs` on Node >= 22.12) load without it. Returns a hint
+ * for the load error when a TypeScript module has no tsx to load it (Node's own type stripping may
+ * still manage a simple one).
+ */
+function registerTypeScriptLoader(path: string): string {
+  if (typescriptLoaderRegistered || process.env.JEST_WORKER_ID !== undefined) return '';
+  let tsx: { register: () => void };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    tsx = require('tsx/cjs/api') as { register: () => void };
+  } catch {
+    if (!/\.[cm]?ts$/.test(path)) return '';
+    return ' TypeScript bus modules need tsx to load: install it (npm install --save-dev tsx), or compile the module and pass the .js file.';
+  }
+  tsx.register();
   typescriptLoaderRegistered = true;
+  return '';
 }
 
 /** Imports a bus module and returns its `bus` export, with errors that say what was wrong. */
 export function loadBusModule(path: string): BusClient {
-  registerTypeScriptLoader();
+  const hint = registerTypeScriptLoader(path);
   let exported: Record<string, unknown>;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     exported = require(path) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigurationError(`Could not load the bus module ${path}: ${(error as Error).message}`, { path });
+    throw new ConfigurationError(`Could not load the bus module ${path}: ${(error as Error).message}${hint}`, { path });
   }
   return busFromModule(exported, `The bus module ${path}`);
 }

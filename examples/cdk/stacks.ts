@@ -78,9 +78,7 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
   // AWSLambdaBasicExecutionRole would allow writing to every log group in the account.
   const callerLogs = new logs.LogGroup(caller, 'CheckPasswordLogs', { retention: logs.RetentionDays.ONE_MONTH });
   const callerRole = new iam.Role(caller, 'CheckPasswordRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  callerRole.addToPolicy(
-    new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${callerLogs.logGroupArn}:*`] }),
-  );
+  callerLogs.grantWrite(callerRole);
   const callerFunction = new NodejsFunction(caller, 'CheckPassword', {
     entry: join(__dirname, 'caller', 'handler.ts'),
     runtime: lambda.Runtime.NODEJS_24_X,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { LightbusError } from '../../runtime/errors';
 import { registerDumpConfigSchemaCommand } from './commands/dumpconfigschema';
@@ -6,7 +8,9 @@ import { registerInspectCommand } from './commands/inspect';
 import { registerRunCommand } from './commands/run';
 import { registerShellCommand } from './commands/shell';
 
-const VERSION: string = (require('../../package.json') as { version: string }).version;
+// package.json is two folders up from the sources, three from the published build (dist/local/cli).
+const PACKAGE_JSON = [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')].find((p) => existsSync(p));
+const VERSION: string = (require(PACKAGE_JSON ?? '../../package.json') as { version: string }).version;
 
 /** Builds the `lightbus` command line. */
 export function buildProgram(): Command {

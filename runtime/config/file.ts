@@ -282,10 +282,10 @@ function toApiSettings(block: ParsedApiBlock): ApiSettingsInput {
   return definedOnly({
     rpcTimeoutMs: ms(block.rpcTimeout),
     eventFireTimeoutMs: ms(block.eventFireTimeout),
-    validate: block.validate,
+    validate: typeof block.validate === 'object' ? definedOnly(block.validate) : block.validate,
     strictValidation: block.strictValidation,
     castValues: block.castValues,
-    transports: block.transports,
+    transports: block.transports && definedOnly(block.transports),
   });
 }
 

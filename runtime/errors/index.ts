@@ -110,7 +110,7 @@ export class RemoteError extends LightbusError {
     api: string,
     procedure: string,
     callId: string,
-    remote: { name: string; message: string; stack?: string; code?: string },
+    remote: { name: string; message: string; stack?: string | undefined; code?: string | undefined },
   ) {
     super('REMOTE_ERROR', `${api}.${procedure} failed in the worker: ${remote.name}: ${remote.message}`, {
       api,

@@ -6,8 +6,8 @@
 
 /** Fields shared by every lightbus error. */
 export interface LightbusErrorContext {
-  readonly api?: string;
-  readonly member?: string;
+  readonly api?: string | undefined;
+  readonly member?: string | undefined;
   readonly [key: string]: unknown;
 }
 

@@ -1,0 +1,122 @@
+/**
+ * A CDK TypeScript app as `cdk init app --language typescript` makes it (its `app` command is
+ * `npx tsc && npx tsx bin/<name>.ts`), with the packed package, aws-cdk-lib, constructs and
+ * esbuild (lightbus-aws/cdk's peers) installed: it synthesizes a LightbusService whose worker
+ * bundle esbuild builds from the installed package's compiled handlers. Once more with ts-node, the
+ * other common way to run a CDK app. The versions are our own (TypeScript 5, as ts-jest needs),
+ * so the installs come from the npm cache.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshProject, npmInstall, ourVersion, packedTarball, removeProject, REPO_ROOT, run, runFailing, writeFiles } from './support/fresh-project';
+
+const APP = 'shop-app';
+const TS_NODE_VERSION = '^10.9.2';
+
+const BUS_MODULE = `import { lightbus, z } from 'lightbus-aws';
+
+export const ordersApi = lightbus.api('orders', {
+  rpcs: { total: lightbus.rpc({ parameters: { orderId: z.string() }, response: z.number() }) },
+});
+export const bus = lightbus.create({ serviceName: 'orders', apis: [ordersApi] });
+bus.register(ordersApi, { total: ({ orderId }) => orderId.length });
+`;
+
+const STACK = `import { join } from 'node:path';
+import * as cdk from 'aws-cdk-lib/core';
+import { Construct } from 'constructs';
+import { LightbusBus, LightbusService } from 'lightbus-aws/cdk';
+
+export class ShopAppStack extends cdk.Stack {
+  constructor(scope: Construct, id: string, props?: cdk.StackProps) {
+    super(scope, id, props);
+    const bus = new LightbusBus(this, 'Bus', { busName: 'shop' });
+    new LightbusService(this, 'Orders', { bus, busModule: join(__dirname, '..', 'services', 'orders', 'bus.ts') });
+  }
+}
+`;
+
+let root: string;
+let app: string;
+
+beforeAll(() => {
+  root = freshProject('cdk', {});
+  app = join(root, APP);
+  mkdirSync(app);
+  // The template of the CDK CLI we test with, as `cdk init` writes it (no install, no git).
+  run(app, join(REPO_ROOT, 'node_modules', '.bin', 'cdk'), ['init', 'app', '--language', 'typescript', '--generate-only']);
+  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+  // The app's own unit tests (jest + swc) are not what this is about: left out, with their types.
+  rmSync(join(app, 'test'), { recursive: true, force: true });
+  rmSync(join(app, 'jest.config.js'), { force: true });
+  pkg.devDependencies = {
+    'aws-cdk': pkg.devDependencies!['aws-cdk']!,
+    '@types/node': ourVersion('@types/node'),
+    typescript: ourVersion('typescript'),
+    tsx: ourVersion('tsx'),
+    esbuild: ourVersion('esbuild'),
+    'ts-node': TS_NODE_VERSION,
+  };
+  pkg.dependencies = {
+    'aws-cdk-lib': ourVersion('aws-cdk-lib'),
+    constructs: ourVersion('constructs'),
+    'lightbus-aws': `file:${packedTarball()}`,
+  };
+  const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
+  tsconfig.compilerOptions.types = ['node'];
+  writeFiles(app, {
+    'package.json': JSON.stringify(pkg, null, 2),
+    'tsconfig.json': JSON.stringify(tsconfig, null, 2),
+    // A user's strictest flags, on our declarations too (no skipLibCheck).
+    'tsconfig.strict.json': JSON.stringify({ extends: './tsconfig.json', compilerOptions: { exactOptionalPropertyTypes: true, skipLibCheck: false } }),
+    [`lib/${APP}-stack.ts`]: STACK,
+  });
+  mkdirSync(join(app, 'services', 'orders'), { recursive: true });
+  writeFiles(join(app, 'services', 'orders'), { 'bus.ts': BUS_MODULE });
+  npmInstall(app);
+});
+
+afterAll(() => removeProject(root));
+
+const CDK_ENV = { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' };
+
+/** The synthesized template's resource types, and the worker bundle's size. */
+function synthesized(outdir: string): { types: string[]; bundleBytes: number } {
+  const template = JSON.parse(readFileSync(join(app, outdir, 'ShopAppStack.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string }>;
+  };
+  const assets = readdirSync(join(app, outdir)).filter((name) => name.startsWith('asset.'));
+  const bundles = assets.map((asset) => join(app, outdir, asset, 'index.js')).filter((file) => existsSync(file));
+  return {
+    types: Object.values(template.Resources).map((resource) => resource.Type),
+    bundleBytes: bundles.length === 1 ? readFileSync(bundles[0]!).length : -bundles.length,
+  };
+}
+
+function expectLightbusStack(outdir: string): void {
+  const { types, bundleBytes } = synthesized(outdir);
+  expect(types).toEqual(expect.arrayContaining(['AWS::Events::EventBus', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Lambda::Function', 'Custom::LightbusSchemas']));
+  expect(bundleBytes).toBeGreaterThan(10_000);
+}
+
+describe('a CDK app (cdk init) with lightbus-aws/cdk', () => {
+  it('synthesizes with the template app command (tsc, then tsx)', () => {
+    run(app, 'npx', ['cdk', 'synth', '--quiet', '--no-notices'], CDK_ENV);
+    expectLightbusStack('cdk.out');
+  });
+
+  it('synthesizes when run with ts-node', () => {
+    run(app, 'npx', ['cdk', 'synth', '--quiet', '--no-notices', '--app', `npx ts-node --prefer-ts-exts bin/${APP}.ts`, '--output', 'cdk.out.ts-node'], CDK_ENV);
+    expectLightbusStack('cdk.out.ts-node');
+  });
+
+  it('type-checks lightbus-aws/cdk under exactOptionalPropertyTypes without skipLibCheck', () => {
+    const result = runFailing(app, 'npx', ['tsc', '-p', 'tsconfig.strict.json']);
+    // aws-cdk-lib's own declarations have errors under this flag; ours and the app's must not.
+    const ours = (result.stdout + result.stderr)
+      .split('\n')
+      .filter((line) => /error TS\d+/.test(line))
+      .filter((line) => !line.startsWith('node_modules/') || line.startsWith('node_modules/lightbus-aws/'));
+    expect(ours).toEqual([]);
+  });
+});
