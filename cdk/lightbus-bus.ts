@@ -125,14 +125,17 @@ const TASK_RUN_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'];
 const BATCHED_CLAIM_ACTIONS = ['dynamodb:PartiQLInsert'];
 
 /**
- * Every key condition below pairs `ForAllValues:...` with `Null: false`: ForAllValues is vacuously
- * true for a request without `dynamodb:LeadingKeys`, so without the Null condition such a request
- * (should one ever reach IAM) would pass. With it, the grant fails closed.
+ * `ForAllValues` is vacuously true for a request without `dynamodb:LeadingKeys`. GetItem,
+ * BatchGetItem, PutItem and UpdateItem always carry their keys on AWS, so their grants need no
+ * more; PartiQLInsert's grant adds `Null: false` so that it fails closed should a statement ever
+ * reach IAM without the key. (Not on the item actions: MiniStack 1.5.33 with AUTH=true puts no
+ * `dynamodb:LeadingKeys` in the request context but does evaluate `Null`, so it would refuse every
+ * read and write of the deployed roles and the e2e suite could not run.)
  */
 const KEYS_PRESENT = { Null: { 'dynamodb:LeadingKeys': 'false' } };
 
 /** Call-result keys only: no key with `#` (every other kind is `<kind>#...`; runtime/topology/table-keys.ts). */
-const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [KeyPatterns.anyKindPrefixed] }, ...KEYS_PRESENT };
+const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [KeyPatterns.anyKindPrefixed] } };
 
 abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public abstract readonly busName: string;
@@ -175,7 +178,6 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
       // Its own calls' results, and the published schemas; never another caller's results or a task record.
       conditions: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KeyPatterns.callResultsOf(callerScope), KeyPatterns.anySchema] },
-        ...KEYS_PRESENT,
       },
     });
   }
@@ -185,7 +187,7 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
     const writes = iam.Grant.addToPrincipal({ grantee, actions: RESULT_WRITE_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: CALL_RESULT_KEYS_ONLY });
     if (!options.batchedClaims) return writes;
     return writes.combine(
-      iam.Grant.addToPrincipal({ grantee, actions: BATCHED_CLAIM_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: CALL_RESULT_KEYS_ONLY }),
+      iam.Grant.addToPrincipal({ grantee, actions: BATCHED_CLAIM_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } }),
     );
   }
 
@@ -196,7 +198,7 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
       actions: TASK_RUN_ACTIONS,
       resourceArns: [this.resultsTable.tableArn],
       // Its own service's run records only: no other service's, and no call result or schema.
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KeyPatterns.taskRunsOf(service)] }, ...KEYS_PRESENT },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KeyPatterns.taskRunsOf(service)] } },
     });
   }
 

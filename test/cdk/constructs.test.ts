@@ -36,24 +36,24 @@ const ACCEPTED_WILDCARD_RESOURCES: readonly { readonly pattern: RegExp; readonly
 
 const RESULTS_TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:111111111111:table/shop-results']] };
 const KEYS_PRESENT = { Null: { 'dynamodb:LeadingKeys': 'false' } };
-/** RPC writers: call-result keys only (no `#`: never a task record, schema or dedupe record), failing closed without a key. */
-const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] }, ...KEYS_PRESENT };
+/** RPC writers: call-result keys only (no `#`: never a task record, schema or dedupe record). */
+const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] } };
 const RESULT_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
-/** Batched claims, for RPC workers only: the same key condition. */
-const BATCHED_CLAIMS = { Effect: 'Allow', Action: 'dynamodb:PartiQLInsert', Resource: RESULTS_TABLE_ARN, Condition: CALL_RESULT_KEYS_ONLY };
+/** Batched claims, for RPC workers only: the same key condition, failing closed when the key is absent. */
+const BATCHED_CLAIMS = { Effect: 'Allow', Action: 'dynamodb:PartiQLInsert', Resource: RESULTS_TABLE_ARN, Condition: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } };
 /** Task runners: their own service's run records only. */
 const taskRuns = (service: string) => ({
   Effect: 'Allow',
   Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
   Resource: RESULTS_TABLE_ARN,
-  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`task#${service}#*`] }, ...KEYS_PRESENT },
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`task#${service}#*`] } },
 });
 /** Callers: the results of their own calls (`<scope>.*`) and the published schemas, nothing else. */
 const scopedReads = (scope: string) => ({
   Effect: 'Allow',
   Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
   Resource: RESULTS_TABLE_ARN,
-  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${scope}.*`, 'schema#*'] }, ...KEYS_PRESENT },
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${scope}.*`, 'schema#*'] } },
 });
 
 function actions(statement: Statement): string[] {
@@ -474,7 +474,7 @@ describe('grantCall: caller scopes (a caller reads only the results of its own c
     bus.grantCall(fn, 'auth', { callerScope: 'frontend' });
     bus.grantCall(fn, 'billing'); // a later grant without a scope keeps the function's
     expect(readsOf(stack).map((s) => s.Condition)).toEqual([
-      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['frontend.*', 'schema#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['frontend.*', 'schema#*'] } },
     ]);
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ LIGHTBUS_CALLER_SCOPE: 'frontend' }) } });
   });

@@ -114,12 +114,12 @@ describe('only RPC and task workers write to the results table', () => {
     expect(listener.flatMap(actions).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     // ...of its own calls only: its service's caller scope, and the published schemas.
     expect(listener.filter((s) => actions(s).includes('dynamodb:GetItem')).map((s) => s.Condition)).toEqual([
-      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['auth.*', 'schema#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['auth.*', 'schema#*'] } },
     ]);
     expect(rpc.flatMap(actions)).toEqual(expect.arrayContaining(RESULT_WRITE_ACTIONS));
     // The RPC worker writes call-result keys only (no "#": never a task record, schema or dedupe record).
     expect(rpc.filter((s) => actions(s).includes('dynamodb:PutItem') && actions(s).includes('dynamodb:UpdateItem')).map((s) => s.Condition)).toEqual([
-      { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] } },
     ]);
   });
 
@@ -142,7 +142,7 @@ describe('only RPC and task workers write to the results table', () => {
     expect(tableWrites).toEqual([
       expect.objectContaining({
         Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ["task#reports#*"] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ["task#reports#*"] } },
       }),
     ]);
   });
