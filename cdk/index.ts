@@ -3,7 +3,14 @@
  * through the bundle, never through an import.
  */
 export { LightbusBus } from './lightbus-bus';
-export type { ILightbusBus, LightbusBusProps, PublishSchemasGrantOptions, WriteResultsGrantOptions } from './lightbus-bus';
+export type {
+  ILightbusBus,
+  LightbusBusProps,
+  CallGrantOptions,
+  ReadResultsGrantOptions,
+  PublishSchemasGrantOptions,
+  WriteResultsGrantOptions,
+} from './lightbus-bus';
 export { LightbusService } from './lightbus-service';
 export type { LightbusServiceProps, LightbusWorkerOptions, LightbusSeparateFunction } from './lightbus-service-props';
 /** The environment-variable contract is the runtime's (runtime/config/environment.ts); re-exported for CDK apps. */

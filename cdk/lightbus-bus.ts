@@ -7,8 +7,8 @@ import { API_NAME_PATTERN } from '../runtime/api';
 import { clientEnvironmentOf } from '../runtime/config';
 import { ConstructValidationError } from '../runtime/errors/deployment';
 import { eventSource, ResultAttributes } from '../runtime/messages';
-import { SCHEMA_KEY_PREFIX, schemaKey } from '../runtime/schema';
-import { assertResourceNamePart, eventBusName, resultsTableName, rpcQueueName } from '../runtime/topology';
+import { assertResourceNamePart, eventBusName, KeyPatterns, resultsTableName, rpcQueueName, schemaKey } from '../runtime/topology';
+import { assignCallerScope } from './caller-scope';
 import { isEnvironmentTarget } from './environment-target';
 
 /** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */
@@ -16,30 +16,60 @@ export interface ILightbusBus {
   /** The bus name every resource name derives from. */
   readonly busName: string;
   readonly eventBus: events.IEventBus;
-  /** RPC results (and API schemas, under `pk = "schema#<api>"`). */
+  /** RPC results, task run records and API schemas (key kinds: docs/wire-format.md, "Results table keys"). */
   readonly resultsTable: dynamodb.ITable;
   /** The environment a bus client needs to find this bus. */
   readonly clientEnvironment: Readonly<Record<string, string>>;
   /**
-   * Lets `grantee` call the procedures of `api`: send to its request queue and read results.
-   * If `grantee` is a Lambda function, it also gets the {@link clientEnvironment}.
+   * Lets `grantee` call the procedures of `api`: send to its request queue and read the results of
+   * its own calls (those of its caller scope, `<scope>.*`; see {@link CallGrantOptions}). If
+   * `grantee` is a Lambda function, it also gets the {@link clientEnvironment} and
+   * `LIGHTBUS_CALLER_SCOPE`.
    */
-  grantCall(grantee: iam.IGrantable, api: string): iam.Grant;
+  grantCall(grantee: iam.IGrantable, api: string, options?: CallGrantOptions): iam.Grant;
   /** Lets `grantee` fire the events of `api` (PutEvents, limited to the API's event source). */
   grantFire(grantee: iam.IGrantable, api: string): iam.Grant;
-  /** Lets `grantee` read RPC results (the caller's half of a call). */
-  grantReadResults(grantee: iam.IGrantable): iam.Grant;
   /**
-   * Lets `grantee` write RPC results, claims and task records (what a worker does): PutItem and
-   * UpdateItem on any key of the results table except the API schemas' (`schema#*`); with
-   * `batchedClaims`, also PartiQLInsert (a worker that serves RPCs claims a batch in one call).
+   * Lets `grantee` read the results of its own calls (the caller's half of a call): GetItem and
+   * BatchGetItem on the keys `<callerScope>.*`, and on the API schemas (`schema#*`, published
+   * contracts). Not other callers' results, not task records.
+   */
+  grantReadResults(grantee: iam.IGrantable, options: ReadResultsGrantOptions): iam.Grant;
+  /**
+   * Lets `grantee` write RPC claims and results (what an RPC worker does): PutItem and UpdateItem
+   * on call-result keys only (keys without `#`: never a task record, schema or dedupe record);
+   * with `batchedClaims`, also PartiQLInsert (a worker that serves RPCs claims a batch in one call).
    */
   grantWriteResults(grantee: iam.IGrantable, options?: WriteResultsGrantOptions): iam.Grant;
+  /**
+   * Lets `grantee` run the scheduled tasks of `service`: UpdateItem and GetItem on that service's
+   * task run records (`task#<service>#*`) only.
+   */
+  grantRunTasks(grantee: iam.IGrantable, service: string): iam.Grant;
   /**
    * Lets `grantee` publish the schemas of `apis`: PutItem (and, with `withdraw`, DeleteItem) on the
    * keys `schema#<api>` of those APIs only.
    */
   grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options?: PublishSchemasGrantOptions): iam.Grant;
+}
+
+/** Options of {@link ILightbusBus.grantCall}. */
+export interface CallGrantOptions {
+  /**
+   * The caller scope of the grantee's bus client: its call ids are `<scope>.<uuid>`, and it may
+   * read only results under `<scope>.`. Letters, digits, `_` and `-`, at most 64. A Lambda function
+   * gets it as LIGHTBUS_CALLER_SCOPE; any other grantee must be given one here, and its process
+   * run with the same (`lightbus.create({ callerScope })` or LIGHTBUS_CALLER_SCOPE). Every grant to
+   * one grantee must use the same scope.
+   * @default - the scope the grantee already has; else, for a function, one derived from its construct id and path
+   */
+  readonly callerScope?: string;
+}
+
+/** Options of {@link ILightbusBus.grantReadResults}. */
+export interface ReadResultsGrantOptions {
+  /** The caller scope whose results the grantee may read (`<scope>.*`). */
+  readonly callerScope: string;
 }
 
 /** Options of {@link ILightbusBus.grantPublishSchemas}. */
@@ -84,17 +114,28 @@ export interface LightbusBusProps {
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
 const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** A task run is claimed and finished with UpdateItem; GetItem lets the service read its own records. */
+const TASK_RUN_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'];
 /**
  * PartiQLInsert: an RPC worker claims the calls of one received batch with one BatchExecuteStatement
  * of INSERTs. The Service Authorization Reference lists `dynamodb:LeadingKeys` for it as for
- * PutItem, so the same key condition keeps it off the schema items; the `Null` condition fails
- * closed should a request ever reach IAM without that key (where `ForAllValues` would be vacuously
- * true). A refused INSERT costs only batching: the worker claims that call with a PutItem.
+ * PutItem, so the same key condition keeps it on call-result keys. A refused INSERT costs only
+ * batching: the worker claims that call with a PutItem.
  */
 const BATCHED_CLAIM_ACTIONS = ['dynamodb:PartiQLInsert'];
 
-/** Every key except the API schemas'. */
-const NOT_SCHEMA_KEYS = { 'dynamodb:LeadingKeys': [`${SCHEMA_KEY_PREFIX}*`] };
+/**
+ * `ForAllValues` is vacuously true for a request without `dynamodb:LeadingKeys`. GetItem,
+ * BatchGetItem, PutItem and UpdateItem always carry their keys on AWS, so their grants need no
+ * more; PartiQLInsert's grant adds `Null: false` so that it fails closed should a statement ever
+ * reach IAM without the key. (Not on the item actions: MiniStack 1.5.33 with AUTH=true puts no
+ * `dynamodb:LeadingKeys` in the request context but does evaluate `Null`, so it would refuse every
+ * read and write of the deployed roles and the e2e suite could not run.)
+ */
+const KEYS_PRESENT = { Null: { 'dynamodb:LeadingKeys': 'false' } };
+
+/** Call-result keys only: no key with `#` (every other kind is `<kind>#...`; runtime/topology/table-keys.ts). */
+const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [KeyPatterns.anyKindPrefixed] } };
 
 abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public abstract readonly busName: string;
@@ -105,9 +146,10 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
     return clientEnvironmentOf({ busName: this.busName, eventBusName: this.eventBus.eventBusName, resultsTable: this.resultsTable.tableName });
   }
 
-  public grantCall(grantee: iam.IGrantable, api: string): iam.Grant {
+  public grantCall(grantee: iam.IGrantable, api: string, options: CallGrantOptions = {}): iam.Grant {
     assertApiName(this.node.path, api);
-    this.grantReadResults(grantee);
+    const callerScope = assignCallerScope(this.node.path, grantee, { ...(options.callerScope !== undefined ? { callerScope: options.callerScope } : {}) });
+    this.grantReadResults(grantee, { callerScope });
     this.addClientEnvironment(grantee);
     return iam.Grant.addToPrincipal({
       grantee,
@@ -127,28 +169,37 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
     });
   }
 
-  public grantReadResults(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: RESULT_READ_ACTIONS, resourceArns: [this.resultsTable.tableArn] });
+  public grantReadResults(grantee: iam.IGrantable, options: ReadResultsGrantOptions): iam.Grant {
+    const callerScope = assignCallerScope(this.node.path, grantee, { callerScope: options.callerScope, setEnvironment: false });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: RESULT_READ_ACTIONS,
+      resourceArns: [this.resultsTable.tableArn],
+      // Its own calls' results, and the published schemas; never another caller's results or a task record.
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KeyPatterns.callResultsOf(callerScope), KeyPatterns.anySchema] },
+      },
+    });
   }
 
   public grantWriteResults(grantee: iam.IGrantable, options: WriteResultsGrantOptions = {}): iam.Grant {
-    const writes = iam.Grant.addToPrincipal({
-      grantee,
-      actions: RESULT_WRITE_ACTIONS,
-      resourceArns: [this.resultsTable.tableArn],
-      // Schemas are the bus's contracts: only grantPublishSchemas may write them. (PutItem and
-      // UpdateItem always carry their key, so ForAllValues is never vacuously true here.)
-      conditions: { 'ForAllValues:StringNotLike': NOT_SCHEMA_KEYS },
-    });
+    // Call results only: a caller's message can name no other kind of key, and neither can this role.
+    const writes = iam.Grant.addToPrincipal({ grantee, actions: RESULT_WRITE_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: CALL_RESULT_KEYS_ONLY });
     if (!options.batchedClaims) return writes;
     return writes.combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: BATCHED_CLAIM_ACTIONS,
-        resourceArns: [this.resultsTable.tableArn],
-        conditions: { 'ForAllValues:StringNotLike': NOT_SCHEMA_KEYS, Null: { 'dynamodb:LeadingKeys': 'false' } },
-      }),
+      iam.Grant.addToPrincipal({ grantee, actions: BATCHED_CLAIM_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } }),
     );
+  }
+
+  public grantRunTasks(grantee: iam.IGrantable, service: string): iam.Grant {
+    ConstructValidationError.at(this.node.path, () => assertResourceNamePart('service name', service));
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: TASK_RUN_ACTIONS,
+      resourceArns: [this.resultsTable.tableArn],
+      // Its own service's run records only: no other service's, and no call result or schema.
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KeyPatterns.taskRunsOf(service)] } },
+    });
   }
 
   public grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options: PublishSchemasGrantOptions = {}): iam.Grant {

@@ -15,9 +15,10 @@ import { optionalModulesLeftOut, WORKER_HANDLER, type WorkerBundle } from './bun
 import { loadBusModuleTopology, type DeployedSchemas } from './bus-module-topology';
 import { isEnvironmentTarget } from './environment-target';
 import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
-import type { ILightbusBus } from './lightbus-bus';
+import type { CallGrantOptions, ILightbusBus } from './lightbus-bus';
 import { validateWorkerOptions, type LightbusServiceProps } from './lightbus-service-props';
 import { apiOfEventSource, grantCalls, grantExactlyOnceRecords, grantWorkerAccess, queueUrlPrefix } from './service-grants';
+import { assignCallerScope, serviceCallerScope } from './caller-scope';
 import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
 import { createServiceQueues } from './service-queues';
 import { workerBundleOf, workerCode, type WorkerCodeProps } from './worker-code';
@@ -157,7 +158,7 @@ export class LightbusService extends Construct {
   private grantCallRights(): void {
     if (this.callers.length === 0) return;
     const callable = resolveCallableApis(this, this.callRights, apisServedInStage(this, this.bus.busName));
-    for (const caller of this.callers) grantCalls(this.bus, caller, callable);
+    for (const caller of this.callers) grantCalls(this.bus, caller, callable, this.callerScope);
   }
 
   /** One worker function: its settings, its SQS event sources, and what it may do. */
@@ -208,6 +209,8 @@ export class LightbusService extends Construct {
       this.deadLetterQueues.get(role.model.queueName)!.grantSendMessages(fn);
     }
     if (!schemasOnly) {
+      // Its bus client derives the scope from LIGHTBUS_SERVICE_NAME; recorded now, so later grants agree.
+      assignCallerScope(this.node.path, fn, { callerScope: this.callerScope, derivedByProcess: true });
       grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
       grantExactlyOnceRecords(this.bus, this.topology, fn, group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : [])));
       this.callers.push(fn);
@@ -284,7 +287,7 @@ export class LightbusService extends Construct {
    * Lets `grantee` call the procedures of one API this service serves, or of all of them: send to
    * the request queue and read results. A Lambda function also gets the environment to find the bus.
    */
-  public grantCall(grantee: iam.IGrantable, api?: string): void {
+  public grantCall(grantee: iam.IGrantable, api?: string, options: CallGrantOptions = {}): void {
     const served = this.topology.rpcQueues.map((q) => q.api);
     if (api !== undefined && !served.includes(api)) {
       throw new ConstructValidationError(
@@ -293,7 +296,12 @@ export class LightbusService extends Construct {
         { api },
       );
     }
-    for (const each of api === undefined ? served : [api]) this.bus.grantCall(grantee, each);
+    for (const each of api === undefined ? served : [api]) this.bus.grantCall(grantee, each, options);
+  }
+
+  /** The caller scope of this service's workers: its service name (callerScopeOf), else `anon`. */
+  public get callerScope(): string {
+    return serviceCallerScope(this.topology.serviceName);
   }
 
   /** Lets `grantee` fire the events of the APIs this service registers. */
@@ -325,8 +333,10 @@ export class LightbusService extends Construct {
     }
     grantWorkerAccess(this.bus, this.topology, grantee, { servesRpc: this.topology.rpcQueues.length > 0, runsTasks: this.topology.tasks.length > 0 });
     this.callers.push(grantee);
+    // The worker's process derives its scope from LIGHTBUS_SERVICE_NAME (workerEnvironment).
+    assignCallerScope(this.node.path, grantee, { callerScope: this.callerScope, derivedByProcess: true });
     // Read back a deployed schema when its conditional PutItem fails (SchemaStore.publish).
-    this.bus.grantReadResults(grantee);
+    this.bus.grantReadResults(grantee, { callerScope: this.callerScope });
     if (this.deployedSchemas.apis.length > 0) this.bus.grantPublishSchemas(grantee, this.deployedSchemas.apis);
     if (isEnvironmentTarget(grantee)) {
       for (const [key, value] of Object.entries(this.workerEnvironment)) grantee.addEnvironment(key, value);

@@ -2,25 +2,28 @@ import { Fn } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { ListenerModel, Topology } from '../runtime/topology';
-import { DEDUPE_KEY_PREFIX } from '../runtime/transport/dedupe-store';
+import { DEDUPE_KEY_PREFIX } from '../runtime/topology';
 import type { ILightbusBus } from './lightbus-bus';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
 export interface WorkerTableUse {
   /** It serves RPCs: it claims calls (batched: PartiQLInsert) and writes results. */
   readonly servesRpc: boolean;
-  /** It runs scheduled tasks: it writes task run records (UpdateItem on `task#...` keys). */
+  /** It runs scheduled tasks: it writes its service's task run records (UpdateItem on `task#<service>#*` keys). */
   readonly runsTasks: boolean;
 }
 
 /**
- * What a worker may do beyond its own queues: write results and claims (only if it serves RPCs
- * or runs tasks; a listener writes nothing to the table), and fire the events of the APIs its
- * module registers. Call rights are granted at synthesis ({@link grantCalls}), once every service
+ * What a worker may do beyond its own queues: write call claims and results (only if it serves
+ * RPCs: keys without `#`), its service's task run records (only if it runs tasks:
+ * `task#<service>#*`), and fire the events of the APIs its module registers. A listener writes
+ * nothing to the table. Call rights are granted at synthesis ({@link grantCalls}), once every service
  * of the app is known.
  */
 export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, use: WorkerTableUse): void {
-  if (use.servesRpc || use.runsTasks) bus.grantWriteResults(grantee, { batchedClaims: use.servesRpc });
+  if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
+  // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
+  if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,
@@ -34,9 +37,9 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
 /**
  * Lets `grantee` keep the records of the exactly-once listeners it runs (`listen({ exactlyOnce })`):
  * PutItem (claim), UpdateItem (done) and DeleteItem (release) on the keys
- * `dedupe#<service>#<listener>#*` of those listeners only. Nothing for a function without one. The
- * `Null` condition fails closed should a request reach IAM without a key (where `ForAllValues`
- * would be vacuously true).
+ * `dedupe#<service>#<listener>#*` of those listeners only. Nothing for a function without one. No `Null`
+ * condition: PutItem, UpdateItem and DeleteItem always carry their key on AWS (see
+ * KEYS_PRESENT in lightbus-bus.ts for why it is left out of the item grants).
  */
 export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
   const keys = listeners.filter((l) => l.exactlyOnce).map((l) => `${DEDUPE_KEY_PREFIX}${topology.serviceName}#${l.listenerName}#*`);
@@ -45,13 +48,16 @@ export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, g
     grantee,
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     resourceArns: [bus.resultsTable.tableArn],
-    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() } },
   });
 }
 
-/** Lets `grantee` call `apis`: send to their request queues and read results ({@link ILightbusBus.grantCall}). */
-export function grantCalls(bus: ILightbusBus, grantee: iam.IGrantable, apis: readonly string[]): void {
-  for (const api of apis) bus.grantCall(grantee, api);
+/**
+ * Lets `grantee` call `apis` as `callerScope` (the service's own): send to their request queues and
+ * read its own calls' results ({@link ILightbusBus.grantCall}).
+ */
+export function grantCalls(bus: ILightbusBus, grantee: iam.IGrantable, apis: readonly string[], callerScope: string): void {
+  for (const api of apis) bus.grantCall(grantee, api, { callerScope });
 }
 
 /** `https://sqs.<region>.amazonaws.com/<account>/` from one of the stack's queue URLs (right on AWS and on an emulator alike). */

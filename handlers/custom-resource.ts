@@ -70,7 +70,7 @@ export function isCustomResourceEvent(event: unknown): event is CloudFormationCu
  *   (see `schemaItems`), into the bus's results table.
  * - Delete (only of the physical id this function reports for that resource,
  *   `lightbus-schemas-<bus>-<service>-<hash of stack and logical id>`): a DeleteItem of each API
- *   the deleted resource declared, on condition that this very resource published it (an API
+ *   its bundled module registers (never an API the event names beyond those), on condition that this very resource published it (an API
  *   that moved to another service, or a replacing resource's fresh items, are left alone).
  *
  * Always answers CloudFormation with an HTTP PUT to the ResponseURL: SUCCESS, or FAILED with a
@@ -126,9 +126,14 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
         logger.info('Custom resource Delete of another physical id; nothing to delete', { given: event.PhysicalResourceId, own: ownId });
         return { Deleted: '' };
       }
-      const declared = stringList(props[P.Apis]) ?? registeredApis(bus);
+      // Only the APIs this function was deployed for (its bundled module registers them, and its
+      // role may delete only their keys): an event's own list, which anyone able to invoke the
+      // function could write, never widens that. APIs the event names beyond them are left alone.
+      const own = registeredApis(bus);
+      const ignored = (stringList(props[P.Apis]) ?? []).filter((api) => !own.includes(api));
+      if (ignored.length > 0) logger.warn('Custom resource Delete names APIs this function was not deployed for; not deleting them', { ignored });
       const deleted: string[] = [];
-      for (const api of declared) {
+      for (const api of own) {
         try {
           await dynamoDb.send(
             new DeleteItemCommand({

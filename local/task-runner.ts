@@ -119,6 +119,7 @@ export class LocalTaskScheduler extends TypedEmitter<TaskSchedulerEvents> {
       this.options.logger.warn('Skipped a scheduled task run: the previous run is still in progress', {
         task: state.task.taskName,
         scheduledTime: scheduledTime.toISOString(),
+        reason: 'overlap',
       });
       this.emit('task_finished', state.task.taskName, scheduledTime, { kind: 'skipped', reason: 'overlap' });
     } else {

@@ -6,7 +6,10 @@ test/integration/wire-format.test.ts runs this script against a real worker to p
 
 Usage:
   boto3_client.py [--endpoint URL] [--region R] [--bus NAME] fire API EVENT '{"param": 1}'
-  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] call API PROCEDURE '{"param": 1}' [--timeout-ms 5000]
+  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] [--scope SCOPE] call API PROCEDURE '{"param": 1}' [--timeout-ms 5000]
+
+A call's id is "<caller scope>.<uuid>" (wire-format.md, "Calling a procedure"): the caller's IAM
+grant reads only results under its scope. --scope defaults to LIGHTBUS_CALLER_SCOPE, else "boto3".
 
 Prints one JSON object on stdout:
   fire -> {"id": ..., "eventBridgeId": ...}
@@ -21,6 +24,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -104,11 +108,21 @@ def fire(session, endpoint, bus, api, event, parameters):
 
 # ---- RPC (wire-format.md, "Calling a procedure") ------------------------------------------------
 
-def call(session, endpoint, bus, api, procedure, parameters, timeout_ms):
+# 1 to 64 letters, digits, "_" and "-": never "." (it ends the scope) nor "#" (other key kinds).
+CALLER_SCOPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def new_call_id(scope):
+    if not CALLER_SCOPE.match(scope):
+        raise ValueError(f"caller scope {scope!r}: expected 1 to 64 letters, digits, '_' and '-'")
+    return f"{scope}.{uuid.uuid4()}"
+
+
+def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope):
     sqs = session.client("sqs", endpoint_url=endpoint)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     table = results_table_name(bus)
-    call_id = str(uuid.uuid4())
+    call_id = new_call_id(scope)
     deadline = now_ms() + timeout_ms
     request = {
         "v": WIRE_VERSION,
@@ -144,6 +158,7 @@ def main(argv):
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     parser.add_argument("--bus", default=os.environ.get("LIGHTBUS_BUS_NAME", "lightbus"), help="bus name (default: LIGHTBUS_BUS_NAME, else lightbus)")
+    parser.add_argument("--scope", default=os.environ.get("LIGHTBUS_CALLER_SCOPE") or "boto3", help="caller scope of call ids (default: LIGHTBUS_CALLER_SCOPE, else boto3)")
     sub = parser.add_subparsers(dest="command", required=True)
     fire_cmd = sub.add_parser("fire")
     fire_cmd.add_argument("api")
@@ -159,13 +174,15 @@ def main(argv):
     parameters = json.loads(args.parameters)
     if not isinstance(parameters, dict):
         parser.error("parameters must be a JSON object")
+    if not CALLER_SCOPE.match(args.scope):
+        parser.error("--scope must be 1 to 64 letters, digits, '_' and '-'")
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.command == "fire":
             out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters)
             status = 0
         else:
-            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms)
+            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope)
             status = {"ok": 0, "error": 1, "timeout": 2}[out["state"]]
     except Exception as error:  # noqa: BLE001 - report any AWS failure as JSON
         print(json.dumps({"state": "failed", "error": {"name": type(error).__name__, "message": str(error)}}))

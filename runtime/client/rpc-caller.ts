@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { LightbusError, MessageTooLargeError, RemoteError, RpcTimeoutError } from '../errors';
 import type { HookRegistry } from '../hooks';
 import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
 import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
-import { rpcQueueName } from '../topology';
+import { newCallId, rpcQueueName } from '../topology';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import { CallDeadline } from './call-deadline';
 import type { ClientSettings } from './client-settings';
@@ -45,7 +44,7 @@ export class RpcCaller {
         member: procedure,
       });
     }
-    const callId = randomUUID();
+    const callId = newCallId(settings.bus.callerScope);
     const deadline = new CallDeadline(Date.now() + timeoutMs, [options.signal, this.parts.closing]);
     // What the deadline or a signal ended: a timeout says whether the request had been sent.
     const timedOut = (stage: 'sending' | 'waiting') => (error: unknown) => {

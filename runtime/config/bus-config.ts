@@ -120,6 +120,8 @@ export interface AwsSettings {
 export interface BusSettings {
   readonly busName: string;
   readonly serviceName: string | undefined;
+  /** The scope of this client's call ids (runtime/topology/table-keys.ts, callerScopeOf). */
+  readonly callerScope: string;
   readonly processName: string;
   readonly aws: AwsSettings;
   /** @default 'info' */

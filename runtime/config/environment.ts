@@ -10,6 +10,11 @@ export const ClientEnvironment = {
   BusName: 'LIGHTBUS_BUS_NAME',
   /** The service name of a worker. Read by `resolveBusSettings()`. */
   ServiceName: 'LIGHTBUS_SERVICE_NAME',
+  /**
+   * The caller scope that prefixes this client's call ids (`<scope>.<uuid>`); its IAM grant reads
+   * only results under it. Set by `grantCall(fn, api, { callerScope })`. Read by `resolveBusSettings()`.
+   */
+  CallerScope: 'LIGHTBUS_CALLER_SCOPE',
   /** The EventBridge bus's name, when it is not the bus name. Read by the transports. */
   EventBusName: 'LIGHTBUS_EVENT_BUS_NAME',
   /** The results table's name, when it is not `<bus>-results`. Read by the transports. */
@@ -32,6 +37,11 @@ export interface DeployedBusLocation {
    */
   readonly serviceName?: string;
   /**
+   * The caller scope of the client's call ids.
+   * @default - none (the client uses its service name, else `anon`)
+   */
+  readonly callerScope?: string;
+  /**
    * The prefix of the service's queue URLs.
    * @default - none (queue URLs are looked up by name)
    */
@@ -45,6 +55,7 @@ export function clientEnvironmentOf(location: DeployedBusLocation): Record<strin
     [ClientEnvironment.EventBusName]: location.eventBusName,
     [ClientEnvironment.ResultsTable]: location.resultsTable,
     ...(location.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: location.serviceName } : {}),
+    ...(location.callerScope !== undefined ? { [ClientEnvironment.CallerScope]: location.callerScope } : {}),
     ...(location.queueUrlPrefix !== undefined ? { [ClientEnvironment.QueueUrlPrefix]: location.queueUrlPrefix } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError } from '../errors';
+import { callerScopeOf } from '../topology/table-keys';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging';
 import { ClientEnvironment } from './environment';
 import { getProcessOverrides } from './overrides';
@@ -53,6 +54,9 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
 
   const busName = pick('busName', nonEmpty(env[ClientEnvironment.BusName])) ?? DEFAULT_BUS_NAME;
   const serviceTemplate = pick('serviceName', nonEmpty(env[ClientEnvironment.ServiceName]));
+  // Expanded once: {random4} must give the service name and the scope derived from it the same value.
+  const serviceName = serviceTemplate === undefined ? undefined : expandNamePlaceholders(serviceTemplate);
+  const callerScopeSetting = overrides.callerScope ?? given.callerScope ?? nonEmpty(env[ClientEnvironment.CallerScope]);
   const processTemplate = pick('processName', nonEmpty(env.LIGHTBUS_PROCESS_NAME)) ?? DEFAULT_PROCESS_NAME;
   const logLevel = pick('logLevel', envLogLevel as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL;
   const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;
@@ -73,7 +77,8 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
 
   return {
     busName,
-    serviceName: serviceTemplate === undefined ? undefined : expandNamePlaceholders(serviceTemplate),
+    serviceName,
+    callerScope: resolveCallerScope(callerScopeSetting, serviceName),
     processName: expandNamePlaceholders(processTemplate),
     aws,
     logLevel,
@@ -197,4 +202,13 @@ function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K
 export function configFilePath(given: BusSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const path = getProcessOverrides().config ?? given.config ?? nonEmpty(env.LIGHTBUS_CONFIG);
   return path === undefined ? undefined : resolvePath(path);
+}
+
+/** The caller scope: the setting (checked), else from the service name, else `anon` (callerScopeOf). */
+function resolveCallerScope(setting: string | undefined, serviceName: string | undefined): string {
+  try {
+    return callerScopeOf({ callerScope: setting, serviceName });
+  } catch (error) {
+    throw new ConfigurationError(`callerScope: ${(error as Error).message}`, { setting: 'callerScope' });
+  }
 }

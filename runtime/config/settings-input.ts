@@ -12,6 +12,12 @@ export interface BusSettingsInput {
   readonly busName?: string;
   /** Consumer-group prefix for listeners; placeholders {hostname} {pid} {random4} {friendly}. @default the file's serviceName, LIGHTBUS_SERVICE_NAME */
   readonly serviceName?: string;
+  /**
+   * The scope that prefixes this client's call ids (`<scope>.<uuid>`): a caller's IAM grant
+   * (`grantCall(..., { callerScope })`) reads only results under its scope. Letters, digits, `_`, `-`.
+   * @default LIGHTBUS_CALLER_SCOPE, else the service name, else 'anon'
+   */
+  readonly callerScope?: string;
   /** This process's name, for logs and message senders. @default the file's processName, LIGHTBUS_PROCESS_NAME, else '{hostname}-{pid}' */
   readonly processName?: string;
   /** @default the file's bus.logLevel, LIGHTBUS_LOG_LEVEL, else 'info' */

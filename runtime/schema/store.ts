@@ -1,12 +1,14 @@
 import { GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { SCHEMA_KEY_PREFIX, schemaKey } from '../topology/table-keys';
 import type { AwsClients } from '../transport/aws-clients';
 import { readApiSchema, type ApiSchema } from './json-schema';
 
 /**
  * API schemas live in the results table, one item per API, beside the RPC results (see
- * docs/schema.md for the item format). Call ids are UUIDs, so `schema#<api>` keys cannot clash.
+ * docs/schema.md for the item format), keyed `schema#<api>` (runtime/topology/table-keys.ts: a
+ * call id never contains `#`, so no call can name a schema's key).
  */
-export const SCHEMA_KEY_PREFIX = 'schema#';
+export { SCHEMA_KEY_PREFIX, schemaKey };
 
 export const SchemaAttributes = {
   PartitionKey: 'pk',
@@ -23,10 +25,6 @@ export const SchemaAttributes = {
 } as const;
 
 export const SCHEMA_ITEM_KIND = 'schema';
-
-export function schemaKey(api: string): string {
-  return `${SCHEMA_KEY_PREFIX}${api}`;
-}
 
 /** A schema as stored on the bus, with who published it and until when it is valid. */
 export interface StoredSchema {

@@ -1,6 +1,7 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ResultAttributes } from '../messages/wire';
 import type { WireError } from '../messages/wire';
+import { classifyKey, InvalidTableKeyError, KeyKind, taskRunKey } from '../topology/table-keys';
 import type { AwsClients } from '../transport';
 
 /** States of a task run record in the results table (see docs/wire-format.md, "Scheduled tasks"). */
@@ -26,12 +27,17 @@ export const TaskRunAttributes = {
 /** How long a run record is kept (DynamoDB TTL): duplicates and retries arrive well within it. */
 export const TASK_RUN_TTL_SECONDS = 24 * 3600;
 
-/** `task#<service>#<taskName>#<scheduledTime as ISO 8601 UTC with milliseconds>` */
-export function taskRunKey(service: string, taskName: string, scheduledTime: Date): string {
-  return `task#${service}#${taskName}#${scheduledTime.toISOString()}`;
+/** `task#<service>#<taskName>#<scheduledTime>`: built by runtime/topology/table-keys.ts, like every results-table key. */
+export { taskRunKey };
+
+/** Why a run could not be claimed: the record that holds it, as it stood (when DynamoDB returned it). */
+export interface HeldRun {
+  readonly state: string | undefined;
+  readonly claimedBy: string | undefined;
+  readonly attempts: number | undefined;
 }
 
-export type ClaimResult = { readonly claimed: true; readonly attempt: number } | { readonly claimed: false };
+export type ClaimResult = { readonly claimed: true; readonly attempt: number } | { readonly claimed: false; readonly heldBy: HeldRun };
 
 /**
  * How long a `running` claim holds by default: Lambda's longest timeout. A Lambda worker passes
@@ -58,6 +64,7 @@ export class TaskRunLock {
     key: string,
     fields: { service: string; taskName: string; scheduledTime: Date; claimedBy: string; leaseMs?: number },
   ): Promise<ClaimResult> {
+    assertTaskRunKey(key);
     const now = Date.now();
     const leaseMs = fields.leaseMs ?? DEFAULT_TASK_LEASE_MS;
     const A = TaskRunAttributes;
@@ -94,18 +101,21 @@ export class TaskRunLock {
             ':one': { N: '1' },
           },
           ReturnValues: 'ALL_NEW',
+          // The record that holds the run, so the skip can be logged with its reason.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const attempts = Number(out.Attributes?.[A.Attempts]?.N ?? '1');
       return { claimed: true, attempt: Number.isFinite(attempts) && attempts > 0 ? attempts : 1 };
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return { claimed: false };
+      if ((error as Error).name === 'ConditionalCheckFailedException') return { claimed: false, heldBy: heldRunOf(error) };
       throw error;
     }
   }
 
   /** Records how the claimed run ended; `failed` lets a retry claim it again. */
   public async finish(table: string, key: string, outcome: { ok: true } | { ok: false; error: WireError }): Promise<void> {
+    assertTaskRunKey(key);
     await this.clients.dynamoDb.send(
       new UpdateItemCommand({
         TableName: table,
@@ -125,5 +135,22 @@ export class TaskRunLock {
         },
       }),
     );
+  }
+}
+
+function heldRunOf(error: unknown): HeldRun {
+  const item = (error as { Item?: Record<string, { S?: string; N?: string }> }).Item;
+  const attempts = Number(item?.[TaskRunAttributes.Attempts]?.N);
+  return {
+    state: item?.[ResultAttributes.State]?.S,
+    claimedBy: item?.[TaskRunAttributes.ClaimedBy]?.S,
+    attempts: Number.isFinite(attempts) ? attempts : undefined,
+  };
+}
+
+/** The lock writes task run records only (runtime/topology/table-keys.ts): never a call result or schema. */
+function assertTaskRunKey(key: string): void {
+  if (classifyKey(key).kind !== KeyKind.TaskRun) {
+    throw new InvalidTableKeyError(`"${key.slice(0, 140)}" is not a task run key (task#<service>#<task>#<time>).`, { key: key.slice(0, 140) });
   }
 }

@@ -104,7 +104,15 @@ export class TaskRunner {
           ...(leaseMs !== undefined ? { leaseMs } : {}),
         });
         if (!claim.claimed) {
-          this.bus.logger.debug('Skipped a scheduled task run: another process has run or is running it', log);
+          // Info, not debug: a skipped run is a run that did not happen, and its reason must show.
+          const { state, claimedBy, attempts } = claim.heldBy;
+          this.bus.logger.info('Skipped a scheduled task run: its record shows it already ran or is running', {
+            ...log,
+            reason: state === 'done' ? 'already done' : state === 'running' ? 'running elsewhere (lease not expired)' : `record state ${state ?? 'unknown'}`,
+            recordState: state,
+            claimedBy,
+            attempts,
+          });
           return { kind: 'skipped', reason: 'duplicate' };
         }
         attempt = claim.attempt;

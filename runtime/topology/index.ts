@@ -23,3 +23,27 @@ export {
   deadLetterQueueName,
   DEAD_LETTER_SUFFIX,
 } from './naming';
+export {
+  KeyKind,
+  KEY_SEPARATOR,
+  TASK_KEY_PREFIX,
+  SCHEMA_KEY_PREFIX,
+  DEDUPE_KEY_PREFIX,
+  CALLER_SCOPE_PATTERN,
+  CALLER_SCOPE_RULE,
+  ANONYMOUS_CALLER_SCOPE,
+  CALLER_SCOPE_SEPARATOR,
+  InvalidTableKeyError,
+  isCallerScope,
+  assertCallerScope,
+  callerScopeOf,
+  newCallId,
+  callerScopeOfCallId,
+  callResultKey,
+  taskRunKey,
+  schemaKey,
+  dedupeKey,
+  classifyKey,
+  KeyPatterns,
+} from './table-keys';
+export type { ClassifiedKey } from './table-keys';

@@ -1,6 +1,7 @@
 import { BatchExecuteStatementCommand, type BatchStatementResponse } from '@aws-sdk/client-dynamodb';
 import { ClaimWriteError } from '../errors';
 import type { Logger } from '../logging';
+import { callResultKey } from '../topology/table-keys';
 import type { AwsClients } from './aws-clients';
 import { MicroBatcher } from './micro-batcher';
 import { claimOutcome, claimStatement, newClaimAttempt, putClaim, sdkAttempts, type ClaimAttempt, type ClaimRequest } from './claim-write';
@@ -70,6 +71,12 @@ export class ClaimBatcher {
 
   /** Claims a call. Resolves false when another delivery already claimed it. */
   public claim(request: ClaimRequest, logger?: Pick<Logger, 'warn'>): Promise<boolean> {
+    // An id that is not a call-result key is refused here, before it can share (and fail) a batch.
+    try {
+      callResultKey(request.callId);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     // One attempt per claim, kept through every write of it, so a retry can recognise its own item.
     const attempt = newClaimAttempt();
     if (this.usePutItem) return putClaim(this.clients, request, attempt);
@@ -134,8 +141,8 @@ export class ClaimBatcher {
 
   /**
    * Retries a refused batch's claims as PutItem, and switches the process to PutItem claims only if
-   * every one of them got through: then PartiQL is refused to the principal. A refused key (a
-   * `schema#` call id, which the grant's key condition denies) is refused PutItem too, so it keeps
+   * every one of them got through: then PartiQL is refused to the principal. A refused key (one
+   * the grant's key condition denies, e.g. another kind's key from a hand-built claim) is refused PutItem too, so it keeps
    * the others batching instead of switching the whole process off.
    */
   private async retryAsPutItem(entries: readonly PendingClaim[], cause: Error | string): Promise<void> {

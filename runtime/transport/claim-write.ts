@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ClaimWriteError } from '../errors';
 import { ResultAttributes as A, ResultState } from '../messages/wire';
+import { callResultKey } from '../topology/table-keys';
 import type { AwsClients } from './aws-clients';
 
 /** What a worker writes to claim a call (docs/wire-format.md, "The claim, and at-most-once"). */
@@ -45,7 +46,7 @@ const CLAIM_ATTRIBUTES = [A.PartitionKey, A.State, A.Api, A.Procedure, A.Claimed
  */
 export function claimItem(request: ClaimRequest, attempt: ClaimAttempt): Record<(typeof CLAIM_ATTRIBUTES)[number], AttributeValue> {
   return {
-    [A.PartitionKey]: { S: request.callId },
+    [A.PartitionKey]: { S: callResultKey(request.callId) },
     [A.State]: { S: ResultState.Claimed },
     [A.Api]: { S: request.api },
     [A.Procedure]: { S: request.procedure },

@@ -12,13 +12,8 @@ export const DedupeState = {
 } as const;
 export type DedupeState = (typeof DedupeState)[keyof typeof DedupeState];
 
-/** The key kind of dedupe records in the results table: call ids never contain `#`, so no call can name one. */
-export const DEDUPE_KEY_PREFIX = 'dedupe#';
-
-/** `dedupe#<service>#<listenerName>#<eventId>` */
-export function dedupeKey(service: string, listenerName: string, eventId: string): string {
-  return `${DEDUPE_KEY_PREFIX}${service}#${listenerName}#${eventId}`;
-}
+// Dedupe keys are one of the results table's key kinds: built by the one key module.
+export { DEDUPE_KEY_PREFIX, dedupeKey } from '../topology/table-keys';
 
 /** What one claim of an event needs to know. */
 export interface DedupeClaimRequest {

@@ -1,4 +1,5 @@
 import { ResultState } from '../messages/wire';
+import { callResultKey } from '../topology/table-keys';
 import { MicroBatcher } from './micro-batcher';
 import { MAX_KEYS_PER_BATCH_GET, type ResultsStore, type StoredResult } from './results-store';
 
@@ -68,9 +69,19 @@ export class ResultPoller {
     private readonly schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
   ) {}
 
-  /** Resolves with the call's final result, or rejects with ResultWaitTimeout at the deadline. */
+  /**
+   * Resolves with the call's final result, or rejects with ResultWaitTimeout at the deadline. An id
+   * that cannot key a call result (runtime/topology/table-keys.ts) is refused at once: reading it
+   * would read another kind of item.
+   */
   public wait(table: string, callId: string, deadline: number): Promise<FinalResult> {
     return new Promise<FinalResult>((resolve, reject) => {
+      try {
+        callResultKey(callId);
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
       const deadlineTimer = setTimeout(() => {
         const waiter = this.waiters.get(callId);
         this.waiters.delete(callId);

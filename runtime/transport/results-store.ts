@@ -1,5 +1,6 @@
 import { BatchGetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../logging';
+import { callResultKey, classifyKey, KeyKind } from '../topology/table-keys';
 import { ResultAttributes as A, ResultState, type WireError } from '../messages/wire';
 import type { AwsClients } from './aws-clients';
 import { ClaimBatcher } from './claim-batcher';
@@ -15,7 +16,8 @@ export type StoredResult =
 export const MAX_KEYS_PER_BATCH_GET = 100;
 
 /**
- * The results table: one item per call, keyed by call id. A worker claims a call before running
+ * The results table: one item per call, keyed by call id (every key goes through
+ * runtime/topology/table-keys.ts, so a call id never reaches another kind of item). A worker claims a call before running
  * it (so an SQS duplicate never runs twice) and then completes the claim with the result; a
  * completed item is never overwritten.
  */
@@ -58,7 +60,7 @@ export class ResultsStore {
       await this.clients.dynamoDb.send(
         new UpdateItemCommand({
           TableName: table,
-          Key: { [A.PartitionKey]: { S: callId } },
+          Key: { [A.PartitionKey]: { S: callResultKey(callId) } },
           UpdateExpression: 'SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires',
           ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: {
@@ -84,7 +86,7 @@ export class ResultsStore {
     for (let start = 0; start < callIds.length; start += MAX_KEYS_PER_BATCH_GET) {
       let keys: Record<string, AttributeValue>[] = callIds
         .slice(start, start + MAX_KEYS_PER_BATCH_GET)
-        .map((id) => ({ [A.PartitionKey]: { S: id } }));
+        .map((id) => ({ [A.PartitionKey]: { S: callResultKey(id) } }));
       // UnprocessedKeys come back under throttling: ask again for just those.
       for (let round = 0; keys.length > 0 && round < 5; round += 1) {
         const out = await this.clients.dynamoDb.send(
@@ -104,7 +106,8 @@ export class ResultsStore {
 function parseItem(item: Record<string, AttributeValue>): { callId: string; result: StoredResult } | undefined {
   const callId = item[A.PartitionKey]?.S;
   const state = item[A.State]?.S;
-  if (!callId) return undefined;
+  // Only call results are read here; anything else is not a call's outcome, whatever it holds.
+  if (!callId || classifyKey(callId).kind !== KeyKind.CallResult) return undefined;
   if (state === ResultState.Ok) return { callId, result: { state, resultJson: item[A.Result]?.S ?? 'null' } };
   if (state === ResultState.Error) {
     let error: WireError;

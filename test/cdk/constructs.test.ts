@@ -35,15 +35,26 @@ function flattenStrings(value: unknown): string[] {
 const ACCEPTED_WILDCARD_RESOURCES: readonly { readonly pattern: RegExp; readonly reason: string }[] = [];
 
 const RESULTS_TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:111111111111:table/shop-results']] };
-const NOT_SCHEMAS = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['schema#*'] } };
+const KEYS_PRESENT = { Null: { 'dynamodb:LeadingKeys': 'false' } };
+/** RPC writers: call-result keys only (no `#`: never a task record, schema or dedupe record). */
+const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] } };
 const RESULT_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 /** Batched claims, for RPC workers only: the same key condition, failing closed when the key is absent. */
-const BATCHED_CLAIMS = {
+const BATCHED_CLAIMS = { Effect: 'Allow', Action: 'dynamodb:PartiQLInsert', Resource: RESULTS_TABLE_ARN, Condition: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } };
+/** Task runners: their own service's run records only. */
+const taskRuns = (service: string) => ({
   Effect: 'Allow',
-  Action: 'dynamodb:PartiQLInsert',
+  Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
   Resource: RESULTS_TABLE_ARN,
-  Condition: { ...NOT_SCHEMAS, Null: { 'dynamodb:LeadingKeys': 'false' } },
-};
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`task#${service}#*`] } },
+});
+/** Callers: the results of their own calls (`<scope>.*`) and the published schemas, nothing else. */
+const scopedReads = (scope: string) => ({
+  Effect: 'Allow',
+  Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+  Resource: RESULTS_TABLE_ARN,
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${scope}.*`, 'schema#*'] } },
+});
 
 function actions(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -178,6 +189,9 @@ describe('LightbusService: least privilege', () => {
   const authStatements = statementsOf(authTemplate);
   const customersStatements = statementsOf(Template.fromStack(customersStack));
   const callerTemplate = Template.fromStack(callerStack);
+  const grantedScope = (callerTemplate.findResources('AWS::Lambda::Function') as Record<string, { Properties: { Environment?: { Variables: Record<string, string> } } }>)[
+    callerStack.getLogicalId(granted.node.defaultChild as never)
+  ]!.Properties.Environment!.Variables.LIGHTBUS_CALLER_SCOPE!;
   const rpcArn = (api: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sqs:eu-west-1:111111111111:shop-rpc-${api}`]] });
 
   it('never grants on a resource with a "*" in it, nor a wildcard action', () => {
@@ -214,15 +228,17 @@ describe('LightbusService: least privilege', () => {
     }
   });
 
-  it('lets a worker write results on any key but the schemas\', and publish only its own APIs\' schemas', () => {
+  it('lets a worker write call results (keys without "#"), its own task records, and publish only its own APIs\' schemas', () => {
     const writes = authStatements.filter((s) =>
       actions(s).some((a) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLInsert'].includes(a)),
     );
     expect(writes).toEqual(
       expect.arrayContaining([
-        { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
+        { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: CALL_RESULT_KEYS_ONLY },
         // PartiQLInsert: the batched claims (BatchExecuteStatement) of the worker that serves auth's RPCs.
         BATCHED_CLAIMS,
+        // auth's scheduled tasks: task#auth#* only.
+        taskRuns('auth'),
         {
           Effect: 'Allow',
           Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
@@ -235,7 +251,9 @@ describe('LightbusService: least privilege', () => {
     for (const statement of writes) expect(statement.Condition).toBeDefined();
     // PartiQL: INSERT only (the claims), never SELECT/UPDATE/DELETE.
     expect(authStatements.flatMap(actions).filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual(['dynamodb:PartiQLInsert']);
-    expect(writes).toHaveLength(3);
+    expect(writes).toHaveLength(4);
+    // No write grant names another service's task records or leaves keys open.
+    expect(JSON.stringify(writes)).not.toMatch(/task#(?!auth#)|"schema#\*"/);
     // customers fires events only: its one function publishes its schema and writes nothing else.
     const customersWrites = customersStatements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
     expect(customersWrites).toEqual([
@@ -264,7 +282,7 @@ describe('LightbusService: least privilege', () => {
     // The listener writes nothing to the results table (no claims, no results, no task records)...
     expect(listener.flatMap(actions).filter((a) => RESULT_WRITES.includes(a))).toEqual([]);
     // ...while the RPC worker writes results and claims.
-    expect(rpc).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS });
+    expect(rpc).toContainEqual({ Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: CALL_RESULT_KEYS_ONLY });
   });
 
   it('grants result writes to a container worker only if the service serves RPCs or runs tasks, PartiQLInsert only for RPCs', () => {
@@ -294,13 +312,19 @@ describe('LightbusService: least privilege', () => {
     expect(callerStatements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'], Resource: rpcArn('auth') }),
-        // Callers read results and schemas: no key condition on reads.
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: RESULTS_TABLE_ARN },
+        // Callers read their own calls' results (their scope, derived from the function) and schemas only.
+        scopedReads(grantedScope),
       ]),
     );
+    expect(grantedScope).toMatch(/^Granted-[0-9a-f]{8}$/);
+    // Never another caller's results, task records, or unconditioned reads.
+    const reads = callerStatements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+    expect(reads).toEqual([scopedReads(grantedScope)]);
     expect(callerStatements.some((s) => actions(s).some((a) => a.startsWith('dynamodb:') && !a.includes('Get')))).toBe(false);
     callerTemplate.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { LIGHTBUS_BUS_NAME: 'shop', LIGHTBUS_EVENT_BUS_NAME: 'shop', LIGHTBUS_RESULTS_TABLE: 'shop-results' } },
+      Environment: {
+        Variables: { LIGHTBUS_BUS_NAME: 'shop', LIGHTBUS_EVENT_BUS_NAME: 'shop', LIGHTBUS_RESULTS_TABLE: 'shop-results', LIGHTBUS_CALLER_SCOPE: grantedScope },
+      },
     });
   });
 
@@ -403,15 +427,17 @@ describe('LightbusService.grantRunWorker: a container running `lightbus run` aga
   it('writes results, publishes only its schemas (PutItem, no DeleteItem), calls and fires as its Lambda worker may', () => {
     expect(roleStatements).toEqual(
       expect.arrayContaining([
-        { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: NOT_SCHEMAS },
+        { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: CALL_RESULT_KEYS_ONLY },
         BATCHED_CLAIMS,
+        taskRuns('auth'),
         {
           Effect: 'Allow',
           Action: 'dynamodb:PutItem',
           Resource: RESULTS_TABLE_ARN,
           Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#auth'] } },
         },
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: RESULTS_TABLE_ARN },
+        // Its service's scope: the container's client derives it from LIGHTBUS_SERVICE_NAME.
+        scopedReads('auth'),
         expect.objectContaining({ Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'], Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }) }),
         expect.objectContaining({ Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': ['lightbus.auth'] } } }),
       ]),
@@ -431,5 +457,52 @@ describe('LightbusService.grantRunWorker: a container running `lightbus run` aga
       LIGHTBUS_QUEUE_URL_PREFIX: expect.anything(),
     });
     expect(Object.keys(auth.workerEnvironment).sort()).toEqual(Object.keys(runner.Properties.Environment.Variables).sort());
+  });
+});
+
+describe('grantCall: caller scopes (a caller reads only the results of its own calls)', () => {
+  const code = lambda.Code.fromInline('exports.handler = async () => null');
+  const setup = () => {
+    const stack = new Stack(new App(), 'Caller', { env: ENV });
+    return { stack, bus: LightbusBus.fromBusName(stack, 'Bus', 'shop') };
+  };
+  const readsOf = (stack: Stack) => statementsOf(Template.fromStack(stack)).filter((s) => actions(s).includes('dynamodb:GetItem'));
+
+  it('scopes reads to the given callerScope and sets it on the function', () => {
+    const { stack, bus } = setup();
+    const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
+    bus.grantCall(fn, 'auth', { callerScope: 'frontend' });
+    bus.grantCall(fn, 'billing'); // a later grant without a scope keeps the function's
+    expect(readsOf(stack).map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['frontend.*', 'schema#*'] } },
+    ]);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ LIGHTBUS_CALLER_SCOPE: 'frontend' }) } });
+  });
+
+  it('requires a scope for a grantee whose environment cannot be set, and uses it', () => {
+    const { stack, bus } = setup();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    expect(() => bus.grantCall(role, 'auth')).toThrow(/takes no environment variables, so its caller scope cannot be set.*callerScope/);
+    bus.grantCall(role, 'auth', { callerScope: 'batch-jobs' });
+    expect(readsOf(stack).map((s) => (s.Condition as Record<string, Record<string, string[]>>)['ForAllValues:StringLike']!['dynamodb:LeadingKeys'])).toEqual([
+      ['batch-jobs.*', 'schema#*'],
+    ]);
+  });
+
+  it('refuses a malformed scope, and a second scope for the same grantee, saying what was given', () => {
+    const { stack, bus } = setup();
+    const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
+    expect(() => bus.grantCall(fn, 'auth', { callerScope: 'a.b' })).toThrow(/callerScope: "a.b" is not a caller scope; expected 1 to 64 letters/);
+    expect(() => bus.grantCall(fn, 'auth', { callerScope: '*' })).toThrow(ConfigurationError);
+    bus.grantCall(fn, 'auth', { callerScope: 'one' });
+    expect(() => bus.grantCall(fn, 'auth', { callerScope: 'two' })).toThrow(/already calls with caller scope "one"; got "two"/);
+  });
+
+  it('gives a service\'s own workers their service name as scope, without setting LIGHTBUS_CALLER_SCOPE (they derive it)', () => {
+    const { template } = serviceStack();
+    const reads = statementsOf(template).filter((s) => actions(s).includes('dynamodb:GetItem') && actions(s).includes('dynamodb:BatchGetItem'));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) expect(JSON.stringify(read.Condition)).toContain('"auth.*"');
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('LIGHTBUS_CALLER_SCOPE');
   });
 });

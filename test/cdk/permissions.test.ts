@@ -112,7 +112,15 @@ describe('only RPC and task workers write to the results table', () => {
     expect(listener.flatMap(actions).filter((a) => a.startsWith('dynamodb:') && RESULT_WRITE_ACTIONS.includes(a))).toEqual([]);
     // The listener calls auth.createUser: it reads results (of its own calls) and nothing else of the table.
     expect(listener.flatMap(actions).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    // ...of its own calls only: its service's caller scope, and the published schemas.
+    expect(listener.filter((s) => actions(s).includes('dynamodb:GetItem')).map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['auth.*', 'schema#*'] } },
+    ]);
     expect(rpc.flatMap(actions)).toEqual(expect.arrayContaining(RESULT_WRITE_ACTIONS));
+    // The RPC worker writes call-result keys only (no "#": never a task record, schema or dedupe record).
+    expect(rpc.filter((s) => actions(s).includes('dynamodb:PutItem') && actions(s).includes('dynamodb:UpdateItem')).map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] } },
+    ]);
   });
 
   it('lets a listener-only service with nothing to call touch the table not at all', () => {
@@ -122,12 +130,21 @@ describe('only RPC and task workers write to the results table', () => {
     expect(statements.flatMap(actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
-  it('lets the function that runs scheduled tasks write (task run records), without batched claims', () => {
+  it('lets the function that runs scheduled tasks write its own service\'s task run records only, without batched claims', () => {
     const { built } = appOf([{ id: 'Reports', busModule: TASKS }]);
     const { stack, service } = built[0]!;
-    const actionsOfWorker = statementsOfRole(Template.fromStack(stack), roleIdOf(stack, service, 'Worker')).flatMap(actions);
-    expect(actionsOfWorker).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    const statements = statementsOfRole(Template.fromStack(stack), roleIdOf(stack, service, 'Worker'));
+    const actionsOfWorker = statements.flatMap(actions);
+    expect(actionsOfWorker).toContain('dynamodb:UpdateItem');
     expect(actionsOfWorker).not.toContain('dynamodb:PartiQLInsert');
+    // A task-only worker serves no RPCs: no call-result writes, and every table write is on task#<its service>#*.
+    const tableWrites = statements.filter((s) => actions(s).some((a) => RESULT_WRITE_ACTIONS.includes(a)));
+    expect(tableWrites).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ["task#reports#*"] } },
+      }),
+    ]);
   });
 });
 

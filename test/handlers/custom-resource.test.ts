@@ -193,6 +193,24 @@ describe('worker function: Custom::LightbusSchemas', () => {
     expect((await handler(event(bus, 'Delete'))).Status).toBe('SUCCESS');
   });
 
+  it('Delete deletes only the APIs the function was deployed for, whatever APIs a crafted event names', async () => {
+    const bus = await serviceBus();
+    const handler = createSchemaResourceHandler(bus);
+    await handler(event(bus, 'Create'));
+    // An item that passes the Delete's condition (this very deployment's), of an API the bundle does not register.
+    const billingApi = lightbus.api('billing', { rpcs: { charge: lightbus.rpc({ parameters: {}, response: z.string() }) } });
+    await bus.transports.clients.dynamoDb.send(
+      new PutItemCommand({
+        TableName: bus.transports.location.resultsTable,
+        Item: { ...schemaItem(apiSchema(billingApi), { publishedBy: 'deploy:greeter' }), deployment: { S: ownId(bus) } },
+      }),
+    );
+    const crafted = await handler(event(bus, 'Delete', { ResourceProperties: { ...event(bus, 'Create').ResourceProperties, Apis: ['billing'] } }));
+    expect(crafted).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: 'greet,math' } });
+    expect(await storedItem(bus, 'billing')).toBeDefined();
+    expect(await storedItem(bus, 'greet')).toBeUndefined();
+  });
+
   it('Delete of a replaced resource (renamed construct) leaves the schemas its replacement just wrote', async () => {
     const bus = await serviceBus();
     const handler = createSchemaResourceHandler(bus);

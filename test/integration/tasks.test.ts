@@ -179,7 +179,14 @@ describe('TaskRunner (the code path shared with Lambda)', () => {
     expect(await runner.invoke(input)).toMatchObject({ kind: 'failed', attempt: 1 });
     fail = false;
     expect(await runner.invoke(input)).toEqual({ kind: 'done', attempt: 2 });
+    const info = jest.spyOn(bus.logger, 'info');
     expect(await runner.invoke(input)).toEqual({ kind: 'skipped', reason: 'duplicate' });
+    // A skipped run is logged at info, with the reason read from the run record that holds it.
+    expect(info).toHaveBeenCalledWith(
+      expect.stringContaining('Skipped a scheduled task run'),
+      expect.objectContaining({ task: 'nightly', reason: 'already done', recordState: 'done', attempts: 2 }),
+    );
+    info.mockRestore();
     expect(attempts).toEqual([1, 2]);
     expect(await runner.invoke({ ...input, task: 'missing' })).toMatchObject({
       kind: 'rejected',

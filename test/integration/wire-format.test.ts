@@ -156,6 +156,8 @@ describe('a Python client written from docs/wire-format.md, against a running wo
     const run = await runPython(busName, ['call', API, 'add', JSON.stringify({ a: 2, b: 40 }), '--timeout-ms', '15000']);
     expect(run).toMatchObject({ exitCode: 0, output: { state: 'ok', result: 42 } });
     const callId = run.output.id as string;
+    // `<caller scope>.<uuid>`: the script's default scope.
+    expect(callId).toMatch(/^boto3\.[0-9a-f-]{36}$/);
 
     const item = (
       await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: callId } }, ConsistentRead: true }))
@@ -283,7 +285,8 @@ describe('what the Node client puts on the wire', () => {
     expect(request).toEqual({
       v: 1,
       kind: 'lightbus.rpc',
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      // `<caller scope>.<uuid>`; a client with neither callerScope nor serviceName uses the `anon` scope.
+      id: expect.stringMatching(/^anon\.[0-9a-f-]{36}$/),
       api: API,
       procedure: 'add',
       parameters: { a: 1, b: 2 },

@@ -38,7 +38,7 @@ interface StubOptions {
   readonly batchErrorTimes?: number;
   /** Call ids whose PutItem finds the key taken (by an item of another delivery). */
   readonly taken?: ReadonlySet<string>;
-  /** Call ids whose PutItem IAM refuses, like a `schema#` key under the grant's key condition. */
+  /** Call ids whose PutItem IAM refuses (a key the grant's key condition denies). */
   readonly putDenied?: ReadonlySet<string>;
   /**
    * Call ids whose first PutItem DynamoDB applies but whose answer is lost: the SDK sends it again,
@@ -294,9 +294,9 @@ describe('ClaimBatcher', () => {
     });
 
     it('on one key only keeps the process batching, without a warning', async () => {
-      const { batcher, calls } = stubDynamoDb({ statement: (id, write) => (id.startsWith('schema#') ? deniedStatement : (write(), {})) });
+      const { batcher, calls } = stubDynamoDb({ statement: (id, write) => (id.startsWith('denied-') ? deniedStatement : (write(), {})) });
       const logger = silentLogger();
-      await Promise.all(['a', 'schema#x'].map((id) => batcher.claim(request(id), logger)));
+      await Promise.all(['a', 'denied-x'].map((id) => batcher.claim(request(id), logger)));
       await Promise.all(['c', 'd'].map((id) => batcher.claim(request(id), logger)));
       expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand', 'BatchExecuteStatementCommand']);
       expect(logger.warn).not.toHaveBeenCalled();
@@ -320,9 +320,9 @@ describe('ClaimBatcher', () => {
     });
 
     it('on every statement of keys IAM refuses PutItem too: those claims fail, the process keeps batching', async () => {
-      const odd = ['schema#x', 'schema#y'];
+      const odd = ['denied-x', 'denied-y'];
       const { batcher, calls } = stubDynamoDb({
-        statement: (id, write) => (id.startsWith('schema#') ? deniedStatement : (write(), {})),
+        statement: (id, write) => (id.startsWith('denied-') ? deniedStatement : (write(), {})),
         putDenied: new Set(odd),
       });
       const logger = silentLogger();
@@ -334,11 +334,20 @@ describe('ClaimBatcher', () => {
     });
   });
 
+  it('refuses, before any write, a claim whose id is not a call-result key (another kind\'s key), without failing the batch', async () => {
+    const { batcher, calls } = stubDynamoDb({});
+    const logger = silentLogger();
+    const settled = await Promise.allSettled(['a', 'schema#x', 'task#reports#nightly#2024-05-01T03:00:00.000Z', 'b'].map((id) => batcher.claim(request(id), logger)));
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as Error).name : s.value))).toEqual([true, 'InvalidTableKeyError', 'InvalidTableKeyError', true]);
+    expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand']);
+    expect(JSON.stringify(calls)).not.toContain('#');
+  });
+
   it('AccessDenied on a whole BatchExecuteStatement caused by one key IAM refuses keeps the process batching', async () => {
     // Only the call that holds the refused key is refused.
-    const { batcher, calls } = stubDynamoDb({ batchError: accessDenied(), batchErrorTimes: 1, putDenied: new Set(['schema#x']) });
+    const { batcher, calls } = stubDynamoDb({ batchError: accessDenied(), batchErrorTimes: 1, putDenied: new Set(['denied-x']) });
     const logger = silentLogger();
-    const settled = await Promise.allSettled(['a', 'schema#x'].map((id) => batcher.claim(request(id), logger)));
+    const settled = await Promise.allSettled(['a', 'denied-x'].map((id) => batcher.claim(request(id), logger)));
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
     await Promise.all(['c', 'd'].map((id) => batcher.claim(request(id), logger)));
     expect(calls.map((c) => c.command)).toEqual(['BatchExecuteStatementCommand', 'PutItemCommand', 'PutItemCommand', 'BatchExecuteStatementCommand']);

@@ -90,6 +90,11 @@ describe('configuration precedence (docs/configuration.md, one test per row)', (
     );
   });
 
+  it('caller scope: callerScope > LIGHTBUS_CALLER_SCOPE > the service name > "anon"', () => {
+    checkRow({ create: { callerScope: 'create' }, env: { LIGHTBUS_CALLER_SCOPE: 'env' } }, (s) => s.callerScope, { create: 'create', env: 'env', default: 'anon' });
+    expect(resolveWith({ env: { LIGHTBUS_SERVICE_NAME: 'svc' } }).callerScope).toBe('svc');
+  });
+
   it('process name: --process-name > processName > processName > LIGHTBUS_PROCESS_NAME > {hostname}-{pid}', () => {
     checkRow(
       { cli: { processName: 'cli' }, create: { processName: 'create' }, file: { processName: 'file' }, env: { LIGHTBUS_PROCESS_NAME: 'env-{pid}' } },
