@@ -46,7 +46,6 @@ describe('exactly-once listeners: the dedupe grant', () => {
         Resource: expect.anything(),
         Condition: {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['dedupe#mailer#sendWelcomeMail#*'] },
-          Null: { 'dynamodb:LeadingKeys': 'false' },
         },
       },
     ]);
