@@ -1,9 +1,25 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { Logger } from '../logging';
+import { escapeText, type Logger } from '../logging';
 import { DeadLetterAttributes } from '../messages';
 import type { QueueOperations } from '../transport';
 import type { QueueModel } from '../topology';
 import type { DeadLetterReason, DispatchOutcome, InboundMessage } from './outcome';
+import { cutAtCodePoint } from './text-bounds';
+import { boundedError } from './wire-error';
+
+/** Characters of the error message kept in a dead-letter attribute (after escaping). */
+export const MAX_DEAD_LETTER_MESSAGE_CHARS = 4096;
+/** Characters of the error name kept in a dead-letter attribute (after escaping). */
+export const MAX_DEAD_LETTER_NAME_CHARS = 256;
+
+/**
+ * An attribute string SQS accepts: control characters, noncharacters and lone surrogates escaped
+ * (SQS refuses them, and a refused dead-letter send would be retried for ever), then cut on a
+ * code-point boundary.
+ */
+export function attributeText(text: string, maxChars: number): string {
+  return cutAtCodePoint(escapeText(text), maxChars);
+}
 
 /** What the dispatcher does to a message on its queue: delay its retry, or move it to its dead-letter queue. */
 export class QueueActions {
@@ -16,8 +32,8 @@ export class QueueActions {
   public async deadLetter(message: InboundMessage, model: QueueModel, reason: DeadLetterReason, error: Error): Promise<DispatchOutcome> {
     const attributes: Record<string, MessageAttributeValue> = {
       [DeadLetterAttributes.Reason]: { DataType: 'String', StringValue: reason },
-      [DeadLetterAttributes.ErrorName]: { DataType: 'String', StringValue: error.name || 'Error' },
-      [DeadLetterAttributes.ErrorMessage]: { DataType: 'String', StringValue: (error.message || '(none)').slice(0, 4096) },
+      [DeadLetterAttributes.ErrorName]: { DataType: 'String', StringValue: attributeText(error.name || 'Error', MAX_DEAD_LETTER_NAME_CHARS) },
+      [DeadLetterAttributes.ErrorMessage]: { DataType: 'String', StringValue: attributeText(error.message || '(none)', MAX_DEAD_LETTER_MESSAGE_CHARS) },
       [DeadLetterAttributes.SourceQueue]: { DataType: 'String', StringValue: model.queueName },
       [DeadLetterAttributes.ReceiveCount]: { DataType: 'Number', StringValue: String(message.receiveCount) },
     };
@@ -28,7 +44,7 @@ export class QueueActions {
       deadLetterQueue: model.deadLetterQueueName,
       messageId: message.messageId,
       reason,
-      error,
+      error: boundedError(error),
     });
     return { kind: 'deadLettered', reason, error };
   }
