@@ -1,5 +1,5 @@
 export { Dispatcher, UNKNOWN_QUEUE_RETRY_SECONDS, type DispatcherOptions } from './dispatcher';
-export { ExecutionTimeoutError, withExecutionTimeout } from './execution-timeout';
+export { ExecutionTimeoutError, MAX_TIMER_MS, withExecutionTimeout } from './execution-timeout';
 export type { ExecutionTarget, ExecutionTimeoutPolicy } from './execution-timeout';
 export { DeadLetterReason, isFinished } from './outcome';
 export type { DispatchOutcome, InboundMessage } from './outcome';
