@@ -21,8 +21,8 @@ type ProcedureOutcome = { ok: true; resultJson: string } | { ok: false; error: u
 
 /**
  * Serves one RPC request message: check where its result goes and its deadline, claim the call
- * (an SQS duplicate never runs twice), run the procedure, write the result until the caller's
- * deadline. Infrastructure failures (claim, DynamoDB, SQS) are thrown, for the dispatcher to retry.
+ * (an SQS duplicate never runs twice), run the procedure, write the result (bounded in size,
+ * retried until the caller's deadline or one visibility timeout). Infrastructure failures (claim, DynamoDB, SQS) are thrown, for the dispatcher to retry.
  */
 export class RpcDispatch {
   public constructor(
