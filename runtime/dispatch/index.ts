@@ -3,7 +3,7 @@ export { ExecutionTimeoutError, MAX_TIMER_MS, withExecutionTimeout } from './exe
 export type { ExecutionTarget, ExecutionTimeoutPolicy } from './execution-timeout';
 export { DeadLetterReason, isFinished } from './outcome';
 export type { DispatchOutcome, InboundMessage } from './outcome';
-export { attributeText, MAX_DEAD_LETTER_MESSAGE_CHARS, MAX_DEAD_LETTER_NAME_CHARS, retryDelay } from './queue-actions';
+export { attributeText, fitAttributes, MAX_DEAD_LETTER_MESSAGE_CHARS, MAX_DEAD_LETTER_NAME_CHARS, retryDelay } from './queue-actions';
 export { actionFor, inboundMessage, RecordLifecycle } from './record-lifecycle';
 export type { DispatchWrapper, ReceivedRecord, RecordAction, RecordLifecycleOptions, RecordResult } from './record-lifecycle';
 export { lazyCallResults } from './results';

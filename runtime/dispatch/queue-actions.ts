@@ -1,7 +1,7 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { escapeText, type Logger } from '../logging';
 import { DeadLetterAttributes } from '../messages';
-import type { QueueOperations } from '../transport';
+import { MAX_SQS_MESSAGE_BYTES, type QueueOperations } from '../transport';
 import type { QueueModel } from '../topology';
 import type { DeadLetterReason, DispatchOutcome, InboundMessage } from './outcome';
 import { cutAtCodePoint } from './text-bounds';
@@ -37,6 +37,7 @@ export class QueueActions {
       [DeadLetterAttributes.SourceQueue]: { DataType: 'String', StringValue: model.queueName },
       [DeadLetterAttributes.ReceiveCount]: { DataType: 'Number', StringValue: String(message.receiveCount) },
     };
+    fitAttributes(message.body, attributes, DeadLetterAttributes.ErrorMessage);
     // If this send fails, the dispatcher turns the throw into a retry: the message is never lost.
     await this.queues().send(model.deadLetterQueueName, message.body, attributes);
     this.logger.error('Moved a message to the dead-letter queue', {
@@ -58,6 +59,31 @@ export class QueueActions {
       this.logger.warn('Could not set the retry delay', { queue: message.queueName, messageId: message.messageId, error: error as Error });
     }
   }
+}
+
+function attributesBytes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
+  }
+  return bytes;
+}
+
+/**
+ * Shortens the attribute `name` until body and attributes together fit in one SQS message (SQS
+ * counts attributes in the message size): a request body near the limit plus a 4096-character
+ * error message would otherwise be refused by the dead-letter queue on every attempt.
+ */
+export function fitAttributes(body: string, attributes: Record<string, MessageAttributeValue>, name: string): void {
+  const value = attributes[name];
+  if (value?.StringValue === undefined) return;
+  const bodyBytes = Buffer.byteLength(body);
+  let text = value.StringValue;
+  while (text.length > 0 && bodyBytes + attributesBytes({ ...attributes, [name]: { ...value, StringValue: text } }) > MAX_SQS_MESSAGE_BYTES) {
+    text = cutAtCodePoint(text, Math.floor(text.length / 2));
+  }
+  // SQS refuses an empty string value.
+  attributes[name] = { ...value, StringValue: text === '' ? '-' : text };
 }
 
 /** Exponential backoff by receive count: base, 2×base, 4×base, ... capped at `max` seconds. */

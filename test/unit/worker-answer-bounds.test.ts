@@ -9,6 +9,7 @@ import { createLogger, lightbus, ValidationError, z } from '../../runtime';
 import {
   attributeText,
   cutAtCodePoint,
+  fitAttributes,
   cutText,
   Dispatcher,
   ErrorBounds,
@@ -18,6 +19,7 @@ import {
   type CallResults,
 } from '../../runtime/dispatch';
 import { DeadLetterAttributes } from '../../runtime/messages';
+import { MAX_SQS_MESSAGE_BYTES } from '../../runtime/transport';
 
 const listApi = lightbus.api('lists', {
   rpcs: {
@@ -46,6 +48,23 @@ describe('cutting text', () => {
     const cut = attributeText('😀'.repeat(10), 5);
     expect(cut).toBe('😀😀');
   });
+});
+
+it('shortens the dead-letter error message so that a body near the SQS limit still fits with its attributes', () => {
+  const body = 'b'.repeat(MAX_SQS_MESSAGE_BYTES - 1000);
+  const attributes: Record<string, MessageAttributeValue> = {
+    reason: { DataType: 'String', StringValue: 'result-not-written' },
+    message: { DataType: 'String', StringValue: 'é'.repeat(4096) },
+  };
+  fitAttributes(body, attributes, 'message');
+  const size = (v: MessageAttributeValue, name: string) => Buffer.byteLength(name) + Buffer.byteLength(v.DataType!) + Buffer.byteLength(v.StringValue!);
+  const total = body.length + size(attributes.reason!, 'reason') + size(attributes.message!, 'message');
+  expect(total).toBeLessThanOrEqual(MAX_SQS_MESSAGE_BYTES);
+  expect(attributes.message!.StringValue!.length).toBeGreaterThan(0);
+
+  const small = { message: { DataType: 'String', StringValue: 'kept' } };
+  fitAttributes('{}', small, 'message');
+  expect(small.message.StringValue).toBe('kept');
 });
 
 describe('bounded wire errors', () => {
