@@ -2,7 +2,7 @@
  * Lambda entry points for a bus module. Builds on `runtime/` only: nothing from `cdk/` or
  * `local/` (and so no aws-cdk-lib) may end up in a Lambda bundle.
  */
-export { createSqsHandler, toInboundMessage, NotAnSqsEventError } from './sqs-handler';
+export { createSqsHandler, defaultMinRemainingMs, toInboundMessage, NotAnSqsEventError } from './sqs-handler';
 export { queueNameFromArn } from '../runtime/transport';
 export type { SqsHandlerOptions, SqsBatchHandler } from './sqs-handler';
 export { busFromModule } from '../runtime/client';

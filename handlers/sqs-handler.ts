@@ -16,6 +16,32 @@ export interface SqsHandlerOptions {
    * @default - nothing is called
    */
   readonly onOutcome?: (message: InboundMessage, outcome: DispatchOutcome) => void;
+  /**
+   * The invocation time that must be left for a record to be started: records not started when
+   * `context.getRemainingTimeInMillis()` is below it are reported in `batchItemFailures` without
+   * being run, so SQS delivers them again (to a fresh invocation) instead of the function timing
+   * out with them half done. Lambda does not tell a function its timeout, so the default takes the
+   * time remaining when the invocation starts as the timeout.
+   * @default - max(5 s, 10% of the time remaining when the invocation starts)
+   */
+  readonly minRemainingMs?: number | ((remainingAtStartMs: number) => number);
+}
+
+/** The default {@link SqsHandlerOptions.minRemainingMs}: max(5 s, 10% of the invocation's time). */
+export function defaultMinRemainingMs(remainingAtStartMs: number): number {
+  return Math.max(5_000, Math.ceil(remainingAtStartMs / 10));
+}
+
+/**
+ * Whether there is time to start another record: without a context (a direct call in a test) or
+ * its clock, always.
+ */
+function timeLeftGuard(context: Partial<Context> | undefined, option: SqsHandlerOptions['minRemainingMs']): () => boolean {
+  const remaining = context?.getRemainingTimeInMillis?.bind(context);
+  if (remaining === undefined) return () => true;
+  const atStart = remaining();
+  const margin = typeof option === 'number' ? option : (option ?? defaultMinRemainingMs)(atStart);
+  return () => remaining() >= margin;
 }
 
 /** A Lambda handler for SQS event source mappings with `ReportBatchItemFailures` enabled. */
@@ -120,18 +146,29 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     }
   };
 
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse> => {
     const records = sqsRecords(event);
+    const hasTime = timeLeftGuard(context, options.minRemainingMs);
     const messages = records.map(toInboundMessage);
     const fifo = records.length > 0 && records.every((r) => queueNameFromArn(r.eventSourceARN).endsWith('.fifo'));
-    const outcomes: (DispatchOutcome | undefined)[] = [];
+    // A record left undefined is not started: it is reported for retry below.
+    const outcomes: (DispatchOutcome | undefined)[] = new Array<DispatchOutcome | undefined>(messages.length).fill(undefined);
     if (fifo) {
       for (let index = 0; index < messages.length; index++) {
+        if (!hasTime()) break;
         outcomes[index] = await handleOne(messages[index] as InboundMessage);
         if (outcomes[index]?.kind === 'retry') break;
       }
-    } else {
-      outcomes.push(...(await Promise.all(messages.map(handleOne))));
+    } else if (hasTime()) {
+      outcomes.splice(0, messages.length, ...(await Promise.all(messages.map(handleOne))));
+    }
+    const notStarted = outcomes.filter((o) => o === undefined).length;
+    if (notStarted > 0 && !hasTime()) {
+      logger.warn('Too little invocation time left to start records; returning them for retry', {
+        notStarted,
+        of: records.length,
+        remainingMs: context?.getRemainingTimeInMillis?.(),
+      });
     }
     let undelivered: ReadonlyMap<string, UndeliveredEvent[]>;
     try {

@@ -1,4 +1,5 @@
 import { InvalidDefinitionError } from '../errors';
+import { MAX_NAME_LENGTH } from '../messages/bounds';
 
 /**
  * One segment of an API name, or a procedure/event name. Letters, digits and `_`, starting with
@@ -42,6 +43,14 @@ export function assertValidApiName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidDefinitionError(`An API name must be a non-empty string; got ${JSON.stringify(name)}.`);
   }
+  if (name.length > MAX_NAME_LENGTH) {
+    // EventBridge's DetailType (`<api>.<event>`) holds 128 characters, and workers refuse longer
+    // names on the wire (runtime/messages/bounds.ts): such an API could never be called.
+    throw new InvalidDefinitionError(
+      `Invalid API name "${name.slice(0, 40)}…": it has ${name.length} characters; at most ${MAX_NAME_LENGTH} are allowed.`,
+      { api: name.slice(0, MAX_NAME_LENGTH) },
+    );
+  }
   const segments = name.split('.');
   for (const segment of segments) {
     if (segment.startsWith('_')) {
@@ -74,6 +83,13 @@ export function assertValidApiName(name: unknown): asserts name is string {
 
 /** Validates a procedure or event name within an API. */
 export function assertValidMemberName(api: string, kind: 'procedure' | 'event', name: string): void {
+  if (name.length > MAX_NAME_LENGTH) {
+    // Workers refuse longer names on the wire (runtime/messages/bounds.ts): it could never be called.
+    throw new InvalidDefinitionError(
+      `Invalid ${kind} name "${api}.${name.slice(0, 40)}…": it has ${name.length} characters; at most ${MAX_NAME_LENGTH} are allowed.`,
+      { api, member: name.slice(0, MAX_NAME_LENGTH) },
+    );
+  }
   if (name.startsWith('_')) {
     throw new InvalidDefinitionError(
       `Invalid ${kind} name "${api}.${name}": names starting with "_" are private and cannot be on the bus.`,

@@ -25,9 +25,16 @@ export class ExecutionTimeoutError extends LightbusError {
   }
 }
 
-/** Runs `run`, rejecting with `timedOut()` once `timeoutMs` passes (no limit when undefined). */
+/**
+ * The longest delay `setTimeout` keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after
+ * 1 ms. A timeout derived from a caller's deadline (1e300) would otherwise abandon the procedure
+ * at once; anything longer is no limit.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Runs `run`, rejecting with `timedOut()` once `timeoutMs` passes (no limit when undefined or beyond {@link MAX_TIMER_MS}). */
 export async function withExecutionTimeout<T>(run: () => Promise<T>, timeoutMs: number | undefined, timedOut: () => Error): Promise<T> {
-  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return run();
+  if (timeoutMs === undefined || !Number.isFinite(timeoutMs) || timeoutMs > MAX_TIMER_MS) return run();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(timedOut()), Math.max(0, timeoutMs));

@@ -1,12 +1,14 @@
 export { Dispatcher, UNKNOWN_QUEUE_RETRY_SECONDS, type DispatcherOptions } from './dispatcher';
-export { ExecutionTimeoutError, withExecutionTimeout } from './execution-timeout';
+export { ExecutionTimeoutError, MAX_TIMER_MS, withExecutionTimeout } from './execution-timeout';
 export type { ExecutionTarget, ExecutionTimeoutPolicy } from './execution-timeout';
 export { DeadLetterReason, isFinished } from './outcome';
 export type { DispatchOutcome, InboundMessage } from './outcome';
-export { retryDelay } from './queue-actions';
+export { attributeText, fitAttributes, MAX_DEAD_LETTER_MESSAGE_CHARS, MAX_DEAD_LETTER_NAME_CHARS, retryDelay } from './queue-actions';
 export { actionFor, inboundMessage, RecordLifecycle } from './record-lifecycle';
 export type { DispatchWrapper, ReceivedRecord, RecordAction, RecordLifecycleOptions, RecordResult } from './record-lifecycle';
 export { lazyCallResults } from './results';
 export type { CallResultPayload, CallResults } from './results';
 export { MAX_RESULT_BYTES } from './rpc-dispatch';
-export { toWireError } from './wire-error';
+export { cutAtCodePoint, cutText } from './text-bounds';
+export { boundedError, ErrorBounds, toWireError } from './wire-error';
+export { isPermanentWriteError } from './write-errors';

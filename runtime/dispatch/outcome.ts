@@ -33,7 +33,7 @@ export const DeadLetterReason = {
   Unroutable: 'unroutable',
   /** The handler failed on its last allowed receive. */
   RetriesExhausted: 'retries-exhausted',
-  /** The procedure ran but its result could not be written before the caller's deadline. */
+  /** The procedure ran but its result could not be written: DynamoDB refused it, or kept failing until the caller's deadline or one visibility timeout. */
   ResultNotWritten: 'result-not-written',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];

@@ -1,9 +1,25 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { Logger } from '../logging';
+import { escapeText, type Logger } from '../logging';
 import { DeadLetterAttributes } from '../messages';
-import type { QueueOperations } from '../transport';
+import { MAX_SQS_MESSAGE_BYTES, type QueueOperations } from '../transport';
 import type { QueueModel } from '../topology';
 import type { DeadLetterReason, DispatchOutcome, InboundMessage } from './outcome';
+import { cutAtCodePoint } from './text-bounds';
+import { boundedError } from './wire-error';
+
+/** Characters of the error message kept in a dead-letter attribute (after escaping). */
+export const MAX_DEAD_LETTER_MESSAGE_CHARS = 4096;
+/** Characters of the error name kept in a dead-letter attribute (after escaping). */
+export const MAX_DEAD_LETTER_NAME_CHARS = 256;
+
+/**
+ * An attribute string SQS accepts: control characters, noncharacters and lone surrogates escaped
+ * (SQS refuses them, and a refused dead-letter send would be retried for ever), then cut on a
+ * code-point boundary.
+ */
+export function attributeText(text: string, maxChars: number): string {
+  return cutAtCodePoint(escapeText(text), maxChars);
+}
 
 /** What the dispatcher does to a message on its queue: delay its retry, or move it to its dead-letter queue. */
 export class QueueActions {
@@ -16,11 +32,12 @@ export class QueueActions {
   public async deadLetter(message: InboundMessage, model: QueueModel, reason: DeadLetterReason, error: Error): Promise<DispatchOutcome> {
     const attributes: Record<string, MessageAttributeValue> = {
       [DeadLetterAttributes.Reason]: { DataType: 'String', StringValue: reason },
-      [DeadLetterAttributes.ErrorName]: { DataType: 'String', StringValue: error.name || 'Error' },
-      [DeadLetterAttributes.ErrorMessage]: { DataType: 'String', StringValue: (error.message || '(none)').slice(0, 4096) },
+      [DeadLetterAttributes.ErrorName]: { DataType: 'String', StringValue: attributeText(error.name || 'Error', MAX_DEAD_LETTER_NAME_CHARS) },
+      [DeadLetterAttributes.ErrorMessage]: { DataType: 'String', StringValue: attributeText(error.message || '(none)', MAX_DEAD_LETTER_MESSAGE_CHARS) },
       [DeadLetterAttributes.SourceQueue]: { DataType: 'String', StringValue: model.queueName },
       [DeadLetterAttributes.ReceiveCount]: { DataType: 'Number', StringValue: String(message.receiveCount) },
     };
+    fitAttributes(message.body, attributes, DeadLetterAttributes.ErrorMessage);
     // If this send fails, the dispatcher turns the throw into a retry: the message is never lost.
     await this.queues().send(model.deadLetterQueueName, message.body, attributes);
     this.logger.error('Moved a message to the dead-letter queue', {
@@ -28,7 +45,7 @@ export class QueueActions {
       deadLetterQueue: model.deadLetterQueueName,
       messageId: message.messageId,
       reason,
-      error,
+      error: boundedError(error),
     });
     return { kind: 'deadLettered', reason, error };
   }
@@ -42,6 +59,31 @@ export class QueueActions {
       this.logger.warn('Could not set the retry delay', { queue: message.queueName, messageId: message.messageId, error: error as Error });
     }
   }
+}
+
+function attributesBytes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
+  }
+  return bytes;
+}
+
+/**
+ * Shortens the attribute `name` until body and attributes together fit in one SQS message (SQS
+ * counts attributes in the message size): a request body near the limit plus a 4096-character
+ * error message would otherwise be refused by the dead-letter queue on every attempt.
+ */
+export function fitAttributes(body: string, attributes: Record<string, MessageAttributeValue>, name: string): void {
+  const value = attributes[name];
+  if (value?.StringValue === undefined) return;
+  const bodyBytes = Buffer.byteLength(body);
+  let text = value.StringValue;
+  while (text.length > 0 && bodyBytes + attributesBytes({ ...attributes, [name]: { ...value, StringValue: text } }) > MAX_SQS_MESSAGE_BYTES) {
+    text = cutAtCodePoint(text, Math.floor(text.length / 2));
+  }
+  // SQS refuses an empty string value.
+  attributes[name] = { ...value, StringValue: text === '' ? '-' : text };
 }
 
 /** Exponential backoff by receive count: base, 2×base, 4×base, ... capped at `max` seconds. */

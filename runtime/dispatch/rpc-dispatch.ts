@@ -1,14 +1,15 @@
 import type { BusClient } from '../client/bus-client';
 import type { RpcContext } from '../client/types';
 import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemberError } from '../errors';
-import { parseRpcRequest, type RpcRequest } from '../messages';
+import { readRpcRequest, type AnswerAddress, type RpcRequest } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
 import type { QueueActions } from './queue-actions';
 import type { CallResultPayload, CallResults } from './results';
-import { toWireError } from './wire-error';
+import { boundedError, toWireError } from './wire-error';
+import { isPermanentWriteError } from './write-errors';
 
 /**
  * The largest result written to the results table: DynamoDB items are limited to 400 KB, and the
@@ -20,8 +21,8 @@ type ProcedureOutcome = { ok: true; resultJson: string } | { ok: false; error: u
 
 /**
  * Serves one RPC request message: check where its result goes and its deadline, claim the call
- * (an SQS duplicate never runs twice), run the procedure, write the result until the caller's
- * deadline. Infrastructure failures (claim, DynamoDB, SQS) are thrown, for the dispatcher to retry.
+ * (an SQS duplicate never runs twice), run the procedure, write the result (bounded in size,
+ * retried until the caller's deadline or one visibility timeout). Infrastructure failures (claim, DynamoDB, SQS) are thrown, for the dispatcher to retry.
  */
 export class RpcDispatch {
   public constructor(
@@ -32,12 +33,9 @@ export class RpcDispatch {
   ) {}
 
   public async handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
-    let request: RpcRequest;
-    try {
-      request = parseRpcRequest(message.body);
-    } catch (error) {
-      return this.answerMalformedCall(message, model, error as MalformedMessageError);
-    }
+    const reading = readRpcRequest(message.body);
+    if (!reading.ok) return this.answerMalformedCall(message, model, reading.error, reading.answerTo);
+    const request = reading.request;
     const { api, procedure, id: callId } = request;
     const log = { api, procedure, callId };
     const table = request.returnPath.table;
@@ -70,9 +68,10 @@ export class RpcDispatch {
     }
     const outcome = await this.runProcedure(request, model);
     if (!outcome.ok) {
-      this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: outcome.error });
+      // Bounded: a caller can inflate an error (a ValidationError listing 60,000 issues) to megabytes.
+      this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: boundedError(outcome.error) });
     }
-    const written = await this.writeResult(table, request, this.resultPayload(request, outcome));
+    const written = await this.writeResult(table, request, this.resultPayload(request, outcome), model);
     if (!written.ok) {
       // The call ran but its result could not be stored. A redelivery would find the claim and be
       // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.
@@ -92,26 +91,41 @@ export class RpcDispatch {
   }
 
   /**
-   * Writes a call's result, retrying (with backoff) until the caller's deadline: the outcome is in
-   * hand and the call must not run again, so the write is worth repeating here rather than
-   * through a redelivery (which the claim would drop).
+   * Writes a call's result, retrying (with backoff) transient failures: the outcome is in hand and
+   * the call must not run again, so the write is worth repeating here rather than through a
+   * redelivery (which the claim would drop). Retries stop at the caller's deadline or after one
+   * visibility timeout, whichever is first: the deadline is the caller's to choose (1e300 would
+   * keep the worker at it, its heartbeat hiding the message, for as long as the write fails). A
+   * write DynamoDB refuses for what it is (an item too large, say) is not retried at all.
    */
-  private async writeResult(table: string, request: RpcRequest, payload: CallResultPayload): Promise<{ ok: true } | { ok: false; error: Error }> {
+  private async writeResult(
+    table: string,
+    request: RpcRequest,
+    payload: CallResultPayload,
+    model: RpcQueueModel,
+  ): Promise<{ ok: true } | { ok: false; error: Error }> {
+    const giveUpAt = Math.min(request.deadline, Date.now() + model.visibilityTimeoutSeconds * 1000);
     let delayMs = 50;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.results.complete(table, request.id, payload, this.expiresAt());
         return { ok: true };
       } catch (error) {
-        const outOfTime = Date.now() + delayMs > request.deadline;
-        this.bus.logger.error(outOfTime ? 'Could not write an RPC result; giving up at the deadline' : 'Could not write an RPC result; retrying', {
+        const permanent = isPermanentWriteError(error);
+        const outOfTime = Date.now() + delayMs > giveUpAt;
+        const message = permanent
+          ? 'DynamoDB refused an RPC result; not retrying'
+          : outOfTime
+            ? 'Could not write an RPC result; giving up at the deadline or the visibility timeout'
+            : 'Could not write an RPC result; retrying';
+        this.bus.logger.error(message, {
           api: request.api,
           procedure: request.procedure,
           callId: request.id,
           attempt,
-          error: error as Error,
+          error: boundedError(error),
         });
-        if (outOfTime) return { ok: false, error: error as Error };
+        if (permanent || outOfTime) return { ok: false, error: error as Error };
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         delayMs = Math.min(delayMs * 2, 1000);
       }
@@ -168,20 +182,31 @@ export class RpcDispatch {
   }
 
   /**
-   * A call we cannot read. If its id and result table can still be read, the caller gets an
-   * error result at once instead of a timeout; otherwise it goes to the dead-letter queue. The
-   * error is written only where the call has no item yet: a malformed copy carrying the id of a
-   * call that is claimed (running) or answered must never overwrite it.
+   * A call we cannot read. If its id and result table can still be read (`answerTo`) and the
+   * table is this bus's own, the caller gets an error result at once instead of a timeout;
+   * otherwise it goes to the dead-letter queue. The error is written only where the call has no
+   * item yet: a malformed copy carrying the id of a call that is claimed (running) or answered must
+   * never overwrite it.
    */
-  private async answerMalformedCall(message: InboundMessage, model: RpcQueueModel, error: MalformedMessageError): Promise<DispatchOutcome> {
-    const callId = error.context.callId;
-    const table = error.context.resultTable;
-    if (typeof callId === 'string' && table === this.bus.transports.location.resultsTable) {
-      this.bus.logger.warn('Answered a malformed RPC call with an error', { callId, error });
-      await this.results.complete(table, callId, { ok: false, error: toWireError(error) }, this.expiresAt(), false);
-      return { kind: 'done' };
+  private async answerMalformedCall(
+    message: InboundMessage,
+    model: RpcQueueModel,
+    error: MalformedMessageError,
+    answerTo: AnswerAddress | undefined,
+  ): Promise<DispatchOutcome> {
+    if (answerTo === undefined || answerTo.table !== this.bus.transports.location.resultsTable) {
+      return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error);
     }
-    return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error);
+    const { callId, table } = answerTo;
+    this.bus.logger.warn('Answered a malformed RPC call with an error', { callId, error: boundedError(error) });
+    try {
+      await this.results.complete(table, callId, { ok: false, error: toWireError(error) }, this.expiresAt(), false);
+    } catch (writeError) {
+      // Retrying a write DynamoDB refuses for what it is cannot help; anything else is retried.
+      if (!isPermanentWriteError(writeError)) throw writeError;
+      return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error);
+    }
+    return { kind: 'done' };
   }
 
   private expiresAt(): number {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { parseIsoDateTime } from './iso-date';
 import { internals, isBytesSchema } from './types';
 
 /**
@@ -86,10 +87,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set);
 }
 
+/**
+ * Epoch milliseconds, or an ISO 8601 date-time with an offset (iso-date.ts): anything else stays
+ * as it is and fails validation. `new Date(text)` would read far more (`"1"` became 2001-01-01,
+ * a string without an offset the worker's own local time).
+ */
 function castDate(value: unknown): unknown {
-  if (typeof value !== 'string' && typeof value !== 'number') return value;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date;
+  if (typeof value === 'number') {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? value : date;
+  }
+  if (typeof value === 'string') return parseIsoDateTime(value) ?? value;
+  return value;
 }
 
 function castBytes(value: unknown): unknown {

@@ -1,7 +1,7 @@
 /** Execution timeouts (issue #10, item 5): the race, the local worker's defaults, and what the dispatcher does at the timeout. */
 import { localExecutionTimeout } from '../../local';
 import { lightbus, silentLogger } from '../../runtime';
-import { Dispatcher, ExecutionTimeoutError, withExecutionTimeout, type CallResultPayload, type CallResults } from '../../runtime/dispatch';
+import { Dispatcher, ExecutionTimeoutError, MAX_TIMER_MS, withExecutionTimeout, type CallResultPayload, type CallResults } from '../../runtime/dispatch';
 import { ConfigurationError } from '../../runtime/errors';
 import { mathApi } from '../support/apis';
 import { stubTransports } from '../support/stub-transports';
@@ -17,6 +17,12 @@ describe('withExecutionTimeout', () => {
   it('returns what finishes in time, and sets no limit without a timeout', async () => {
     await expect(withExecutionTimeout(() => Promise.resolve(1), 1000, () => new Error('no'))).resolves.toBe(1);
     await expect(withExecutionTimeout(() => Promise.resolve(2), undefined, () => new Error('no'))).resolves.toBe(2);
+  });
+
+  it('sets no limit for a timeout beyond what a timer holds (a deadline of 1e300 must not fire after 1 ms)', async () => {
+    const later = () => new Promise<string>((resolve) => setTimeout(() => resolve('ran'), 30));
+    await expect(withExecutionTimeout(later, 1e300 - Date.now(), () => new Error('abandoned at once'))).resolves.toBe('ran');
+    await expect(withExecutionTimeout(later, MAX_TIMER_MS + 1, () => new Error('abandoned at once'))).resolves.toBe('ran');
   });
 });
 

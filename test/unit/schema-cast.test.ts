@@ -124,3 +124,20 @@ describe('casting round trips (outgoing → JSON → incoming)', () => {
     expect(castIncoming(z.object({ a: z.string(), b: z.array(z.number()) }), value)).toBe(value);
   });
 });
+
+describe('casting dates strictly', () => {
+  it('casts epoch milliseconds and ISO 8601 date-times with an offset', () => {
+    expect(castIncoming(z.date(), 0)).toEqual(new Date(0));
+    expect(castIncoming(z.date(), '2024-05-06T09:08:09+02:00')).toEqual(new Date('2024-05-06T07:08:09.000Z'));
+  });
+
+  it('leaves any other string as it is, so validation refuses it instead of the worker guessing a date', () => {
+    // new Date('1') is 2001-01-01 in the worker's own time zone; without an offset the instant
+    // would depend on the worker.
+    for (const text of ['1', '2024-05-06', '2024-05-06T07:08:09', 'May 6, 2024', '2023-02-29T00:00:00Z']) {
+      expect(castIncoming(z.date(), text)).toBe(text);
+      expect(z.date().safeParse(castIncoming(z.date(), text)).success).toBe(false);
+    }
+    expect(castIncoming(z.date(), Number.NaN)).toBeNaN();
+  });
+});
