@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LightbusError } from '../../runtime/errors';
+import { registerDlqCommand } from './commands/dlq';
 import { registerDumpConfigSchemaCommand } from './commands/dumpconfigschema';
 import { registerDumpSchemaCommand } from './commands/dumpschema';
 import { registerInspectCommand } from './commands/inspect';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerInspectCommand(program);
   registerShellCommand(program);
+  registerDlqCommand(program);
   registerDumpConfigSchemaCommand(program);
   registerDumpSchemaCommand(program);
   program
