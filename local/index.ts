@@ -8,3 +8,7 @@ export { provisionTopology } from './provision';
 export type { ProvisionedTopology } from './provision';
 export { loadBusModule, resolveBusModulePath } from './load-bus-module';
 export { main as runCli, buildProgram } from './cli';
+export { assertApiOwnership } from './api-ownership';
+export type { OwnershipCheckBus, OwnershipCheckOptions } from './api-ownership';
+export { DeadLetters, DeadLetterQueueNotFoundError } from './dead-letters';
+export type { DeadLetter, DeadLetterCause, DeadLetterListing, DeadLetterQueue, DeadLetterSelector, RedriveOptions, RedriveReport } from './dead-letters';

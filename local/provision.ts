@@ -71,7 +71,8 @@ async function ensureEventBus(clients: AwsClients, name: string): Promise<string
   }
 }
 
-async function ensureResultsTable(clients: AwsClients, topology: Topology): Promise<void> {
+/** Creates the results table if it is missing (idempotent), and waits until it exists. */
+export async function ensureResultsTable(clients: AwsClients, topology: Topology): Promise<void> {
   const { name, partitionKey, timeToLiveAttribute } = topology.resultsTable;
   let created = false;
   try {

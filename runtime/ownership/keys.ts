@@ -1,0 +1,26 @@
+/**
+ * The owner record of an API in the bus's results table: which service serves the API and may fire
+ * its events. Key `owner#<api>`, kept forever (no `expiresAt`). The key kind `owner#` is reserved
+ * next to `schema#` and `task#`.
+ */
+export const OWNER_KEY_PREFIX = 'owner#';
+
+export function ownerKey(api: string): string {
+  return `${OWNER_KEY_PREFIX}${api}`;
+}
+
+/** Attribute names of an owner record (besides `pk`). */
+export const OwnerAttributes = {
+  Kind: 'kind',
+  Api: 'api',
+  Owner: 'owner',
+  /** Who wrote the record: a worker's process name, or `deploy:<service>`. */
+  ClaimedBy: 'claimedBy',
+  /** Epoch milliseconds of the write. */
+  ClaimedAt: 'claimedAt',
+  /** Set when ownership was taken over explicitly: the service that owned the API before. */
+  PreviousOwner: 'previousOwner',
+} as const;
+
+/** The value of `kind` on an owner record. */
+export const OWNER_RECORD_KIND = 'owner';
