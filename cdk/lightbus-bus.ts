@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import { ConstructValidationError } from '../runtime/errors/deployment';
 import { eventSource, ResultAttributes } from '../runtime/messages';
 import { SCHEMA_KEY_PREFIX, schemaKey } from '../runtime/schema';
 import { assertResourceNamePart, eventBusName, resultsTableName, rpcQueueName } from '../runtime/topology';
+import { createBusArchive } from './bus-archive';
 import { isEnvironmentTarget } from './environment-target';
 
 /** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */
@@ -80,6 +81,17 @@ export interface LightbusBusProps {
    * @default true
    */
   readonly pointInTimeRecovery?: boolean;
+  /**
+   * Keep the bus's history: an EventBridge archive `<bus>-history` of every lightbus event, which
+   * `lightbus replay` replays into one listener and `lightbus inspect --since` reads.
+   * @default true
+   */
+  readonly archive?: boolean;
+  /**
+   * How long the archive keeps events: whole days, at least 1.
+   * @default Duration.days(30)
+   */
+  readonly archiveRetention?: Duration;
 }
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
@@ -201,6 +213,8 @@ export class LightbusBus extends LightbusBusBase {
   public readonly busName: string;
   public readonly eventBus: events.EventBus;
   public readonly resultsTable: dynamodb.Table;
+  /** The bus's history (see {@link LightbusBusProps.archive}); undefined when `archive` is false. */
+  public readonly archive: events.Archive | undefined;
 
   public constructor(scope: Construct, id: string, props: LightbusBusProps) {
     super(scope, id);
@@ -216,6 +230,7 @@ export class LightbusBus extends LightbusBusBase {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    this.archive = createBusArchive(this, this.eventBus, props.busName, props);
   }
 }
 

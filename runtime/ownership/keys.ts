@@ -24,3 +24,6 @@ export const OwnerAttributes = {
 
 /** The value of `kind` on an owner record. */
 export const OWNER_RECORD_KIND = 'owner';
+
+/** The property of the deploy-time `Custom::LightbusSchemas` resource that moves ownership (present only when set). */
+export const OWNERSHIP_PROPERTIES = { TakeOwnership: 'TakeOwnership' } as const;

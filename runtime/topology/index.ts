@@ -23,3 +23,4 @@ export {
   deadLetterQueueName,
   DEAD_LETTER_SUFFIX,
 } from './naming';
+export { archiveName, ARCHIVE_EVENT_PATTERN, LOCAL_ARCHIVE_RETENTION_DAYS, DEFAULT_ARCHIVE_RETENTION_DAYS } from './history';
