@@ -15,14 +15,15 @@ interface OwnedApis {
  * Records that `construct` (service `service`) owns `apis` on `busName`, after checking that no
  * other construct of the same app (stage) on that bus registers any of them: one API, one owning
  * service. Two would share one request queue (same name) and split its calls between two
- * implementations. Throws naming both services and constructs.
+ * implementations. Throws naming both services and constructs. (The same service twice is not an
+ * ownership question: CloudFormation refuses its twice-named queues if both reach one account.)
  */
 export function claimApisInStage(construct: IConstruct, busName: string, service: string, apis: readonly string[]): void {
   if (apis.length === 0) return;
   const root = stageRootOf(construct);
   for (const other of root.node.findAll()) {
     const mark = (other as unknown as { [OWNED_APIS]?: OwnedApis })[OWNED_APIS];
-    if (other === construct || mark === undefined || mark.busName !== busName || stageRootOf(other) !== root) continue;
+    if (other === construct || mark === undefined || mark.busName !== busName || mark.service === service || stageRootOf(other) !== root) continue;
     const shared = apis.filter((api) => mark.apis.includes(api));
     if (shared.length === 0) continue;
     throw new ConstructValidationError(

@@ -12,3 +12,5 @@ export { assertApiOwnership } from './api-ownership';
 export type { OwnershipCheckBus, OwnershipCheckOptions } from './api-ownership';
 export { DeadLetters, DeadLetterQueueNotFoundError } from './dead-letters';
 export type { DeadLetter, DeadLetterCause, DeadLetterListing, DeadLetterQueue, DeadLetterSelector, RedriveOptions, RedriveReport } from './dead-letters';
+export { BusHistory, ReplayRefusedError } from './history';
+export type { HistoryWindow, ListenerReplayRequest, ReplayReport } from './history';

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from '../runtime/logging';
+import { ensureBusArchive } from './bus-archive';
 import type { AwsClients } from '../runtime/transport';
 import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 
@@ -30,6 +31,7 @@ export interface ProvisionedTopology {
  */
 export async function provisionTopology(topology: Topology, clients: AwsClients, logger: Logger): Promise<ProvisionedTopology> {
   const eventBusArn = await ensureEventBus(clients, topology.eventBus.name);
+  await ensureBusArchive(clients, topology.busName, eventBusArn, logger);
   await ensureResultsTable(clients, topology);
   const queueUrls = new Map<string, string>();
   const queues: QueueModel[] = [...topology.rpcQueues, ...topology.listeners];

@@ -4,6 +4,7 @@ import { registerDlqCommand } from './commands/dlq';
 import { registerDumpConfigSchemaCommand } from './commands/dumpconfigschema';
 import { registerDumpSchemaCommand } from './commands/dumpschema';
 import { registerInspectCommand } from './commands/inspect';
+import { registerReplayCommand } from './commands/replay';
 import { registerRunCommand } from './commands/run';
 import { registerShellCommand } from './commands/shell';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerInspectCommand(program);
   registerShellCommand(program);
   registerDlqCommand(program);
+  registerReplayCommand(program);
   registerDumpConfigSchemaCommand(program);
   registerDumpSchemaCommand(program);
   program
