@@ -5,7 +5,7 @@ export { LocalTaskScheduler } from './task-runner';
 export type { LocalTaskOutcome, TaskSchedulerEvents, TaskSchedulerOptions } from './task-runner';
 export type { QueueConsumerOptions, QueueConsumerEvents } from './queue-consumer';
 export { provisionTopology } from './provision';
-export type { ProvisionedTopology } from './provision';
+export type { ProvisionedTopology, ProvisionOptions } from './provision';
 export { loadBusModule, resolveBusModulePath } from './load-bus-module';
 export { main as runCli, buildProgram } from './cli';
 export { assertApiOwnership } from './api-ownership';
