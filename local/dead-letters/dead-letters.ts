@@ -169,7 +169,9 @@ export class DeadLetters {
         QueueUrl: url,
         MaxNumberOfMessages: max,
         VisibilityTimeout: visibility,
-        WaitTimeSeconds: 0,
+        // A long poll (even of 1 s) asks every SQS server: a short poll samples some, and could
+        // answer "empty" while messages remain, ending a listing or a redrive early.
+        WaitTimeSeconds: 1,
         MessageAttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
       }),

@@ -62,3 +62,27 @@ export async function claimApiOwnership(dynamoDb: Pick<DynamoDBClient, 'send'>, 
     throw new ApiOwnershipError(claim.api, owner, claim.service);
   }
 }
+
+/**
+ * The deploy-time claim (the `Custom::LightbusSchemas` handler, on Create and Update): claims each
+ * API for `service` as `deploy:<service>`, in order, and throws the first refusal.
+ */
+export async function claimOwnershipAtDeploy(
+  dynamoDb: Pick<DynamoDBClient, 'send'>,
+  deployment: { readonly tableName: string; readonly service: string; readonly apis: readonly string[]; readonly takeOwnership?: boolean },
+): Promise<Map<string, OwnershipOutcome>> {
+  const outcomes = new Map<string, OwnershipOutcome>();
+  for (const api of [...deployment.apis].sort()) {
+    outcomes.set(
+      api,
+      await claimApiOwnership(dynamoDb, {
+        tableName: deployment.tableName,
+        api,
+        service: deployment.service,
+        claimedBy: `deploy:${deployment.service}`,
+        ...(deployment.takeOwnership ? { takeOwnership: true } : {}),
+      }),
+    );
+  }
+  return outcomes;
+}

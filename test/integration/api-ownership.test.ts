@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ApiOwnershipError, claimApiOwnership, ownerKey } from '../../runtime/ownership';
+import { ApiOwnershipError, claimApiOwnership, claimOwnershipAtDeploy, ownerKey } from '../../runtime/ownership';
 import { resultsTableName } from '../../runtime/topology';
 import { testEnvironment, uniqueName } from '../support/aws';
 import { killAllCli, REPO_ROOT, runCli, startCli } from '../support/cli';
@@ -67,5 +67,12 @@ describe('API ownership at worker start', () => {
     expect(refused).toMatchObject({ api: 'billing', owner: 'one', claimant: 'two' });
     await expect(claim('two', true)).resolves.toEqual({ status: 'taken', previousOwner: 'one' });
     expect(await ownerOf(busName, 'billing')).toBe('two');
+
+    // The deploy-time form: every API of a deployment, as deploy:<service>.
+    const deployed = await claimOwnershipAtDeploy(dynamoDb, { tableName: resultsTableName(busName), service: 'two', apis: ['shipping', 'billing'] });
+    expect(Object.fromEntries(deployed)).toEqual({ billing: { status: 'confirmed' }, shipping: { status: 'claimed' } });
+    await expect(claimOwnershipAtDeploy(dynamoDb, { tableName: resultsTableName(busName), service: 'three', apis: ['shipping'] })).rejects.toThrow(
+      'API "shipping" is owned by service "two"; service "three" may not serve it too',
+    );
   });
 });
