@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { locateBus } from '../../../runtime/client';
 import { resolveBusSettings } from '../../../runtime/config';
 import { ConfigurationError } from '../../../runtime/errors';
@@ -61,9 +61,14 @@ export function registerReplayCommand(program: Command): void {
     .option('--from <time>', 'start of the window: ISO 8601 date-time, epoch ms, or a duration ago (30m, 2h, 1d)')
     .option('--to <time>', 'end of the window (default: now)')
     .option('--no-wait', 'start the replay and return, without waiting for it to complete')
-    .option('--format <format>', 'pretty or json', 'pretty');
+    .option('--format <format>', 'pretty or json', parseFormat, 'pretty');
   addCommonOptions(command, ['busName', 'serviceName', 'config', 'logLevel', 'local', 'endpoint']);
   command.action(async (options: ReplayOptions) => {
     await replayIntoListener(options, (text) => process.stdout.write(text));
   });
+}
+
+function parseFormat(value: string): 'pretty' | 'json' {
+  if (value !== 'pretty' && value !== 'json') throw new InvalidArgumentError(`--format must be pretty or json; got "${value}".`);
+  return value;
 }
