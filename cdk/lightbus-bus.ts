@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,8 +7,9 @@ import { API_NAME_PATTERN } from '../runtime/api';
 import { clientEnvironmentOf } from '../runtime/config';
 import { ConstructValidationError } from '../runtime/errors/deployment';
 import { eventSource, ResultAttributes } from '../runtime/messages';
-import { assertResourceNamePart, eventBusName, KeyPatterns, resultsTableName, rpcQueueName, schemaKey } from '../runtime/topology';
+import { assertResourceNamePart, eventBusName, KeyPatterns, ownerKey, resultsTableName, rpcQueueName, schemaKey } from '../runtime/topology';
 import { assignCallerScope } from './caller-scope';
+import { createBusArchive } from './bus-archive';
 import { isEnvironmentTarget } from './environment-target';
 
 /** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */
@@ -110,6 +111,17 @@ export interface LightbusBusProps {
    * @default true
    */
   readonly pointInTimeRecovery?: boolean;
+  /**
+   * Keep the bus's history: an EventBridge archive `<bus>-history` of every lightbus event, which
+   * `lightbus replay` replays into one listener and `lightbus inspect --since` reads.
+   * @default true
+   */
+  readonly archive?: boolean;
+  /**
+   * How long the archive keeps events: whole days, at least 1.
+   * @default Duration.days(30)
+   */
+  readonly archiveRetention?: Duration;
 }
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
@@ -207,12 +219,22 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
       throw new ConstructValidationError(this.node.path, 'grantPublishSchemas: give at least one API name; got none.');
     }
     for (const api of apis) assertApiName(this.node.path, api);
-    return iam.Grant.addToPrincipal({
+    const sorted = [...new Set(apis)].sort();
+    const schemas = iam.Grant.addToPrincipal({
       grantee,
       actions: options.withdraw ? ['dynamodb:PutItem', 'dynamodb:DeleteItem'] : ['dynamodb:PutItem'],
       resourceArns: [this.resultsTable.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...new Set(apis)].sort().map(schemaKey) } },
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': sorted.map(schemaKey) } },
     });
+    // A schema publisher is its APIs' owner: it claims their owner records (runtime/ownership) at
+    // worker start and at deploy time with a conditional PutItem. Never deleted, so no DeleteItem.
+    const owners = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.resultsTable.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': sorted.map(ownerKey) } },
+    });
+    return schemas.combine(owners);
   }
 
   /** The ARN of an API's request queue, from the naming convention (no cross-stack reference). */
@@ -254,6 +276,8 @@ export class LightbusBus extends LightbusBusBase {
   // exactOptionalPropertyTypes (string | undefined vs optional string); the intersection keeps both.
   public readonly eventBus: events.EventBus & events.IEventBus;
   public readonly resultsTable: dynamodb.Table & dynamodb.ITable;
+  /** The bus's history (see {@link LightbusBusProps.archive}); undefined when `archive` is false. */
+  public readonly archive: events.Archive | undefined;
 
   public constructor(scope: Construct, id: string, props: LightbusBusProps) {
     super(scope, id);
@@ -269,6 +293,7 @@ export class LightbusBus extends LightbusBusBase {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    this.archive = createBusArchive(this, this.eventBus, props.busName, props);
   }
 }
 

@@ -121,6 +121,15 @@ export interface LightbusServiceProps {
    * @default false - a configuration file read in Lambda must be JSON (~120 kB smaller bundle)
    */
   readonly bundleYamlParser?: boolean;
+  /**
+   * Move the ownership of the APIs the bus module registers to this service when the stack deploys,
+   * even if another service owns them (a migration: deploy this, then remove the APIs from the old
+   * service). Without it, an API has one owning service: two LightbusService constructs of one app
+   * that register the same API fail at synth, and the owner record `owner#<api>` in the results
+   * table refuses a second service at deploy time and at `lightbus run`. See docs/operations.md.
+   * @default false
+   */
+  readonly takeOwnership?: boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { clientEnvironmentOf } from '../runtime/config';
 import { ConstructValidationError } from '../runtime/errors/deployment';
+import { OWNERSHIP_PROPERTIES } from '../runtime/ownership';
 import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
 import type { TaskModel, Topology } from '../runtime/topology';
 import { optionalModulesLeftOut, WORKER_HANDLER, type WorkerBundle } from './bundle';
@@ -19,6 +20,7 @@ import type { CallGrantOptions, ILightbusBus } from './lightbus-bus';
 import { validateWorkerOptions, type LightbusServiceProps } from './lightbus-service-props';
 import { apiOfEventSource, grantCalls, grantExactlyOnceRecords, grantWorkerAccess, queueUrlPrefix } from './service-grants';
 import { assignCallerScope, serviceCallerScope } from './caller-scope';
+import { claimApisInStage } from './api-ownership';
 import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
 import { createServiceQueues } from './service-queues';
 import { workerBundleOf, workerCode, type WorkerCodeProps } from './worker-code';
@@ -83,6 +85,8 @@ export class LightbusService extends Construct {
   /** Each worker function's own log group, by construct id (as {@link functions}). */
   public readonly logGroups: ReadonlyMap<string, logs.LogGroup>;
 
+  /** Move the ownership of the registered APIs to this service at deploy time. */
+  private readonly takeOwnership: boolean;
   /** What decides the workers' call rights at synthesis. */
   private readonly callRights: CallRightsInput;
   /** Who gets the call rights at synthesis: the worker functions and grantRunWorker's grantees. */
@@ -91,6 +95,7 @@ export class LightbusService extends Construct {
   public constructor(scope: Construct, id: string, props: LightbusServiceProps) {
     super(scope, id);
     this.bus = props.bus;
+    this.takeOwnership = props.takeOwnership === true;
     validateWorkerOptions(this.node.path, 'worker', props.worker ?? {});
     // The topology decides which resources to create, so the module is loaded now; bundling it is
     // left to asset staging (workerCode), which skips the stacks a command did not select.
@@ -105,6 +110,7 @@ export class LightbusService extends Construct {
         { path: loaded.path },
       );
     }
+    claimApisInStage(this, props.bus.busName, this.topology.serviceName ?? '', loaded.schemas.apis);
     const calls = props.calls ?? [];
     validateCalls(this.node.path, calls, loaded.otherApis.withoutProcedures);
     this.callRights = { served: this.topology.rpcQueues.map((q) => q.api), knownWithProcedures: loaded.otherApis.withProcedures, explicit: calls };
@@ -235,7 +241,14 @@ export class LightbusService extends Construct {
     const resource = new CustomResource(this, 'Schemas', {
       serviceToken: fn.functionArn,
       resourceType: DEPLOYED_SCHEMAS_RESOURCE_TYPE,
-      properties: { [P.BusName]: bus.busName, [P.Service]: this.topology.serviceName, [P.Apis]: [...apis], [P.SchemaHash]: hash },
+      properties: {
+        [P.BusName]: bus.busName,
+        [P.Service]: this.topology.serviceName,
+        [P.Apis]: [...apis],
+        [P.SchemaHash]: hash,
+        // Only when set, so existing templates do not change.
+        ...(this.takeOwnership ? { [OWNERSHIP_PROPERTIES.TakeOwnership]: 'true' } : {}),
+      },
     });
     // The function's policy exists before the first request and outlives the Delete.
     grant.applyBefore(resource);

@@ -1,4 +1,5 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ApiOwnershipError, claimOwnershipAtDeploy, ownerKey, OWNERSHIP_PROPERTIES } from '../runtime/ownership';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse, Context } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
 import {
@@ -183,6 +184,17 @@ export function createSchemaResourceHandler(bus: BusClient, options: SchemaResou
     if (props[P.SchemaHash] !== hash) {
       // The bundle is the source of truth; a different hash means synth saw other definitions.
       logger.warn('The bundled schemas differ from the ones seen at synth; publishing the bundled ones', { synth: props[P.SchemaHash], bundled: hash });
+    }
+    // One owning service per API: refused (naming both services) unless ownership is moved on purpose.
+    if (bus.settings.serviceName !== undefined && apis.length > 0) {
+      const service = bus.settings.serviceName;
+      const takeOwnership = props[OWNERSHIP_PROPERTIES.TakeOwnership] === 'true';
+      try {
+        await claimOwnershipAtDeploy(dynamoDb, { tableName: table, service, apis, takeOwnership });
+      } catch (error) {
+        if (error instanceof ApiOwnershipError) throw error;
+        throw new SchemaItemWriteError('PutItem', apis.map(ownerKey).join(', '), table, error);
+      }
     }
     for (const item of schemaItems(bus)) {
       try {

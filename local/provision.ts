@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from '../runtime/logging';
+import { ensureBusArchive } from './bus-archive';
 import type { AwsClients } from '../runtime/transport';
 import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 
@@ -23,13 +24,28 @@ export interface ProvisionedTopology {
   readonly queueUrls: ReadonlyMap<string, string>;
 }
 
+export interface ProvisionOptions {
+  /**
+   * Create the bus's history archive `<bus>-history` (for `lightbus replay` and `inspect --since`).
+   * A benchmark may leave it out: the endpoint then stores no copy of each event.
+   * @default true
+   */
+  readonly archive?: boolean;
+}
+
 /**
  * Renders a topology onto an AWS-compatible endpoint with the SDK: creates what is missing and
  * brings what exists up to date, so it is safe to run on every start. This is the local twin of
  * the CDK construct; both read the same `Topology` and neither lists resources of its own.
  */
-export async function provisionTopology(topology: Topology, clients: AwsClients, logger: Logger): Promise<ProvisionedTopology> {
+export async function provisionTopology(
+  topology: Topology,
+  clients: AwsClients,
+  logger: Logger,
+  options: ProvisionOptions = {},
+): Promise<ProvisionedTopology> {
   const eventBusArn = await ensureEventBus(clients, topology.eventBus.name);
+  if (options.archive !== false) await ensureBusArchive(clients, topology.busName, eventBusArn, logger);
   await ensureResultsTable(clients, topology);
   const queueUrls = new Map<string, string>();
   const queues: QueueModel[] = [...topology.rpcQueues, ...topology.listeners];
@@ -71,7 +87,8 @@ async function ensureEventBus(clients: AwsClients, name: string): Promise<string
   }
 }
 
-async function ensureResultsTable(clients: AwsClients, topology: Topology): Promise<void> {
+/** Creates the results table if it is missing (idempotent), and waits until it exists. */
+export async function ensureResultsTable(clients: AwsClients, topology: Topology): Promise<void> {
   const { name, partitionKey, timeToLiveAttribute } = topology.resultsTable;
   let created = false;
   try {

@@ -38,7 +38,9 @@ export function buildExampleApp(app: App, options: ExampleAppOptions): ExampleSt
 
   const busStack = new Stack(app, `${prefix}-Bus`, { ...stackProps, description: `lightbus example: the bus ${busName}` });
   // The example's results table goes with its stack; a production bus keeps it (the default).
-  new LightbusBus(busStack, 'Bus', { busName, removalPolicy: RemovalPolicy.DESTROY });
+  // archive: false only because the emulator's CloudFormation (MiniStack 1.4.21 and 1.5.33) has no
+  // AWS::Events::Archive and fails the stack; on AWS keep the default (the bus's history, for replays).
+  new LightbusBus(busStack, 'Bus', { busName, removalPolicy: RemovalPolicy.DESTROY, archive: false });
 
   const auth = new Stack(app, `${prefix}-Auth`, { ...stackProps, description: 'lightbus example: the auth service' });
   auth.addStackDependency(busStack);

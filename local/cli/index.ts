@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { LightbusError } from '../../runtime/errors';
+import { registerDlqCommand } from './commands/dlq';
 import { registerDumpConfigSchemaCommand } from './commands/dumpconfigschema';
 import { registerDumpSchemaCommand } from './commands/dumpschema';
 import { registerInspectCommand } from './commands/inspect';
+import { registerReplayCommand } from './commands/replay';
 import { registerRunCommand } from './commands/run';
 import { registerShellCommand } from './commands/shell';
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerInspectCommand(program);
   registerShellCommand(program);
+  registerDlqCommand(program);
+  registerReplayCommand(program);
   registerDumpConfigSchemaCommand(program);
   registerDumpSchemaCommand(program);
   program

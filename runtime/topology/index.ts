@@ -29,6 +29,8 @@ export {
   TASK_KEY_PREFIX,
   SCHEMA_KEY_PREFIX,
   DEDUPE_KEY_PREFIX,
+  OWNER_KEY_PREFIX,
+  ownerKey,
   CALLER_SCOPE_PATTERN,
   CALLER_SCOPE_RULE,
   ANONYMOUS_CALLER_SCOPE,
@@ -47,3 +49,4 @@ export {
   KeyPatterns,
 } from './table-keys';
 export type { ClassifiedKey } from './table-keys';
+export { archiveName, ARCHIVE_EVENT_PATTERN, LOCAL_ARCHIVE_RETENTION_DAYS, DEFAULT_ARCHIVE_RETENTION_DAYS } from './history';

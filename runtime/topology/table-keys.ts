@@ -25,6 +25,8 @@ export const KeyKind = {
   Schema: 'schema',
   /** Reserved for an exactly-once listener option: `dedupe#<service>#<listener>#<event id>`. */
   Dedupe: 'dedupe',
+  /** Which service owns an API (runtime/ownership): `owner#<api>`. */
+  Owner: 'owner',
 } as const;
 export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
 
@@ -34,6 +36,7 @@ export const KEY_SEPARATOR = '#';
 export const TASK_KEY_PREFIX = `${KeyKind.TaskRun}${KEY_SEPARATOR}`;
 export const SCHEMA_KEY_PREFIX = `${KeyKind.Schema}${KEY_SEPARATOR}`;
 export const DEDUPE_KEY_PREFIX = `${KeyKind.Dedupe}${KEY_SEPARATOR}`;
+export const OWNER_KEY_PREFIX = `${KeyKind.Owner}${KEY_SEPARATOR}`;
 
 /**
  * A caller scope: 1 to 64 letters, digits, `_` and `-`. No `.` (it ends the scope in a call id, so
@@ -118,12 +121,19 @@ export function dedupeKey(service: string, listener: string, eventId: string): s
   return `${DEDUPE_KEY_PREFIX}${service}${KEY_SEPARATOR}${listener}${KEY_SEPARATOR}${eventId}`;
 }
 
+/** `owner#<api>`: the record of which service owns an API. */
+export function ownerKey(api: string): string {
+  assertKeyParts(KeyKind.Owner, { api });
+  return `${OWNER_KEY_PREFIX}${api}`;
+}
+
 /** A results-table key, taken apart. */
 export type ClassifiedKey =
   | { readonly kind: typeof KeyKind.CallResult; readonly callId: string; readonly callerScope: string | undefined }
   | { readonly kind: typeof KeyKind.TaskRun; readonly service: string; readonly taskName: string; readonly scheduledTime: string }
   | { readonly kind: typeof KeyKind.Schema; readonly api: string }
   | { readonly kind: typeof KeyKind.Dedupe; readonly service: string; readonly listener: string; readonly eventId: string }
+  | { readonly kind: typeof KeyKind.Owner; readonly api: string }
   | { readonly kind: 'unknown' };
 
 /** What kind of item a key names (`unknown`: a key no part of this bus writes). */
@@ -134,6 +144,7 @@ export function classifyKey(key: string): ClassifiedKey {
   const [kind, ...parts] = key.split(KEY_SEPARATOR);
   if (parts.some((part) => part === '')) return { kind: 'unknown' };
   if (kind === KeyKind.Schema && parts.length === 1) return { kind, api: parts[0]! };
+  if (kind === KeyKind.Owner && parts.length === 1) return { kind, api: parts[0]! };
   if (kind === KeyKind.TaskRun && parts.length === 3) return { kind, service: parts[0]!, taskName: parts[1]!, scheduledTime: parts[2]! };
   if (kind === KeyKind.Dedupe && parts.length === 3) return { kind, service: parts[0]!, listener: parts[1]!, eventId: parts[2]! };
   return { kind: 'unknown' };

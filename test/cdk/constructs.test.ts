@@ -245,13 +245,15 @@ describe('LightbusService: least privilege', () => {
           Resource: RESULTS_TABLE_ARN,
           Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#auth'] } },
         },
+        // The owner record of each API it publishes (one owning service per API): PutItem only.
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: RESULTS_TABLE_ARN, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['owner#auth'] } } },
       ]),
     );
     // Every DynamoDB write is limited by key: none is unconditional.
     for (const statement of writes) expect(statement.Condition).toBeDefined();
     // PartiQL: INSERT only (the claims), never SELECT/UPDATE/DELETE.
     expect(authStatements.flatMap(actions).filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual(['dynamodb:PartiQLInsert']);
-    expect(writes).toHaveLength(4);
+    expect(writes).toHaveLength(5);
     // No write grant names another service's task records or leaves keys open.
     expect(JSON.stringify(writes)).not.toMatch(/task#(?!auth#)|"schema#\*"/);
     // customers fires events only: its one function publishes its schema and writes nothing else.
@@ -263,6 +265,7 @@ describe('LightbusService: least privilege', () => {
         Resource: RESULTS_TABLE_ARN,
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } },
       },
+      { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: RESULTS_TABLE_ARN, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['owner#customers'] } } },
     ]);
   });
 
@@ -292,10 +295,13 @@ describe('LightbusService: least privilege', () => {
     customers.grantRunWorker(role);
     const statements = statementsOf(Template.fromStack(stack));
     // customers fires events only: its container publishes its schema (schema#customers) and writes nothing else.
-    expect(statements.filter((s) => actions(s).some((a) => RESULT_WRITES.includes(a)))).toEqual([
-      expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } }),
-      expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } }),
-    ]);
+    // (and the owner record of customers: PutItem only), for its Lambda worker and its container alike.
+    const writes = statements.filter((s) => actions(s).some((a) => RESULT_WRITES.includes(a)));
+    const schemaOnly = expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } });
+    const ownerOnly = expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['owner#customers'] } } });
+    expect(writes).toHaveLength(4);
+    expect(writes).toEqual(expect.arrayContaining([schemaOnly, ownerOnly]));
+    expect(writes.filter((w) => JSON.stringify(w).includes('owner#customers'))).toHaveLength(2);
     expect(statements.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
   });
 
@@ -436,6 +442,7 @@ describe('LightbusService.grantRunWorker: a container running `lightbus run` aga
           Resource: RESULTS_TABLE_ARN,
           Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#auth'] } },
         },
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: RESULTS_TABLE_ARN, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['owner#auth'] } } },
         // Its service's scope: the container's client derives it from LIGHTBUS_SERVICE_NAME.
         scopedReads('auth'),
         expect.objectContaining({ Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'], Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }) }),

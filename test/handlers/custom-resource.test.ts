@@ -244,7 +244,8 @@ describe('worker function: Custom::LightbusSchemas', () => {
     const noTable = await createSchemaResourceHandler(unprovisioned)(event(unprovisioned, 'Create'));
     expect(noTable.Status).toBe('FAILED');
     expect(lastResponse().body.Reason).toMatch(
-      new RegExp(`PutItem of schema#greet into table ${unprovisioned.transports.location.resultsTable} failed: ResourceNotFoundException`),
+      // The first write of a Create is the owner record's (one owning service per API), then the schemas.
+      new RegExp(`PutItem of owner#greet, owner#math into table ${unprovisioned.transports.location.resultsTable} failed: ResourceNotFoundException`),
     );
   });
 

@@ -13,11 +13,15 @@ import { locateBus } from '../../../runtime/client';
 import { resolveBusSettings } from '../../../runtime/config';
 import { ConfigurationError, MalformedMessageError } from '../../../runtime/errors';
 import { createLogger, type Logger } from '../../../runtime/logging';
-import { eventDetailType, eventSource, parseEventDelivery, type EventDetail } from '../../../runtime/messages';
+import { parseEventDelivery, type EventDetail } from '../../../runtime/messages';
 import { fitName } from '../../../runtime/topology';
 import { AwsClients } from '../../../runtime/transport';
+import { BusHistory, parseTimePoint } from '../../history';
 import { addCommonOptions, applyCommonOptions, parseDurationFlag, type CommonOptions } from '../common';
 import { jsonPathMatcher } from '../json-path';
+import { inspectEventPattern, matchesFilters, normaliseFilters } from '../inspect-filters';
+
+export { inspectEventPattern, normaliseFilters } from '../inspect-filters';
 
 export interface InspectOptions extends CommonOptions {
   readonly api?: string;
@@ -29,6 +33,8 @@ export interface InspectOptions extends CommonOptions {
   readonly follow?: boolean;
   /** Without `follow`, how long to show events, in milliseconds. @default 10000 */
   readonly duration?: number;
+  /** Also show the history from this time on (ISO 8601, epoch ms, or a duration ago), replayed from the bus's archive into the temporary rule. */
+  readonly since?: string;
 }
 
 /** An event as `inspect` shows it: lightbus's event detail plus EventBridge's id. */
@@ -41,45 +47,12 @@ interface TemporaryResources {
   queueName: string;
   queueUrl?: string;
   ruleCreated?: boolean;
+  ruleArn?: string;
   targetAdded?: boolean;
 }
 
 const TARGET_ID = 'lightbus-inspect';
 const DEFAULT_DURATION_MS = 10_000;
-
-/** The EventBridge pattern for the filters EventBridge can apply itself (API, event, id). */
-export function inspectEventPattern(filters: { api?: string; event?: string; id?: string }): Record<string, unknown> {
-  const pattern: Record<string, unknown> = {
-    source: filters.api !== undefined ? [eventSource(filters.api)] : [{ prefix: 'lightbus.' }],
-  };
-  const detail: Record<string, unknown> = {};
-  if (filters.event !== undefined) {
-    if (filters.api !== undefined) pattern['detail-type'] = [eventDetailType(filters.api, filters.event)];
-    else detail.event = [filters.event];
-  }
-  if (filters.id !== undefined) detail.id = [filters.id];
-  if (Object.keys(detail).length > 0) pattern.detail = detail;
-  return pattern;
-}
-
-/** `--event auth.userCreated` is short for `--api auth --event userCreated`. */
-export function normaliseFilters(options: Pick<InspectOptions, 'api' | 'event' | 'id'>): { api?: string; event?: string; id?: string } {
-  let { api, event } = options;
-  if (event !== undefined && event.includes('.')) {
-    const dot = event.lastIndexOf('.');
-    const qualifiedApi = event.slice(0, dot);
-    if (api !== undefined && api !== qualifiedApi) {
-      throw new ConfigurationError(`--event ${event} names the API "${qualifiedApi}", but --api says "${api}".`);
-    }
-    api = qualifiedApi;
-    event = event.slice(dot + 1);
-  }
-  return {
-    ...(api !== undefined ? { api } : {}),
-    ...(event !== undefined ? { event } : {}),
-    ...(options.id !== undefined ? { id: options.id } : {}),
-  };
-}
 
 /** Formats one event for the terminal. */
 export function formatEvent(event: InspectedEvent, format: 'pretty' | 'json'): string {
@@ -120,8 +93,22 @@ export async function inspectEvents(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let shown = 0;
+  const shownIds = new Set<string>();
+  let since: Date | undefined;
   try {
+    // Checked before anything is created: a bad --since creates nothing.
+    since = options.since !== undefined ? parseTimePoint('--since', options.since, Date.now()) : undefined;
     await createTemporaryResources(clients, resources, inspectEventPattern(filters));
+    if (since !== undefined) {
+      // A replay limited to the temporary rule (FilterArns): the bus's listeners do not see it again.
+      const replay = await new BusHistory(clients, settings.busName, resources.eventBusName).replayIntoRules(
+        [resources.ruleArn as string],
+        { from: since, to: new Date() },
+        `inspect-${suffix}`,
+        false,
+      );
+      logger.info('Replaying history into the temporary rule', { replay: replay.replayName, from: since.toISOString(), to: replay.window.to.toISOString() });
+    }
     logger.info('Inspecting events', {
       eventBus: resources.eventBusName,
       rule: resources.ruleName,
@@ -154,6 +141,11 @@ export async function inspectEvents(
           continue;
         }
         if (!matchesFilters(event, filters) || !matches(event)) continue;
+        // With --since an event fired while inspect started may come live and replayed: show it once.
+        if (since !== undefined) {
+          if (shownIds.has(event.id)) continue;
+          shownIds.add(event.id);
+        }
         io.write(`${formatEvent(event, options.format)}\n`);
         shown += 1;
       }
@@ -183,15 +175,6 @@ export async function inspectEvents(
     }
   }
   return shown;
-}
-
-/** EventBridge filters already; this double-checks (and covers --event without --api). */
-function matchesFilters(event: InspectedEvent, filters: { api?: string; event?: string; id?: string }): boolean {
-  return (
-    (filters.api === undefined || event.api === filters.api) &&
-    (filters.event === undefined || event.event === filters.event) &&
-    (filters.id === undefined || event.id === filters.id)
-  );
 }
 
 async function createTemporaryResources(clients: AwsClients, resources: TemporaryResources, pattern: Record<string, unknown>): Promise<void> {
@@ -230,6 +213,7 @@ async function createTemporaryResources(clients: AwsClients, resources: Temporar
     throw error;
   }
   resources.ruleCreated = true;
+  resources.ruleArn = ruleArn;
   // Real SQS accepts EventBridge's deliveries only with this policy.
   await clients.sqs.send(
     new SetQueueAttributesCommand({
@@ -293,15 +277,19 @@ export function registerInspectCommand(program: Command): void {
     .command('inspect')
     .description(
       'Show events on the bus as they are fired, through a temporary EventBridge rule and SQS queue that are removed on exit. ' +
-        'Events fired before it starts are not shown.',
+        'Events fired before it starts are shown only with --since (from the bus history archive).',
     )
-    .option('--api <name>', 'only events of this API (e.g. customers or support.case)')
-    .option('--event <name>', 'only this event: a name (newCustomer) or API and name (customers.newCustomer)')
+    .option('--api <name>', "only events of this API (e.g. customers or support.case); * matches any characters ('audit.*': every API under audit)")
+    .option('--event <name>', "only this event: a name (newCustomer) or API and name (customers.newCustomer); * matches any characters ('user*')")
     .option('--id <id>', 'only the event with this lightbus id')
     .option('--json-path <path>', 'only events where this path exists in the event, e.g. $.parameters.email ($ is the event: id, api, event, parameters, firedAt, sender)')
     .option('--equals <value>', 'with --json-path: only events where the value there equals this (JSON, or plain text)')
     .option('--format <format>', 'pretty or json (one JSON object per line)', parseFormat, 'pretty')
     .option('-f, --follow', 'keep showing events until SIGINT/SIGTERM')
+    .option(
+      '--since <time>',
+      "also show past events from this time on (ISO 8601, epoch ms, or a duration ago: 30m, 2h), replayed from the bus's history archive into the temporary rule only",
+    )
     .option('--duration <time>', 'without --follow, how long to show events (e.g. 30s, 2m; a bare number is seconds; default 10s)', (v) =>
       parseDurationFlag('--duration', v),
     );

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigurationError } from '../../../runtime/errors';
+import { assertApiOwnership } from '../../api-ownership';
 import { loadBusModule, resolveBusModulePath } from '../../load-bus-module';
 import { readSchemaDump } from '../../schema-dump';
 import { LightbusWorker, type WorkerFeatures } from '../../worker';
@@ -18,6 +19,8 @@ export interface RunOptions extends CommonOptions {
   readonly longPollRecheck?: number;
   /** A schema dump (`lightbus dumpschema`) to validate against: file or directory. */
   readonly schema?: string;
+  /** Move the APIs this service registers to it even if another service owns them (a migration). */
+  readonly takeOwnership?: boolean;
 }
 
 const FEATURES = ['rpcs', 'events', 'tasks'] as const;
@@ -69,6 +72,13 @@ export async function runWorkerFromCli(
   });
   bus.logger.info('Loading bus module', { path, config: bus.settings.configFile, endpoint: endpointInUse(endpoint, bus.settings.aws), features });
   hooks.beforeStart?.(worker);
+  // One owning service per API: refuse before polling, so no call reaches a second implementation.
+  try {
+    await assertApiOwnership(bus, { takeOwnership: options.takeOwnership === true, provision: options.local === true });
+  } catch (error) {
+    await bus.close().catch(() => undefined); // nothing may keep the refused process alive
+    throw error;
+  }
   await worker.start();
   return worker;
 }
@@ -129,6 +139,7 @@ export function registerRunCommand(program: Command): void {
   command
     .option('--only <features>', `run only these features (comma-separated: ${FEATURES.join(', ')})`)
     .option('--skip <features>', 'run all features except these')
+    .option('--take-ownership', 'serve the APIs this service registers even if another service owns them (a migration; the other must stop serving them)')
     .option('--schema <path>', 'validate against a schema dump (lightbus dumpschema): a file or a directory')
     .option('--concurrency <n>', 'messages in flight per queue (default 32)', (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>

@@ -1,0 +1,5 @@
+export { BusHistory } from './replay';
+export type { ListenerReplayRequest, ReplayReport } from './replay';
+export { ReplayRefusedError } from './errors';
+export { checkWindow, parseTimePoint } from './window';
+export type { HistoryWindow } from './window';
