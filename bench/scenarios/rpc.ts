@@ -183,10 +183,15 @@ class PerCallResultsStore extends ResultsStore {
  * A traced run through ctx.recorder (the latency proxy in aws mode, a zero-latency recording
  * pass-through in plain mode): per-call timeline and billable units per call.
  */
-async function tracedRun(ctx: BenchContext, concurrency: number, count: number): Promise<{ summary: TimelineSummary; cost: CostPerItem }> {
+async function tracedRun(
+  ctx: BenchContext,
+  concurrency: number,
+  count: number,
+  workerArgs: readonly string[] = [],
+): Promise<{ summary: TimelineSummary; cost: CostPerItem; callsPerSecond: number }> {
   return withEndpoint(ctx.recorder.endpoint, async () => {
     const name = uniqueBusName(`rpctl${concurrency}`);
-    const worker = await startLightbusWorker(name);
+    const worker = await startLightbusWorker(name, workerArgs);
     const bus = createBenchBus(name);
     try {
       const starts = new Map<string, number>();
@@ -204,10 +209,12 @@ async function tracedRun(ctx: BenchContext, concurrency: number, count: number):
       await run(concurrency === 1 ? 10 : 200);
       spans.clear();
       await ctx.recorder.record(true);
+      const start = now();
       await run(count);
+      const callsPerSecond = rate(count, now() - start);
       const { records, units } = await ctx.recorder.take();
       await ctx.recorder.record(false);
-      return { summary: summariseTimelines(records, spans), cost: costPerItem(units, count) };
+      return { summary: summariseTimelines(records, spans), cost: costPerItem(units, count), callsPerSecond };
     } finally {
       await bus.close();
       await worker.stop();
@@ -316,7 +323,18 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     // 6. Where the time goes: traced runs at 1 and 64 in flight (per-call timeline, units per call).
     const traced1 = await tracedRun(ctx, 1, latencyCalls);
     const traced64 = await tracedRun(ctx, 64, tputCalls);
-    details.timeline = { at1: traced1.summary, at64: traced64.summary };
+    details.timeline = { at1: traced1.summary, at64: traced64.summary, at64CallsPerSecond: traced64.callsPerSecond };
+    // BENCH_RPC_AB="--concurrency 64": same-run A/B/A of a worker option at 64 in flight, traced.
+    const abArgs = process.env.BENCH_RPC_AB?.split(' ').filter(Boolean);
+    if (abArgs?.length) {
+      const ab: Record<string, unknown>[] = [];
+      for (const args of [abArgs, [], abArgs, []]) {
+        const r = await tracedRun(ctx, 64, tputCalls, args);
+        ab.push({ workerArgs: args.join(' ') || 'defaults', callsPerSecond: r.callsPerSecond, medianMs: r.summary.medianMs, medianTotalMs: r.summary.medianTotalMs, upstreamMs: r.summary.upstreamMs });
+        ctx.log(`  A/B ${args.join(' ') || 'defaults'}: ${r.callsPerSecond} calls/s at 64 in flight; stages ${JSON.stringify(r.summary.medianMs)}; emulator ${JSON.stringify(r.summary.upstreamMs)}`);
+      }
+      details.workerOptionAB = ab;
+    }
     details.costPerCall = { at1: traced1.cost, at64: traced64.cost };
     const table = timelineTable([
       { label: `${ctx.mode}, 1 in flight`, summary: traced1.summary },
