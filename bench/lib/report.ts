@@ -85,6 +85,11 @@ export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
   lines.push(`Machine: ${String(m.cpus)} × ${String(m.cpuModel)}, Node ${String(m.node)}; emulator: MiniStack ${String(results.emulator.version)} ` +
     `(keep-alive stall check: ${String(results.emulator.stallCheckPerCallMs)} ms/call).`, '');
+  if (results.modes?.length) {
+    lines.push(`Modes: ${results.modes.join(', ')}. **Plain**: straight to the emulator (~1 ms a call). **AWS-like**: through tools/latency-proxy, ` +
+      'which delays each request by a seeded log-normal draw with published per-service p50/p99 (bench/README.md, "AWS-like mode"). ' +
+      'Scenarios that make no AWS call run once (plain columns).', '');
+  }
   lines.push('Ratios are lightbus ÷ the baseline measured in the same run. For throughput (/s) higher is better; for latency, ' +
     'size and time lower is better. ✅ = goal met in this run, ❌ = not met.', '');
   // One row per figure; a scenario run in both modes shows each figure's plain and AWS-like
