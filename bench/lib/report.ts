@@ -20,6 +20,8 @@ export interface Figure {
 
 export interface ScenarioResult {
   readonly id: string;
+  /** plain (straight to the emulator) or aws (through the latency proxy); absent for scenarios that make no AWS call. */
+  readonly mode?: 'plain' | 'aws';
   readonly title: string;
   readonly status: 'ok' | 'skipped' | 'failed';
   readonly reason?: string;
@@ -35,6 +37,7 @@ export interface BenchResults {
   readonly machine: Record<string, unknown>;
   readonly emulator: Record<string, unknown>;
   readonly scenarios: ScenarioResult[];
+  readonly modes?: readonly string[];
   readonly totalDurationMs: number;
 }
 
@@ -82,28 +85,46 @@ export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
   lines.push(`Machine: ${String(m.cpus)} × ${String(m.cpuModel)}, Node ${String(m.node)}; emulator: MiniStack ${String(results.emulator.version)} ` +
     `(keep-alive stall check: ${String(results.emulator.stallCheckPerCallMs)} ms/call).`, '');
+  if (results.modes?.length) {
+    lines.push(`Modes: ${results.modes.join(', ')}. **Plain**: straight to the emulator (~1 ms a call). **AWS-like**: through tools/latency-proxy, ` +
+      'which delays each request by a seeded log-normal draw with published per-service p50/p99 (bench/README.md, "AWS-like mode"). ' +
+      'Scenarios that make no AWS call run once (plain columns).', '');
+  }
   lines.push('Ratios are lightbus ÷ the baseline measured in the same run. For throughput (/s) higher is better; for latency, ' +
     'size and time lower is better. ✅ = goal met in this run, ❌ = not met.', '');
-  lines.push('| # | Scenario | Figure | Value | Baseline (same run) | Ratio | Goal |');
-  lines.push('|---|---|---|---:|---|---:|---|');
-  results.scenarios.forEach((s, index) => {
-    if (s.status !== 'ok') {
-      lines.push(`| ${index + 1} | ${s.title} | **${s.status}**: ${s.reason ?? ''} | | | | |`);
-      return;
+  // One row per figure; a scenario run in both modes shows each figure's plain and AWS-like
+  // values side by side (matched by figure and baseline name).
+  const ids = [...new Set(results.scenarios.map((s) => s.id))];
+  const cell = (f: Figure | undefined) =>
+    f ? [`${fmt(f.value)} ${f.unit}`, f.baseline ? `${f.baseline.name}: ${fmt(f.baseline.value)} ${f.unit}` : '—', f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : ''] : ['', '', ''];
+  const goalText = (f: Figure | undefined) => (f?.goal ? `${f.goal.met ? '✅' : '❌'} ${f.goal.text}` : '');
+  lines.push('| # | Scenario | Figure | Plain: value | Plain: baseline (same run) | Plain: ratio | AWS-like: value | AWS-like: baseline (same run) | AWS-like: ratio | Goal: plain / AWS-like |');
+  lines.push('|---|---|---|---:|---|---:|---:|---|---:|---|');
+  ids.forEach((id, index) => {
+    const runs = results.scenarios.filter((s) => s.id === id);
+    const title = runs[0]?.title ?? id;
+    for (const s of runs) {
+      if (s.status !== 'ok') lines.push(`| ${index + 1} | ${title} | **${s.mode ?? ''} ${s.status}**: ${s.reason ?? ''} | | | | | | | |`);
     }
-    for (const f of s.figures) {
-      const base = f.baseline ? `${f.baseline.name}: ${fmt(f.baseline.value)} ${f.unit}` : '—';
-      const ratio = f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : '';
-      const goal = f.goal ? `${f.goal.met ? '✅' : '❌'} ${f.goal.text}` : '';
-      lines.push(`| ${index + 1} | ${s.title} | ${f.name} | ${fmt(f.value)} ${f.unit} | ${base} | ${ratio} | ${goal} |`);
+    const plain = runs.find((s) => s.status === 'ok' && s.mode !== 'aws');
+    const aws = runs.find((s) => s.status === 'ok' && s.mode === 'aws');
+    const key = (f: Figure) => `${f.name}|${f.baseline?.name ?? ''}`;
+    const keys = [...new Set([...(plain?.figures ?? []), ...(aws?.figures ?? [])].map(key))];
+    for (const k of keys) {
+      const p = plain?.figures.find((f) => key(f) === k);
+      const a = aws?.figures.find((f) => key(f) === k);
+      const name = (p ?? a)?.name ?? '';
+      const goals = [goalText(p), goalText(a)].filter(Boolean);
+      const goal = p?.goal && a?.goal && p.goal.text === a.goal.text ? `${p.goal.met ? '✅' : '❌'} / ${a.goal.met ? '✅' : '❌'} ${a.goal.text}` : goals.join(' / ');
+      lines.push(`| ${index + 1} | ${title} | ${name} | ${[...cell(p), ...cell(a)].join(' | ')} | ${goal} |`);
     }
   });
   lines.push('');
   for (const s of results.scenarios) {
-    lines.push(`## ${s.title}`, '');
+    lines.push(`## ${s.title}${s.mode ? (s.mode === 'aws' ? ' — AWS-like' : ' — plain') : ''}`, '');
     if (s.status !== 'ok') lines.push(`**${s.status}**: ${s.reason ?? ''}`, '');
     for (const f of s.figures) if (f.note) lines.push(`- *${f.name}*: ${f.note}`);
-    for (const note of s.notes) lines.push(`- ${note}`);
+    for (const note of s.notes) lines.push(note === '' || note.startsWith('|') ? note : `- ${note}`);
     const details = Object.entries(s.details);
     if (details.length) {
       lines.push('', '<details><summary>details</summary>', '', '```json', JSON.stringify(s.details, null, 2), '```', '', '</details>');

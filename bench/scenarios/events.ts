@@ -6,6 +6,9 @@
  * flight onto the same topology (rule → listener queue with its dead-letter queue), drained by a
  * raw consumer process with 8 pollers (Receive(10) + DeleteMessageBatch): the emulator's ceiling.
  */
+import { countCalls } from '../lib/call-counter';
+import { costPerItem } from '../lib/cost';
+import type { UnitCounts } from '../../tools/latency-proxy';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { queueDepth, uniqueBusName, type RawClients } from '../lib/aws';
 import { spawnNode } from '../lib/child';
@@ -65,6 +68,7 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
   const busName = uniqueBusName('events');
   const worker = await startLightbusWorker(busName, [], { BENCH_COUNT_CALLS: '1' });
   const bus = createBenchBus(busName);
+  const callerCalls = countCalls(bus.transports.clients);
   try {
     await sleep(1000);
     const idle = await memoryOf(worker);
@@ -80,6 +84,7 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
 
     const done = worker.next<{ firstAt: number; lastAt: number }>((m) => m.type === 'handled', 120_000, `${total} events handled`);
     await expect(worker, total);
+    const callerBefore = Object.fromEntries(callerCalls);
     const start = Date.now();
     await fireAll(total);
     const firedAt = Date.now();
@@ -97,6 +102,16 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
     const workerCalls = (peak as { calls?: Record<string, number> }).calls ?? {};
     const beforeCalls = (before as { calls?: Record<string, number> }).calls ?? {};
     const callsDuringRun = Object.fromEntries(Object.entries(workerCalls).map(([k, v]) => [k, v - (beforeCalls[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+    // Cost per event: PutEvents entries (1 custom event each), EventBridge's delivery to the
+    // listener queue (1 SQS request each), and the worker's SQS calls (counted by command).
+    const putEventsCalls = (callerCalls.get('PutEventsCommand') ?? 0) - (callerBefore.PutEventsCommand ?? 0);
+    const units: UnitCounts = { 'eventbridge.PutEvents': { requests: putEventsCalls, units: 0, unit: 'events' } };
+    for (const [command, n] of Object.entries(callsDuringRun)) {
+      const op = command.replace(/Command$/, '');
+      units[`sqs.${op}`] = { requests: n as number, units: n as number, unit: 'requests' };
+    }
+    const cost = costPerItem(units, total, { sqsRequests: total, eventBridgeEvents: total });
+    ctx.log(`  cost per event: ${JSON.stringify(cost)}`);
     return {
       id: 'events',
       title: 'Events end to end',
@@ -110,6 +125,8 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
           { name: 'raw SDK: PutEvents(10) ×32 in flight → same rule and queue → 8 raw pollers (own process)', value: rawRun.perSecond },
           { text: '≥ 2,400 events/s (Lightbus on Redis ≈ 900/s, published)', absolute: 2400 },
         ),
+        figure('AWS cost per event (fire → handled)', cost.usdPerMillion, '$/M events', 'lower', undefined, undefined,
+          `${cost.eventBridgeEvents} EventBridge event + ${cost.sqsRequests} SQS requests per event (incl. EventBridge's delivery to the queue), ${cost.apiRequests} API requests per event made by lightbus (PutEvents, Receive, DeleteMessageBatch); list prices in bench/README.md.`),
         figure('worker RSS, idle', Math.round(idle.rss / MB), 'MB', 'lower'),
         figure('worker RSS, peak during this scenario', Math.round(peak.peakRss / MB), 'MB', 'lower'),
       ],
@@ -122,6 +139,7 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
         lastHandledAfterMs: elapsed,
         listenerQueueAfter: left,
         workerCallsDuringRun: callsDuringRun,
+        costPerEvent: cost,
         memoryMb: { idle: idle.rss / MB, beforeRun: before.rss / MB, peak: peak.peakRss / MB },
       },
       notes: [
