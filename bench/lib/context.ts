@@ -34,7 +34,8 @@ export function createBenchBus(busName: string, options: { onPing?: () => void }
 }
 
 export async function provision(bus: BenchBus): Promise<void> {
-  const provisioned = await provisionTopology(bus.topology(), bus.transports.clients, silentLogger);
+  // No archive: a bench keeps no history, and an archive would copy every event inside the emulator.
+  const provisioned = await provisionTopology(bus.topology(), bus.transports.clients, silentLogger, { archive: false });
   for (const [name, url] of provisioned.queueUrls) bus.transports.queues.locator.remember(name, url);
 }
 
