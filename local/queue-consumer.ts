@@ -34,10 +34,10 @@ export interface QueueConsumerOptions {
   readonly longPollRecheckMs?: number;
   /**
    * A listener queue on a bus whose fire delivery is buffered: each message's events are followed,
-   * and the message is deleted only once they are accepted (see {@link FireSettlement}).
+   * and the message is deleted only once they are accepted (see {@link FireFollowing}).
    * @default - messages are deleted when their handler returns
    */
-  readonly fireSettlement?: FireSettlement;
+  readonly fireFollowing?: FireFollowing;
 }
 
 /**
@@ -46,9 +46,9 @@ export interface QueueConsumerOptions {
  * is not, fails as a failing handler's would (the dispatcher's retry backoff, or the dead-letter
  * queue on its last allowed receive), so the listener runs (and fires) again: at least once.
  */
-export interface FireSettlement {
-  /** Runs the dispatch with its fires tagged and followed (`BusClient.withFireSettlement`). */
-  readonly run: <T>(origin: string, fn: () => Promise<T>) => Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }>;
+export interface FireFollowing {
+  /** Runs the dispatch with its fires tagged and followed (`BusClient.followFires`). */
+  readonly run: <T>(fireOrigin: string, fn: () => Promise<T>) => Promise<{ value: T; concluded: () => Promise<UndeliveredEvent[]> }>;
 }
 
 export type QueueConsumerEvents = {
@@ -66,7 +66,7 @@ const RECEIVE_GRACE_SECONDS = 10;
 /**
  * Consumes one queue: keeps up to `concurrency` messages in flight, polling again as soon as a
  * slot frees rather than after a whole batch (the sqs-consumer limitation), long-polls, extends
- * visibility while handlers run (and, with a fire settlement, until their events are accepted),
+ * visibility while handlers run (and, with buffered fires followed, until their events are accepted),
  * and on stop drains: every message in flight is finished and deleted, or returned to the queue,
  * and the long polls under way end on their own, whatever they return going back to the queue. Each message goes through the same {@link RecordLifecycle}
  * as the Lambda handler's records; this consumer only adapts it to SQS calls (DeleteMessage,
@@ -93,14 +93,14 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   /** ReceiveMessage calls under way. */
   private receiving = 0;
   /**
-   * Messages whose handler returned and that wait for their delete (and, with a fire settlement,
+   * Messages whose handler returned and that wait for their delete (and, with buffered fires followed,
    * for their events to be accepted first): they hold no slot, so waiting costs no throughput.
    */
   private finishing = 0;
   private running = false;
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
-  private readonly fireSettlement: FireSettlement | undefined;
+  private readonly fireFollowing: FireFollowing | undefined;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -117,7 +117,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 0);
-    this.fireSettlement = options.fireSettlement;
+    this.fireFollowing = options.fireFollowing;
     this.stagger = new PollStagger(this.longPollRecheckMs);
     this.lifecycle = new RecordLifecycle(dispatcher, logger, {
       // Not fatal: the message still comes back, after the queue's visibility timeout.
@@ -270,12 +270,12 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.emit('message_received', message);
     entry.heartbeat = this.startHeartbeat(message);
     try {
-      const { outcome, settled } = await this.dispatch(message);
+      const { outcome, concluded } = await this.dispatch(message);
       // The handler is done: free its slot now rather than after its events and the (batched) delete.
       entry.handled = true;
       this.finishing += 1;
       this.wakeSlotWaiters();
-      const final = await this.finish(entry, outcome, settled);
+      const final = await this.finish(entry, outcome, concluded);
       entry.finished = true;
       this.emit('message_processed', message, final, Date.now() - started);
     } finally {
@@ -286,17 +286,17 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     }
   }
 
-  /** Runs the dispatch, under the fire settlement if there is one. */
-  private async dispatch(message: InboundMessage): Promise<{ outcome: DispatchOutcome; settled?: () => Promise<UndeliveredEvent[]> }> {
-    const settlement = this.fireSettlement;
-    if (settlement === undefined) return { outcome: await this.lifecycle.dispatch(message) };
-    let settled: (() => Promise<UndeliveredEvent[]>) | undefined;
+  /** Runs the dispatch, its fires followed if the bus delivers them buffered. */
+  private async dispatch(message: InboundMessage): Promise<{ outcome: DispatchOutcome; concluded?: () => Promise<UndeliveredEvent[]> }> {
+    const following = this.fireFollowing;
+    if (following === undefined) return { outcome: await this.lifecycle.dispatch(message) };
+    let concluded: (() => Promise<UndeliveredEvent[]>) | undefined;
     const outcome = await this.lifecycle.dispatch(message, async (dispatch) => {
-      const run = await settlement.run(message.messageId, dispatch);
-      settled = run.settled;
+      const run = await following.run(message.messageId, dispatch);
+      concluded = run.concluded;
       return run.value;
     });
-    return settled === undefined ? { outcome } : { outcome, settled };
+    return concluded === undefined ? { outcome } : { outcome, concluded };
   }
 
   /**
@@ -305,14 +305,14 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
    * fails if its events were not delivered), or, returned to the queue by stop(), leave it alone.
    * Returns the final outcome.
    */
-  private async finish(entry: InFlight, outcome: DispatchOutcome, settled: (() => Promise<UndeliveredEvent[]>) | undefined): Promise<DispatchOutcome> {
+  private async finish(entry: InFlight, outcome: DispatchOutcome, concluded: (() => Promise<UndeliveredEvent[]>) | undefined): Promise<DispatchOutcome> {
     const { message } = entry;
     let undelivered: UndeliveredEvent[] = [];
-    if (settled !== undefined) {
+    if (concluded !== undefined) {
       // Only a listener that succeeded needs its events: a retried message runs again anyway, and a
       // dead-lettered one is kept there (its failed events are logged). The watch ends either way.
-      if (outcome.kind === 'done') undelivered = await settled();
-      else void settled();
+      if (outcome.kind === 'done') undelivered = await concluded();
+      else void concluded();
     }
     void entry.heartbeat?.stop();
     const result = await this.lifecycle.finish(message, outcome, undelivered, { returnedToQueue: entry.returned });
@@ -344,7 +344,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     for (const wake of waiters) wake();
   }
 
-  /** Extends visibility while the handler runs (and its events settle), so no other consumer gets it. */
+  /** Extends visibility while the handler runs (and its events are concluded), so no other consumer gets it. */
   private startHeartbeat(message: InboundMessage): VisibilityHeartbeat {
     return startVisibilityHeartbeat(this.queues, this.queueName, message.receiptHandle, this.visibilityTimeoutSeconds, (error) => {
       this.emit('error', error, { queueName: this.queueName, operation: 'heartbeat' });

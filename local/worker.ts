@@ -4,7 +4,7 @@ import { ConfigurationError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
 import { provisionTopology } from './provision';
-import { QueueConsumer, type FireSettlement } from './queue-consumer';
+import { QueueConsumer, type FireFollowing } from './queue-consumer';
 import { SchemaPublisher } from './schema-publisher';
 import { LocalTaskScheduler, type LocalTaskOutcome } from './task-runner';
 import { TypedEmitter } from './typed-emitter';
@@ -154,7 +154,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
         ...(this.options.waitTimeSeconds !== undefined ? { waitTimeSeconds: this.options.waitTimeSeconds } : {}),
         longPollRecheckMs: this.options.longPollRecheckMs ?? defaultLongPollRecheckMs(this.bus.settings.aws.endpoint),
-        ...this.fireSettlementFor(role),
+        ...this.fireFollowingFor(role),
       });
       consumer.on('message_received', (m) => this.emit('message_received', m));
       consumer.on('message_processed', (m, o, d) => this.emit('message_processed', m, o, d));
@@ -198,7 +198,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
    * Stops polling, drains messages in flight (bounded by drainTimeoutMs), then flushes events fired
    * with buffered delivery (`bus.flush()`). Rejects with the flush's UndeliveredEventsError, once
    * stopped, if events were lost; those of listener messages that are being retried for them are
-   * not (see fireSettlementFor). The bus client stays open: close it with `bus.close()`.
+   * not (see fireFollowingFor). The bus client stays open: close it with `bus.close()`.
    */
   public stop(): Promise<void> {
     this.stopPromise ??= this.doStop();
@@ -251,9 +251,9 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
    * Procedures are left out, as on Lambda: the call's claim would drop the redelivery, so their
    * undelivered events are only logged. Confirmed delivery needs none of it, and pays nothing.
    */
-  private fireSettlementFor(role: QueueRole): { fireSettlement?: FireSettlement } {
+  private fireFollowingFor(role: QueueRole): { fireFollowing?: FireFollowing } {
     if (role.kind !== 'listener' || this.bus.settings.fire.delivery !== 'buffered') return {};
-    return { fireSettlement: { run: (origin, fn) => this.bus.withFireSettlement(origin, fn) } };
+    return { fireFollowing: { run: (fireOrigin, fn) => this.bus.followFires(fireOrigin, fn) } };
   }
 
   /** The queue's URL; a queue that does not exist is named, with what to do about it. */

@@ -1,6 +1,6 @@
 import type { AnyApiDefinition } from '../api/types';
 import type { ApiSettings, BusSettings } from '../config';
-import { ConfigurationError, LightbusError, type UndeliveredEvent, type UndeliveredEventsError } from '../errors';
+import { ConfigurationError, LightbusError, type UndeliveredEventsError } from '../errors';
 import { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import type { Sender } from '../messages/wire';
@@ -182,14 +182,6 @@ export class BusClient {
     return followFires(this.#transports.publisher, fireOrigin, fn);
   }
 
-  /**
-   * @internal @deprecated {@link followFires} under its former name and shape (`settled` for
-   * `concluded`), kept while local/ moves over to followFires().
-   */
-  public async withFireSettlement<T>(fireOrigin: string, fn: () => Promise<T>): Promise<{ value: T; settled: () => Promise<UndeliveredEvent[]> }> {
-    const { value, concluded } = await this.followFires(fireOrigin, fn);
-    return { value, settled: concluded };
-  }
 
   /**
    * Registers a listener for one or more events: `bus.listen(['customers.newCustomer'], handler,

@@ -1,4 +1,4 @@
-import type { BusSettings } from '../config';
+import { ClientEnvironment, type BusSettings } from '../config';
 import { eventBusName, resultsTableName } from '../topology';
 import type { UndeliveredEvent } from '../errors';
 import { AwsClients, DedupeStore, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
@@ -20,8 +20,8 @@ export interface BusLocation {
 
 export function locateBus(settings: BusSettings, env: NodeJS.ProcessEnv = process.env): BusLocation {
   return {
-    eventBusName: env.LIGHTBUS_EVENT_BUS_NAME || eventBusName(settings.busName),
-    resultsTable: env.LIGHTBUS_RESULTS_TABLE || resultsTableName(settings.busName),
+    eventBusName: env[ClientEnvironment.EventBusName] || eventBusName(settings.busName),
+    resultsTable: env[ClientEnvironment.ResultsTable] || resultsTableName(settings.busName),
   };
 }
 

@@ -1,4 +1,5 @@
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { ClientEnvironment } from '../config/environment';
 import type { AwsClients } from './aws-clients';
 
 /**
@@ -11,7 +12,7 @@ export class QueueLocator {
 
   public constructor(
     private readonly clients: AwsClients,
-    private readonly urlPrefix: string | undefined = process.env.LIGHTBUS_QUEUE_URL_PREFIX,
+    private readonly urlPrefix: string | undefined = process.env[ClientEnvironment.QueueUrlPrefix],
   ) {}
 
   public url(queueName: string): Promise<string> {

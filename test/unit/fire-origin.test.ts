@@ -54,17 +54,6 @@ describe('followFires(): the deliveries of one piece of work', () => {
     await bus.close();
   });
 
-  it('withFireSettlement() is the same under its former name and shape (settled)', async () => {
-    const bus = mathBus();
-    const followed = await bus.withFireSettlement('message-2', async () => {
-      await bus.math.happened.fire({ n: 1 });
-      return 7;
-    });
-    expect(followed.value).toBe(7);
-    expect((await followed.settled()).map((e) => e.origin)).toEqual(['message-2']);
-    await bus.close();
-  });
-
   it('rethrows what the work threw', async () => {
     const bus = mathBus();
     await expect(
