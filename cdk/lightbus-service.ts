@@ -345,6 +345,8 @@ export class LightbusService extends Construct {
       this.deadLetterQueues.get(queueName)!.grantSendMessages(grantee);
     }
     grantWorkerAccess(this.bus, this.topology, grantee, { servesRpc: this.topology.rpcQueues.length > 0, runsTasks: this.topology.tasks.length > 0 });
+    // A container runs every listener of the module: its exactly-once ones keep their dedupe records.
+    grantExactlyOnceRecords(this.bus, this.topology, grantee, this.topology.listeners);
     this.callers.push(grantee);
     // The worker's process derives its scope from LIGHTBUS_SERVICE_NAME (workerEnvironment).
     assignCallerScope(this.node.path, grantee, { callerScope: this.callerScope, derivedByProcess: true });

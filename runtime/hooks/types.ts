@@ -88,8 +88,12 @@ export interface WorkerStoppingHookContext {
 }
 /** The worker has stopped: `finished` messages were handled, `returned` went back to their queues. */
 export interface WorkerStoppedHookContext extends WorkerStoppingHookContext {
+  /** Messages finished while draining. */
   readonly finished: number;
+  /** Messages still running at the drain timeout, given back to their queue. */
   readonly returned: number;
+  /** Messages that long polls still under way at stop received, given back at once without running. */
+  readonly released: number;
 }
 
 /** Every hook, by name, with the context its functions receive. */

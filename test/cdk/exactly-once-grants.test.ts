@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { LightbusBus, LightbusService } from '../../cdk/index';
 
 jest.setTimeout(60_000);
@@ -55,5 +56,20 @@ describe('exactly-once listeners: the dedupe grant', () => {
     const { stack, service } = mailerService({ separateFunctions: [{ listener: 'countSignups' }] });
     expect(dynamoStatementsOf(stack, service, 'ListenerWorker-countSignups')).toEqual([]);
     expect(dynamoStatementsOf(stack, service, 'Worker')).toHaveLength(1);
+  });
+
+  it('gives a container running the module (grantRunWorker) the same dedupe grant', () => {
+    const { stack, service } = mailerService();
+    const role = new iam.Role(stack, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    service.grantRunWorker(role);
+    const template = Template.fromStack(stack);
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: stack.getLogicalId(role.node.defaultChild as never) }] } }) as Resources;
+    const statements = Object.values(policies).flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      Resource: expect.anything(),
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['dedupe#mailer#sendWelcomeMail#*'] } },
+    });
   });
 });
