@@ -1,6 +1,6 @@
 import type { AnyApiDefinition } from '../api/types';
 import type { ApiSettings, BusSettings } from '../config';
-import { ConfigurationError, LightbusError, type UndeliveredEventsError } from '../errors';
+import { ConfigurationError, InvalidDefinitionError, LightbusError, type UndeliveredEventsError } from '../errors';
 import { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import type { Sender } from '../messages/wire';
@@ -199,6 +199,15 @@ export class BusClient {
       const { api, member } = typeof ref === 'string' ? splitMemberName(ref) : { api: ref.api, member: ref.event };
       return { api, event: member };
     });
+    if (options.exactlyOnce !== undefined && options.exactlyOnce !== false && this.settings.fire.delivery === 'buffered') {
+      // The event would be recorded done when the handler returns, before its buffered fires are
+      // known to be delivered: a retry for undelivered fires would then be skipped as a duplicate.
+      throw new InvalidDefinitionError(
+        `listen(${options.listenerName}): exactlyOnce cannot be used on a bus whose fire delivery is 'buffered' ` +
+          "(its events could be lost on a retry); use fire: { delivery: 'confirmed' }, the default.",
+        { listenerName: options.listenerName },
+      );
+    }
     this.#registry.addListener(resolved, handler, options);
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging';
+import { ExecutionTimeoutError } from './execution-timeout';
 import { dedupeKey, type DedupeRecords } from '../transport/dedupe-store';
 
 /** One event as an exactly-once listener sees it. */
@@ -59,7 +60,9 @@ export class ExactlyOnceGuard {
     try {
       await handler();
     } catch (error) {
-      await this.releaseQuietly(found.claim, fields);
+      // A timed-out handler may still be running (its promise is abandoned, not stopped): keep the
+      // claim until its lease runs out, so the retry cannot run it a second time alongside.
+      if (!(error instanceof ExecutionTimeoutError)) await this.releaseQuietly(found.claim, fields);
       return { kind: 'failed', error: error as Error };
     }
     try {

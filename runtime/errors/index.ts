@@ -292,4 +292,3 @@ export class MalformedMessageError extends LightbusError {
 }
 
 export * from './hooks';
-export * from './schedule';

@@ -1,4 +1,5 @@
-import { InvalidDefinitionError, ScheduleExpressionProblem } from '../errors';
+import { InvalidDefinitionError } from '../errors';
+import { ScheduleExpressionProblem } from '../errors/schedule';
 
 /**
  * Schedule expressions of scheduled tasks, in EventBridge's syntax (all times UTC):

@@ -4,7 +4,7 @@
  * done after success, released after failure. And how listen() validates `exactlyOnce`.
  */
 import { lightbus, silentLogger, z } from '../../runtime';
-import { Dispatcher } from '../../runtime/dispatch';
+import { Dispatcher, ExecutionTimeoutError } from '../../runtime/dispatch';
 import { ExactlyOnceGuard, type ExactlyOnceTarget } from '../../runtime/dispatch/exactly-once';
 import type { DedupeClaim, DedupeClaimRequest, DedupeClaimResult, DedupeRecords } from '../../runtime/transport/dedupe-store';
 import { stubTransports } from '../support/stub-transports';
@@ -135,6 +135,23 @@ describe('ExactlyOnceGuard', () => {
   });
 });
 
+describe('ExactlyOnceGuard and execution timeouts', () => {
+  it('keeps the claim of a handler that timed out (it may still be running), so a retry waits for the lease', async () => {
+    const records = new MemoryRecords();
+    const guard = new ExactlyOnceGuard(() => records, silentLogger);
+    const timedOut = new ExecutionTimeoutError('listener sendWelcomeMail', 10, { listener: 'sendWelcomeMail' });
+    let runs = 0;
+    const outcome = await guard.run(TARGET, async () => {
+      runs += 1;
+      throw timedOut;
+    });
+    expect(outcome).toEqual({ kind: 'failed', error: timedOut });
+    expect(records.items.get(KEY)?.state).toBe('claimed');
+    expect((await guard.run(TARGET, async () => void (runs += 1))).kind).toBe('busy');
+    expect(runs).toBe(1);
+  });
+});
+
 describe('listen({ exactlyOnce })', () => {
   const api = lightbus.api('mail', { events: { sent: lightbus.event({ parameters: { to: z.string() } }) } });
   const newBus = () => lightbus.create({ busName: 'eo', serviceName: 'mailer', apis: [api], logger: silentLogger });
@@ -158,6 +175,11 @@ describe('listen({ exactlyOnce })', () => {
     expect(() =>
       bus.mail.sent.listen(() => undefined, { listenerName: 'b', visibilityTimeoutSeconds: 120, exactlyOnce: { ttl: '1m' } }),
     ).toThrow(/from the visibility timeout \(2m\) to 365d.*got "1m"/);
+  });
+  it('refuses exactlyOnce on a bus whose fire delivery is buffered (a retry for undelivered fires would be skipped)', () => {
+    const bus = lightbus.create({ busName: 'eo', serviceName: 'mailer', apis: [api], logger: silentLogger, fire: { delivery: 'buffered' } });
+    expect(() => bus.mail.sent.listen(() => undefined, { listenerName: 'a', exactlyOnce: true })).toThrow(/listen\(a\): exactlyOnce cannot be used on a bus whose fire delivery is 'buffered'/);
+    expect(() => bus.mail.sent.listen(() => undefined, { listenerName: 'b' })).not.toThrow();
   });
 });
 
