@@ -10,12 +10,13 @@ const ROOT = join(__dirname, '..', '..');
  */
 describe('npm run example', () => {
   it('runs the founding example end to end and exits 0', async () => {
-    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      execFile(process.execPath, [join(ROOT, 'bin', 'example.js')], { cwd: ROOT, timeout: 90_000 }, (error, out) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'bin', 'example.js')], { cwd: ROOT, timeout: 90_000 }, (error, out, err) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),
       );
     });
-    expect(code).toBe(0);
+    // On failure, the example's own output says why.
+    expect({ code, output: code === 0 ? '' : `${stdout}\n${stderr}` }).toEqual({ code: 0, output: '' });
     expect(stdout).toMatch(/Created a user for a new customer/);
     expect(stdout).toMatch(/auth\.checkPassword\(\{ username: '[^']+', password: 'correct-horse-battery' \}\) → true/);
     expect(stdout).toMatch(/auth\.checkPassword\(\{ username: '[^']+', password: 'not-the-password' \}\) → false/);
