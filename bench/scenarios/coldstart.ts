@@ -2,7 +2,10 @@
  * Scenario 6 — cold start: the worker Lambda's bundle (bundleWorker, what LightbusService ships)
  * against a Powertools-based handler bundling the same SDK clients: bundle size, the time to load
  * the bundle in a fresh Node process, and that plus the first invocation (a 10-record SQS event for
- * a no-op listener), so that work deferred from load to first use is still counted.
+ * a no-op listener), so that work deferred from load to first use is still counted. And the same
+ * bundle as a user's project builds it: the packed tarball installed into a fresh project, whose
+ * own copy of the bundler bundles the same bus module against the installed package (dist/), vs the
+ * bundle built here from sources: size and load time must not grow.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,6 +50,45 @@ function coldStart(file: string, eventFile: string): ColdStartSample {
   return JSON.parse(line.slice(MARK.length)) as ColdStartSample;
 }
 
+/** The same bus module as bench/fixtures, importing the installed package as a user's would. */
+function installedBusModuleFiles(): Record<string, string> {
+  const fixtures = path.join(REPO_ROOT, 'bench', 'fixtures');
+  const fromPackage = (file: string) => fs.readFileSync(path.join(fixtures, file), 'utf8').replace("from '../../runtime'", "from 'lightbus-aws'");
+  return { 'bench-api.ts': fromPackage('bench-api.ts'), 'lambda-bus.ts': fromPackage('lambda-bus.ts') };
+}
+
+/** The npm version range of one of our devDependencies (the fresh project installs the same, from the cache). */
+function ourVersion(name: string): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  return pkg.devDependencies[name]!;
+}
+
+/**
+ * The worker bundle a user's project gets: `npm pack` here (its prepack builds dist/; or
+ * BENCH_PACKAGE_TARBALL), installed with esbuild into a fresh project, bundled there by the
+ * installed package's own bundleWorker with LightbusService's defaults. Returns the bundle's file.
+ */
+function bundleFromInstalledPackage(project: string): string {
+  let tarball = process.env.BENCH_PACKAGE_TARBALL;
+  if (tarball === undefined || tarball === '') {
+    const output = execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // prepack's build output comes first on stdout; the JSON report is the last thing npm prints.
+    const report = JSON.parse(output.slice(output.lastIndexOf('\n[') + 1)) as Array<{ filename: string }>;
+    tarball = path.join(project, report[0]!.filename);
+  }
+  const packageJson = { name: 'coldstart-user', version: '1.0.0', private: true, dependencies: { 'lightbus-aws': `file:${tarball}` }, devDependencies: { esbuild: ourVersion('esbuild') } };
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify(packageJson, null, 2));
+  for (const [name, text] of Object.entries(installedBusModuleFiles())) fs.writeFileSync(path.join(project, name), text);
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  // bundleWorker is internal (not in the package's exports): reached by its file, as LightbusService reaches it.
+  const script = [
+    "const { bundleWorker, optionalModulesLeftOut } = require('./node_modules/lightbus-aws/dist/cdk/bundle.js');",
+    `const b = bundleWorker(require('node:path').resolve('lambda-bus.ts'), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut() });`,
+    "process.stdout.write(require('node:path').join(b.directory, 'index.js'));",
+  ].join('\n');
+  return execFileSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
 export async function coldStartScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
   const missing = lambdaPrerequisite() ?? (fs.existsSync(path.join(REPO_ROOT, 'cdk', 'bundle.ts')) ? undefined : 'cdk/bundle.ts does not exist yet');
   if (missing) return { id: 'coldstart', title: 'Cold start', status: 'skipped', reason: missing, figures: [], details: {}, notes: [] };
@@ -75,23 +117,33 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   });
   const eventFile = path.join(dir, 'sqs-event.json');
   fs.writeFileSync(eventFile, JSON.stringify(sqsEvent(`arn:aws:sqs:us-east-1:000000000000:${BUS_NAME}-listen-bench-counter`, 0)));
+  const userProject = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-installed-'));
+  const installedFile = bundleFromInstalledPackage(userProject);
   const runs = ctx.quick ? 5 : 15;
   const oursSamples: ColdStartSample[] = [];
   const ptSamples: ColdStartSample[] = [];
+  const installedSamples: ColdStartSample[] = [];
   coldStart(oursFile, eventFile);
   coldStart(ptFile, eventFile);
+  coldStart(installedFile, eventFile);
   for (let i = 0; i < runs; i += 1) {
     oursSamples.push(coldStart(oursFile, eventFile));
     ptSamples.push(coldStart(ptFile, eventFile));
+    installedSamples.push(coldStart(installedFile, eventFile));
   }
+  const installedLoad = summarise(installedSamples.map((s) => s.loadMs));
+  const installedBytes = fs.statSync(installedFile).size;
+  const oursBytes = fs.statSync(oursFile).size;
   const oursLoad = summarise(oursSamples.map((s) => s.loadMs));
   const ptLoad = summarise(ptSamples.map((s) => s.loadMs));
   const oursFirst = summarise(oursSamples.map((s) => s.firstInvocationMs));
   const ptFirst = summarise(ptSamples.map((s) => s.firstInvocationMs));
   const oursKb = round(fs.statSync(oursFile).size / 1024, 0);
   const ptKb = round(fs.statSync(ptFile).size / 1024, 0);
+  ctx.log(`  bundle from the installed package: ${round(installedBytes / 1024, 0)} kB, load p50 ${installedLoad.p50} ms (from sources: ${oursKb} kB, ${oursLoad.p50} ms)`);
   ctx.log(`  bundle: lightbus ${oursKb} kB, Powertools ${ptKb} kB; load p50: lightbus ${oursLoad.p50} ms, Powertools ${ptLoad.p50} ms; load + first invocation p50: lightbus ${oursFirst.p50} ms, Powertools ${ptFirst.p50} ms`);
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(userProject, { recursive: true, force: true });
   return {
     id: 'coldstart',
     title: 'Cold start',
@@ -107,15 +159,20 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
         { name: 'Powertools handler, same event', value: ptFirst.p50 },
         { text: '≤ 1.0×', ratio: 1.0 },
       ),
+      // Bytes, not kB: the two bundles may differ by less than a kB.
+      figure('worker bundle built in a user\'s project from the packed package (minified)', installedBytes, 'bytes', 'lower', { name: 'the same bundle built here from sources', value: oursBytes }, { text: '≤ 1.0×', ratio: 1.0 }),
+      figure('its load time in a fresh Node process, p50', installedLoad.p50, 'ms', 'lower', { name: 'the bundle built from sources', value: oursLoad.p50 }, { text: '≤ 1.0×', ratio: 1.0 }),
     ],
     details: {
       target: TARGET,
       runs,
       loadMs: { lightbus: oursLoad, powertools: ptLoad },
       loadAndFirstInvocationMs: { lightbus: oursFirst, powertools: ptFirst },
-      bundleBytes: { lightbus: fs.statSync(oursFile).size, lightbusWithOptionalModules: full.sizeBytes },
+      bundleBytes: { lightbus: oursBytes, lightbusWithOptionalModules: full.sizeBytes, fromInstalledPackage: installedBytes },
+      loadMsFromInstalledPackage: installedLoad,
     },
     notes: [
+      'From the installed package: `npm pack` (prepack builds dist/) installed with esbuild into a fresh project, the same bus module (bench/fixtures, importing `lightbus-aws`) bundled by that install\'s bundleWorker with LightbusService\'s defaults; sampled alternately with the other two.',
       `lightbus bundle as LightbusService makes it by default: ajv and yaml (remote JSON Schema validation, YAML config files) left out; with them it is ${round(full.sizeBytes / 1024, 0)} kB.`,
       'Both bundled by esbuild (minified, CommonJS, node20, SDK included as the emulator requires). Load time: require() of the bundle until `handler` exists, in a fresh `node` each time, alternating; Node start-up itself is excluded.',
       'Load + first invocation: the same require(), then one 10-record SQS event of bench.ping deliveries to the no-op listener `counter` (no AWS call on either side), until the handler returns. lightbus loads its SDK client classes and builds its clients on first use, the Powertools handler at load: an RPC worker pays that on its first invocation instead.',

@@ -3,11 +3,14 @@
  * `npx tsc && npx tsx bin/<name>.ts`), with the packed package, aws-cdk-lib, constructs and
  * esbuild (lightbus-aws/cdk's peers) installed: it synthesizes a LightbusService whose worker
  * bundle esbuild builds from the installed package's compiled handlers. Once more with ts-node, the
- * other common way to run a CDK app. The versions are our own (TypeScript 5, as ts-jest needs),
+ * other common way to run a CDK app. Then the same app is bootstrapped and deployed to the test
+ * emulator with the project's own CDK CLI, and a plain Node script in the project calls the deployed
+ * worker through the installed package. The versions are our own (TypeScript 5, as ts-jest needs),
  * so the installs come from the npm cache.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { uniqueName } from '../support/aws';
 import { freshProject, npmInstall, ourVersion, packedTarball, removeProject, REPO_ROOT, run, runFailing, writeFiles } from './support/fresh-project';
 
 const APP = 'shop-app';
@@ -30,10 +33,37 @@ import { LightbusBus, LightbusService } from 'lightbus-aws/cdk';
 export class ShopAppStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props?: cdk.StackProps) {
     super(scope, id, props);
-    const bus = new LightbusBus(this, 'Bus', { busName: 'shop' });
+    // The deploy test gives its own bus name (the emulator is shared by the run); synth uses "shop".
+    const busName = (this.node.tryGetContext('busName') as string | undefined) ?? 'shop';
+    // No archive: the emulator's CloudFormation has no AWS::Events::Archive, and the deploy test
+    // deploys this stack there.
+    const bus = new LightbusBus(this, 'Bus', { busName, archive: false });
     new LightbusService(this, 'Orders', { bus, busModule: join(__dirname, '..', 'services', 'orders', 'bus.ts') });
   }
 }
+`;
+
+/**
+ * A plain Node caller (no loader, no build): the same API contract, the bus name from
+ * LIGHTBUS_BUS_NAME, endpoint and credentials from the AWS environment. Prints the RPC's result.
+ */
+const CALLER = `const { lightbus, z } = require('lightbus-aws');
+const ordersApi = lightbus.api('orders', {
+  rpcs: { total: lightbus.rpc({ parameters: { orderId: z.string() }, response: z.number() }) },
+});
+(async () => {
+  const bus = lightbus.create({ apis: [ordersApi] });
+  try {
+    // The first call meets a cold worker (the emulator starts the function): a generous timeout.
+    const total = await bus.orders.total({ orderId: process.argv[2] }, { timeoutMs: 90000 });
+    console.log(JSON.stringify({ total }));
+  } finally {
+    await bus.close();
+  }
+})().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
 `;
 
 let root: string;
@@ -71,6 +101,7 @@ beforeAll(() => {
     'tsconfig.strict.json': JSON.stringify({ extends: './tsconfig.json', compilerOptions: { exactOptionalPropertyTypes: true, skipLibCheck: false } }),
     [`lib/${APP}-stack.ts`]: STACK,
   });
+  writeFiles(app, { 'call-total.cjs': CALLER });
   mkdirSync(join(app, 'services', 'orders'), { recursive: true });
   writeFiles(join(app, 'services', 'orders'), { 'bus.ts': BUS_MODULE });
   npmInstall(app);
@@ -78,7 +109,7 @@ beforeAll(() => {
 
 afterAll(() => removeProject(root));
 
-const CDK_ENV = { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' };
+const CDK_ENV = { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' };
 
 /** The synthesized template's resource types, and the worker bundle's size. */
 function synthesized(outdir: string): { types: string[]; bundleBytes: number } {
@@ -118,5 +149,22 @@ describe('a CDK app (cdk init) with lightbus-aws/cdk', () => {
       .filter((line) => /error TS\d+/.test(line))
       .filter((line) => !line.startsWith('node_modules/') || line.startsWith('node_modules/lightbus-aws/'));
     expect(ours).toEqual([]);
+  });
+
+  it('deploys a LightbusService to the emulator with the project\'s CDK CLI, and a plain Node script calls it', () => {
+    // The emulator's variables (AWS_ENDPOINT_URL with an IP, AWS_REGION, test credentials) come
+    // from the package tests' global setup; it does not enforce IAM.
+    const busName = uniqueName('pkg-cdk');
+    run(app, 'npx', ['cdk', 'bootstrap', 'aws://000000000000/us-east-1', '--no-notices'], CDK_ENV);
+    run(
+      app,
+      'npx',
+      ['cdk', 'deploy', '--all', '--require-approval', 'never', '--no-notices', '--context', `busName=${busName}`, '--output', 'cdk.out.deploy'],
+      CDK_ENV,
+    );
+    // The caller finds the queue and results table from the bus name, as the construct named them.
+    const output = run(app, 'node', ['call-total.cjs', 'order-1234'], { LIGHTBUS_BUS_NAME: busName });
+    // The worker's handler answers the order id's length: the call went through the deployed function.
+    expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ total: 'order-1234'.length });
   });
 });
