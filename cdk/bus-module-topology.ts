@@ -4,7 +4,7 @@ import { busFromModule } from '../runtime/client';
 import { ClientEnvironment } from '../runtime/config';
 import { ConfigurationError } from '../runtime/errors';
 import { registeredApis, schemaContentHash, type SchemaSource } from '../runtime/schema';
-import type { Topology } from '../runtime/topology';
+import { callerScopeOf, type Topology } from '../runtime/topology';
 
 let typescriptLoaderRegistered = false;
 
@@ -60,6 +60,9 @@ export function loadBusModuleTopology(
   }
   registerTypeScriptLoader(path);
   const previous = process.env[ClientEnvironment.BusName];
+  // The synthesizing shell's caller scope is not the deployed workers': only the module's own counts.
+  const previousScope = process.env[ClientEnvironment.CallerScope];
+  delete process.env[ClientEnvironment.CallerScope];
   process.env[ClientEnvironment.BusName] = busName;
   let exported: Record<string, unknown>;
   try {
@@ -72,6 +75,7 @@ export function loadBusModuleTopology(
   } finally {
     if (previous === undefined) delete process.env[ClientEnvironment.BusName];
     else process.env[ClientEnvironment.BusName] = previous;
+    if (previousScope !== undefined) process.env[ClientEnvironment.CallerScope] = previousScope;
   }
   const bus = busFromModule(exported, `busModule: ${path}`);
   const topology = bus.topology();
@@ -80,6 +84,16 @@ export function loadBusModuleTopology(
       `busModule: ${path} uses bus name "${topology.busName}", but this service is on the bus "${busName}". ` +
         'Let the bus module take its bus name from LIGHTBUS_BUS_NAME (leave busName out of lightbus.create()), or give both the same name.',
       { path, busName: topology.busName, expected: busName },
+    );
+  }
+  const workersScope = callerScopeOf({ serviceName: topology.serviceName });
+  if (bus.settings.callerScope !== workersScope) {
+    // The construct grants its workers result reads under their service's scope only.
+    throw new ConfigurationError(
+      `busModule: ${path} sets callerScope "${bus.settings.callerScope}", but a LightbusService's workers call as their ` +
+        `service's scope "${workersScope}" (their grant reads only "${workersScope}.*"). Leave callerScope out of a ` +
+        "service's bus module: it is for callers outside a service (grantCall(fn, api, { callerScope })).",
+      { path, callerScope: bus.settings.callerScope, expected: workersScope },
     );
   }
   const source: SchemaSource = bus;

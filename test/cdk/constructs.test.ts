@@ -391,6 +391,7 @@ describe('LightbusService: props validation', () => {
     [{ busModule: 'no/such/bus.ts' }, /the bus module .*no\/such\/bus.ts does not exist/],
     [{ busModule: join(__dirname, 'fixtures', 'no-bus-export.ts') }, /must export `bus`.*its exports are: notABus/],
     [{ busModule: join(__dirname, 'fixtures', 'explicit-bus-name.ts') }, /uses bus name "hard-coded", but this service is on the bus "shop"/],
+    [{ busModule: join(__dirname, 'fixtures', 'own-caller-scope.ts') }, /sets callerScope "elsewhere", but a LightbusService's workers call as their service's scope "auth"/],
   ] as [Partial<LightbusServiceProps>, RegExp][])('rejects %j', (props, message) => {
     expect(() => serviceStack(props)).toThrow(message);
   });
