@@ -2,7 +2,7 @@ import { Fn } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { ListenerModel, Topology } from '../runtime/topology';
-import { DEDUPE_KEY_PREFIX } from '../runtime/topology';
+import { KeyPatterns } from '../runtime/topology';
 import type { ILightbusBus } from './lightbus-bus';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
@@ -42,8 +42,11 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
  * KEYS_PRESENT in lightbus-bus.ts for why it is left out of the item grants).
  */
 export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
-  const keys = listeners.filter((l) => l.exactlyOnce).map((l) => `${DEDUPE_KEY_PREFIX}${topology.serviceName}#${l.listenerName}#*`);
-  if (keys.length === 0) return;
+  const exactlyOnce = listeners.filter((l) => l.exactlyOnce);
+  if (exactlyOnce.length === 0) return;
+  // A module with listeners always names its service (deriveTopology refuses it otherwise); an empty
+  // name would be refused by the key module, never turned into a pattern.
+  const keys = exactlyOnce.map((l) => KeyPatterns.dedupeRecordsOf(topology.serviceName ?? '', l.listenerName));
   iam.Grant.addToPrincipal({
     grantee,
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],

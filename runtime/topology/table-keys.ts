@@ -161,6 +161,11 @@ export const KeyPatterns = {
     assertKeyParts(KeyKind.TaskRun, { service });
     return `${TASK_KEY_PREFIX}${service}${KEY_SEPARATOR}*`;
   },
+  /** One exactly-once listener's dedupe records. */
+  dedupeRecordsOf: (service: string, listener: string): string => {
+    assertKeyParts(KeyKind.Dedupe, { service, listener });
+    return `${DEDUPE_KEY_PREFIX}${service}${KEY_SEPARATOR}${listener}${KEY_SEPARATOR}*`;
+  },
   /** Every API's schema (schemas are published contracts, readable by every bus role). */
   anySchema: `${SCHEMA_KEY_PREFIX}*`,
 } as const;

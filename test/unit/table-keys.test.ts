@@ -94,6 +94,10 @@ describe('results table keys: one namespace per kind', () => {
     for (const key of [taskRunKey('a', 'b', time), schemaKey('a'), dedupeKey('a', 'b', 'c')]) expect(iamLike(KeyPatterns.anyKindPrefixed, key)).toBe(true);
     expect(iamLike(KeyPatterns.taskRunsOf('reports'), taskRunKey('reports', 'x', time))).toBe(true);
     expect(iamLike(KeyPatterns.taskRunsOf('reports'), taskRunKey('reports-eu', 'x', time))).toBe(false);
+    // A listener's dedupe grant covers its own records only, not another listener's of the same service.
+    expect(iamLike(KeyPatterns.dedupeRecordsOf('mailer', 'welcome'), dedupeKey('mailer', 'welcome', 'e1'))).toBe(true);
+    expect(iamLike(KeyPatterns.dedupeRecordsOf('mailer', 'welcome'), dedupeKey('mailer', 'welcomeBack', 'e1'))).toBe(false);
+    expect(() => KeyPatterns.dedupeRecordsOf('', 'welcome')).toThrow(/non-empty/);
     expect(iamLike(KeyPatterns.callResultsOf('auth'), newCallId('auth'))).toBe(true);
     // Scopes hold no `.`, so one scope's pattern never matches another's ids.
     expect(iamLike(KeyPatterns.callResultsOf('auth'), newCallId('auth-admin'))).toBe(false);
