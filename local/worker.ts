@@ -3,6 +3,7 @@ import { Dispatcher, type DispatchOutcome, type InboundMessage } from '../runtim
 import { ConfigurationError } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import type { QueueRole, Topology } from '../runtime/topology';
+import { describeWorker, workerStateStoreFor, WorkerStateReporter } from '../runtime/worker-state';
 import { provisionTopology } from './provision';
 import { QueueConsumer, type FireFollowing } from './queue-consumer';
 import { SchemaPublisher } from './schema-publisher';
@@ -65,6 +66,13 @@ export interface WorkerOptions extends ExecutionTimeoutOptions {
    * process runs every task. @default true
    */
   readonly taskLock?: boolean;
+  /**
+   * Report this worker's state on the bus: `workerStarted` once it runs, `workerHeartbeat` every
+   * `workerHeartbeatSeconds` (a bus setting, default 60), `workerStopping` at stop; each as an event
+   * of `lightbus.state` and as the item `lightbus inspect --workers` reads (docs/operations.md,
+   * "Worker state"). @default true
+   */
+  readonly workerState?: boolean;
 }
 
 export type WorkerEvents = {
@@ -101,6 +109,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
   private consumers: QueueConsumer[] = [];
   private schemaPublisher: SchemaPublisher | undefined;
   private taskScheduler: LocalTaskScheduler | undefined;
+  private stateReporter: WorkerStateReporter | undefined;
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopPromise: Promise<void> | undefined;
   private startPromise: Promise<void> | undefined;
@@ -168,6 +177,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
       this.taskScheduler.start();
     }
     this.state = 'running';
+    if (this.options.workerState !== false) await this.startStateReports();
     const summary = {
       queues: this.consumers.map((c) => c.queueName),
       rpcs: roles.flatMap((r) =>
@@ -216,7 +226,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
     this.state = 'stopping';
     this.emit('stopping');
     await this.bus.hooks.runAfter('workerStopping', this.identity());
-    await this.schemaPublisher?.stop();
+    await Promise.all([this.schemaPublisher?.stop(), this.stateReporter?.stop()]);
     const inFlight = this.consumers.reduce((n, c) => n + c.inFlightCount, 0);
     // Polls under way are let finish (at most waitTimeSeconds): see QueueConsumer.stop().
     this.logger.info('Worker stopping: no new polls; draining the messages in flight and letting polls under way end', { inFlight });
@@ -269,6 +279,21 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         { queue: queueName },
       );
     }
+  }
+
+  /** Reports `workerStarted` (what this worker serves, after --only/--skip), then heartbeats until stop. */
+  private async startStateReports(): Promise<void> {
+    this.stateReporter = new WorkerStateReporter(
+      workerStateStoreFor(this.bus),
+      describeWorker(this.topology, { api: () => this.features.rpcs, listener: () => this.features.events }),
+      { runtime: 'local', heartbeatSeconds: this.bus.settings.workerHeartbeatSeconds, process: this.bus.settings.processName, logger: this.logger },
+    );
+    await this.stateReporter.start();
+  }
+
+  /** This worker's id in its state reports (`inspect --workers`), once started with worker state on. */
+  public get workerId(): string | undefined {
+    return this.stateReporter?.workerId;
   }
 
   /** What the worker lifecycle hooks are told about this worker. */

@@ -46,6 +46,8 @@ export { bytes, apiSchema, schemaItems, toJsonSchema } from './schema';
 export type { ApiSchema, RpcSchema, EventSchema, JsonSchema } from './schema';
 export { Dispatcher, ExecutionTimeoutError } from './dispatch';
 export { ApiOwnershipError } from './ownership';
+export { readWorkerStates, isWorkerStale, WORKER_STATE_API, WorkerStateEvent } from './worker-state';
+export type { WorkerState, WorkerListener, WorkerRuntime, WorkerStatus } from './worker-state';
 export type { InboundMessage, DispatchOutcome } from './dispatch';
 export { HookRegistry, HOOK_NAMES } from './hooks';
 export type * from './hooks/types';

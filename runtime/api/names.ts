@@ -33,6 +33,8 @@ export const RESERVED_API_ROOTS: readonly string[] = [
   'config',
   'describe',
   'then',
+  // lightbus's own APIs: `lightbus.state` carries worker state (runtime/worker-state).
+  'lightbus',
 ];
 
 /** Member names that would shadow the event client's own methods or Promise machinery. */

@@ -130,6 +130,11 @@ export interface BusSettings {
   readonly resultTtlSeconds: number;
   /** How long a published API schema stays valid unless its worker refreshes it. @default 60 */
   readonly schemaTtlSeconds: number;
+  /**
+   * How often a running worker reports its state on the bus (heartbeat; runtime/worker-state). A
+   * worker's entry counts as stale after two intervals without one. @default 60
+   */
+  readonly workerHeartbeatSeconds: number;
   /** How fire() delivers events: confirmed (the default) or buffered. */
   readonly fire: FireSettings;
   /** Settings of each API named in the configuration (the `default` block already merged in). */
@@ -145,6 +150,7 @@ export const DEFAULT_PROCESS_NAME = '{hostname}-{pid}';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_RESULT_TTL_SECONDS = 3600;
 export const DEFAULT_SCHEMA_TTL_SECONDS = 60;
+export const DEFAULT_WORKER_HEARTBEAT_SECONDS = 60;
 
 const FRIENDLY_WORDS = ['amber', 'brisk', 'calm', 'dapper', 'eager', 'fuzzy', 'gentle', 'hazel', 'ivory', 'jolly'];
 const FRIENDLY_NOUNS = ['otter', 'badger', 'heron', 'lynx', 'marten', 'puffin', 'stoat', 'vole', 'wren', 'yak'];

@@ -23,6 +23,15 @@ export const ClientEnvironment = {
   QueueUrlPrefix: 'LIGHTBUS_QUEUE_URL_PREFIX',
 } as const;
 
+/** How often a worker reports its state: a duration (`30s`) or seconds. Read by `resolveBusSettings()` (bus settings' workerHeartbeatSeconds). */
+export const WORKER_HEARTBEAT_ENV = 'LIGHTBUS_WORKER_HEARTBEAT';
+
+/**
+ * `true` turns on worker-state reports in a Lambda worker (off there by default): set by
+ * `LightbusService({ workerState: true })`, read by the worker handler (handlers/worker-entry.ts).
+ */
+export const WORKER_STATE_ENV = 'LIGHTBUS_WORKER_STATE';
+
 /** One of the {@link ClientEnvironment} variable names. */
 export type ClientEnvironmentVariable = (typeof ClientEnvironment)[keyof typeof ClientEnvironment];
 

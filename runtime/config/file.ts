@@ -96,6 +96,7 @@ function buildConfigFileSchema() {
     logLevel: oneOf(LOG_LEVELS as unknown as readonly [string, ...string[]], 'log level').describe('Default info.').optional(),
     schemaTtl: duration('How long a published API schema stays valid unless its worker refreshes it. Default 60s.').optional(),
     resultTtl: duration('How long RPC results stay in the results table (whole seconds, rounded up). Default 1h.').optional(),
+    workerHeartbeat: duration('How often a running worker reports its state on the bus (whole seconds, rounded up). Default 60s.').optional(),
     fire: block({
       delivery: oneOf(FIRE_DELIVERY_MODES, 'fire delivery')
         .describe('confirmed: fire() resolves once EventBridge accepted the event. buffered: fire() resolves once queued; bus.flush() confirms. Default confirmed.')
@@ -171,6 +172,7 @@ export interface ConfigFileLayer {
   readonly logLevel?: (typeof LOG_LEVELS)[number];
   readonly resultTtlSeconds?: number;
   readonly schemaTtlSeconds?: number;
+  readonly workerHeartbeatSeconds?: number;
   readonly fire?: Partial<FireSettings>;
   readonly aws?: { readonly region?: string; readonly endpoint?: string };
   readonly apiSettings?: Readonly<Record<string, ApiSettingsInput>>;
@@ -299,6 +301,7 @@ function toLayer(config: ParsedConfig, path: string): ConfigFileLayer {
     logLevel: bus.logLevel as ConfigFileLayer['logLevel'],
     resultTtlSeconds: seconds(bus.resultTtl),
     schemaTtlSeconds: seconds(bus.schemaTtl),
+    workerHeartbeatSeconds: seconds(bus.workerHeartbeat),
     fire: bus.fire
       ? definedOnly({ delivery: bus.fire.delivery, lingerMs: ms(bus.fire.linger), maxBuffered: bus.fire.maxBuffered })
       : undefined,

@@ -8,6 +8,7 @@ export {
   DEFAULT_PROCESS_NAME,
   DEFAULT_RESULT_TTL_SECONDS,
   DEFAULT_SCHEMA_TTL_SECONDS,
+  DEFAULT_WORKER_HEARTBEAT_SECONDS,
   TRANSPORT_CHOICES,
   expandNamePlaceholders,
   settingsForApi,
@@ -30,4 +31,5 @@ export { setProcessOverrides, getProcessOverrides } from './overrides';
 export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
 export type { ConfigFile, ConfigFileLayer } from './file';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration';
+export { WORKER_HEARTBEAT_ENV, WORKER_STATE_ENV } from './environment';
 export { ClientEnvironment, clientEnvironmentOf, type ClientEnvironmentVariable, type DeployedBusLocation } from './environment';

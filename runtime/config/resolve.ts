@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { callerScopeOf } from '../topology/table-keys';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging';
-import { ClientEnvironment } from './environment';
+import { ClientEnvironment, WORKER_HEARTBEAT_ENV } from './environment';
 import { getProcessOverrides } from './overrides';
 import {
   assertPositiveNumber,
@@ -15,6 +15,7 @@ import {
   DEFAULT_PROCESS_NAME,
   DEFAULT_RESULT_TTL_SECONDS,
   DEFAULT_SCHEMA_TTL_SECONDS,
+  DEFAULT_WORKER_HEARTBEAT_SECONDS,
   expandNamePlaceholders,
   TRANSPORT_CHOICES,
   type ApiSettings,
@@ -23,6 +24,7 @@ import {
   type BusSettings,
   type FireSettings,
 } from './bus-config';
+import { parseDuration } from './duration';
 import { loadConfigFile, type ConfigFileLayer } from './file';
 import type { BusSettingsInput } from './settings-input';
 
@@ -61,6 +63,7 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
   const logLevel = pick('logLevel', envLogLevel as LogLevel | undefined) ?? DEFAULT_LOG_LEVEL;
   const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;
   const schemaTtlSeconds = pick('schemaTtlSeconds') ?? DEFAULT_SCHEMA_TTL_SECONDS;
+  const workerHeartbeatSeconds = pick('workerHeartbeatSeconds', heartbeatFromEnv(env)) ?? DEFAULT_WORKER_HEARTBEAT_SECONDS;
   // Key by key, so a file's `linger` survives a create() that only sets `delivery`.
   const fire: FireSettings = { ...DEFAULT_FIRE_SETTINGS, ...definedOnly(file.fire ?? {}), ...definedOnly(given.fire ?? {}), ...definedOnly(overrides.fire ?? {}) };
   const aws: AwsSettings = definedOnly({
@@ -84,6 +87,7 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
     logLevel,
     resultTtlSeconds,
     schemaTtlSeconds,
+    workerHeartbeatSeconds,
     fire,
     apis,
     defaultApiSettings,
@@ -121,6 +125,7 @@ function checkInput(input: BusSettingsInput, where: string): void {
   }
   if (input.resultTtlSeconds !== undefined) assertPositiveNumber('resultTtlSeconds', input.resultTtlSeconds);
   if (input.schemaTtlSeconds !== undefined) assertPositiveNumber('schemaTtlSeconds', input.schemaTtlSeconds);
+  if (input.workerHeartbeatSeconds !== undefined) assertHeartbeat(`${where}: workerHeartbeatSeconds`, input.workerHeartbeatSeconds);
   checkFireInput(input.fire, where);
   const endpoint = input.aws?.endpoint;
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
@@ -186,6 +191,33 @@ function checkLinger(lingerMs: number | undefined, where: string): void {
       { setting: 'fire.lingerMs', given: lingerMs, allowed: { min: 0, max: MAX_LINGER_MS } },
     );
   }
+}
+
+/** The most often a worker may report its state: one DynamoDB write and one PutEvents per beat. */
+const MIN_WORKER_HEARTBEAT_SECONDS = 1;
+
+function assertHeartbeat(name: string, value: unknown): void {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= MIN_WORKER_HEARTBEAT_SECONDS)) {
+    throw new ConfigurationError(`${name} must be a number of seconds ≥ ${MIN_WORKER_HEARTBEAT_SECONDS}; got ${JSON.stringify(value)}.`, {
+      setting: 'workerHeartbeatSeconds',
+      given: value,
+    });
+  }
+}
+
+/** LIGHTBUS_WORKER_HEARTBEAT: a duration (`30s`, `2m`) or a bare number of seconds. */
+function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = nonEmpty(env[WORKER_HEARTBEAT_ENV]);
+  if (raw === undefined) return undefined;
+  const millis = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : parseDuration(raw);
+  const seconds = millis === undefined ? Number.NaN : Math.ceil(millis / 1000);
+  if (!(seconds >= MIN_WORKER_HEARTBEAT_SECONDS)) {
+    throw new ConfigurationError(
+      `${WORKER_HEARTBEAT_ENV}: "${raw}" is not a heartbeat interval; expected a duration such as 30s or 2m, or a number of seconds, at least ${MIN_WORKER_HEARTBEAT_SECONDS}s.`,
+      { setting: WORKER_HEARTBEAT_ENV },
+    );
+  }
+  return seconds;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

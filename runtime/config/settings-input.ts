@@ -28,6 +28,11 @@ export interface BusSettingsInput {
   /** @default 60 */
   readonly schemaTtlSeconds?: number;
   /**
+   * How often a running worker reports its state (heartbeat), in seconds, at least 1.
+   * @default the file's bus.workerHeartbeat, LIGHTBUS_WORKER_HEARTBEAT, else 60
+   */
+  readonly workerHeartbeatSeconds?: number;
+  /**
    * How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").
    * @default { delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 }
    */

@@ -27,6 +27,10 @@ export const KeyKind = {
   Dedupe: 'dedupe',
   /** Which service owns an API (runtime/ownership): `owner#<api>`. */
   Owner: 'owner',
+  /** A running worker's latest state (runtime/worker-state): `worker#<service>#<workerId>`. */
+  Worker: 'worker',
+  /** The bus's one index of worker-state items (runtime/worker-state): `workers#index`. */
+  WorkerIndex: 'workers',
 } as const;
 export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
 
@@ -37,6 +41,9 @@ export const TASK_KEY_PREFIX = `${KeyKind.TaskRun}${KEY_SEPARATOR}`;
 export const SCHEMA_KEY_PREFIX = `${KeyKind.Schema}${KEY_SEPARATOR}`;
 export const DEDUPE_KEY_PREFIX = `${KeyKind.Dedupe}${KEY_SEPARATOR}`;
 export const OWNER_KEY_PREFIX = `${KeyKind.Owner}${KEY_SEPARATOR}`;
+export const WORKER_KEY_PREFIX = `${KeyKind.Worker}${KEY_SEPARATOR}`;
+/** The one key of kind `workers`: the index of the bus's worker-state items. */
+export const WORKER_INDEX_KEY = `${KeyKind.WorkerIndex}${KEY_SEPARATOR}index`;
 
 /**
  * A caller scope: 1 to 64 letters, digits, `_` and `-`. No `.` (it ends the scope in a call id, so
@@ -127,6 +134,12 @@ export function ownerKey(api: string): string {
   return `${OWNER_KEY_PREFIX}${api}`;
 }
 
+/** `worker#<service>#<workerId>`: one worker's latest state (runtime/worker-state). */
+export function workerKey(service: string, workerId: string): string {
+  assertKeyParts(KeyKind.Worker, { service, workerId });
+  return `${WORKER_KEY_PREFIX}${service}${KEY_SEPARATOR}${workerId}`;
+}
+
 /** A results-table key, taken apart. */
 export type ClassifiedKey =
   | { readonly kind: typeof KeyKind.CallResult; readonly callId: string; readonly callerScope: string | undefined }
@@ -134,6 +147,8 @@ export type ClassifiedKey =
   | { readonly kind: typeof KeyKind.Schema; readonly api: string }
   | { readonly kind: typeof KeyKind.Dedupe; readonly service: string; readonly listener: string; readonly eventId: string }
   | { readonly kind: typeof KeyKind.Owner; readonly api: string }
+  | { readonly kind: typeof KeyKind.Worker; readonly service: string; readonly workerId: string }
+  | { readonly kind: typeof KeyKind.WorkerIndex }
   | { readonly kind: 'unknown' };
 
 /** What kind of item a key names (`unknown`: a key no part of this bus writes). */
@@ -147,6 +162,8 @@ export function classifyKey(key: string): ClassifiedKey {
   if (kind === KeyKind.Owner && parts.length === 1) return { kind, api: parts[0]! };
   if (kind === KeyKind.TaskRun && parts.length === 3) return { kind, service: parts[0]!, taskName: parts[1]!, scheduledTime: parts[2]! };
   if (kind === KeyKind.Dedupe && parts.length === 3) return { kind, service: parts[0]!, listener: parts[1]!, eventId: parts[2]! };
+  if (kind === KeyKind.Worker && parts.length === 2) return { kind, service: parts[0]!, workerId: parts[1]! };
+  if (key === WORKER_INDEX_KEY) return { kind: KeyKind.WorkerIndex };
   return { kind: 'unknown' };
 }
 
@@ -168,6 +185,13 @@ export const KeyPatterns = {
   },
   /** Every API's schema (schemas are published contracts, readable by every bus role). */
   anySchema: `${SCHEMA_KEY_PREFIX}*`,
+  /** One service's worker-state items. */
+  workersOf: (service: string): string => {
+    assertKeyParts(KeyKind.Worker, { service });
+    return `${WORKER_KEY_PREFIX}${service}${KEY_SEPARATOR}*`;
+  },
+  /** The index of worker-state items (a single key: a StringEquals value, no wildcard). */
+  workerIndex: WORKER_INDEX_KEY,
 } as const;
 
 /** A part of a prefixed key holds no `#` (it would shift the parts) and no IAM wildcard. */

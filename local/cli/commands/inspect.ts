@@ -20,6 +20,7 @@ import { BusHistory, parseTimePoint } from '../../history';
 import { addCommonOptions, applyCommonOptions, parseDurationFlag, type CommonOptions } from '../common';
 import { jsonPathMatcher } from '../json-path';
 import { inspectEventPattern, matchesFilters, normaliseFilters } from '../inspect-filters';
+import { inspectWorkers } from './inspect-workers';
 
 export { inspectEventPattern, normaliseFilters } from '../inspect-filters';
 
@@ -292,9 +293,19 @@ export function registerInspectCommand(program: Command): void {
     )
     .option('--duration <time>', 'without --follow, how long to show events (e.g. 30s, 2m; a bare number is seconds; default 10s)', (v) =>
       parseDurationFlag('--duration', v),
-    );
+    )
+    .option('--json', 'short for --format json')
+    .option('--workers', "instead of events: the bus's workers as they last reported (service, worker id, status, APIs, listeners, version, last seen)")
+    .option('--hide-stale', 'with --workers: leave out workers with no report for more than two heartbeat intervals (shown, flagged "stale", by default)');
   addCommonOptions(command, ['busName', 'config', 'logLevel', 'local', 'endpoint']);
-  command.action(async (options: InspectOptions) => {
+  command.action(async (given: InspectOptions & { json?: boolean; workers?: boolean; hideStale?: boolean }) => {
+    const { json, workers, hideStale, ...rest } = given;
+    const options: InspectOptions = json ? { ...rest, format: 'json' } : rest;
+    if (workers) {
+      await inspectWorkers({ ...options, ...(hideStale ? { hideStale } : {}) });
+      return;
+    }
+    if (hideStale) throw new ConfigurationError('--hide-stale goes with --workers (lightbus inspect --workers --hide-stale).');
     await inspectEvents(options);
   });
 }
