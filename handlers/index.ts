@@ -10,6 +10,7 @@ export { createWorkerHandlerForModule, createWorkerHandlerForBus, UnknownInvocat
 /** Deprecated aliases of createWorkerHandlerForModule and createWorkerHandlerForBus. */
 export { createWorkerHandler, createBusWorkerHandler } from './worker-entry';
 export type { WorkerHandler, WorkerHandlerOptions } from './worker-entry';
+export type { WorkerStateHandlerOptions } from './worker-state';
 export { createTaskHandler, TaskRunFailedError } from './task-handler';
 export type { TaskHandlerOptions, TaskInvocationResult, ScheduledTaskHandler } from './task-handler';
 export { createSchemaResourceHandler, isCustomResourceEvent } from './custom-resource';

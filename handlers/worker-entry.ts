@@ -1,12 +1,14 @@
 import type { CloudFormationCustomResourceEvent, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { busFromModule, type BusClient } from '../runtime/client';
+import { WORKER_STATE_ENV } from '../runtime/config';
 import { LightbusError } from '../runtime/errors';
 import { isScheduledEvent, isTaskInvocation, taskInvocationFromScheduledEvent, type TaskInvocation } from '../runtime/tasks';
 import { createSqsHandler, type SqsHandlerOptions } from './sqs-handler';
 import { createTaskHandler, type TaskHandlerOptions, type TaskInvocationResult } from './task-handler';
 import { createSchemaResourceHandler, isCustomResourceEvent, type SchemaResourceHandlerOptions, type SchemaResourceResponse } from './custom-resource';
+import { lambdaStateReporter, type WorkerStateHandlerOptions } from './worker-state';
 
-export type WorkerHandlerOptions = SqsHandlerOptions & TaskHandlerOptions & SchemaResourceHandlerOptions;
+export type WorkerHandlerOptions = SqsHandlerOptions & TaskHandlerOptions & SchemaResourceHandlerOptions & WorkerStateHandlerOptions;
 
 /** The worker function's handler: SQS batches from its queues, scheduled task invocations from its rules, and its deploy-time schema resource. */
 export interface WorkerHandler {
@@ -42,8 +44,11 @@ export function createWorkerHandlerForBus(bus: BusClient, options: WorkerHandler
   const sqs = createSqsHandler(bus, options);
   const tasks = createTaskHandler(bus, options);
   const schemas = createSchemaResourceHandler(bus, options);
+  // Off unless turned on (LightbusService's workerState): then a report on the first invocation and
+  // at most one per heartbeat interval after, made while the invocation runs. Off, it costs nothing.
+  const stateReporter = lambdaStateReporter(bus, options, process.env[WORKER_STATE_ENV]);
   let tasksByRuleName: Map<string, { taskName: string; scheduleExpression: string }> | undefined;
-  const handler = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult | SchemaResourceResponse> => {
+  const route = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult | SchemaResourceResponse> => {
     if (isTaskInvocation(event)) return tasks(event as TaskInvocation, context);
     if (isScheduledEvent(event)) {
       tasksByRuleName ??= new Map(bus.topology().tasks.map((t) => [t.ruleName, { taskName: t.taskName, scheduleExpression: t.scheduleExpression }]));
@@ -52,6 +57,16 @@ export function createWorkerHandlerForBus(bus: BusClient, options: WorkerHandler
     if (isCustomResourceEvent(event)) return schemas(event, context);
     if (typeof event === 'object' && event !== null && 'Records' in event) return sqs(event as SQSEvent, context);
     throw new UnknownInvocationError(event);
+  };
+  const handler = async (event: unknown, context?: Partial<Context>): Promise<SQSBatchResponse | TaskInvocationResult | SchemaResourceResponse> => {
+    // The deploy-time schema resource is no work of the worker's: it reports nothing.
+    const report = stateReporter === undefined || isCustomResourceEvent(event) ? undefined : stateReporter().onInvocation();
+    try {
+      return await route(event, context);
+    } finally {
+      // Lambda freezes the process once the handler returns: the report must be done by then.
+      await report;
+    }
   };
   return handler as WorkerHandler;
 }

@@ -7,3 +7,4 @@ export { readWorkerStates, readWorkerStatesFrom, type ReadWorkerStatesOptions } 
 export { isWorkerStale, type StalenessOptions } from './staleness';
 export { WorkerStateReporter, type WorkerStateReporterOptions } from './reporter';
 export { workerStateStoreFor } from './for-bus';
+export { parseLambdaWorkerState, lambdaWorkerStateValue, type LambdaWorkerStateSetting } from './lambda-setting';

@@ -41,7 +41,7 @@ export class WorkerStateReporter {
     private readonly options: WorkerStateReporterOptions,
   ) {
     this.workerId = options.workerId ?? newWorkerId();
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? (() => Date.now());
   }
 
   /** Reports `started` (with the index's expired entries pruned), then a heartbeat every interval until {@link stop}. */
