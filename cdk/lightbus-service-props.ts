@@ -130,6 +130,17 @@ export interface LightbusServiceProps {
    * @default false
    */
   readonly takeOwnership?: boolean;
+  /**
+   * Let the worker functions report their state on the bus, for `lightbus inspect --workers` and
+   * `lightbus.state` listeners (docs/operations.md, "Worker state"): `workerStarted` on each
+   * execution environment's first invocation, then a heartbeat at most once per
+   * `workerHeartbeatSeconds` (default 60 s), made during an invocation, never on its own. Off by
+   * default because each report costs a DynamoDB write and a PutEvents; no invocation in between
+   * makes a call for it either way. Containers running `lightbus run` (`grantRunWorker`) report
+   * regardless.
+   * @default false
+   */
+  readonly workerState?: boolean;
 }
 
 /**

@@ -7,7 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { clientEnvironmentOf } from '../runtime/config';
+import { clientEnvironmentOf, WORKER_STATE_ENV } from '../runtime/config';
+import { lambdaWorkerStateValue } from '../runtime/worker-state';
 import { ConstructValidationError } from '../runtime/errors/deployment';
 import { OWNERSHIP_PROPERTIES } from '../runtime/ownership';
 import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
@@ -18,7 +19,7 @@ import { isEnvironmentTarget } from './environment-target';
 import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
 import type { CallGrantOptions, ILightbusBus } from './lightbus-bus';
 import { validateWorkerOptions, type LightbusServiceProps } from './lightbus-service-props';
-import { apiOfEventSource, grantCalls, grantExactlyOnceRecords, grantWorkerAccess, queueUrlPrefix } from './service-grants';
+import { apiOfEventSource, grantCalls, grantExactlyOnceRecords, grantWorkerAccess, grantWorkerState, queueUrlPrefix } from './service-grants';
 import { assignCallerScope, serviceCallerScope } from './caller-scope';
 import { claimApisInStage } from './api-ownership';
 import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
@@ -201,6 +202,8 @@ export class LightbusService extends Construct {
         ...this.workerEnvironmentOf(this.queues.values().next().value),
         // Only with a source map to use; a user's own NODE_OPTIONS is kept either way.
         ...(props.sourceMap ? { NODE_OPTIONS: nodeOptionsWithSourceMaps(userEnvironment.NODE_OPTIONS) } : {}),
+        // What this function serves, for its worker-state reports (off unless asked for).
+        ...(props.workerState && !schemasOnly ? { [WORKER_STATE_ENV]: workerStateOf(group) } : {}),
       },
     });
     for (const role of group.roles) {
@@ -219,6 +222,7 @@ export class LightbusService extends Construct {
       assignCallerScope(this.node.path, fn, { callerScope: this.callerScope, derivedByProcess: true });
       grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
       grantExactlyOnceRecords(this.bus, this.topology, fn, group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : [])));
+      if (props.workerState) grantWorkerState(this.bus, this.topology, fn);
       this.callers.push(fn);
     }
     return fn;
@@ -347,6 +351,8 @@ export class LightbusService extends Construct {
     grantWorkerAccess(this.bus, this.topology, grantee, { servesRpc: this.topology.rpcQueues.length > 0, runsTasks: this.topology.tasks.length > 0 });
     // A container runs every listener of the module: its exactly-once ones keep their dedupe records.
     grantExactlyOnceRecords(this.bus, this.topology, grantee, this.topology.listeners);
+    // `lightbus run` reports its worker state by default (LightbusWorker's workerState).
+    grantWorkerState(this.bus, this.topology, grantee);
     this.callers.push(grantee);
     // The worker's process derives its scope from LIGHTBUS_SERVICE_NAME (workerEnvironment).
     assignCallerScope(this.node.path, grantee, { callerScope: this.callerScope, derivedByProcess: true });
@@ -357,6 +363,14 @@ export class LightbusService extends Construct {
       for (const [key, value] of Object.entries(this.workerEnvironment)) grantee.addEnvironment(key, value);
     }
   }
+}
+
+/** LIGHTBUS_WORKER_STATE of a function: the APIs and listeners it serves (runtime/worker-state/lambda-setting.ts). */
+function workerStateOf(group: FunctionGroup): string {
+  return lambdaWorkerStateValue({
+    apis: group.roles.flatMap((r) => (r.kind === 'rpc' ? [r.model.api] : [])),
+    listeners: group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model.listenerName] : [])),
+  });
 }
 
 /** What every worker function of a service shares. */

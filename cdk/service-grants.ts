@@ -2,7 +2,8 @@ import { Fn } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { ListenerModel, Topology } from '../runtime/topology';
-import { KeyPatterns } from '../runtime/topology';
+import { ANONYMOUS_CALLER_SCOPE, KeyPatterns } from '../runtime/topology';
+import { WORKER_STATE_API } from '../runtime/worker-state';
 import type { ILightbusBus } from './lightbus-bus';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
@@ -52,6 +53,35 @@ export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, g
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     resourceArns: [bus.resultsTable.tableArn],
     conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() } },
+  });
+}
+
+/**
+ * Lets `grantee` report its service's worker state (runtime/worker-state; docs/wire-format.md,
+ * "Worker state"): PutItem on its own service's items `worker#<service>#*` only; GetItem and
+ * UpdateItem on the one index item `workers#index` (an entry is set at each report; expired
+ * entries are removed at start); PutEvents of source `lightbus.lightbus.state` only.
+ */
+export function grantWorkerState(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable): void {
+  // The runtime reports a module without a service name as `anon` (describeWorker).
+  const service = topology.serviceName ?? ANONYMOUS_CALLER_SCOPE;
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:PutItem'],
+    resourceArns: [bus.resultsTable.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KeyPatterns.workersOf(service)] } },
+  });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    resourceArns: [bus.resultsTable.tableArn],
+    conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [KeyPatterns.workerIndex] } },
+  });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['events:PutEvents'],
+    resourceArns: [bus.eventBus.eventBusArn],
+    conditions: { StringEquals: { 'events:source': [`lightbus.${WORKER_STATE_API}`] } },
   });
 }
 

@@ -148,6 +148,52 @@ describe('only RPC and task workers write to the results table', () => {
   });
 });
 
+describe('worker state (workerState): off by default on Lambda; each service writes only its own items', () => {
+  const WORKER_STATE_STATEMENTS = (service: string) => [
+    expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`worker#${service}#*`] } } }),
+    expect.objectContaining({
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] } },
+    }),
+    expect.objectContaining({ Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': ['lightbus.lightbus.state'] } } }),
+  ];
+  const touchesWorkerState = (s: Statement) => JSON.stringify(s.Condition ?? {}).match(/worker#|workers#index|lightbus\.lightbus\.state/) !== null;
+
+  it('without it: no LIGHTBUS_WORKER_STATE and no grant for it', () => {
+    const { built } = appOf([{ id: 'Auth', busModule: AUTH }]);
+    const { stack, service } = built[0]!;
+    const template = Template.fromStack(stack);
+    expect(statementsOfRole(template, roleIdOf(stack, service, 'Worker')).filter(touchesWorkerState)).toEqual([]);
+    const fn = template.findResources('AWS::Lambda::Function') as Resources;
+    for (const f of Object.values(fn)) expect(JSON.stringify(f.Properties.Environment ?? {})).not.toContain('LIGHTBUS_WORKER_STATE');
+  });
+
+  it('with it: each function says what it serves, and may write its own service\'s worker items, the index entry and lightbus.state events only', () => {
+    const { built } = appOf([
+      { id: 'Auth', busModule: AUTH, props: { workerState: true, separateFunctions: [{ listener: 'createUserForCustomer' }] } },
+    ]);
+    const { stack, service } = built[0]!;
+    const template = Template.fromStack(stack);
+    for (const functionId of ['Worker', 'ListenerWorker-createUserForCustomer']) {
+      expect(statementsOfRole(template, roleIdOf(stack, service, functionId)).filter(touchesWorkerState)).toEqual(WORKER_STATE_STATEMENTS('auth'));
+    }
+    const environmentOf = (functionId: string) =>
+      (template.toJSON().Resources[stack.getLogicalId(service.functions.get(functionId)!.node.defaultChild as never)].Properties.Environment.Variables as Record<string, string>)
+        .LIGHTBUS_WORKER_STATE;
+    expect(environmentOf('Worker')).toBe('apis=auth;listeners=');
+    expect(environmentOf('ListenerWorker-createUserForCustomer')).toBe('apis=;listeners=createUserForCustomer');
+  });
+
+  it('a container worker (grantRunWorker), which reports by default, gets the same grant', () => {
+    const { built } = appOf([{ id: 'Shipping', busModule: SHIPPING }]);
+    const { stack, service } = built[0]!;
+    const role = new iam.Role(stack, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    service.grantRunWorker(role);
+    const statements = statementsOfRole(Template.fromStack(stack), stack.getLogicalId(role.node.defaultChild as never));
+    expect(statements.filter(touchesWorkerState)).toEqual(WORKER_STATE_STATEMENTS(service.topology.serviceName!));
+  });
+});
+
 describe('call rights: only APIs with procedures that some service serves', () => {
   const { built } = appOf([
     { id: 'Auth', busModule: AUTH },

@@ -10,6 +10,14 @@ import { lightbus, silentLogger, z, type BusClient } from '../../runtime';
 
 const pingApi = lightbus.api('ping', { events: { pinged: lightbus.event({ parameters: { n: z.number().int() } }) } });
 
+/** The one overload of `middlewareStack.add` used here, common to the three clients. */
+interface InitializeStack {
+  add(
+    middleware: (next: (args: { input: unknown }) => Promise<unknown>, context: { commandName?: string }) => (args: { input: unknown }) => Promise<unknown>,
+    options: { step: 'initialize'; name: string; priority?: 'high' },
+  ): void;
+}
+
 interface Counted {
   readonly bus: BusClient;
   /** `<client>:<command>` of every SDK call made. */
@@ -32,7 +40,7 @@ function countedBus(): Counted {
   const calls: string[] = [];
   const { clients } = bus.transports;
   for (const [name, client] of [['sqs', clients.sqs], ['events', clients.eventBridge], ['dynamodb', clients.dynamoDb]] as const) {
-    client.middlewareStack.add(
+    (client.middlewareStack as unknown as InitializeStack).add(
       (_next, context) => async () => {
         calls.push(`${name}:${context.commandName}`);
         const output = context.commandName === 'PutEventsCommand' ? { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] } : {};
@@ -118,7 +126,7 @@ describe('worker state on Lambda', () => {
     process.env.LIGHTBUS_WORKER_STATE = 'apis=;listeners=audit';
     const { bus } = countedBus();
     const items: Record<string, unknown>[] = [];
-    bus.transports.clients.dynamoDb.middlewareStack.add(
+    (bus.transports.clients.dynamoDb.middlewareStack as unknown as InitializeStack).add(
       (next, context) => async (args) => {
         if (context.commandName === 'PutItemCommand') items.push((args.input as { Item: Record<string, unknown> }).Item);
         return next(args);
