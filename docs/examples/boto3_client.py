@@ -7,6 +7,7 @@ test/integration/wire-format.test.ts runs this script against a real worker to p
 Usage:
   boto3_client.py [--endpoint URL] [--region R] [--bus NAME] fire API EVENT '{"param": 1}'
   boto3_client.py [--endpoint URL] [--region R] [--bus NAME] [--scope SCOPE] call API PROCEDURE '{"param": 1}' [--timeout-ms 5000]
+  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] workers
 
 A call's id is "<caller scope>.<uuid>" (wire-format.md, "Calling a procedure"): the caller's IAM
 grant reads only results under its scope. --scope defaults to LIGHTBUS_CALLER_SCOPE, else "boto3".
@@ -16,6 +17,7 @@ Prints one JSON object on stdout:
   call -> {"state": "ok", "id": ..., "result": ...}
         | {"state": "error", "id": ..., "error": {"name": ..., "message": ..., ...}}
         | {"state": "timeout", "id": ...}
+  workers -> {"workers": [{"service": ..., "workerId": ..., "status": ..., "apis": [...], "listeners": [...], ...}]}
 Exit status: 0 for "ok" and for a fired event, 1 for "error", 2 for "timeout", 3 for bad usage or
 an AWS failure.
 """
@@ -153,6 +155,41 @@ def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope):
         delay = min(delay * 1.5, 0.05)
 
 
+# ---- Worker state (wire-format.md, "Worker state") -----------------------------------------------
+
+WORKER_INDEX_KEY = "workers#index"
+
+
+def workers(session, endpoint, bus):
+    """The workers as they last reported: the index item names them, BatchGetItem reads them (no Scan)."""
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    table = results_table_name(bus)
+    now = time.time()
+    index = dynamodb.get_item(TableName=table, Key={"pk": {"S": WORKER_INDEX_KEY}}, ConsistentRead=True).get("Item", {})
+    # Every attribute but pk is an entry "<service>#<workerId>" whose value is its expiry (epoch seconds).
+    live = [name for name, value in index.items() if "#" in name and float(value["N"]) >= now]
+    items = []
+    for start in range(0, len(live), 100):
+        keys = [{"pk": {"S": "worker#" + name}} for name in live[start:start + 100]]
+        while keys:
+            out = dynamodb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+            items += out["Responses"].get(table, [])
+            keys = out.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    result = []
+    for item in items:
+        if float(item["expiresAt"]["N"]) < now:
+            continue
+        worker = {name: item[name]["S"] for name in ("service", "workerId", "status", "runtime", "version", "startedAt", "lastSeenAt")}
+        worker["apis"] = [entry["S"] for entry in item["apis"]["L"]]
+        worker["listeners"] = [{k: v["S"] for k, v in entry["M"].items()} for entry in item["listeners"]["L"]]
+        worker["heartbeatSeconds"] = int(item["heartbeatSeconds"]["N"])
+        # Stale: no report for more than two heartbeat intervals.
+        last_seen = datetime.datetime.fromisoformat(worker["lastSeenAt"].replace("Z", "+00:00")).timestamp()
+        worker["stale"] = worker["status"] == "running" and now - last_seen > 2 * worker["heartbeatSeconds"]
+        result.append(worker)
+    return {"workers": sorted(result, key=lambda w: (w["service"], w["workerId"]))}
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description="Fire a lightbus event or call a lightbus RPC with boto3.")
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)")
@@ -169,9 +206,10 @@ def main(argv):
     call_cmd.add_argument("procedure")
     call_cmd.add_argument("parameters", nargs="?", default="{}")
     call_cmd.add_argument("--timeout-ms", type=int, default=5000)
+    sub.add_parser("workers")
     args = parser.parse_args(argv)
 
-    parameters = json.loads(args.parameters)
+    parameters = json.loads(getattr(args, "parameters", "{}"))
     if not isinstance(parameters, dict):
         parser.error("parameters must be a JSON object")
     if not CALLER_SCOPE.match(args.scope):
@@ -180,6 +218,9 @@ def main(argv):
     try:
         if args.command == "fire":
             out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters)
+            status = 0
+        elif args.command == "workers":
+            out = workers(session, args.endpoint, args.bus)
             status = 0
         else:
             out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope)

@@ -179,6 +179,25 @@ describe('a Python client written from docs/wire-format.md, against a running wo
     });
   });
 
+  it('lists the running worker from its worker-state items, with its APIs and listener', async () => {
+    const run = await runPython(busName, ['workers']);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toEqual({
+      workers: [
+        expect.objectContaining({
+          service: SERVICE,
+          workerId: worker.workerId,
+          status: 'running',
+          runtime: 'local',
+          apis: [API],
+          listeners: [{ api: API, event: 'happened', listener: LISTENER }],
+          heartbeatSeconds: 60,
+          stale: false,
+        }),
+      ],
+    });
+  });
+
   it('gets a failing procedure\'s error as state "error" with the documented error object', async () => {
     const run = await runPython(busName, ['call', API, 'fail', JSON.stringify({ reason: 'on purpose' }), '--timeout-ms', '15000']);
     expect(run.exitCode).toBe(1);
