@@ -150,6 +150,18 @@ describe('configuration precedence (docs/configuration.md, one test per row)', (
     });
   });
 
+  it('worker heartbeat: workerHeartbeatSeconds > bus.workerHeartbeat > LIGHTBUS_WORKER_HEARTBEAT > 60s', () => {
+    checkRow(
+      { create: { workerHeartbeatSeconds: 15 }, file: { bus: { workerHeartbeat: '2m' } }, env: { LIGHTBUS_WORKER_HEARTBEAT: '45s' } },
+      (s) => s.workerHeartbeatSeconds,
+      { create: 15, file: 120, env: 45, default: 60 },
+    );
+    // The environment also takes a bare number of seconds; nonsense, or under 1 s, is refused naming the variable.
+    expect(resolveWith({ env: { LIGHTBUS_WORKER_HEARTBEAT: '30' } }).workerHeartbeatSeconds).toBe(30);
+    expect(() => resolveWith({ env: { LIGHTBUS_WORKER_HEARTBEAT: 'often' } })).toThrow(/LIGHTBUS_WORKER_HEARTBEAT: "often" is not a heartbeat interval/);
+    expect(() => resolveWith({ create: { workerHeartbeatSeconds: 0.5 } })).toThrow(/workerHeartbeatSeconds must be a number of seconds ≥ 1; got 0\.5/);
+  });
+
   it('per-API settings: an API block beats the default block; within each, create() apiSettings beat the file apis', () => {
     const apiFromCreate: BusSettingsInput = { apiSettings: { auth: { rpcTimeoutMs: 1000 }, default: { rpcTimeoutMs: 3000 } } };
     const fileAll = { apis: { auth: { rpcTimeout: '2s' }, default: { rpcTimeout: '4s' } } };
