@@ -26,6 +26,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'events', network: true, title: 'Events end to end', run: (ctx) => require('./scenarios/events').eventsScenario(ctx) },
   { id: 'drain', network: true, title: 'Worker drain', run: (ctx) => require('./scenarios/drain').drainScenario(ctx) },
   { id: 'lambda', title: 'Lambda handler overhead', run: (ctx) => require('./scenarios/lambda').lambdaScenario(ctx) },
+  { id: 'workerstate', title: 'Worker state on Lambda', run: (ctx) => require('./scenarios/worker-state').workerStateScenario(ctx) },
   { id: 'coldstart', title: 'Cold start', run: (ctx) => require('./scenarios/coldstart').coldStartScenario(ctx) },
   { id: 'synth', title: 'Synth', run: (ctx) => require('./scenarios/synth').synthScenario(ctx) },
   { id: 'validation', title: 'Schema validation', run: (ctx) => require('./scenarios/validation').validationScenario(ctx) },

@@ -299,8 +299,11 @@ describe('LightbusService: least privilege', () => {
     const writes = statements.filter((s) => actions(s).some((a) => RESULT_WRITES.includes(a)));
     const schemaOnly = expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } });
     const ownerOnly = expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['owner#customers'] } } });
-    expect(writes).toHaveLength(4);
-    expect(writes).toEqual(expect.arrayContaining([schemaOnly, ownerOnly]));
+    // ...and, as `lightbus run` reports its worker state, its own service's worker items and the worker index.
+    const workerItems = expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['worker#customers#*'] } } });
+    const workerIndex = expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] } } });
+    expect(writes).toHaveLength(6);
+    expect(writes).toEqual(expect.arrayContaining([schemaOnly, ownerOnly, workerItems, workerIndex]));
     expect(writes.filter((w) => JSON.stringify(w).includes('owner#customers'))).toHaveLength(2);
     expect(statements.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
   });
