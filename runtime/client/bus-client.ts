@@ -246,6 +246,7 @@ export class BusClient {
         exactlyOnce: l.exactlyOnce !== undefined,
       })),
       tasks: registry.tasks.map((t) => ({ taskName: t.taskName, scheduleExpression: t.schedule.expression })),
+      eventTransports: Object.fromEntries(registry.knownApis.map((api) => [api, this.#settings.forApi(api).transports.event])),
     });
   }
 

@@ -21,8 +21,11 @@ export {
   listenerRuleName,
   taskRuleName,
   deadLetterQueueName,
+  eventTopicName,
   DEAD_LETTER_SUFFIX,
 } from './naming';
+export { eventTransportOf } from './event-transport';
+export type { EventTransportName, TopicModel, TopicSubscriptionModel } from './event-transport';
 export {
   KeyKind,
   KEY_SEPARATOR,

@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 const MAX_QUEUE_BASE = 76;
 /** EventBridge rule names allow 64 characters. */
 const MAX_RULE_NAME = 64;
+/** SNS topic names allow 256 characters (a FIFO topic's `.fifo` included). */
+const MAX_TOPIC_NAME = 256;
 
 /** `support.case` → `support-case`: unambiguous because API names never contain `-`. */
 export function apiSlug(api: string): string {
@@ -47,6 +49,11 @@ export function listenerRuleName(busName: string, service: string, listener: str
 /** The EventBridge rule (on the account's default bus) that runs a scheduled task. */
 export function taskRuleName(busName: string, service: string, taskName: string): string {
   return fitName(`${busName}-${service}-task-${taskName}`, MAX_RULE_NAME);
+}
+
+/** The SNS topic of an API whose events travel over SNS (`apis.<api>.transports.event: sns`). */
+export function eventTopicName(busName: string, api: string): string {
+  return fitName(`${busName}-events-${apiSlug(api)}`, MAX_TOPIC_NAME);
 }
 
 export function deadLetterQueueName(queueName: string): string {

@@ -11,6 +11,7 @@ import {
   taskRuleName,
 } from './naming';
 import { parseScheduleExpression, runsOnEventBridge } from '../tasks/schedule';
+import { eventTransportOf, subscriptionsOf, topicsOf, type EventTransportName, type TopicModel, type TopicSubscriptionModel } from './event-transport';
 
 /**
  * The one model of a service's AWS resources. Local provisioning and the CDK construct both
@@ -28,6 +29,8 @@ export interface Topology {
   readonly listeners: readonly ListenerModel[];
   /** One schedule rule per scheduled task of this service. */
   readonly tasks: readonly TaskModel[];
+  /** One SNS topic per registered API whose events travel over SNS (`transports.event: sns`). */
+  readonly topics: readonly TopicModel[];
   /** What this service's worker needs beyond its own queues. */
   readonly permissions: PermissionsModel;
 }
@@ -78,6 +81,13 @@ export interface ListenerModel extends QueueModel {
   readonly listenerName: string;
   readonly ruleName: string;
   readonly events: readonly ListenedEvent[];
+  /**
+   * Whether the listener takes events of an API on EventBridge: only then does it get its rule,
+   * and {@link eventPattern} names only those events.
+   */
+  readonly onEventBridge: boolean;
+  /** One subscription per API on SNS among its events (its queue subscribes to that API's topic). */
+  readonly subscriptions: readonly TopicSubscriptionModel[];
   /** The EventBridge pattern of the rule, as an object (JSON.stringify it for the API). */
   readonly eventPattern: { readonly source: readonly string[]; readonly 'detail-type': readonly string[] };
   /** Receives before the dispatcher moves a failing message to the DLQ. */
@@ -87,8 +97,10 @@ export interface ListenerModel extends QueueModel {
 }
 
 export interface PermissionsModel {
-  /** EventBridge sources this service may fire (its registered APIs). */
+  /** EventBridge sources this service may fire (its registered APIs whose events travel over EventBridge). */
   readonly fireSources: readonly string[];
+  /** SNS topics this service may publish to (its registered APIs whose events travel over SNS). */
+  readonly publishTopics: readonly string[];
   /** APIs this service knows but does not serve: it may call them. */
   readonly callsApis: readonly string[];
 }
@@ -122,6 +134,8 @@ export interface TopologyInput {
   readonly rpcVisibilityTimeoutSeconds?: number;
   /** Scheduled tasks of this service. @default none */
   readonly tasks?: readonly { readonly taskName: string; readonly scheduleExpression: string }[];
+  /** Each API's event transport (`apis.<api>.transports.event`). @default EventBridge for every API */
+  readonly eventTransports?: Readonly<Record<string, EventTransportName>>;
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -177,15 +191,18 @@ export function deriveTopology(input: TopologyInput): Topology {
       const service = input.serviceName as string;
       const queueName = listenerQueueName(busName, service, listener.listenerName);
       const events = dedupeEvents(listener.events);
+      const onBus = events.filter((e) => eventTransportOf(input.eventTransports, e.api) === 'eventbridge');
       return {
         listenerName: listener.listenerName,
         queueName,
         deadLetterQueueName: deadLetterQueueName(queueName),
         ruleName: listenerRuleName(busName, service, listener.listenerName),
         events,
+        onEventBridge: onBus.length > 0,
+        subscriptions: subscriptionsOf(busName, events, input.eventTransports),
         eventPattern: {
-          source: unique(events.map((e) => eventSource(e.api))),
-          'detail-type': unique(events.map((e) => eventDetailType(e.api, e.event))),
+          source: unique(onBus.map((e) => eventSource(e.api))),
+          'detail-type': unique(onBus.map((e) => eventDetailType(e.api, e.event))),
         },
         maxReceives: listener.maxReceives,
         exactlyOnce: listener.exactlyOnce ?? false,
@@ -206,6 +223,8 @@ export function deriveTopology(input: TopologyInput): Topology {
       };
     });
   const registered = new Set(input.registeredApis);
+  const topics = topicsOf(busName, input.registeredApis, input.eventTransports);
+  const onSns = new Set(topics.map((t) => t.api));
   return {
     busName,
     serviceName: input.serviceName,
@@ -218,8 +237,10 @@ export function deriveTopology(input: TopologyInput): Topology {
     rpcQueues,
     listeners,
     tasks,
+    topics,
     permissions: {
-      fireSources: [...registered].sort().map(eventSource),
+      fireSources: [...registered].filter((api) => !onSns.has(api)).sort().map(eventSource),
+      publishTopics: topics.map((t) => t.topicName),
       callsApis: input.knownApis.filter((api) => !registered.has(api)).sort(),
     },
   };

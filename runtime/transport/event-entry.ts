@@ -50,6 +50,11 @@ export interface EventPublisherOptions extends BufferedDeliveryOptions {
    * compete for sockets and CPU. @default 16
    */
   readonly maxCallsInFlight?: number;
+  /**
+   * The SNS topic an API's events go to, for an API whose events travel over SNS
+   * (`transports.event: sns`); undefined: EventBridge. @default every API on EventBridge
+   */
+  readonly topicOf?: (api: string) => string | undefined;
 }
 
 /** What a flush() reports: the failures it took, and how many more were not retained. */
