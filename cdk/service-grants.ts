@@ -4,6 +4,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { ListenerModel, Topology } from '../runtime/topology';
 import { KeyPatterns } from '../runtime/topology';
 import type { ILightbusBus } from './lightbus-bus';
+import { grantPublishTopics } from './service-topics';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
 export interface WorkerTableUse {
@@ -32,6 +33,8 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
       conditions: { StringEquals: { 'events:source': [...topology.permissions.fireSources] } },
     });
   }
+  // APIs on SNS: publish to their topics only.
+  grantPublishTopics(bus.eventBus, topology, grantee);
 }
 
 /**

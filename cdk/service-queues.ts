@@ -17,7 +17,7 @@ export interface ServiceQueues {
 
 /**
  * For each API a request queue, for each listener a queue and an EventBridge rule on the bus that
- * feeds it; each queue with its dead-letter queue, all encrypted and TLS-only.
+ * feeds it (when it takes events of an API on EventBridge); each queue with its dead-letter queue, all encrypted and TLS-only.
  */
 export function createServiceQueues(scope: Construct, topology: Topology, eventBus: events.IEventBus): ServiceQueues {
   const queues = new Map<string, sqs.Queue>();
@@ -44,6 +44,8 @@ export function createServiceQueues(scope: Construct, topology: Topology, eventB
   for (const model of topology.rpcQueues) queueFor(`RpcQueue-${apiSlug(model.api)}`, model);
   for (const model of topology.listeners) {
     const queue = queueFor(`ListenerQueue-${model.listenerName}`, model);
+    // A listener of SNS APIs only has no rule: its subscriptions feed it (service-topics.ts).
+    if (!model.onEventBridge) continue;
     const rule = new events.Rule(scope, `ListenerRule-${model.listenerName}`, {
       ruleName: model.ruleName,
       eventBus,
