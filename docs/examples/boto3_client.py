@@ -78,7 +78,37 @@ def now_ms():
 
 # ---- Events (wire-format.md, "Firing an event") -------------------------------------------------
 
-def fire(session, endpoint, bus, api, event, parameters):
+def event_topic_name(bus, api):
+    return fit_name(f"{bus}-events-{api_slug(api)}", 256)
+
+
+def topic_arn(sns, topic_name):
+    prefix = os.environ.get("LIGHTBUS_TOPIC_ARN_PREFIX")
+    if prefix:
+        return prefix + topic_name
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            if topic["TopicArn"].endswith(":" + topic_name):
+                return topic["TopicArn"]
+    raise RuntimeError(f"no SNS topic {topic_name}: is the API's event transport sns, and its service running?")
+
+
+def fire_over_sns(session, endpoint, bus, api, event, detail):
+    """An API on `transports.event: sns`: publish the EventBridge-shaped envelope to the API's topic."""
+    sns = session.client("sns", endpoint_url=endpoint)
+    envelope = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "source": f"lightbus.{api}",
+        "detail-type": f"{api}.{event}",
+        "time": detail["firedAt"],
+        "detail": detail,
+    }
+    out = sns.publish(TopicArn=topic_arn(sns, event_topic_name(bus, api)), Message=json.dumps(envelope))
+    return {"id": detail["id"], "eventBridgeId": out["MessageId"]}
+
+
+def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"):
     detail = {
         "v": WIRE_VERSION,
         "kind": "lightbus.event",
@@ -89,6 +119,8 @@ def fire(session, endpoint, bus, api, event, parameters):
         "firedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "sender": sender(),
     }
+    if transport == "sns":
+        return fire_over_sns(session, endpoint, bus, api, event, detail)
     events = session.client("events", endpoint_url=endpoint)
     out = events.put_events(
         Entries=[
@@ -164,6 +196,7 @@ def main(argv):
     fire_cmd.add_argument("api")
     fire_cmd.add_argument("event")
     fire_cmd.add_argument("parameters", nargs="?", default="{}")
+    fire_cmd.add_argument("--transport", choices=["eventbridge", "sns"], default="eventbridge", help="the API's transports.event (default: eventbridge)")
     call_cmd = sub.add_parser("call")
     call_cmd.add_argument("api")
     call_cmd.add_argument("procedure")
@@ -179,7 +212,7 @@ def main(argv):
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.command == "fire":
-            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters)
+            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport)
             status = 0
         else:
             out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope)
