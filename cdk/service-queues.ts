@@ -29,6 +29,8 @@ export function createServiceQueues(scope: Construct, topology: Topology, eventB
       retentionPeriod: Duration.seconds(model.deadLetterRetentionSeconds),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // An ordered listener's queue is FIFO, and so must its dead-letter queue be.
+      ...(model.fifo ? { fifo: true } : {}),
     });
     const queue = new sqs.Queue(scope, roleId, {
       queueName: model.queueName,
@@ -36,6 +38,7 @@ export function createServiceQueues(scope: Construct, topology: Topology, eventB
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: model.redriveMaxReceiveCount },
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      ...(model.fifo ? { fifo: true } : {}),
     });
     queues.set(model.queueName, queue);
     deadLetterQueues.set(model.queueName, deadLetterQueue);

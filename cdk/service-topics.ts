@@ -34,7 +34,9 @@ export function topicArnPrefixOf(scope: IConstruct): string {
 export function createServiceTopics(scope: Construct, topology: Topology, queues: ReadonlyMap<string, sqs.IQueue>): ServiceTopics {
   const topics = new Map<string, sns.Topic>();
   for (const model of topology.topics) {
-    topics.set(model.topicName, new sns.Topic(scope, `EventTopic-${apiSlug(model.api)}`, { topicName: model.topicName, enforceSSL: true }));
+    // A FIFO topic deduplicates by the event id each message carries, not by content.
+    const fifo = model.fifo ? { fifo: true, contentBasedDeduplication: false } : {};
+    topics.set(model.topicName, new sns.Topic(scope, `EventTopic-${apiSlug(model.api)}`, { topicName: model.topicName, enforceSSL: true, ...fifo }));
   }
   const imported = new Map<string, sns.ITopic>();
   const topicNamed = (api: string, topicName: string): sns.ITopic => {

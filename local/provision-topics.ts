@@ -5,7 +5,7 @@ import {
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import type { AwsClients } from '../runtime/transport';
-import type { TopicSubscriptionModel } from '../runtime/topology';
+import { FIFO_SUFFIX, type TopicSubscriptionModel } from '../runtime/topology';
 
 /**
  * Creates an API's topic, or finds it: CreateTopic returns the existing topic's ARN for a name
@@ -13,7 +13,9 @@ import type { TopicSubscriptionModel } from '../runtime/topology';
  * local workers may start in any order (on AWS the owning service's deployment makes the topic).
  */
 export async function ensureTopic(clients: AwsClients, topicName: string): Promise<string> {
-  const created = await clients.sns.send(new CreateTopicCommand({ Name: topicName }));
+  // A FIFO topic deduplicates by the id each event carries (its lightbus id), not by content.
+  const fifo = topicName.endsWith(FIFO_SUFFIX) ? { Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false' } } : {};
+  const created = await clients.sns.send(new CreateTopicCommand({ Name: topicName, ...fifo }));
   return created.TopicArn as string;
 }
 

@@ -165,8 +165,10 @@ export async function ensureResultsTable(clients: AwsClients, topology: Topology
 
 async function ensureQueue(clients: AwsClients, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
   // CreateQueue without attributes returns the existing queue's URL whatever its settings;
-  // SetQueueAttributes then brings them up to date. Together: create-or-update.
-  const created = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  // SetQueueAttributes then brings them up to date. Together: create-or-update. A FIFO queue must
+  // say so when it is created (an ordered listener's queue and its dead-letter queue).
+  const fifo = name.endsWith('.fifo') ? { Attributes: { FifoQueue: 'true' } } : {};
+  const created = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, ...fifo }));
   const url = created.QueueUrl as string;
   await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
   const described = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));

@@ -39,7 +39,8 @@ export class BusTransports {
   private readonly topics = new Map<string, string | undefined>();
   private readonly topicOfApi = (api: string): string | undefined => {
     if (this.topics.has(api)) return this.topics.get(api);
-    const topic = settingsForApi(this.settings, api).transports.event === 'sns' ? eventTopicName(this.settings.busName, api) : undefined;
+    const transport = settingsForApi(this.settings, api).transports.event;
+    const topic = transport === 'eventbridge' ? undefined : eventTopicName(this.settings.busName, api, transport === 'sns-fifo');
     this.topics.set(api, topic);
     return topic;
   };

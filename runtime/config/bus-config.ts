@@ -10,7 +10,7 @@ import type { LogLevel } from '../logging';
  * on load instead of being ignored.
  */
 export const TRANSPORT_CHOICES = {
-  event: ['eventbridge', 'sns'],
+  event: ['eventbridge', 'sns', 'sns-fifo'],
   rpc: ['sqs'],
   result: ['dynamodb'],
   schema: ['dynamodb'],
@@ -20,8 +20,10 @@ export type TransportKind = keyof typeof TRANSPORT_CHOICES;
 
 export interface TransportSettings {
   /**
-   * Where events are fired and listened to: the bus's EventBridge bus, or an SNS topic of the API
-   * (`<bus>-events-<api>`). Every service on the bus must give an API the same. @default 'eventbridge'
+   * Where events are fired and listened to: the bus's EventBridge bus, an SNS topic of the API
+   * (`<bus>-events-<api>`), or an SNS FIFO topic (`<bus>-events-<api>.fifo`, whose events carry a
+   * message group per {@link ApiSettings.orderedBy} value: what ordered listeners need). Every
+   * service on the bus must give an API the same. @default 'eventbridge'
    */
   readonly event: (typeof TRANSPORT_CHOICES.event)[number];
   /** Where RPC requests are queued. @default 'sqs' */
@@ -53,6 +55,13 @@ export interface ApiSettings {
   readonly castValues: boolean;
   /** Which transport carries each kind of message. */
   readonly transports: TransportSettings;
+  /**
+   * On `transports.event: sns-fifo`: the parameter whose value is each event's message group, so
+   * that events with the same value reach ordered listeners (`listen(..., { ordered: { by } })`)
+   * in the order they were fired. An event without that parameter goes in one group per event
+   * name. Every service on the bus must give an API the same. @default none
+   */
+  readonly orderedBy?: string;
 }
 
 /**
@@ -66,6 +75,7 @@ export interface ApiSettingsInput {
   readonly strictValidation?: boolean;
   readonly castValues?: boolean;
   readonly transports?: Partial<TransportSettings>;
+  readonly orderedBy?: string;
 }
 
 export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({

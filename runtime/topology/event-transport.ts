@@ -6,12 +6,19 @@ import { eventTopicName } from './naming';
  * (the default), or through an SNS topic of the API's own. Every service on the bus must agree on
  * an API's transport: the firing service publishes to it, the listening services subscribe to it.
  */
-export type EventTransportName = 'eventbridge' | 'sns';
+export type EventTransportName = 'eventbridge' | 'sns' | 'sns-fifo';
+
+/** Whether events of this transport travel over an SNS topic (standard or FIFO). */
+export function isSnsTransport(transport: EventTransportName): boolean {
+  return transport === 'sns' || transport === 'sns-fifo';
+}
 
 /** The SNS topic of an API whose events travel over SNS; it belongs to the service that registers the API. */
 export interface TopicModel {
   readonly api: string;
   readonly topicName: string;
+  /** A FIFO topic (`sns-fifo`): each event carries a message group and is deduplicated by its id. */
+  readonly fifo: boolean;
 }
 
 /**
@@ -40,9 +47,12 @@ export function eventTransportOf(transports: Readonly<Record<string, EventTransp
 /** The topics a service owns: one per registered API whose events travel over SNS. */
 export function topicsOf(busName: string, registeredApis: readonly string[], transports: Readonly<Record<string, EventTransportName>> | undefined): TopicModel[] {
   return [...registeredApis]
-    .filter((api) => eventTransportOf(transports, api) === 'sns')
+    .filter((api) => isSnsTransport(eventTransportOf(transports, api)))
     .sort()
-    .map((api) => ({ api, topicName: eventTopicName(busName, api) }));
+    .map((api) => {
+      const fifo = eventTransportOf(transports, api) === 'sns-fifo';
+      return { api, topicName: eventTopicName(busName, api, fifo), fifo };
+    });
 }
 
 /** One subscription per SNS API among a listener's events, each filtered to that API's events the listener takes. */
@@ -53,14 +63,14 @@ export function subscriptionsOf(
 ): TopicSubscriptionModel[] {
   const byApi = new Map<string, string[]>();
   for (const { api, event } of events) {
-    if (eventTransportOf(transports, api) !== 'sns') continue;
+    if (!isSnsTransport(eventTransportOf(transports, api))) continue;
     const detailTypes = byApi.get(api) ?? [];
     detailTypes.push(eventDetailType(api, event));
     byApi.set(api, detailTypes);
   }
   return [...byApi.keys()].sort().map((api) => ({
     api,
-    topicName: eventTopicName(busName, api),
+    topicName: eventTopicName(busName, api, eventTransportOf(transports, api) === 'sns-fifo'),
     filterPolicy: { source: [eventSource(api)], 'detail-type': [...new Set(byApi.get(api))] },
     filterPolicyScope: 'MessageBody',
     rawMessageDelivery: true,

@@ -22,9 +22,11 @@ export {
   taskRuleName,
   deadLetterQueueName,
   eventTopicName,
+  orderedListenerQueueName,
+  FIFO_SUFFIX,
   DEAD_LETTER_SUFFIX,
 } from './naming';
-export { eventTransportOf } from './event-transport';
+export { eventTransportOf, isSnsTransport } from './event-transport';
 export type { EventTransportName, TopicModel, TopicSubscriptionModel } from './event-transport';
 export {
   KeyKind,

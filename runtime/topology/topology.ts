@@ -5,6 +5,7 @@ import {
   eventBusName,
   listenerQueueName,
   listenerRuleName,
+  orderedListenerQueueName,
   RESOURCE_NAME_PART,
   resultsTableName,
   rpcQueueName,
@@ -66,6 +67,8 @@ export interface QueueModel {
   readonly redriveMaxReceiveCount: number;
   /** How long the DLQ keeps messages for inspection and redrive. */
   readonly deadLetterRetentionSeconds: number;
+  /** A FIFO queue (an ordered listener's), with a FIFO dead-letter queue. @default false */
+  readonly fifo?: boolean;
 }
 
 export interface RpcQueueModel extends QueueModel {
@@ -94,6 +97,11 @@ export interface ListenerModel extends QueueModel {
   readonly maxReceives: number;
   /** An exactly-once listener: its worker writes `dedupe#<service>#<listener>#...` records in the results table. */
   readonly exactlyOnce: boolean;
+  /**
+   * An ordered listener (`listen(..., { ordered: { by } })`): its queue is FIFO, and takes each
+   * message group (one per value of `by`) in order, one message of a group at a time.
+   */
+  readonly ordered?: { readonly by: string };
 }
 
 export interface PermissionsModel {
@@ -130,6 +138,8 @@ export interface TopologyInput {
     readonly visibilityTimeoutSeconds: number;
     /** @default false */
     readonly exactlyOnce?: boolean;
+    /** @default not ordered */
+    readonly ordered?: { readonly by: string };
   }[];
   readonly rpcVisibilityTimeoutSeconds?: number;
   /** Scheduled tasks of this service. @default none */
@@ -189,7 +199,9 @@ export function deriveTopology(input: TopologyInput): Topology {
     .sort((a, b) => a.listenerName.localeCompare(b.listenerName))
     .map((listener): ListenerModel => {
       const service = input.serviceName as string;
-      const queueName = listenerQueueName(busName, service, listener.listenerName);
+      const queueName = listener.ordered
+        ? orderedListenerQueueName(busName, service, listener.listenerName)
+        : listenerQueueName(busName, service, listener.listenerName);
       const events = dedupeEvents(listener.events);
       const onBus = events.filter((e) => eventTransportOf(input.eventTransports, e.api) === 'eventbridge');
       return {
@@ -206,6 +218,7 @@ export function deriveTopology(input: TopologyInput): Topology {
         },
         maxReceives: listener.maxReceives,
         exactlyOnce: listener.exactlyOnce ?? false,
+        ...(listener.ordered ? { ordered: { by: listener.ordered.by }, fifo: true } : {}),
         visibilityTimeoutSeconds: listener.visibilityTimeoutSeconds,
         redriveMaxReceiveCount: listener.maxReceives + 1,
         deadLetterRetentionSeconds: FOURTEEN_DAYS,

@@ -17,6 +17,7 @@ import { MicroBatcher } from './micro-batcher';
 import type { OriginWatch, OriginWatchState } from './origin-watch';
 import { MAX_ENTRIES_PER_PUBLISH_BATCH, MAX_PUBLISH_BATCH_BYTES, publishBatch, snsEntryOf, TopicLocator, type SentEntryResult } from './sns-publish';
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import { randomUUID } from 'node:crypto';
 
 /** PutEvents accepts 10 entries a call. */
 export const MAX_ENTRIES_PER_PUT = 10;
@@ -196,7 +197,7 @@ export class EventPublisher {
   private wireOf(entry: EventEntry, context: PublishContext): Wire {
     const topic = this.topicOf(context.api);
     if (topic !== undefined) {
-      const sns = snsEntryOf(entry);
+      const sns = snsEntryOf(entry, context.fifo ?? (topic.endsWith('.fifo') ? fifoFallback(context) : undefined));
       if (sns.size > MAX_PUBLISH_BATCH_BYTES) {
         throw new MessageTooLargeError(context.api, context.event, sns.size, MAX_PUBLISH_BATCH_BYTES, 'SNS message');
       }
@@ -336,6 +337,11 @@ interface Wire {
   readonly entry: WireEntry;
   readonly key: string;
   readonly size: number;
+}
+
+/** An event on a FIFO topic whose firer gave no placement (not lightbus's firer): one group per event name. */
+function fifoFallback(context: PublishContext): { messageGroupId: string; deduplicationId: string } {
+  return { messageGroupId: `${context.api}.${context.event}`, deduplicationId: randomUUID() };
 }
 
 function newPending(

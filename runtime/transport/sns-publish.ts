@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ListTopicsCommand, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { ClientEnvironment } from '../config';
 import { EventFireError } from '../errors';
@@ -32,9 +32,28 @@ export function snsMessageOf(entry: EventEntry): string {
 }
 
 /** The PublishBatch entry of an event (its `Id` is given per call) and its size as SNS counts it. */
-export function snsEntryOf(entry: EventEntry): { readonly entry: Omit<PublishBatchRequestEntry, 'Id'>; readonly size: number } {
+export function snsEntryOf(
+  entry: EventEntry,
+  fifo?: { readonly messageGroupId: string; readonly deduplicationId: string },
+): { readonly entry: Omit<PublishBatchRequestEntry, 'Id'>; readonly size: number } {
   const message = snsMessageOf(entry);
-  return { entry: { Message: message }, size: Buffer.byteLength(message, 'utf8') };
+  const size = Buffer.byteLength(message, 'utf8');
+  if (fifo === undefined) return { entry: { Message: message }, size };
+  return { entry: { Message: message, MessageGroupId: fifo.messageGroupId, MessageDeduplicationId: fifo.deduplicationId }, size };
+}
+
+/** SNS's rule for a message group id: 1 to 128 printable ASCII characters, no spaces. */
+const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The message group of a key value: the value itself when SNS takes it as it is (a string of up to
+ * 128 printable ASCII characters; other JSON values as their JSON text), else `sha256:` and its hash.
+ * Equal values always make equal groups, so events of one key stay in one group.
+ */
+export function messageGroupOf(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  if (GROUP_ID.test(text)) return text;
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /**
