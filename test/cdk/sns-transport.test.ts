@@ -93,3 +93,17 @@ describe('a listening service of an API on SNS', () => {
     expect(statements.filter((s) => actions(s).some((a) => a.startsWith('sns:')))).toEqual([]);
   });
 });
+
+describe('an ordered listener of an API on sns-fifo', () => {
+  const { template } = serviceStack('Shipments', join(__dirname, 'fixtures', 'sns-fifo-bus.ts'));
+
+  it('makes a FIFO topic (deduplicated by the event id each message carries) and FIFO listener and dead-letter queues', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'shop-events-shipments.fifo', FifoTopic: true });
+    const topic = Object.values(template.findResources('AWS::SNS::Topic'))[0] as { Properties: Record<string, unknown> };
+    expect(topic.Properties.ContentBasedDeduplication).not.toBe(true);
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'shop-listen-shipments-track.fifo', FifoQueue: true });
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'shop-listen-shipments-track-dlq.fifo', FifoQueue: true });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true, FilterPolicyScope: 'MessageBody' });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+});
