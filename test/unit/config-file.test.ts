@@ -155,7 +155,7 @@ describe('configuration file', () => {
 
   it('settings given in code are checked with the same care', () => {
     expect(configErrors(() => resolveBusSettings({ apiSettings: { auth: { transports: { event: 'kafka' as 'eventbridge' } } } }, {}))).toBe(
-      'apiSettings.auth.transports.event: "kafka" is not supported; allowed: eventbridge, sns.',
+      'apiSettings.auth.transports.event: "kafka" is not supported; allowed: eventbridge, sns, sns-fifo.',
     );
     // SNS is an event transport chosen per API; the other APIs keep EventBridge.
     const settings = resolveBusSettings({ apiSettings: { auth: { transports: { event: 'sns' } } } }, {});
