@@ -78,8 +78,23 @@ def now_ms():
 
 # ---- Events (wire-format.md, "Firing an event") -------------------------------------------------
 
-def event_topic_name(bus, api):
+def event_topic_name(bus, api, fifo=False):
+    if fifo:
+        return fit_name(f"{bus}-events-{api_slug(api)}", 251) + ".fifo"
     return fit_name(f"{bus}-events-{api_slug(api)}", 256)
+
+
+GROUP_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def message_group(api, event, parameters, ordered_by):
+    """wire-format.md, "Firing an event over SNS": the orderedBy value, as is or hashed."""
+    if ordered_by is None or ordered_by not in parameters:
+        text = f"{api}.{event}"
+    else:
+        value = parameters[ordered_by]
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if GROUP_ID.match(text) else "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def topic_arn(sns, topic_name):
@@ -93,8 +108,8 @@ def topic_arn(sns, topic_name):
     raise RuntimeError(f"no SNS topic {topic_name}: is the API's event transport sns, and its service running?")
 
 
-def fire_over_sns(session, endpoint, bus, api, event, detail):
-    """An API on `transports.event: sns`: publish the EventBridge-shaped envelope to the API's topic."""
+def fire_over_sns(session, endpoint, bus, api, event, detail, fifo=False, ordered_by=None):
+    """An API on `transports.event: sns` (or `sns-fifo`): publish the EventBridge-shaped envelope to the API's topic."""
     sns = session.client("sns", endpoint_url=endpoint)
     envelope = {
         "version": "0",
@@ -104,11 +119,14 @@ def fire_over_sns(session, endpoint, bus, api, event, detail):
         "time": detail["firedAt"],
         "detail": detail,
     }
-    out = sns.publish(TopicArn=topic_arn(sns, event_topic_name(bus, api)), Message=json.dumps(envelope))
+    extra = {}
+    if fifo:
+        extra = {"MessageGroupId": message_group(api, event, detail["parameters"], ordered_by), "MessageDeduplicationId": detail["id"]}
+    out = sns.publish(TopicArn=topic_arn(sns, event_topic_name(bus, api, fifo)), Message=json.dumps(envelope), **extra)
     return {"id": detail["id"], "eventBridgeId": out["MessageId"]}
 
 
-def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"):
+def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge", ordered_by=None):
     detail = {
         "v": WIRE_VERSION,
         "kind": "lightbus.event",
@@ -119,8 +137,8 @@ def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"
         "firedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "sender": sender(),
     }
-    if transport == "sns":
-        return fire_over_sns(session, endpoint, bus, api, event, detail)
+    if transport in ("sns", "sns-fifo"):
+        return fire_over_sns(session, endpoint, bus, api, event, detail, transport == "sns-fifo", ordered_by)
     events = session.client("events", endpoint_url=endpoint)
     out = events.put_events(
         Entries=[
@@ -196,7 +214,8 @@ def main(argv):
     fire_cmd.add_argument("api")
     fire_cmd.add_argument("event")
     fire_cmd.add_argument("parameters", nargs="?", default="{}")
-    fire_cmd.add_argument("--transport", choices=["eventbridge", "sns"], default="eventbridge", help="the API's transports.event (default: eventbridge)")
+    fire_cmd.add_argument("--transport", choices=["eventbridge", "sns", "sns-fifo"], default="eventbridge", help="the API's transports.event (default: eventbridge)")
+    fire_cmd.add_argument("--ordered-by", default=None, help="sns-fifo: the API's orderedBy parameter")
     call_cmd = sub.add_parser("call")
     call_cmd.add_argument("api")
     call_cmd.add_argument("procedure")
@@ -212,7 +231,7 @@ def main(argv):
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.command == "fire":
-            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport)
+            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport, args.ordered_by)
             status = 0
         else:
             out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope)
