@@ -52,7 +52,7 @@ describe('deriveTopology(): every resource from the bus module', () => {
     const owner = lightbus.create({ busName: 'prod', serviceName: 'customers', apis: [customersApi, caseApi], apiSettings: onSns });
     owner.register(customersApi, {});
     owner.register(caseApi, {});
-    expect(owner.topology().topics).toEqual([{ api: 'customers', topicName: 'prod-events-customers' }]);
+    expect(owner.topology().topics).toEqual([{ api: 'customers', topicName: 'prod-events-customers', fifo: false }]);
     expect(owner.topology().permissions).toMatchObject({ fireSources: ['lightbus.support.case'], publishTopics: ['prod-events-customers'] });
 
     const bus = lightbus.create({ busName: 'prod', serviceName: 'auth', apis: [customersApi, caseApi], apiSettings: onSns });
