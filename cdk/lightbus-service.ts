@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { clientEnvironmentOf, WORKER_STATE_ENV } from '../runtime/config';
+import { ClientEnvironment, clientEnvironmentOf, WORKER_STATE_ENV } from '../runtime/config';
 import { lambdaWorkerStateValue } from '../runtime/worker-state';
 import { ConstructValidationError } from '../runtime/errors/deployment';
 import { OWNERSHIP_PROPERTIES } from '../runtime/ownership';
@@ -24,6 +24,7 @@ import { assignCallerScope, serviceCallerScope } from './caller-scope';
 import { claimApisInStage } from './api-ownership';
 import { apisServedInStage, atSynthesis, markServedApis, resolveCallableApis, validateCalls, type CallRightsInput } from './call-rights';
 import { createServiceQueues } from './service-queues';
+import { createServiceTopics, grantPublishTopics, topicArnPrefixOf, type ServiceTopics } from './service-topics';
 import { workerBundleOf, workerCode, type WorkerCodeProps } from './worker-code';
 import { createWorkerLogging, DEFAULT_LOG_RETENTION } from './worker-logging';
 import { defaultWorkerRuntime, esbuildTargetOf, nodeOptionsWithSourceMaps } from './worker-runtime';
@@ -58,6 +59,8 @@ const DEFAULT_TASK_TIMEOUT_SECONDS = 30;
 export class LightbusService extends Construct {
   /** The resources this service needs, as derived from its bus module. */
   public readonly topology: Topology;
+  /** The SNS topics of this service's APIs on `transports.event: sns`, and its listeners' subscriptions. */
+  public readonly eventTopics: ServiceTopics;
   public readonly bus: ILightbusBus;
   /** Every worker function, by construct id (`Worker`, `ApiWorker-<api>`, `ListenerWorker-<listener>`). */
   public readonly functions: ReadonlyMap<string, lambda.Function>;
@@ -123,6 +126,7 @@ export class LightbusService extends Construct {
     this.queues = queues;
     this.deadLetterQueues = deadLetterQueues;
     this.rules = rules;
+    this.eventTopics = createServiceTopics(this, this.topology, queues);
 
     const runtime = props.runtime ?? defaultWorkerRuntime();
     const codeProps: WorkerCodeProps = {
@@ -276,6 +280,8 @@ export class LightbusService extends Construct {
       serviceName: this.topology.serviceName,
       // From a real queue URL, so it is right on AWS and on an emulator alike.
       queueUrlPrefix: firstQueue ? queueUrlPrefix(firstQueue) : undefined,
+      // Only for a service whose events travel over SNS: others need no topic.
+      topicArnPrefix: this.topology.topics.length > 0 ? topicArnPrefixOf(this) : undefined,
     });
   }
 
@@ -324,6 +330,8 @@ export class LightbusService extends Construct {
   /** Lets `grantee` fire the events of the APIs this service registers. */
   public grantFire(grantee: iam.IGrantable): void {
     for (const source of this.topology.permissions.fireSources) this.bus.grantFire(grantee, apiOfEventSource(source));
+    grantPublishTopics(this, this.topology, grantee);
+    if (this.topology.topics.length > 0 && isEnvironmentTarget(grantee)) grantee.addEnvironment(ClientEnvironment.TopicArnPrefix, topicArnPrefixOf(this));
   }
 
   /**

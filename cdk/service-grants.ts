@@ -5,6 +5,7 @@ import type { ListenerModel, Topology } from '../runtime/topology';
 import { ANONYMOUS_CALLER_SCOPE, KeyPatterns } from '../runtime/topology';
 import { WORKER_STATE_API } from '../runtime/worker-state';
 import type { ILightbusBus } from './lightbus-bus';
+import { grantPublishTopics } from './service-topics';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
 export interface WorkerTableUse {
@@ -33,6 +34,8 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
       conditions: { StringEquals: { 'events:source': [...topology.permissions.fireSources] } },
     });
   }
+  // APIs on SNS: publish to their topics only.
+  grantPublishTopics(bus.eventBus, topology, grantee);
 }
 
 /**

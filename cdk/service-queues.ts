@@ -17,7 +17,7 @@ export interface ServiceQueues {
 
 /**
  * For each API a request queue, for each listener a queue and an EventBridge rule on the bus that
- * feeds it; each queue with its dead-letter queue, all encrypted and TLS-only.
+ * feeds it (when it takes events of an API on EventBridge); each queue with its dead-letter queue, all encrypted and TLS-only.
  */
 export function createServiceQueues(scope: Construct, topology: Topology, eventBus: events.IEventBus): ServiceQueues {
   const queues = new Map<string, sqs.Queue>();
@@ -29,6 +29,8 @@ export function createServiceQueues(scope: Construct, topology: Topology, eventB
       retentionPeriod: Duration.seconds(model.deadLetterRetentionSeconds),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // An ordered listener's queue is FIFO, and so must its dead-letter queue be.
+      ...(model.fifo ? { fifo: true } : {}),
     });
     const queue = new sqs.Queue(scope, roleId, {
       queueName: model.queueName,
@@ -36,6 +38,7 @@ export function createServiceQueues(scope: Construct, topology: Topology, eventB
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: model.redriveMaxReceiveCount },
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      ...(model.fifo ? { fifo: true } : {}),
     });
     queues.set(model.queueName, queue);
     deadLetterQueues.set(model.queueName, deadLetterQueue);
@@ -44,6 +47,8 @@ export function createServiceQueues(scope: Construct, topology: Topology, eventB
   for (const model of topology.rpcQueues) queueFor(`RpcQueue-${apiSlug(model.api)}`, model);
   for (const model of topology.listeners) {
     const queue = queueFor(`ListenerQueue-${model.listenerName}`, model);
+    // A listener of SNS APIs only has no rule: its subscriptions feed it (service-topics.ts).
+    if (!model.onEventBridge) continue;
     const rule = new events.Rule(scope, `ListenerRule-${model.listenerName}`, {
       ruleName: model.ruleName,
       eventBus,

@@ -153,11 +153,16 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     const fifo = records.length > 0 && records.every((r) => queueNameFromArn(r.eventSourceARN).endsWith('.fifo'));
     // A record left undefined is not started: it is reported for retry below.
     const outcomes: (DispatchOutcome | undefined)[] = new Array<DispatchOutcome | undefined>(messages.length).fill(undefined);
+    // FIFO: records one at a time, in order; after a failed record, the later records of its
+    // message group are not started (they are retried after it), and other groups carry on.
+    const groupOf = (index: number): string => records[index]?.attributes?.MessageGroupId ?? '';
+    const blockedGroups = new Set<string>();
     if (fifo) {
       for (let index = 0; index < messages.length; index++) {
         if (!hasTime()) break;
+        if (blockedGroups.has(groupOf(index))) continue;
         outcomes[index] = await handleOne(messages[index] as InboundMessage);
-        if (outcomes[index]?.kind === 'retry') break;
+        if (outcomes[index]?.kind === 'retry') blockedGroups.add(groupOf(index));
       }
     } else if (hasTime()) {
       outcomes.splice(0, messages.length, ...(await Promise.all(messages.map(handleOne))));
@@ -191,11 +196,15 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     });
     reportOutcomes(messages, outcomes, () => undefined);
     // A record not dispatched (after a FIFO failure) is retried too; and on FIFO nothing after the
-    // first failed record may be deleted, or order within a group breaks.
+    // first failed record of a message group may be deleted, or order within that group breaks.
     const retried = results.map((result) => result === undefined || result.action.kind === 'retry');
-    const firstFailed = retried.indexOf(true);
+    const failedGroups = new Set<string>();
     const failures: SQSBatchItemFailure[] = records
-      .filter((_, index) => retried[index] || (fifo && firstFailed >= 0 && index > firstFailed))
+      .filter((_, index) => {
+        const failed = retried[index] === true || (fifo && failedGroups.has(groupOf(index)));
+        if (failed && fifo) failedGroups.add(groupOf(index));
+        return failed;
+      })
       .map((r) => ({ itemIdentifier: r.messageId }));
     if (failures.length > 0) {
       logger.debug('Reporting records for retry', { failed: failures.length, of: records.length });

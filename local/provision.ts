@@ -15,6 +15,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from '../runtime/logging';
 import { ensureBusArchive } from './bus-archive';
+import { ensureSubscription, ensureTopic, topicDeliveryStatement } from './provision-topics';
 import type { AwsClients } from '../runtime/transport';
 import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 
@@ -22,6 +23,8 @@ import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 export interface ProvisionedTopology {
   readonly eventBusArn: string;
   readonly queueUrls: ReadonlyMap<string, string>;
+  /** The SNS topics made or found (owned ones and those listeners subscribe to), by topic name. */
+  readonly topicArns: ReadonlyMap<string, string>;
 }
 
 export interface ProvisionOptions {
@@ -55,18 +58,55 @@ export async function provisionTopology(
       queueUrls.set(model.queueName, url);
     }),
   );
+  const topicArns = await ensureTopics(clients, topology);
   await Promise.all(
     topology.listeners.map((listener) =>
-      ensureRule(clients, topology.eventBus.name, listener, queueUrls.get(listener.queueName) as string),
+      ensureListenerFeeds(clients, topology.eventBus.name, listener, queueUrls.get(listener.queueName) as string, topicArns),
     ),
   );
   logger.info('Provisioned the bus resources', {
     eventBus: topology.eventBus.name,
     resultsTable: topology.resultsTable.name,
     queues: queues.map((q) => q.queueName),
-    rules: topology.listeners.map((l) => l.ruleName),
+    rules: topology.listeners.filter((l) => l.onEventBridge).map((l) => l.ruleName),
+    ...(topicArns.size > 0 ? { topics: [...topicArns.keys()] } : {}),
   });
-  return { eventBusArn, queueUrls };
+  return { eventBusArn, queueUrls, topicArns };
+}
+
+/** The topics of the service's SNS APIs, and of the SNS APIs its listeners take events of. */
+async function ensureTopics(clients: AwsClients, topology: Topology): Promise<Map<string, string>> {
+  const names = new Set([...(topology.topics ?? []).map((t) => t.topicName), ...topology.listeners.flatMap((l) => l.subscriptions.map((s) => s.topicName))]);
+  const arns = new Map<string, string>();
+  await Promise.all([...names].sort().map(async (name) => arns.set(name, await ensureTopic(clients, name))));
+  return arns;
+}
+
+/**
+ * What feeds a listener queue: its EventBridge rule (for events of APIs on EventBridge), its
+ * topic subscriptions (for APIs on SNS), and the queue policy admitting exactly those.
+ */
+async function ensureListenerFeeds(
+  clients: AwsClients,
+  eventBusName: string,
+  listener: ListenerModel,
+  queueUrl: string,
+  topicArns: ReadonlyMap<string, string>,
+): Promise<void> {
+  const attributes = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const queueArn = attributes.Attributes?.QueueArn as string;
+  const statements: Record<string, unknown>[] = [];
+  if (listener.onEventBridge) statements.push(await ensureRule(clients, eventBusName, listener, queueArn));
+  const subscribed = listener.subscriptions.map((s) => topicArns.get(s.topicName) as string);
+  await Promise.all(listener.subscriptions.map((s, index) => ensureSubscription(clients, subscribed[index] as string, queueArn, s)));
+  if (subscribed.length > 0) statements.push(topicDeliveryStatement(queueArn, subscribed));
+  // Real SQS accepts deliveries only with this policy; the emulator does not check.
+  await clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) },
+    }),
+  );
 }
 
 async function ensureEventBus(clients: AwsClients, name: string): Promise<string> {
@@ -125,8 +165,10 @@ export async function ensureResultsTable(clients: AwsClients, topology: Topology
 
 async function ensureQueue(clients: AwsClients, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
   // CreateQueue without attributes returns the existing queue's URL whatever its settings;
-  // SetQueueAttributes then brings them up to date. Together: create-or-update.
-  const created = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  // SetQueueAttributes then brings them up to date. Together: create-or-update. A FIFO queue must
+  // say so when it is created (an ordered listener's queue and its dead-letter queue).
+  const fifo = name.endsWith('.fifo') ? { Attributes: { FifoQueue: 'true' } } : {};
+  const created = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, ...fifo }));
   const url = created.QueueUrl as string;
   await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
   const described = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
@@ -146,7 +188,8 @@ async function ensureQueueWithDeadLetter(clients: AwsClients, model: QueueModel)
   return queue.url;
 }
 
-async function ensureRule(clients: AwsClients, eventBusName: string, listener: ListenerModel, queueUrl: string): Promise<void> {
+/** The listener's rule and its target; returns the queue policy statement that admits the rule. */
+async function ensureRule(clients: AwsClients, eventBusName: string, listener: ListenerModel, queueArn: string): Promise<Record<string, unknown>> {
   const rule = await clients.eventBridge.send(
     new PutRuleCommand({
       Name: listener.ruleName,
@@ -156,8 +199,6 @@ async function ensureRule(clients: AwsClients, eventBusName: string, listener: L
       Description: `lightbus listener ${listener.listenerName}: ${listener.events.map((e) => `${e.api}.${e.event}`).join(', ')}`,
     }),
   );
-  const attributes = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  const queueArn = attributes.Attributes?.QueueArn as string;
   await clients.eventBridge.send(
     new PutTargetsCommand({
       Rule: listener.ruleName,
@@ -165,25 +206,12 @@ async function ensureRule(clients: AwsClients, eventBusName: string, listener: L
       Targets: [{ Id: 'listener-queue', Arn: queueArn }],
     }),
   );
-  // Real SQS accepts EventBridge's deliveries only with this policy; the emulator does not check.
-  await clients.sqs.send(
-    new SetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      Attributes: {
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AllowRuleDelivery',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: queueArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': rule.RuleArn } },
-            },
-          ],
-        }),
-      },
-    }),
-  );
+  return {
+    Sid: 'AllowRuleDelivery',
+    Effect: 'Allow',
+    Principal: { Service: 'events.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': rule.RuleArn } },
+  };
 }

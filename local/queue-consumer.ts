@@ -6,6 +6,7 @@ import type { AwsClients, QueueOperations } from '../runtime/transport';
 import { PollStagger, type StaggeredPoll } from './poll-stagger';
 import { abortableSleep } from './abortable-sleep';
 import { drainInFlight, type InFlight } from './in-flight';
+import { MessageGroups } from './message-groups';
 import { TypedEmitter } from './typed-emitter';
 import { startVisibilityHeartbeat, type VisibilityHeartbeat } from './visibility-heartbeat';
 
@@ -101,6 +102,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
   private readonly fireFollowing: FireFollowing | undefined;
+  /** Set for a FIFO queue (an ordered listener's): its message groups run one message at a time, in order. */
+  private readonly groups: MessageGroups | undefined;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -118,6 +121,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.longPollRecheckMs = Math.max(0, options.longPollRecheckMs ?? 0);
     this.fireFollowing = options.fireFollowing;
+    this.groups = options.queueName.endsWith('.fifo') ? new MessageGroups() : undefined;
     this.stagger = new PollStagger(this.longPollRecheckMs);
     this.lifecycle = new RecordLifecycle(dispatcher, logger, {
       // Not fatal: the message still comes back, after the queue's visibility timeout.
@@ -203,7 +207,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: wanted,
             WaitTimeSeconds: this.waitTimeSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageSystemAttributeNames: this.groups ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'],
           }),
           // No abort on stop (see stop()); only a poll the endpoint never answers is given up.
           { abortSignal: AbortSignal.timeout((this.waitTimeSeconds + RECEIVE_GRACE_SECONDS) * 1000) },
@@ -261,21 +265,50 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     });
     const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);
-    (entry as { done: Promise<void> }).done = this.process(entry);
+    const groups = this.groups;
+    if (groups === undefined) {
+      (entry as { done: Promise<void> }).done = this.process(entry).then(() => undefined);
+      return;
+    }
+    // Hidden while it waits for its group's earlier messages, as while it runs.
+    entry.heartbeat = this.startHeartbeat(message);
+    const group = raw.Attributes?.MessageGroupId ?? '';
+    (entry as { done: Promise<void> }).done = groups.schedule(
+      group,
+      async () => {
+        if (entry.returned) return this.holdBack(entry).then(() => false);
+        const outcome = await this.process(entry);
+        return outcome !== undefined && outcome.kind !== 'retry';
+      },
+      () => this.holdBack(entry),
+    );
   }
 
-  private async process(entry: InFlight): Promise<void> {
+  /** A FIFO message behind a failed one of its group: back to the queue, not run (SQS keeps the group's order). */
+  private async holdBack(entry: InFlight): Promise<void> {
+    void entry.heartbeat?.stop();
+    try {
+      if (!entry.returned) await this.giveBack(entry.message, 'hold-back-behind-failed');
+    } finally {
+      this.inFlight.delete(entry.message.receiptHandle);
+      this.wakeSlotWaiters();
+    }
+  }
+
+  /** Runs one message to its end; returns its final outcome (undefined if it threw). */
+  private async process(entry: InFlight): Promise<DispatchOutcome | undefined> {
     const { message } = entry;
     const started = Date.now();
+    let final: DispatchOutcome | undefined;
     this.emit('message_received', message);
-    entry.heartbeat = this.startHeartbeat(message);
+    entry.heartbeat ??= this.startHeartbeat(message);
     try {
       const { outcome, concluded } = await this.dispatch(message);
       // The handler is done: free its slot now rather than after its events and the (batched) delete.
       entry.handled = true;
       this.finishing += 1;
       this.wakeSlotWaiters();
-      const final = await this.finish(entry, outcome, concluded);
+      final = await this.finish(entry, outcome, concluded);
       entry.finished = true;
       this.emit('message_processed', message, final, Date.now() - started);
     } finally {
@@ -284,6 +317,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       this.inFlight.delete(message.receiptHandle);
       this.wakeSlotWaiters();
     }
+    return final;
   }
 
   /** Runs the dispatch, its fires followed if the bus delivers them buffered. */

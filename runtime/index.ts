@@ -28,6 +28,7 @@ export type {
   ListenerHandler,
   ListenOptions,
   ExactlyOnceOptions,
+  OrderedOptions,
   RpcContext,
   ApiImplementation,
   ApiClient,

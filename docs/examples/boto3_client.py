@@ -80,7 +80,55 @@ def now_ms():
 
 # ---- Events (wire-format.md, "Firing an event") -------------------------------------------------
 
-def fire(session, endpoint, bus, api, event, parameters):
+def event_topic_name(bus, api, fifo=False):
+    if fifo:
+        return fit_name(f"{bus}-events-{api_slug(api)}", 251) + ".fifo"
+    return fit_name(f"{bus}-events-{api_slug(api)}", 256)
+
+
+GROUP_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def message_group(api, event, parameters, ordered_by):
+    """wire-format.md, "Firing an event over SNS": the orderedBy value, as is or hashed."""
+    if ordered_by is None or ordered_by not in parameters:
+        text = f"{api}.{event}"
+    else:
+        value = parameters[ordered_by]
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if GROUP_ID.match(text) else "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def topic_arn(sns, topic_name):
+    prefix = os.environ.get("LIGHTBUS_TOPIC_ARN_PREFIX")
+    if prefix:
+        return prefix + topic_name
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            if topic["TopicArn"].endswith(":" + topic_name):
+                return topic["TopicArn"]
+    raise RuntimeError(f"no SNS topic {topic_name}: is the API's event transport sns, and its service running?")
+
+
+def fire_over_sns(session, endpoint, bus, api, event, detail, fifo=False, ordered_by=None):
+    """An API on `transports.event: sns` (or `sns-fifo`): publish the EventBridge-shaped envelope to the API's topic."""
+    sns = session.client("sns", endpoint_url=endpoint)
+    envelope = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "source": f"lightbus.{api}",
+        "detail-type": f"{api}.{event}",
+        "time": detail["firedAt"],
+        "detail": detail,
+    }
+    extra = {}
+    if fifo:
+        extra = {"MessageGroupId": message_group(api, event, detail["parameters"], ordered_by), "MessageDeduplicationId": detail["id"]}
+    out = sns.publish(TopicArn=topic_arn(sns, event_topic_name(bus, api, fifo)), Message=json.dumps(envelope), **extra)
+    return {"id": detail["id"], "eventBridgeId": out["MessageId"]}
+
+
+def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge", ordered_by=None):
     detail = {
         "v": WIRE_VERSION,
         "kind": "lightbus.event",
@@ -91,6 +139,8 @@ def fire(session, endpoint, bus, api, event, parameters):
         "firedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "sender": sender(),
     }
+    if transport in ("sns", "sns-fifo"):
+        return fire_over_sns(session, endpoint, bus, api, event, detail, transport == "sns-fifo", ordered_by)
     events = session.client("events", endpoint_url=endpoint)
     out = events.put_events(
         Entries=[
@@ -201,6 +251,8 @@ def main(argv):
     fire_cmd.add_argument("api")
     fire_cmd.add_argument("event")
     fire_cmd.add_argument("parameters", nargs="?", default="{}")
+    fire_cmd.add_argument("--transport", choices=["eventbridge", "sns", "sns-fifo"], default="eventbridge", help="the API's transports.event (default: eventbridge)")
+    fire_cmd.add_argument("--ordered-by", default=None, help="sns-fifo: the API's orderedBy parameter")
     call_cmd = sub.add_parser("call")
     call_cmd.add_argument("api")
     call_cmd.add_argument("procedure")
@@ -217,7 +269,7 @@ def main(argv):
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.command == "fire":
-            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters)
+            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport, args.ordered_by)
             status = 0
         elif args.command == "workers":
             out = workers(session, args.endpoint, args.bus)

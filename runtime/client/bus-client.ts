@@ -10,6 +10,7 @@ import type { TaskHandler, TaskOptions } from '../tasks/types';
 import { deriveTopology, type Topology } from '../topology';
 import { ClientSettings } from './client-settings';
 import { EventFirer, logUndelivered } from './event-firer';
+import { checkOrderedListener } from './ordered-listener';
 import { followFires, runWithFireOrigin, type FollowedFires } from './fire-origin';
 import { splitMemberName } from './member-name';
 import { Registry } from './registry';
@@ -208,7 +209,13 @@ export class BusClient {
         { listenerName: options.listenerName },
       );
     }
-    this.#registry.addListener(resolved, handler, options);
+    const ordered = checkOrderedListener(
+      options?.listenerName ?? '',
+      resolved.map((e) => ({ ...e, definition: this.#registry.eventDefinition(e.api, e.event) })),
+      options?.ordered,
+      (api) => this.#settings.forApi(api),
+    );
+    this.#registry.addListener(resolved, handler, options, ordered);
   }
 
   /**
@@ -244,8 +251,10 @@ export class BusClient {
         maxReceives: l.maxReceives,
         visibilityTimeoutSeconds: l.visibilityTimeoutSeconds,
         exactlyOnce: l.exactlyOnce !== undefined,
+        ...(l.ordered ? { ordered: l.ordered } : {}),
       })),
       tasks: registry.tasks.map((t) => ({ taskName: t.taskName, scheduleExpression: t.schedule.expression })),
+      eventTransports: Object.fromEntries(registry.knownApis.map((api) => [api, this.#settings.forApi(api).transports.event])),
     });
   }
 

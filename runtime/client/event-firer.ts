@@ -5,7 +5,7 @@ import type { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
 import { parseOrThrow, toWireValue } from '../schema';
-import type { BufferedPublishContext, DeliveryListener } from '../transport';
+import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type FifoPlacement } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
 import type { Registry } from './registry';
@@ -27,6 +27,8 @@ interface PreparedEvent {
   readonly detail: EventDetail;
   readonly entry: { readonly Source: string; readonly DetailType: string; readonly Detail: string };
   readonly timeoutMs: number;
+  /** Set for an API on an SNS FIFO topic (`transports.event: sns-fifo`). */
+  readonly fifo: FifoPlacement | undefined;
 }
 
 /** What firing events needs of its client. */
@@ -130,7 +132,12 @@ export class EventFirer {
     };
     const names = this.entryNames(api, event);
     const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
-    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs };
+    // On an SNS FIFO topic the event's group is its orderedBy parameter's value (ordered listeners' key).
+    const fifo =
+      apiSettings.transports.event === 'sns-fifo'
+        ? { messageGroupId: fifoGroupOf(api, event, detail.parameters, apiSettings.orderedBy), deduplicationId: detail.id }
+        : undefined;
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo };
   }
 
   /** An event's Source and DetailType, built once per event rather than per fire(). */
@@ -145,9 +152,10 @@ export class EventFirer {
   }
 
   /** Confirmed delivery: resolves with EventBridge's id once it accepted the event. */
-  private sendConfirmed({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent): Promise<string> {
+  private sendConfirmed({ api, event, checked, detail, entry, timeoutMs, fifo }: PreparedEvent): Promise<string> {
     const { transports, hooks } = this.parts;
-    const send = (): Promise<string> => transports.publisher.publish(entry, { api, event }, Date.now() + timeoutMs);
+    const context = fifo === undefined ? { api, event } : { api, event, fifo };
+    const send = (): Promise<string> => transports.publisher.publish(entry, context, Date.now() + timeoutMs);
     if (!hooks.observes('EventSent')) return send();
     const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
     return hooks.around('EventSent', hookContext, send, (id) => ({ eventBridgeId: id }));
@@ -158,10 +166,11 @@ export class EventFirer {
    * for room if `fire.maxBuffered` events are already buffered. The size check throws at once.
    */
   private async sendBuffered(prepared: PreparedEvent): Promise<void> {
-    const { api, event, detail, entry, timeoutMs } = prepared;
+    const { api, event, detail, entry, timeoutMs, fifo } = prepared;
     const fireOrigin = currentFireOrigin();
-    const context: BufferedPublishContext =
+    let context: BufferedPublishContext =
       fireOrigin === undefined ? { api, event, eventId: detail.id } : { api, event, eventId: detail.id, origin: fireOrigin };
+    if (fifo !== undefined) context = { ...context, fifo };
     if (!this.parts.hooks.observes('EventSent')) {
       const room = this.parts.transports.publisher.buffer(entry, context, timeoutMs);
       if (room) await room;
@@ -196,6 +205,12 @@ export class EventFirer {
     void hooks.afterSettled('EventSent', hookContext, delivered, toHookValue);
     if (room) await room;
   }
+}
+
+/** An event's message group on an SNS FIFO topic: its `orderedBy` parameter's value, or one group per event name without it. */
+function fifoGroupOf(api: string, event: string, parameters: Record<string, unknown>, orderedBy: string | undefined): string {
+  if (orderedBy !== undefined && Object.hasOwn(parameters, orderedBy)) return messageGroupOf(parameters[orderedBy]);
+  return messageGroupOf(`${api}.${event}`);
 }
 
 /** Buffered delivery gave up on an event: never silently, whether or not anyone flushes. */

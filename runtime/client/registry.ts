@@ -16,6 +16,8 @@ export interface ListenerRegistration {
   readonly retryDelaySeconds: number;
   /** Set for an exactly-once listener: how long a handled event id is remembered. */
   readonly exactlyOnce: { readonly ttlSeconds: number } | undefined;
+  /** Set for an ordered listener: the parameter its events are ordered by. */
+  readonly ordered?: { readonly by: string } | undefined;
 }
 
 /** What a bus knows: API definitions, which of them it serves, and its listeners. */
@@ -69,6 +71,7 @@ export class Registry {
     events: readonly { api: string; event: string }[],
     handler: ListenerHandler<never>,
     options: ListenOptions,
+    ordered?: { readonly by: string },
   ): ListenerRegistration {
     if (typeof handler !== 'function') {
       throw new InvalidDefinitionError(`listen(): the handler must be a function; got ${typeof handler}.`);
@@ -109,6 +112,7 @@ export class Registry {
       visibilityTimeoutSeconds,
       retryDelaySeconds,
       exactlyOnce: exactlyOnceSettings(options.listenerName, options.exactlyOnce, visibilityTimeoutSeconds),
+      ...(ordered ? { ordered } : {}),
     };
     this.listenerList.push(registration);
     return registration;

@@ -1,5 +1,5 @@
-import { ClientEnvironment, type BusSettings } from '../config';
-import { eventBusName, resultsTableName } from '../topology';
+import { ClientEnvironment, settingsForApi, type BusSettings } from '../config';
+import { eventBusName, eventTopicName, resultsTableName } from '../topology';
 import type { UndeliveredEvent } from '../errors';
 import { AwsClients, DedupeStore, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
 
@@ -35,6 +35,16 @@ export class BusTransports {
   private resultPoller: ResultPoller | undefined;
   private dedupeStore: DedupeStore | undefined;
 
+  /** Each API's SNS topic, or undefined for an API on EventBridge (`apis.<api>.transports.event`), once per API. */
+  private readonly topics = new Map<string, string | undefined>();
+  private readonly topicOfApi = (api: string): string | undefined => {
+    if (this.topics.has(api)) return this.topics.get(api);
+    const transport = settingsForApi(this.settings, api).transports.event;
+    const topic = transport === 'eventbridge' ? undefined : eventTopicName(this.settings.busName, api, transport === 'sns-fifo');
+    this.topics.set(api, topic);
+    return topic;
+  };
+
   public constructor(
     private readonly settings: BusSettings,
     private readonly options: BusTransportsOptions = {},
@@ -52,6 +62,7 @@ export class BusTransports {
     this.eventPublisher ??= new EventPublisher(this.clients, () => this.location.eventBusName, {
       lingerMs: this.settings.fire.lingerMs,
       maxBuffered: this.settings.fire.maxBuffered,
+      topicOf: this.topicOfApi,
       ...(this.options.onUndelivered ? { onUndelivered: this.options.onUndelivered } : {}),
     });
     return this.eventPublisher;

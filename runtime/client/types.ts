@@ -123,6 +123,21 @@ export interface ListenOptions {
    * @default false - every delivery runs the handler (at-least-once)
    */
   readonly exactlyOnce?: boolean | ExactlyOnceOptions;
+  /**
+   * Take the events in order per value of one parameter: `{ by: 'orderId' }`. The listener's queue
+   * is FIFO, each value its message group: events of one value are handled one at a time in the
+   * order they were fired, and a failing event holds back only its own value's later events.
+   * Needs its events' API on `transports.event: sns-fifo` with `orderedBy` the same parameter
+   * (docs/transports.md); refused at declaration otherwise, or if an event lacks the parameter.
+   * @default not ordered
+   */
+  readonly ordered?: OrderedOptions;
+}
+
+/** Options of an ordered listener ({@link ListenOptions.ordered}). */
+export interface OrderedOptions {
+  /** The parameter whose value orders the events (every event of the listener must have it). */
+  readonly by: string;
 }
 
 /** Options of an exactly-once listener ({@link ListenOptions.exactlyOnce}). */

@@ -4,12 +4,13 @@ import { ConfigurationError } from '../errors';
 import type { LogLevel } from '../logging';
 
 /**
- * The transports a bus can use, per kind. Today there is one of each; the configuration names
- * them anyway (`transports.event: eventbridge`) so that a file written now stays valid when
- * others are added, and a value we do not support fails on load instead of being ignored.
+ * The transports a bus can use, per kind. Events travel over EventBridge (the default) or an SNS
+ * topic per API (docs/transports.md); the other kinds have one transport each, named anyway so
+ * that a file written now stays valid when others are added, and a value we do not support fails
+ * on load instead of being ignored.
  */
 export const TRANSPORT_CHOICES = {
-  event: ['eventbridge'],
+  event: ['eventbridge', 'sns', 'sns-fifo'],
   rpc: ['sqs'],
   result: ['dynamodb'],
   schema: ['dynamodb'],
@@ -18,7 +19,12 @@ export const TRANSPORT_CHOICES = {
 export type TransportKind = keyof typeof TRANSPORT_CHOICES;
 
 export interface TransportSettings {
-  /** Where events are fired and listened to. @default 'eventbridge' */
+  /**
+   * Where events are fired and listened to: the bus's EventBridge bus, an SNS topic of the API
+   * (`<bus>-events-<api>`), or an SNS FIFO topic (`<bus>-events-<api>.fifo`, whose events carry a
+   * message group per {@link ApiSettings.orderedBy} value: what ordered listeners need). Every
+   * service on the bus must give an API the same. @default 'eventbridge'
+   */
   readonly event: (typeof TRANSPORT_CHOICES.event)[number];
   /** Where RPC requests are queued. @default 'sqs' */
   readonly rpc: (typeof TRANSPORT_CHOICES.rpc)[number];
@@ -49,6 +55,13 @@ export interface ApiSettings {
   readonly castValues: boolean;
   /** Which transport carries each kind of message. */
   readonly transports: TransportSettings;
+  /**
+   * On `transports.event: sns-fifo`: the parameter whose value is each event's message group, so
+   * that events with the same value reach ordered listeners (`listen(..., { ordered: { by } })`)
+   * in the order they were fired. An event without that parameter goes in one group per event
+   * name. Every service on the bus must give an API the same. @default none
+   */
+  readonly orderedBy?: string;
 }
 
 /**
@@ -62,6 +75,7 @@ export interface ApiSettingsInput {
   readonly strictValidation?: boolean;
   readonly castValues?: boolean;
   readonly transports?: Partial<TransportSettings>;
+  readonly orderedBy?: string;
 }
 
 export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({

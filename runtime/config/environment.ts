@@ -21,6 +21,8 @@ export const ClientEnvironment = {
   ResultsTable: 'LIGHTBUS_RESULTS_TABLE',
   /** `https://sqs.<region>.amazonaws.com/<account>/`: queue URLs without a GetQueueUrl call. Read by the queue locator. */
   QueueUrlPrefix: 'LIGHTBUS_QUEUE_URL_PREFIX',
+  /** `arn:aws:sns:<region>:<account>:`: SNS topic ARNs (APIs on `transports.event: sns`) without a ListTopics call. Read by the topic locator. */
+  TopicArnPrefix: 'LIGHTBUS_TOPIC_ARN_PREFIX',
 } as const;
 
 /** How often a worker reports its state: a duration (`30s`) or seconds. Read by `resolveBusSettings()` (bus settings' workerHeartbeatSeconds). */
@@ -55,6 +57,11 @@ export interface DeployedBusLocation {
    * @default - none (queue URLs are looked up by name)
    */
   readonly queueUrlPrefix?: string;
+  /**
+   * The prefix of SNS topic ARNs in the bus's account and region (`arn:aws:sns:<region>:<account>:`).
+   * @default - none (topic ARNs are looked up by name)
+   */
+  readonly topicArnPrefix?: string;
 }
 
 /** The environment variables a bus client (or a worker, with its service and queues) needs to find a deployed bus. */
@@ -66,5 +73,6 @@ export function clientEnvironmentOf(location: DeployedBusLocation): Record<strin
     ...(location.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: location.serviceName } : {}),
     ...(location.callerScope !== undefined ? { [ClientEnvironment.CallerScope]: location.callerScope } : {}),
     ...(location.queueUrlPrefix !== undefined ? { [ClientEnvironment.QueueUrlPrefix]: location.queueUrlPrefix } : {}),
+    ...(location.topicArnPrefix !== undefined ? { [ClientEnvironment.TopicArnPrefix]: location.topicArnPrefix } : {}),
   };
 }

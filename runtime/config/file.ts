@@ -69,7 +69,12 @@ function buildApiBlockSchema() {
     result: oneOf(TRANSPORT_CHOICES.result, 'result transport').describe('Default dynamodb.').optional(),
     schema: oneOf(TRANSPORT_CHOICES.schema, 'schema transport').describe('Default dynamodb.').optional(),
   })
-    .describe('Which transport carries each kind of message. One choice per kind today.')
+    .describe('Which transport carries each kind of message.')
+    .optional(),
+  orderedBy: z
+    .string({ error: 'must be a parameter name' })
+    .regex(new RegExp(`^${IDENTIFIER}$`), { error: 'must be a parameter name (letters, digits and "_", starting with a letter)' })
+    .describe('With transports.event: sns-fifo, the parameter whose value is the message group of each event (what ordered listeners order by).')
     .optional(),
 }).describe('Settings of one API (or of every API, in the `default` block).');
 }
@@ -288,6 +293,7 @@ function toApiSettings(block: ParsedApiBlock): ApiSettingsInput {
     strictValidation: block.strictValidation,
     castValues: block.castValues,
     transports: block.transports && definedOnly(block.transports),
+    orderedBy: block.orderedBy,
   });
 }
 

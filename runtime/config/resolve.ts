@@ -144,6 +144,9 @@ function checkInput(input: BusSettingsInput, where: string): void {
         throw new ConfigurationError(`${key}.${name} must be true or false; got ${JSON.stringify(value)}.`, { setting: `${key}.${name}` });
       }
     }
+    if (block.orderedBy !== undefined && (typeof block.orderedBy !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(block.orderedBy))) {
+      throw new ConfigurationError(`${key}.orderedBy must be a parameter name; got ${JSON.stringify(block.orderedBy)}.`, { setting: `${key}.orderedBy` });
+    }
     for (const [kind, value] of Object.entries(block.transports ?? {})) {
       const allowed = TRANSPORT_CHOICES[kind as keyof typeof TRANSPORT_CHOICES] as readonly string[] | undefined;
       if (allowed === undefined) {

@@ -21,8 +21,13 @@ export {
   listenerRuleName,
   taskRuleName,
   deadLetterQueueName,
+  eventTopicName,
+  orderedListenerQueueName,
+  FIFO_SUFFIX,
   DEAD_LETTER_SUFFIX,
 } from './naming';
+export { eventTransportOf, isSnsTransport } from './event-transport';
+export type { EventTransportName, TopicModel, TopicSubscriptionModel } from './event-transport';
 export {
   KeyKind,
   KEY_SEPARATOR,

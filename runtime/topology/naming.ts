@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 const MAX_QUEUE_BASE = 76;
 /** EventBridge rule names allow 64 characters. */
 const MAX_RULE_NAME = 64;
+/** SNS topic names allow 256 characters (a FIFO topic's `.fifo` included). */
+const MAX_TOPIC_NAME = 256;
 
 /** `support.case` → `support-case`: unambiguous because API names never contain `-`. */
 export function apiSlug(api: string): string {
@@ -49,7 +51,26 @@ export function taskRuleName(busName: string, service: string, taskName: string)
   return fitName(`${busName}-${service}-task-${taskName}`, MAX_RULE_NAME);
 }
 
+/** SQS and SNS require FIFO queue and topic names to end in this. */
+export const FIFO_SUFFIX = '.fifo';
+
+/**
+ * The SNS topic of an API whose events travel over SNS (`apis.<api>.transports.event: sns`), or
+ * its FIFO topic (`sns-fifo`: the same name with `.fifo`).
+ */
+export function eventTopicName(busName: string, api: string, fifo = false): string {
+  const base = `${busName}-events-${apiSlug(api)}`;
+  return fifo ? `${fitName(base, MAX_TOPIC_NAME - FIFO_SUFFIX.length)}${FIFO_SUFFIX}` : fitName(base, MAX_TOPIC_NAME);
+}
+
+/** The FIFO queue of an ordered listener: the listener queue's name, fitted a little shorter, with `.fifo`. */
+export function orderedListenerQueueName(busName: string, service: string, listener: string): string {
+  return `${fitName(`${busName}-listen-${service}-${listener}`, MAX_QUEUE_BASE - FIFO_SUFFIX.length)}${FIFO_SUFFIX}`;
+}
+
+/** `<queue>-dlq`; a FIFO queue's dead-letter queue is FIFO too: `<queue base>-dlq.fifo`. */
 export function deadLetterQueueName(queueName: string): string {
+  if (queueName.endsWith(FIFO_SUFFIX)) return `${queueName.slice(0, -FIFO_SUFFIX.length)}${DEAD_LETTER_SUFFIX}${FIFO_SUFFIX}`;
   return `${queueName}${DEAD_LETTER_SUFFIX}`;
 }
 

@@ -5,12 +5,14 @@ import {
   eventBusName,
   listenerQueueName,
   listenerRuleName,
+  orderedListenerQueueName,
   RESOURCE_NAME_PART,
   resultsTableName,
   rpcQueueName,
   taskRuleName,
 } from './naming';
 import { parseScheduleExpression, runsOnEventBridge } from '../tasks/schedule';
+import { eventTransportOf, subscriptionsOf, topicsOf, type EventTransportName, type TopicModel, type TopicSubscriptionModel } from './event-transport';
 
 /**
  * The one model of a service's AWS resources. Local provisioning and the CDK construct both
@@ -28,6 +30,8 @@ export interface Topology {
   readonly listeners: readonly ListenerModel[];
   /** One schedule rule per scheduled task of this service. */
   readonly tasks: readonly TaskModel[];
+  /** One SNS topic per registered API whose events travel over SNS (`transports.event: sns`). */
+  readonly topics: readonly TopicModel[];
   /** What this service's worker needs beyond its own queues. */
   readonly permissions: PermissionsModel;
 }
@@ -63,6 +67,8 @@ export interface QueueModel {
   readonly redriveMaxReceiveCount: number;
   /** How long the DLQ keeps messages for inspection and redrive. */
   readonly deadLetterRetentionSeconds: number;
+  /** A FIFO queue (an ordered listener's), with a FIFO dead-letter queue. @default false */
+  readonly fifo?: boolean;
 }
 
 export interface RpcQueueModel extends QueueModel {
@@ -78,17 +84,31 @@ export interface ListenerModel extends QueueModel {
   readonly listenerName: string;
   readonly ruleName: string;
   readonly events: readonly ListenedEvent[];
+  /**
+   * Whether the listener takes events of an API on EventBridge: only then does it get its rule,
+   * and {@link eventPattern} names only those events.
+   */
+  readonly onEventBridge: boolean;
+  /** One subscription per API on SNS among its events (its queue subscribes to that API's topic). */
+  readonly subscriptions: readonly TopicSubscriptionModel[];
   /** The EventBridge pattern of the rule, as an object (JSON.stringify it for the API). */
   readonly eventPattern: { readonly source: readonly string[]; readonly 'detail-type': readonly string[] };
   /** Receives before the dispatcher moves a failing message to the DLQ. */
   readonly maxReceives: number;
   /** An exactly-once listener: its worker writes `dedupe#<service>#<listener>#...` records in the results table. */
   readonly exactlyOnce: boolean;
+  /**
+   * An ordered listener (`listen(..., { ordered: { by } })`): its queue is FIFO, and takes each
+   * message group (one per value of `by`) in order, one message of a group at a time.
+   */
+  readonly ordered?: { readonly by: string };
 }
 
 export interface PermissionsModel {
-  /** EventBridge sources this service may fire (its registered APIs). */
+  /** EventBridge sources this service may fire (its registered APIs whose events travel over EventBridge). */
   readonly fireSources: readonly string[];
+  /** SNS topics this service may publish to (its registered APIs whose events travel over SNS). */
+  readonly publishTopics: readonly string[];
   /** APIs this service knows but does not serve: it may call them. */
   readonly callsApis: readonly string[];
 }
@@ -118,10 +138,14 @@ export interface TopologyInput {
     readonly visibilityTimeoutSeconds: number;
     /** @default false */
     readonly exactlyOnce?: boolean;
+    /** @default not ordered */
+    readonly ordered?: { readonly by: string };
   }[];
   readonly rpcVisibilityTimeoutSeconds?: number;
   /** Scheduled tasks of this service. @default none */
   readonly tasks?: readonly { readonly taskName: string; readonly scheduleExpression: string }[];
+  /** Each API's event transport (`apis.<api>.transports.event`). @default EventBridge for every API */
+  readonly eventTransports?: Readonly<Record<string, EventTransportName>>;
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -175,20 +199,26 @@ export function deriveTopology(input: TopologyInput): Topology {
     .sort((a, b) => a.listenerName.localeCompare(b.listenerName))
     .map((listener): ListenerModel => {
       const service = input.serviceName as string;
-      const queueName = listenerQueueName(busName, service, listener.listenerName);
+      const queueName = listener.ordered
+        ? orderedListenerQueueName(busName, service, listener.listenerName)
+        : listenerQueueName(busName, service, listener.listenerName);
       const events = dedupeEvents(listener.events);
+      const onBus = events.filter((e) => eventTransportOf(input.eventTransports, e.api) === 'eventbridge');
       return {
         listenerName: listener.listenerName,
         queueName,
         deadLetterQueueName: deadLetterQueueName(queueName),
         ruleName: listenerRuleName(busName, service, listener.listenerName),
         events,
+        onEventBridge: onBus.length > 0,
+        subscriptions: subscriptionsOf(busName, events, input.eventTransports),
         eventPattern: {
-          source: unique(events.map((e) => eventSource(e.api))),
-          'detail-type': unique(events.map((e) => eventDetailType(e.api, e.event))),
+          source: unique(onBus.map((e) => eventSource(e.api))),
+          'detail-type': unique(onBus.map((e) => eventDetailType(e.api, e.event))),
         },
         maxReceives: listener.maxReceives,
         exactlyOnce: listener.exactlyOnce ?? false,
+        ...(listener.ordered ? { ordered: { by: listener.ordered.by }, fifo: true } : {}),
         visibilityTimeoutSeconds: listener.visibilityTimeoutSeconds,
         redriveMaxReceiveCount: listener.maxReceives + 1,
         deadLetterRetentionSeconds: FOURTEEN_DAYS,
@@ -206,6 +236,8 @@ export function deriveTopology(input: TopologyInput): Topology {
       };
     });
   const registered = new Set(input.registeredApis);
+  const topics = topicsOf(busName, input.registeredApis, input.eventTransports);
+  const onSns = new Set(topics.map((t) => t.api));
   return {
     busName,
     serviceName: input.serviceName,
@@ -218,8 +250,10 @@ export function deriveTopology(input: TopologyInput): Topology {
     rpcQueues,
     listeners,
     tasks,
+    topics,
     permissions: {
-      fireSources: [...registered].sort().map(eventSource),
+      fireSources: [...registered].filter((api) => !onSns.has(api)).sort().map(eventSource),
+      publishTopics: topics.map((t) => t.topicName),
       callsApis: input.knownApis.filter((api) => !registered.has(api)).sort(),
     },
   };

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
@@ -54,6 +55,10 @@ function eventBridgeClientClass(): typeof EventBridgeClient {
 function dynamoDbClientClass(): typeof DynamoDBClient {
   const load = () => require('@aws-sdk/client-dynamodb/dist-cjs/index.js') as typeof import('@aws-sdk/client-dynamodb');
   return requireSdk(load, '@aws-sdk/client-dynamodb').DynamoDBClient;
+}
+function snsClientClass(): typeof SNSClient {
+  const load = () => require('@aws-sdk/client-sns/dist-cjs/index.js') as typeof import('@aws-sdk/client-sns');
+  return requireSdk(load, '@aws-sdk/client-sns').SNSClient;
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -141,6 +146,7 @@ export class AwsClients {
   private sqsClient: SQSClient | undefined;
   private eventBridgeClient: EventBridgeClient | undefined;
   private dynamoDbClient: DynamoDBClient | undefined;
+  private snsClient: SNSClient | undefined;
   /** The sockets of each client made since the last destroy() (one set per client, as the SDK's own agents were). */
   private agents: ClosableAgents[] = [];
 
@@ -183,6 +189,12 @@ export class AwsClients {
     return this.dynamoDbClient;
   }
 
+  /** Built only by a bus that fires or provisions an API whose events travel over SNS. */
+  public get sns(): SNSClient {
+    this.snsClient ??= new (snsClientClass())(this.commonConfig());
+    return this.snsClient;
+  }
+
   /**
    * Closes the clients' sockets so a short-lived process can exit promptly, even with a request to
    * a hung endpoint under way: that request fails (with {@link CLIENTS_CLOSED_CODE}) instead of
@@ -193,6 +205,8 @@ export class AwsClients {
     this.sqsClient?.destroy();
     this.eventBridgeClient?.destroy();
     this.dynamoDbClient?.destroy();
+    this.snsClient?.destroy();
+    this.snsClient = undefined;
     this.sqsClient = undefined;
     this.eventBridgeClient = undefined;
     this.dynamoDbClient = undefined;

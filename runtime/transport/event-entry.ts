@@ -10,6 +10,16 @@ export interface EventEntry {
 export interface PublishContext {
   readonly api: string;
   readonly event: string;
+  /** For an SNS FIFO topic: the event's message group and deduplication id (see {@link FifoPlacement}). */
+  readonly fifo?: FifoPlacement;
+}
+
+/** Where an event goes on an SNS FIFO topic (`transports.event: sns-fifo`). */
+export interface FifoPlacement {
+  /** The value of the API's `orderedBy` parameter (fitted to SNS's rules), or `<api>.<event>` when the event has none. */
+  readonly messageGroupId: string;
+  /** The event's id: a repeat within SNS's 5-minute window is dropped. */
+  readonly deduplicationId: string;
 }
 
 /** What buffered delivery needs to report an event it could not deliver. */
@@ -50,6 +60,11 @@ export interface EventPublisherOptions extends BufferedDeliveryOptions {
    * compete for sockets and CPU. @default 16
    */
   readonly maxCallsInFlight?: number;
+  /**
+   * The SNS topic an API's events go to, for an API whose events travel over SNS
+   * (`transports.event: sns`); undefined: EventBridge. @default every API on EventBridge
+   */
+  readonly topicOf?: (api: string) => string | undefined;
 }
 
 /** What a flush() reports: the failures it took, and how many more were not retained. */

@@ -15,6 +15,9 @@ import type {
 } from './event-entry';
 import { MicroBatcher } from './micro-batcher';
 import type { OriginWatch, OriginWatchState } from './origin-watch';
+import { MAX_ENTRIES_PER_PUBLISH_BATCH, MAX_PUBLISH_BATCH_BYTES, publishBatch, snsEntryOf, TopicLocator, type SentEntryResult } from './sns-publish';
+import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import { randomUUID } from 'node:crypto';
 
 /** PutEvents accepts 10 entries a call. */
 export const MAX_ENTRIES_PER_PUT = 10;
@@ -40,8 +43,16 @@ export function putEventsEntrySize(entry: PutEventsRequestEntry, nameBytes: (val
   return size;
 }
 
+/** What a call carries: an EventBridge entry, or an SNS message (batched per topic). */
+type WireEntry = PutEventsRequestEntry | Omit<PublishBatchRequestEntry, 'Id'>;
+
+/** The batching key of EventBridge entries; an SNS message's key is its topic's name. */
+const EVENT_BUS_KEY = '';
+
 interface Pending extends LedgerPlace {
-  readonly entry: PutEventsRequestEntry;
+  readonly entry: WireEntry;
+  /** {@link EVENT_BUS_KEY}, or the SNS topic the entry goes to. */
+  readonly key: string;
   readonly size: number;
   readonly context: PublishContext | BufferedPublishContext;
   /** Confirmed delivery: fire()'s promise. Buffered: the optional {@link DeliveryListener}. */
@@ -60,7 +71,10 @@ interface Pending extends LedgerPlace {
 }
 
 /**
- * Sends events with PutEvents in calls of up to 10 entries and 256 KB. Each call settles only its
+ * Sends events with PutEvents in calls of up to 10 entries and 256 KB, or, for an API whose events
+ * travel over SNS ({@link EventPublisherOptions.topicOf}), with PublishBatch to its topic under the
+ * same limits: one batcher, keyed by destination, so both transports share the delivery modes,
+ * retries, deadlines and the flush ledger. Each call settles only its
  * own entries; entries that EventBridge reports as failed are retried alone, with backoff.
  *
  * Two ways in, two {@link MicroBatcher}s sharing one in-flight cap:
@@ -83,6 +97,8 @@ export class EventPublisher {
   /** UTF-8 sizes of the Source and DetailType strings seen (a handful: one per API and event). */
   private readonly nameBytes = new Map<string, number>();
   private readonly measureName = (value: string): number => this.stringBytes(value);
+  private readonly topicOf: (api: string) => string | undefined;
+  private topicLocator: TopicLocator | undefined;
 
   public constructor(
     private readonly clients: AwsClients,
@@ -90,14 +106,16 @@ export class EventPublisher {
     options: EventPublisherOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 4;
+    this.topicOf = options.topicOf ?? (() => undefined);
     // The configuration rejects a longer linger; the clamp only keeps setTimeout from overflowing.
     this.lingerMs = Math.min(MAX_LINGER_MS, Math.max(0, options.lingerMs ?? 5));
     const calls = new CallQueue(options.maxCallsInFlight ?? 16);
     const common = {
-      maxEntries: MAX_ENTRIES_PER_PUT,
-      maxBytes: MAX_PUT_EVENTS_BYTES,
+      // The same for both services: PutEvents and PublishBatch take 10 entries and 256 KB a call.
+      maxEntries: Math.min(MAX_ENTRIES_PER_PUT, MAX_ENTRIES_PER_PUBLISH_BATCH),
+      maxBytes: Math.min(MAX_PUT_EVENTS_BYTES, MAX_PUBLISH_BATCH_BYTES),
       sizeOf: (pending: Pending) => pending.size,
-      send: (batch: Pending[]) => this.send(batch),
+      send: (batch: Pending[], key: string) => this.send(batch, key),
       calls,
       retryBaseMs: options.baseRetryDelayMs ?? 50,
       stillWanted: (pending: Pending) => !pending.cancelled,
@@ -118,15 +136,16 @@ export class EventPublisher {
    * sent later, and the error says so); one in a PutEvents call under way may still arrive.
    */
   public publish(entry: EventEntry, context: PublishContext, deadline = Infinity): Promise<string> {
-    const full = this.fullEntry(entry);
-    const size = putEventsEntrySize(full, this.measureName);
-    if (size > MAX_PUT_EVENTS_BYTES) {
-      return Promise.reject(new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry'));
+    let wire: Wire;
+    try {
+      wire = this.wireOf(entry, context);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
     return new Promise<string>((resolve, reject) => {
-      const pending = newPending(full, size, context, deadline, 0, resolve, reject, undefined);
+      const pending = newPending(wire, context, deadline, 0, resolve, reject, undefined);
       this.deadlines.track(pending);
-      this.confirmed.add(pending);
+      this.confirmed.add(pending, pending.key);
     });
   }
 
@@ -138,18 +157,14 @@ export class EventPublisher {
    * next {@link flush} and `onUndelivered`.
    */
   public buffer(entry: EventEntry, context: BufferedPublishContext, timeoutMs: number, listener?: DeliveryListener): Promise<void> | undefined {
-    const full = this.fullEntry(entry);
-    const size = putEventsEntrySize(full, this.measureName);
-    if (size > MAX_PUT_EVENTS_BYTES) {
-      throw new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry');
-    }
+    const wire = this.wireOf(entry, context);
     const seq = this.ledger.nextSeq();
     const watches = this.ledger.watchesCounting(context.origin);
     return this.ledger.admitWhenRoom(seq, () => {
       // Its fire timeout runs from admission: time spent waiting for room is not the call's.
-      const pending = newPending(full, size, context, Date.now() + timeoutMs, seq, listener?.resolve, listener?.reject, watches);
+      const pending = newPending(wire, context, Date.now() + timeoutMs, seq, listener?.resolve, listener?.reject, watches);
       this.deadlines.track(pending);
-      this.lingering.add(pending);
+      this.lingering.add(pending, pending.key);
     });
   }
 
@@ -178,9 +193,23 @@ export class EventPublisher {
     return this.ledger.flush();
   }
 
-  // A literal, not a spread: fire() is hot, and a spread costs a property walk per event.
-  private fullEntry(entry: EventEntry): PutEventsRequestEntry {
-    return { Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: this.eventBusName() };
+  /** The entry as its transport sends it, with its size; throws {@link MessageTooLargeError} past the limit. */
+  private wireOf(entry: EventEntry, context: PublishContext): Wire {
+    const topic = this.topicOf(context.api);
+    if (topic !== undefined) {
+      const sns = snsEntryOf(entry, context.fifo ?? (topic.endsWith('.fifo') ? fifoFallback(context) : undefined));
+      if (sns.size > MAX_PUBLISH_BATCH_BYTES) {
+        throw new MessageTooLargeError(context.api, context.event, sns.size, MAX_PUBLISH_BATCH_BYTES, 'SNS message');
+      }
+      return { entry: sns.entry, key: topic, size: sns.size };
+    }
+    // A literal, not a spread: fire() is hot, and a spread costs a property walk per event.
+    const full: PutEventsRequestEntry = { Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: this.eventBusName() };
+    const size = putEventsEntrySize(full, this.measureName);
+    if (size > MAX_PUT_EVENTS_BYTES) {
+      throw new MessageTooLargeError(context.api, context.event, size, MAX_PUT_EVENTS_BYTES, 'EventBridge entry');
+    }
+    return { entry: full, key: EVENT_BUS_KEY, size };
   }
 
   private stringBytes(value: string): number {
@@ -220,7 +249,8 @@ export class EventPublisher {
   private expire(pending: Pending): void {
     const { api, event } = pending.context;
     if (pending.sending) {
-      this.fail(pending, new EventFireError(api, event, 'Timeout', 'EventBridge did not answer within eventFireTimeout; the event may still be delivered'));
+      const service = pending.key === EVENT_BUS_KEY ? 'EventBridge' : 'SNS';
+      this.fail(pending, new EventFireError(api, event, 'Timeout', `${service} did not answer within eventFireTimeout; the event may still be delivered`));
       return;
     }
     pending.cancelled = true;
@@ -228,18 +258,17 @@ export class EventPublisher {
     this.fail(pending, new EventFireError(api, event, 'Timeout', `not sent: it was still waiting to be sent${after} when eventFireTimeout passed`));
   }
 
-  /** One PutEvents call: the batch's entries not abandoned meanwhile. */
-  private async send(all: Pending[]): Promise<void> {
+  /** One PutEvents (or PublishBatch, for a topic's key) call: the batch's entries not abandoned meanwhile. */
+  private async send(all: Pending[], key: string): Promise<void> {
     const chunk = all.filter((item) => !item.cancelled);
     if (chunk.length === 0) return;
     for (const item of chunk) {
       item.attempts += 1;
       item.sending = true;
     }
-    let results: PutEventsResultEntry[];
+    let results: SentEntryResult[];
     try {
-      const out = await this.clients.eventBridge.send(new PutEventsCommand({ Entries: chunk.map((p) => p.entry) }));
-      results = out.Entries ?? [];
+      results = key === EVENT_BUS_KEY ? await this.putEvents(chunk) : await this.publishToTopic(chunk, key);
     } catch (error) {
       // The SDK already retried transient errors; what reaches us is final for the whole call.
       for (const item of chunk) {
@@ -252,23 +281,34 @@ export class EventPublisher {
     this.retry(this.settleResults(chunk, results));
   }
 
+  private async putEvents(chunk: Pending[]): Promise<SentEntryResult[]> {
+    const out = await this.clients.eventBridge.send(new PutEventsCommand({ Entries: chunk.map((p) => p.entry as PutEventsRequestEntry) }));
+    return (out.Entries ?? []).map((result: PutEventsResultEntry) => ({ id: result.EventId, errorCode: result.ErrorCode, errorMessage: result.ErrorMessage }));
+  }
+
+  private async publishToTopic(chunk: Pending[], topicName: string): Promise<SentEntryResult[]> {
+    this.topicLocator ??= new TopicLocator(this.clients);
+    const arn = await this.topicLocator.arnOf(topicName, (chunk[0] as Pending).context);
+    return publishBatch(this.clients, arn, chunk.map((p) => p.entry as Omit<PublishBatchRequestEntry, 'Id'>));
+  }
+
   /** Settles the accepted entries; returns the failed ones, each with its error. */
-  private settleResults(chunk: Pending[], results: PutEventsResultEntry[]): Pending[] {
+  private settleResults(chunk: Pending[], results: SentEntryResult[]): Pending[] {
     const failed: Pending[] = [];
     results.forEach((result, index) => {
       const item = chunk[index];
       if (!item) return;
-      if (result.EventId && !result.ErrorCode) {
-        this.succeed(item, result.EventId);
+      if (result.id && !result.errorCode) {
+        this.succeed(item, result.id);
       } else {
-        item.lastError = { code: result.ErrorCode, message: result.ErrorMessage };
+        item.lastError = { code: result.errorCode, message: result.errorMessage };
         failed.push(item);
       }
     });
     // A response shorter than the request should not happen; treat missing entries as failed.
     for (let index = results.length; index < chunk.length; index += 1) {
       const item = chunk[index] as Pending;
-      item.lastError = { code: 'MissingEntry', message: 'PutEvents returned no result for this entry' };
+      item.lastError = { code: 'MissingEntry', message: 'The call returned no result for this entry' };
       failed.push(item);
     }
     return failed;
@@ -287,13 +327,25 @@ export class EventPublisher {
       }
     }
     if (again.length === 0) return;
-    this.confirmed.retryLater(again, Math.max(...again.map((p) => p.attempts)));
+    // Every entry of a call has the call's key (one destination a call).
+    this.confirmed.retryLater(again, Math.max(...again.map((p) => p.attempts)), (again[0] as Pending).key);
   }
 }
 
+/** An entry in its transport's form: what goes in the call, where, and its size. */
+interface Wire {
+  readonly entry: WireEntry;
+  readonly key: string;
+  readonly size: number;
+}
+
+/** An event on a FIFO topic whose firer gave no placement (not lightbus's firer): one group per event name. */
+function fifoFallback(context: PublishContext): { messageGroupId: string; deduplicationId: string } {
+  return { messageGroupId: `${context.api}.${context.event}`, deduplicationId: randomUUID() };
+}
+
 function newPending(
-  entry: PutEventsRequestEntry,
-  size: number,
+  { entry, key, size }: Wire,
   context: PublishContext | BufferedPublishContext,
   deadline: number,
   seq: number,
@@ -301,7 +353,7 @@ function newPending(
   reject: ((error: Error) => void) | undefined,
   watches: readonly OriginWatchState[] | undefined,
 ): Pending {
-  return { entry, size, context, resolve, reject, seq, watches, attempts: 0, sending: false, cancelled: false, deadline };
+  return { entry, key, size, context, resolve, reject, seq, watches, attempts: 0, sending: false, cancelled: false, deadline };
 }
 
 function undelivered(context: BufferedPublishContext, error: EventFireError): UndeliveredEvent {

@@ -2,12 +2,15 @@ export { AwsClients } from './aws-clients';
 export { QueueLocator, queueNameFromArn } from './queue-locator';
 export { EventPublisher, putEventsEntrySize, MAX_ENTRIES_PER_PUT, MAX_PUT_EVENTS_BYTES } from './event-publisher';
 export type { OriginWatch } from './origin-watch';
+export { TopicLocator, snsMessageOf, messageGroupOf, MAX_ENTRIES_PER_PUBLISH_BATCH, MAX_PUBLISH_BATCH_BYTES } from './sns-publish';
+export type { SentEntryResult } from './sns-publish';
 export type {
   BufferedDeliveryOptions,
   BufferedPublishContext,
   DeliveryListener,
   EventEntry,
   EventPublisherOptions,
+  FifoPlacement,
   PublishContext,
   UndeliveredReport,
 } from './event-entry';

@@ -7,6 +7,7 @@ import {
   type MessageAttributeValue,
   type SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import { QueueSendError } from '../errors';
 import type { AwsClients } from './aws-clients';
 import { MicroBatcher } from './micro-batcher';
@@ -131,8 +132,11 @@ export class QueueOperations {
     attributes: Record<string, MessageAttributeValue>,
     signal: AbortSignal | undefined,
   ): Promise<string> {
+    // A FIFO queue (an ordered listener's dead-letter queue) needs a group and a deduplication id:
+    // one group keeps dead letters in the order they failed; each send is its own message.
+    const fifo = queueName.endsWith('.fifo') ? { MessageGroupId: 'dead-letters', MessageDeduplicationId: randomUUID() } : {};
     const out = await this.clients.sqs.send(
-      new SendMessageCommand({ QueueUrl: await this.locator.url(queueName), MessageBody: body, MessageAttributes: attributes }),
+      new SendMessageCommand({ QueueUrl: await this.locator.url(queueName), MessageBody: body, MessageAttributes: attributes, ...fifo }),
       signal ? { abortSignal: signal } : {},
     );
     return out.MessageId ?? '';

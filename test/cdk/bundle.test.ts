@@ -42,6 +42,7 @@ describe('worker bundles load the SDK client classes on first use', () => {
     { pkg: 'client-sqs', client: 'SQSClient', unusedCommand: 'CreateQueueCommand' },
     { pkg: 'client-eventbridge', client: 'EventBridgeClient', unusedCommand: 'CreateEventBusCommand' },
     { pkg: 'client-dynamodb', client: 'DynamoDBClient', unusedCommand: 'CreateTableCommand' },
+    { pkg: 'client-sns', client: 'SNSClient', unusedCommand: 'CreateTopicCommand' },
   ];
   const code = (): string => readFileSync(join(bundleWorker(AUTH_BUS, { minify: false, target: 'node20', leaveOut: optionalModulesLeftOut() }).directory, 'index.js'), 'utf8');
 

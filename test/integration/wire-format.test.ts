@@ -392,3 +392,58 @@ describe('what the Node client puts on the wire', () => {
     expect(request).toMatchObject({ id: run.output.id, kind: 'lightbus.rpc', deadline: expect.any(Number) });
   });
 });
+
+describe('the Python client fires an event of an API on SNS (transports.event: sns)', () => {
+  const busName = uniqueName('wiresns');
+  const bus = lightbus.create({ busName, serviceName: SERVICE, apis: [calcApi], logger: silentLogger, apiSettings: { [API]: { transports: { event: 'sns' } } } });
+  bus.register(calcApi, implementation);
+  const received: ReceivedEvent<{ text: string; count: number }>[] = [];
+  bus.wiretest.calc.happened.listen((event) => void received.push(event), { listenerName: LISTENER });
+  const worker = new LightbusWorker(bus, { provision: true, logger: silentLogger, waitTimeSeconds: 1 });
+
+  beforeAll(async () => {
+    await worker.start();
+  });
+
+  afterAll(async () => {
+    await worker.stop();
+    await bus.close();
+  });
+
+  it('publishes the documented envelope to the API topic; the listener receives it once, with the right parameters', async () => {
+    const run = await runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'over sns', count: 3 }), '--transport', 'sns']);
+    expect(run).toMatchObject({ exitCode: 0, output: { id: expect.any(String), eventBridgeId: expect.any(String) } });
+    const event = await waitFor('the listener to receive the event', () => received.find((e) => e.id === run.output.id));
+    expect(event).toMatchObject({ api: API, event: 'happened', parameters: { text: 'over sns', count: 3 }, sender: { service: 'boto3-example' }, listenerName: LISTENER });
+    // And the same topic carries what lightbus itself fires.
+    const sent = await bus.wiretest.calc.happened.fire({ text: 'from lightbus', count: 4 });
+    await waitFor('the lightbus-fired event', () => received.find((e) => e.id === sent.id));
+    expect(received.filter((e) => e.id === run.output.id)).toHaveLength(1);
+  });
+});
+
+describe('the Python client fires onto an SNS FIFO topic (transports.event: sns-fifo) for an ordered listener', () => {
+  const busName = uniqueName('wirefifo');
+  const apiSettings = { [API]: { transports: { event: 'sns-fifo' as const }, orderedBy: 'text' } };
+  const bus = lightbus.create({ busName, serviceName: SERVICE, apis: [calcApi], logger: silentLogger, apiSettings });
+  bus.register(calcApi, implementation);
+  const received: number[] = [];
+  bus.wiretest.calc.happened.listen((_e, { count }) => void received.push(count), { listenerName: LISTENER, ordered: { by: 'text' } });
+  const worker = new LightbusWorker(bus, { provision: true, logger: silentLogger, waitTimeSeconds: 1 });
+
+  beforeAll(async () => {
+    await worker.start();
+  });
+
+  afterAll(async () => {
+    await worker.stop();
+    await bus.close();
+  });
+
+  it('publishes with the documented group and deduplication ids; the ordered listener gets them in order', async () => {
+    const fire = (count: number) => runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'order 7', count }), '--transport', 'sns-fifo', '--ordered-by', 'text']);
+    for (const count of [1, 2, 3]) expect(await fire(count)).toMatchObject({ exitCode: 0, output: { id: expect.any(String) } });
+    await waitFor('three events', () => (received.length >= 3 ? true : undefined));
+    expect(received).toEqual([1, 2, 3]);
+  });
+});

@@ -154,9 +154,13 @@ describe('configuration file', () => {
   });
 
   it('settings given in code are checked with the same care', () => {
-    expect(configErrors(() => resolveBusSettings({ apiSettings: { auth: { transports: { event: 'sns' as 'eventbridge' } } } }, {}))).toBe(
-      'apiSettings.auth.transports.event: "sns" is not supported; allowed: eventbridge.',
+    expect(configErrors(() => resolveBusSettings({ apiSettings: { auth: { transports: { event: 'kafka' as 'eventbridge' } } } }, {}))).toBe(
+      'apiSettings.auth.transports.event: "kafka" is not supported; allowed: eventbridge, sns, sns-fifo.',
     );
+    // SNS is an event transport chosen per API; the other APIs keep EventBridge.
+    const settings = resolveBusSettings({ apiSettings: { auth: { transports: { event: 'sns' } } } }, {});
+    expect(settings.apis.auth?.transports.event).toBe('sns');
+    expect(settings.defaultApiSettings.transports.event).toBe('eventbridge');
     expect(configErrors(() => resolveBusSettings({ apiSettings: { default: { rpcTimeoutMs: 0 } } }, {}))).toContain(
       'apiSettings.default.rpcTimeoutMs must be a positive number; got 0.',
     );

@@ -32,7 +32,9 @@ describe('deriveTopology(): every resource from the bus module', () => {
         },
       }),
     ]);
-    expect(topology.permissions).toEqual({ fireSources: ['lightbus.auth'], callsApis: ['customers', 'support.case'] });
+    expect(topology.permissions).toEqual({ fireSources: ['lightbus.auth'], publishTopics: [], callsApis: ['customers', 'support.case'] });
+    expect(topology.topics).toEqual([]);
+    expect(topology.listeners[0]).toMatchObject({ onEventBridge: true, subscriptions: [] });
     // Plain data: survives a JSON round trip unchanged (the CDK construct may serialise it).
     expect(JSON.parse(JSON.stringify(topology))).toEqual(topology);
   });
@@ -43,6 +45,36 @@ describe('deriveTopology(): every resource from the bus module', () => {
     const topology = bus.topology();
     expect(topology.rpcQueues).toEqual([]);
     expect(topology.permissions.fireSources).toEqual(['lightbus.customers']);
+  });
+
+  it('puts an API on SNS (transports.event: sns): its topic, publish rights instead of a source, a subscription instead of rule events', () => {
+    const onSns = { customers: { transports: { event: 'sns' as const } } };
+    const owner = lightbus.create({ busName: 'prod', serviceName: 'customers', apis: [customersApi, caseApi], apiSettings: onSns });
+    owner.register(customersApi, {});
+    owner.register(caseApi, {});
+    expect(owner.topology().topics).toEqual([{ api: 'customers', topicName: 'prod-events-customers', fifo: false }]);
+    expect(owner.topology().permissions).toMatchObject({ fireSources: ['lightbus.support.case'], publishTopics: ['prod-events-customers'] });
+
+    const bus = lightbus.create({ busName: 'prod', serviceName: 'auth', apis: [customersApi, caseApi], apiSettings: onSns });
+    bus.listen(['customers.created', 'customers.deleted', 'support.case.opened'], () => undefined, { listenerName: 'sync' });
+    bus.listen(['customers.created'], () => undefined, { listenerName: 'onlySns' });
+    const [onlySns, sync] = bus.topology().listeners;
+    expect(bus.topology().topics).toEqual([]); // a listener does not own the topic
+    expect(sync).toMatchObject({
+      onEventBridge: true,
+      eventPattern: { source: ['lightbus.support.case'], 'detail-type': ['support.case.opened'] },
+      subscriptions: [
+        {
+          api: 'customers',
+          topicName: 'prod-events-customers',
+          filterPolicy: { source: ['lightbus.customers'], 'detail-type': ['customers.created', 'customers.deleted'] },
+          filterPolicyScope: 'MessageBody',
+          rawMessageDelivery: true,
+        },
+      ],
+    });
+    expect(onlySns).toMatchObject({ onEventBridge: false, eventPattern: { source: [], 'detail-type': [] } });
+    expect(onlySns?.subscriptions.map((s) => s.filterPolicy['detail-type'])).toEqual([['customers.created']]);
   });
 
   it('maps dotted API names to dashes and keeps long names within AWS limits', () => {
