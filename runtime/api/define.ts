@@ -1,4 +1,4 @@
-// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~370 kB).
+// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~360 kB).
 import * as z from 'zod';
 import { InvalidDefinitionError } from '../errors';
 import { assertValidApiName, assertValidMemberName } from './names';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~370 kB).
+// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~360 kB).
 import * as z from 'zod';
 import { ConfigurationError } from '../errors';
 import { requireOptional } from '../modules';
