@@ -10,6 +10,11 @@ export interface WorkerBundle {
   readonly directory: string;
   readonly handler: string;
   readonly sizeBytes: number;
+  /**
+   * The files esbuild put into the bundle (its metafile's inputs, relative to the working
+   * directory of the synth, `/`-separated): what a bundle holds, for budgets and checks.
+   */
+  readonly inputs: readonly string[];
 }
 
 /** The handler of every worker bundle: `index.js`, export `handler`. */
@@ -126,6 +131,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   // Built into a fresh directory, then moved to one named after the bundle's content (below).
   mkdirSync(BUNDLE_CACHE, { recursive: true });
   const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
+  // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
+  // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
   const handlersEntry = resolvePackageModuleFile('handlers/index');
   const result = esbuild.buildSync({
     stdin: {
@@ -147,6 +154,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // Error classes name themselves after their class (`new.target.name`): keep the names.
     keepNames: true,
     mainFields: ['module', 'main'],
+    // No custom `conditions`: esbuild's defaults include `module`, under which lightbus-aws's
+    // `exports` give bundlers its ES-module build (dist/esm), for `import` and `require` alike.
     alias: { ...LAZY_SDK_CLIENT_MODULES },
     legalComments: 'none',
     metafile: true,
@@ -165,7 +174,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     );
   }
   const directory = settle(building);
-  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size };
+  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size, inputs: Object.keys(result.metafile.inputs) };
   bundles.set(key, bundle);
   return bundle;
 }

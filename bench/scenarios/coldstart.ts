@@ -4,8 +4,9 @@
  * the bundle in a fresh Node process, and that plus the first invocation (a 10-record SQS event for
  * a no-op listener), so that work deferred from load to first use is still counted. And the same
  * bundle as a user's project builds it: the packed tarball installed into a fresh project, whose
- * own copy of the bundler bundles the same bus module against the installed package (dist/), vs the
- * bundle built here from sources: size and load time must not grow.
+ * own copy of the bundler bundles the same bus module against the installed package (its ES-module
+ * build, dist/esm), vs the bundle built here from sources (size and load time must not grow) and vs
+ * the Powertools handler.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -50,11 +51,25 @@ function coldStart(file: string, eventFile: string): ColdStartSample {
   return JSON.parse(line.slice(MARK.length)) as ColdStartSample;
 }
 
-/** The same bus module as bench/fixtures, importing the installed package as a user's would. */
+/** zod imported as its own docs write it: a namespace, whose unused functions (and locales) bundlers drop. */
+const ZOD_NAMESPACE_IMPORT = "import * as z from 'zod';";
+
+/**
+ * The same bus module as bench/fixtures, importing the installed package as a user's would; and
+ * a copy (`-zod` files) that imports `z` from zod as a namespace instead of from lightbus-aws.
+ */
 function installedBusModuleFiles(): Record<string, string> {
   const fixtures = path.join(REPO_ROOT, 'bench', 'fixtures');
   const fromPackage = (file: string) => fs.readFileSync(path.join(fixtures, file), 'utf8').replace("from '../../runtime'", "from 'lightbus-aws'");
-  return { 'bench-api.ts': fromPackage('bench-api.ts'), 'lambda-bus.ts': fromPackage('lambda-bus.ts') };
+  const api = fromPackage('bench-api.ts');
+  const apiWithZod = api.replace("import { lightbus, z } from 'lightbus-aws';", `import { lightbus } from 'lightbus-aws';\n${ZOD_NAMESPACE_IMPORT}`);
+  if (apiWithZod === api) throw new Error("bench/fixtures/bench-api.ts no longer imports { lightbus, z }: update the zod variant");
+  return {
+    'bench-api.ts': api,
+    'lambda-bus.ts': fromPackage('lambda-bus.ts'),
+    'bench-api-zod.ts': apiWithZod,
+    'lambda-bus-zod.ts': fromPackage('lambda-bus.ts').replace("from './bench-api'", "from './bench-api-zod'"),
+  };
 }
 
 /** The npm version range of one of our devDependencies (the fresh project installs the same, from the cache). */
@@ -63,12 +78,18 @@ function ourVersion(name: string): string {
   return pkg.devDependencies[name]!;
 }
 
+interface InstalledBundle {
+  readonly file: string;
+  readonly inputs: readonly string[];
+}
+
 /**
- * The worker bundle a user's project gets: `npm pack` here (its prepack builds dist/; or
+ * The worker bundles a user's project gets: `npm pack` here (its prepack builds dist/; or
  * BENCH_PACKAGE_TARBALL), installed with esbuild into a fresh project, bundled there by the
- * installed package's own bundleWorker with LightbusService's defaults. Returns the bundle's file.
+ * installed package's own bundleWorker with LightbusService's defaults: the bus module as the
+ * fixture writes it, and its copy importing zod as a namespace.
  */
-function bundleFromInstalledPackage(project: string): string {
+function bundlesFromInstalledPackage(project: string): { standard: InstalledBundle; zodNamespace: InstalledBundle } {
   let tarball = process.env.BENCH_PACKAGE_TARBALL;
   if (tarball === undefined || tarball === '') {
     const output = execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,10 +104,38 @@ function bundleFromInstalledPackage(project: string): string {
   // bundleWorker is internal (not in the package's exports): reached by its file, as LightbusService reaches it.
   const script = [
     "const { bundleWorker, optionalModulesLeftOut } = require('./node_modules/lightbus-aws/dist/cdk/bundle.js');",
-    `const b = bundleWorker(require('node:path').resolve('lambda-bus.ts'), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut() });`,
-    "process.stdout.write(require('node:path').join(b.directory, 'index.js'));",
+    'const bundle = (file) => {',
+    `  const b = bundleWorker(require('node:path').resolve(file), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut() });`,
+    "  return { file: require('node:path').join(b.directory, 'index.js'), inputs: b.inputs ?? [] };",
+    '};',
+    "process.stdout.write(JSON.stringify({ standard: bundle('lambda-bus.ts'), zodNamespace: bundle('lambda-bus-zod.ts') }));",
   ].join('\n');
-  return execFileSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const output = execFileSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(output) as { standard: InstalledBundle; zodNamespace: InstalledBundle };
+}
+
+/** The Powertools fixture bundled as a user would (esbuild, minified), from `contents` (its text, maybe edited). */
+function bundlePowertools(esbuild: typeof import('esbuild'), contents: string, outfile: string): void {
+  esbuild.buildSync({
+    stdin: { contents, resolveDir: path.join(REPO_ROOT, 'bench', 'fixtures'), sourcefile: 'powertools-handler.ts', loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: TARGET,
+    outfile,
+    minify: true,
+    keepNames: true,
+    mainFields: ['module', 'main'],
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+}
+
+/** How many of a bundle's inputs are the installed package's ES-module build, and how many its CommonJS build (which esbuild cannot tree-shake). */
+function installedBuildsIn(inputs: readonly string[]): { esm: number; commonJs: number } {
+  const ours = inputs.filter((input) => input.includes('node_modules/lightbus-aws/dist/'));
+  const esm = ours.filter((input) => input.includes('node_modules/lightbus-aws/dist/esm/')).length;
+  return { esm, commonJs: ours.length - esm };
 }
 
 export async function coldStartScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
@@ -102,36 +151,46 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   const oursFile = path.join(ours.directory, 'index.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-powertools-'));
   const ptFile = path.join(dir, 'index.js');
-  esbuild.buildSync({
-    entryPoints: [path.join(REPO_ROOT, 'bench', 'fixtures', 'powertools-handler.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: TARGET,
-    outfile: ptFile,
-    minify: true,
-    keepNames: true,
-    mainFields: ['module', 'main'],
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
+  const ptZodFile = path.join(dir, 'zod-namespace', 'index.js');
+  const ptSource = fs.readFileSync(path.join(REPO_ROOT, 'bench', 'fixtures', 'powertools-handler.ts'), 'utf8');
+  const ptZodSource = ptSource.replace("import { z } from 'zod';", ZOD_NAMESPACE_IMPORT);
+  if (ptZodSource === ptSource) throw new Error("bench/fixtures/powertools-handler.ts no longer imports { z } from 'zod': update the zod variant");
+  bundlePowertools(esbuild, ptSource, ptFile);
+  bundlePowertools(esbuild, ptZodSource, ptZodFile);
   const eventFile = path.join(dir, 'sqs-event.json');
   fs.writeFileSync(eventFile, JSON.stringify(sqsEvent(`arn:aws:sqs:us-east-1:000000000000:${BUS_NAME}-listen-bench-counter`, 0)));
   const userProject = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-installed-'));
-  const installedFile = bundleFromInstalledPackage(userProject);
+  const { standard: installed, zodNamespace: installedZod } = bundlesFromInstalledPackage(userProject);
+  const installedFile = installed.file;
   const runs = ctx.quick ? 5 : 15;
   const oursSamples: ColdStartSample[] = [];
   const ptSamples: ColdStartSample[] = [];
   const installedSamples: ColdStartSample[] = [];
-  coldStart(oursFile, eventFile);
-  coldStart(ptFile, eventFile);
-  coldStart(installedFile, eventFile);
+  const installedZodSamples: ColdStartSample[] = [];
+  const ptZodSamples: ColdStartSample[] = [];
+  // Each round starts with the next bundle (ours, Powertools, installed, ...; then Powertools,
+  // installed, ..., ours): on a busy machine a fixed order gave one position a steady penalty.
+  const contenders = [
+    { file: oursFile, samples: oursSamples },
+    { file: ptFile, samples: ptSamples },
+    { file: installedFile, samples: installedSamples },
+    { file: installedZod.file, samples: installedZodSamples },
+    { file: ptZodFile, samples: ptZodSamples },
+  ];
+  for (const contender of contenders) coldStart(contender.file, eventFile);
   for (let i = 0; i < runs; i += 1) {
-    oursSamples.push(coldStart(oursFile, eventFile));
-    ptSamples.push(coldStart(ptFile, eventFile));
-    installedSamples.push(coldStart(installedFile, eventFile));
+    for (let k = 0; k < contenders.length; k += 1) {
+      const contender = contenders[(i + k) % contenders.length]!;
+      contender.samples.push(coldStart(contender.file, eventFile));
+    }
   }
   const installedLoad = summarise(installedSamples.map((s) => s.loadMs));
+  const installedFirst = summarise(installedSamples.map((s) => s.firstInvocationMs));
+  const ptBytes = fs.statSync(ptFile).size;
+  const installedZodBytes = fs.statSync(installedZod.file).size;
+  const ptZodBytes = fs.statSync(ptZodFile).size;
+  const installedZodLoad = summarise(installedZodSamples.map((s) => s.loadMs));
+  const ptZodLoad = summarise(ptZodSamples.map((s) => s.loadMs));
   const installedBytes = fs.statSync(installedFile).size;
   const oursBytes = fs.statSync(oursFile).size;
   const oursLoad = summarise(oursSamples.map((s) => s.loadMs));
@@ -140,7 +199,9 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   const ptFirst = summarise(ptSamples.map((s) => s.firstInvocationMs));
   const oursKb = round(fs.statSync(oursFile).size / 1024, 0);
   const ptKb = round(fs.statSync(ptFile).size / 1024, 0);
-  ctx.log(`  bundle from the installed package: ${round(installedBytes / 1024, 0)} kB, load p50 ${installedLoad.p50} ms (from sources: ${oursKb} kB, ${oursLoad.p50} ms)`);
+  const files = installedBuildsIn(installed.inputs);
+  ctx.log(`  bundle from the installed package: ${round(installedBytes / 1024, 0)} kB, load p50 ${installedLoad.p50} ms (from sources: ${oursKb} kB, ${oursLoad.p50} ms); its lightbus-aws files: ${files.esm} from dist/esm, ${files.commonJs} CommonJS`);
+  ctx.log(`  zod imported as a namespace: installed ${round(installedZodBytes / 1024, 0)} kB, load p50 ${installedZodLoad.p50} ms; Powertools ${round(ptZodBytes / 1024, 0)} kB, ${ptZodLoad.p50} ms`);
   ctx.log(`  bundle: lightbus ${oursKb} kB, Powertools ${ptKb} kB; load p50: lightbus ${oursLoad.p50} ms, Powertools ${ptLoad.p50} ms; load + first invocation p50: lightbus ${oursFirst.p50} ms, Powertools ${ptFirst.p50} ms`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(userProject, { recursive: true, force: true });
@@ -162,6 +223,12 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
       // Bytes, not kB: the two bundles may differ by less than a kB.
       figure('worker bundle built in a user\'s project from the packed package (minified)', installedBytes, 'bytes', 'lower', { name: 'the same bundle built here from sources', value: oursBytes }, { text: '≤ 1.0×', ratio: 1.0 }),
       figure('its load time in a fresh Node process, p50', installedLoad.p50, 'ms', 'lower', { name: 'the bundle built from sources', value: oursLoad.p50 }, { text: '≤ 1.0×', ratio: 1.0 }),
+      // What a user deploys, against what they would deploy with Powertools (issue #15's bundle goal).
+      figure('the user-built worker bundle (minified)', installedBytes, 'bytes', 'lower', { name: 'Powertools handler bundle, same SDK clients', value: ptBytes }, { text: '≤ 1.0×', ratio: 1.0 }),
+      figure('the user-built worker bundle\'s load time, p50', installedLoad.p50, 'ms', 'lower', { name: 'Powertools handler', value: ptLoad.p50 }, { text: '≤ 1.0×', ratio: 1.0 }),
+      // Both sides importing zod as its docs do (`import * as z from 'zod'`): bundlers keep only the zod code used.
+      figure('the same, zod imported as a namespace on both sides (minified)', installedZodBytes, 'bytes', 'lower', { name: 'Powertools handler, zod imported as a namespace', value: ptZodBytes }, { text: '≤ 1.0×', ratio: 1.0 }),
+      figure('its load time, p50', installedZodLoad.p50, 'ms', 'lower', { name: 'Powertools handler, zod imported as a namespace', value: ptZodLoad.p50 }, { text: '≤ 1.0×', ratio: 1.0 }),
     ],
     details: {
       target: TARGET,
@@ -170,9 +237,14 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
       loadAndFirstInvocationMs: { lightbus: oursFirst, powertools: ptFirst },
       bundleBytes: { lightbus: oursBytes, lightbusWithOptionalModules: full.sizeBytes, fromInstalledPackage: installedBytes },
       loadMsFromInstalledPackage: installedLoad,
+      loadAndFirstInvocationMsFromInstalledPackage: installedFirst,
+      // Files of the installed package in its bundle: all from the ES-module build (dist/esm).
+      installedPackageFiles: files,
+      zodNamespace: { bundleBytes: { fromInstalledPackage: installedZodBytes, powertools: ptZodBytes }, loadMs: { fromInstalledPackage: installedZodLoad, powertools: ptZodLoad } },
     },
     notes: [
-      'From the installed package: `npm pack` (prepack builds dist/) installed with esbuild into a fresh project, the same bus module (bench/fixtures, importing `lightbus-aws`) bundled by that install\'s bundleWorker with LightbusService\'s defaults; sampled alternately with the other two.',
+      'zod imported as a namespace: the installed-package bundle of a copy of the bus module whose API file imports `z` with `import * as z from \'zod\'` (zod 4\'s own style) instead of from lightbus-aws, against the Powertools fixture with the same import. A `z` imported by name (from zod or lightbus-aws) makes esbuild keep all of zod, locales included (~360 kB); a namespace import keeps the functions used. The runtime imports zod as a namespace itself, so the user\'s import decides.',
+      'From the installed package: `npm pack` (prepack builds dist/) installed with esbuild into a fresh project, the same bus module (bench/fixtures, importing `lightbus-aws`) bundled by that install\'s bundleWorker with LightbusService\'s defaults; sampled alternately with the other two. It bundles the package\'s ES-module build (dist/esm: the handler entry, and `lightbus-aws` through the `module` export condition), which esbuild tree-shakes as it does our sources; the CommonJS build came in whole (1.31× the bytes, 1.96× the load time).',
       `lightbus bundle as LightbusService makes it by default: ajv and yaml (remote JSON Schema validation, YAML config files) left out; with them it is ${round(full.sizeBytes / 1024, 0)} kB.`,
       'Both bundled by esbuild (minified, CommonJS, node20, SDK included as the emulator requires). Load time: require() of the bundle until `handler` exists, in a fresh `node` each time, alternating; Node start-up itself is excluded.',
       'Load + first invocation: the same require(), then one 10-record SQS event of bench.ping deliveries to the no-op listener `counter` (no AWS call on either side), until the handler returns. lightbus loads its SDK client classes and builds its clients on first use, the Powertools handler at load: an RPC worker pays that on its first invocation instead.',

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~360 kB).
+import * as z from 'zod';
 import { InvalidDefinitionError } from '../errors';
 import { assertValidApiName, assertValidMemberName } from './names';
 import type {

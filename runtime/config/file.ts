@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { z } from 'zod';
+// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~360 kB).
+import * as z from 'zod';
 import { ConfigurationError } from '../errors';
 import { requireOptional } from '../modules';
 import { LOG_LEVELS } from '../logging';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~360 kB).
+import * as z from 'zod';
 import type { AnyApiDefinition, EventDefinition, RpcDefinition } from '../api/types';
 import { toWireValue } from './cast';
 import { internals, isBytesSchema } from './types';

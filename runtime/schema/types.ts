@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// A namespace import: bundlers keep the zod code used. `import { z }` keeps all of zod, its locales too (~360 kB).
+import * as z from 'zod';
 
 /** True for the values lightbus sends as bytes: a Buffer or any Uint8Array. */
 export function isBytesValue(value: unknown): value is Uint8Array {

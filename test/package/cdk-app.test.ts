@@ -6,10 +6,13 @@
  * other common way to run a CDK app. Then the same app is bootstrapped and deployed to the test
  * emulator with the project's own CDK CLI, and a plain Node script in the project calls the deployed
  * worker through the installed package. The versions are our own (TypeScript 5, as ts-jest needs),
- * so the installs come from the npm cache.
+ * so the installs come from the npm cache. Last, what the worker bundle built in this project holds
+ * (the package's ES-module build, nothing of the CDK, the CLI or the loaders installed beside it),
+ * and its size against the same bundle built from our sources.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleWorker, optionalModulesLeftOut, type WorkerBundle } from '../../cdk/bundle';
 import { uniqueName } from '../support/aws';
 import { freshProject, npmInstall, ourVersion, packedTarball, removeProject, REPO_ROOT, run, runFailing, writeFiles } from './support/fresh-project';
 
@@ -68,6 +71,8 @@ const ordersApi = lightbus.api('orders', {
 
 let root: string;
 let app: string;
+/** A folder for the bundle built from our sources (the bus module importing them, not the package). */
+let sourcesProject: string | undefined;
 
 beforeAll(() => {
   root = freshProject('cdk', {});
@@ -107,7 +112,10 @@ beforeAll(() => {
   npmInstall(app);
 });
 
-afterAll(() => removeProject(root));
+afterAll(() => {
+  removeProject(root);
+  removeProject(sourcesProject);
+});
 
 const CDK_ENV = { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true', FORCE_COLOR: '0' };
 
@@ -166,5 +174,52 @@ describe('a CDK app (cdk init) with lightbus-aws/cdk', () => {
     const output = run(app, 'node', ['call-total.cjs', 'order-1234'], { LIGHTBUS_BUS_NAME: busName });
     // The worker's handler answers the order id's length: the call went through the deployed function.
     expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ total: 'order-1234'.length });
+  });
+});
+
+/** LightbusService's default bundle options (minified, optional modules left out), on the test's own Node target. */
+const BUNDLE_OPTIONS = { minify: true, target: 'node22' } as const;
+
+/**
+ * The app's bus module bundled by the installed package's own bundleWorker, as LightbusService's
+ * synth does it (bundleWorker is internal, so reached by its file, as the construct reaches it).
+ */
+function bundleFromInstalledPackage(): Pick<WorkerBundle, 'sizeBytes' | 'inputs'> {
+  const script = [
+    "const { bundleWorker, optionalModulesLeftOut } = require('./node_modules/lightbus-aws/dist/cdk/bundle.js');",
+    `const bundle = bundleWorker(require('node:path').resolve('services/orders/bus.ts'), { ...${JSON.stringify(BUNDLE_OPTIONS)}, leaveOut: optionalModulesLeftOut() });`,
+    'process.stdout.write(JSON.stringify({ sizeBytes: bundle.sizeBytes, inputs: bundle.inputs }));',
+  ].join('\n');
+  return JSON.parse(run(app, 'node', ['-e', script])) as Pick<WorkerBundle, 'sizeBytes' | 'inputs'>;
+}
+
+/** Packages that must never reach a worker bundle, though the app has them installed or the package depends on them. */
+const NOT_IN_A_WORKER = ['aws-cdk-lib', 'constructs', 'esbuild', 'tsx', 'ts-node', 'typescript', 'commander', 'hono', '@hono/node-server', 'ajv', 'ajv-formats', 'yaml'];
+
+describe('the worker bundle built from the installed package', () => {
+  it('holds the package\'s ES-module build, and nothing of the CDK, the CLI, the loaders or the optional modules', () => {
+    const { inputs } = bundleFromInstalledPackage();
+    const ours = inputs.filter((input) => input.startsWith('node_modules/lightbus-aws/'));
+    // The handler entry and the bus module's `lightbus-aws` import both reach dist/esm: one tree-shaken copy.
+    expect(ours.some((input) => input.startsWith('node_modules/lightbus-aws/dist/esm/handlers/'))).toBe(true);
+    expect(ours.some((input) => input.startsWith('node_modules/lightbus-aws/dist/esm/runtime/'))).toBe(true);
+    // No CommonJS build (esbuild cannot tree-shake it, and it would be a second runtime), no construct or CLI code.
+    expect(ours.filter((input) => !input.startsWith('node_modules/lightbus-aws/dist/esm/'))).toEqual([]);
+    const packages = inputs.map((input) => /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]).filter((name) => name !== undefined);
+    expect(NOT_IN_A_WORKER.filter((name) => packages.includes(name))).toEqual([]);
+    // zod's ES modules (tree-shaken), not its CommonJS build.
+    expect(inputs.filter((input) => /node_modules\/zod\/.*\.cjs$/.test(input))).toEqual([]);
+  });
+
+  it('is no larger than the same bundle built from our sources', () => {
+    const installed = bundleFromInstalledPackage();
+    sourcesProject = freshProject('bundle-sources', {
+      'bus.ts': BUS_MODULE.replace("from 'lightbus-aws'", `from ${JSON.stringify(join(REPO_ROOT, 'runtime'))}`),
+    });
+    const sources = bundleWorker(join(sourcesProject, 'bus.ts'), { ...BUNDLE_OPTIONS, leaveOut: optionalModulesLeftOut() });
+    // Same code through the same bundler: equal but for dependency versions the fresh install may
+    // resolve differently (zod, the SDK). The CommonJS build made the bench's bundle 1.31×.
+    expect(installed.sizeBytes / sources.sizeBytes).toBeLessThanOrEqual(1.02);
+    expect(installed.sizeBytes / sources.sizeBytes).toBeGreaterThan(0.9);
   });
 });

@@ -88,6 +88,29 @@ describe('the packed package in a fresh project', () => {
     expect(existsSync(join(project, 'node_modules', 'lightbus-aws', 'dist', 'runtime', 'index.js'))).toBe(true);
   });
 
+  it('ships an ES-module build for bundlers (the `module` condition) with the same exports as Node loads', () => {
+    // Node never takes the `module` condition; these are the files esbuild, webpack or Vite bundle.
+    const script = [
+      "const { readFileSync } = require('node:fs');",
+      "const exportsMap = JSON.parse(readFileSync('node_modules/lightbus-aws/package.json', 'utf8')).exports;",
+      '(async () => {',
+      '  const out = {};',
+      "  for (const entry of ['.', './handlers', './testing']) {",
+      "    const esm = await import('./node_modules/lightbus-aws/' + exportsMap[entry].module.default.slice(2));",
+      "    out[entry] = { esm: Object.keys(esm).sort(), commonJs: Object.keys(require(entry === '.' ? 'lightbus-aws' : 'lightbus-aws/' + entry.slice(2))).filter((n) => n !== '__esModule').sort() };",
+      '  }',
+      '  process.stdout.write(JSON.stringify(out));',
+      '})();',
+    ].join('\n');
+    const builds = JSON.parse(run(project, 'node', ['-e', script])) as Record<string, { esm: string[]; commonJs: string[] }>;
+    expect(Object.keys(builds)).toEqual(['.', './handlers', './testing']);
+    for (const { esm, commonJs } of Object.values(builds)) {
+      expect(esm.length).toBeGreaterThan(0);
+      expect(esm).toEqual(commonJs);
+    }
+    expect(readFileSync(join(project, 'node_modules', 'lightbus-aws', 'dist', 'esm', 'package.json'), 'utf8')).toContain('"type": "module"');
+  });
+
   it('serves a .js bus module with `lightbus run --local`, and plain CommonJS and ES-module scripts call it and fire to it', async () => {
     const worker = start(['node', 'node_modules/.bin/lightbus', 'run', '--local', '--bus', 'bus.js']);
     await worker.waitFor(logged('Worker started'), 'Worker started');
