@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { DeadLetterQueueNotFoundError } from '../dead-letters';
@@ -99,6 +100,8 @@ export function createDashboardApp(data: DashboardData, options: DashboardAppOpt
     }
   });
   app.post('/api/dead-letters/:queue/redrive', async (c) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && origin !== `http://${c.req.header('host')}`) return c.json({ error: 'Refused: a redrive must come from the dashboard page.' }, 403);
     if (!sameToken(c.req.header(CSRF_HEADER), token)) return c.json({ error: 'Refused: a redrive must come from the dashboard page.' }, 403);
     const queue = c.req.param('queue');
     const body = (await c.req.json().catch(() => ({}))) as { confirm?: unknown; ids?: unknown };
@@ -113,7 +116,7 @@ export function createDashboardApp(data: DashboardData, options: DashboardAppOpt
     }
   });
   app.notFound((c) => c.json({ error: 'Not found' }, 404));
-  app.onError((error, c) => c.json({ error: `${error.name}: ${error.message}` }, 500));
+  app.onError((error, c) => (error instanceof HTTPException ? error.getResponse() : c.json({ error: `${error.name}: ${error.message}` }, 500)));
   return app;
 }
 
