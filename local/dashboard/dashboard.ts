@@ -26,7 +26,7 @@ export interface DashboardOptions {
   /** How long an overview is reused, ms. @default 3000 */
   readonly overviewMaxAgeMs?: number;
   readonly logger: Logger;
-  /** Receivers on the temporary event queue. @default 4 */
+  /** Receivers on the temporary event queue. @default 8 */
   readonly eventReceivers?: number;
 }
 
@@ -84,7 +84,7 @@ export class Dashboard implements DashboardData {
       eventBusName: location.eventBusName,
       routeOf: (api, event) => this.routeOf(api, event),
       onEvent: (event) => this.live.add(event),
-      receivers: options.eventReceivers ?? 4,
+      receivers: options.eventReceivers ?? 8,
     });
     this.callFeed = new CallFeed({ clients: this.clients, aws: options.aws, resultsTable: location.resultsTable, onCall: (call) => this.live.add(call) });
     this.dlq = new DeadLetterQueues(this.clients, this.busName);

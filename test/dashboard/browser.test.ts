@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { create, type BusClient } from '../../runtime';
 import { silentLogger } from '../../runtime/logging';
+import { assertApiOwnership } from '../../local/api-ownership';
 import { startDashboard, type RunningDashboard, type TrafficItem } from '../../local/dashboard';
 import { uniqueName } from '../support/aws';
 import { eventually, startWorker, stopAll, track } from '../support/bus';
@@ -41,6 +42,8 @@ beforeAll(async () => {
   const dynamo = new DynamoDBClient({});
   await ensureUsersTable(dynamo, usersTableName(busName));
   dynamo.destroy();
+  // As `lightbus run` does: the service records that it owns the APIs it serves.
+  await assertApiOwnership(auth.bus, { provision: true });
   await startWorker(auth.bus);
 
   // A second service whose listener fails until told otherwise: its message is dead-lettered.
@@ -78,10 +81,11 @@ function itemsOf(kind: TrafficItem['kind'], name: string): TrafficItem[] {
 }
 
 describe('lightbus dashboard in a browser', () => {
-  it("lists the example's APIs with their published schemas and listeners", async () => {
+  it("lists the example's APIs with their owner, published schemas and listeners", async () => {
     await page.goto(`${dashboard.url}/#/services`);
     await page.locator('[data-api="auth"]').waitFor();
     await page.locator('[data-api="customers"]').waitFor();
+    expect(await page.locator('[data-api="auth"] .owner').textContent()).toBe('owner: auth');
     // auth's worker published its schema: its procedures are listed.
     await page.locator('[data-api="auth"] [data-member="createUser"]').waitFor();
     await page.locator('[data-api="auth"] [data-member="checkPassword"]').waitFor();

@@ -46,7 +46,7 @@ export function BusMapView({ overview, store, version }) {
       <marker id="arrow-rpc" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" class="rpc" /></marker>
       <marker id="arrow-event" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" class="event" /></marker>
     </defs>
-    ${[...edges.values()].map((e) => {
+    ${[...edges.values()].map((e, index) => {
       const a = pos.get(e.from);
       const b = pos.get(e.to);
       const self = e.from === e.to;
@@ -57,7 +57,7 @@ export function BusMapView({ overview, store, version }) {
         : `M${x1},${y1} Q${(x1 + x2) / 2 + bend},${(y1 + y2) / 2} ${x2},${y2}`;
       return html`<g class=${`edge ${e.kind}`} data-from=${e.from} data-to=${e.to} data-kind=${e.kind}>
         <path d=${d} marker-end=${`url(#arrow-${e.kind})`} />
-        <text x=${self ? a.x + BOX_W + 60 : (x1 + x2) / 2 + bend / 2} y=${self ? a.y + BOX_H / 2 : (y1 + y2) / 2}>${[...e.labels].slice(0, 2).join(', ')}${e.labels.size > 2 ? '…' : ''}</text>
+        <text x=${self ? a.x + BOX_W + 60 : (x1 + x2) / 2 + bend / 2} y=${(self ? a.y + BOX_H / 2 : (y1 + y2) / 2) + (index % 3) * 13 - 13}>${[...e.labels][0]}${e.labels.size > 1 ? ` +${e.labels.size - 1}` : ''}</text>
       </g>`;
     })}
     ${names.map((n) => {

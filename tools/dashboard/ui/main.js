@@ -96,4 +96,7 @@ function App() {
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// The server-rendered "Loading…" goes: preact renders into an empty root.
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);
