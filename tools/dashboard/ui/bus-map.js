@@ -50,7 +50,12 @@ export function BusMapView({ overview, store, version }) {
       const a = pos.get(e.from);
       const b = pos.get(e.to);
       const self = e.from === e.to;
-      const [x1, y1, x2, y2] = [a.x + BOX_W / 2, a.y + BOX_H, b.x + BOX_W / 2, b.y];
+      // From the side of one box that faces the other, to the facing side of the other.
+      const [x1, y1, x2, y2] =
+        b.y > a.y ? [a.x + BOX_W / 2, a.y + BOX_H, b.x + BOX_W / 2, b.y]
+        : b.y < a.y ? [a.x + BOX_W / 2, a.y, b.x + BOX_W / 2, b.y + BOX_H]
+        : b.x > a.x ? [a.x + BOX_W, a.y + BOX_H / 2, b.x, b.y + BOX_H / 2]
+        : [a.x, a.y + BOX_H / 2, b.x + BOX_W, b.y + BOX_H / 2];
       const bend = e.kind === 'rpc' ? 40 : -40;
       const d = self
         ? `M${a.x + BOX_W},${a.y + 12} C${a.x + BOX_W + 70},${a.y - 30} ${a.x + BOX_W + 70},${a.y + BOX_H + 30} ${a.x + BOX_W},${a.y + BOX_H - 12}`
