@@ -9,6 +9,11 @@ export interface TraceStep {
   readonly durationMs?: number;
   /** Steps sent from the same span (the same `traceparent` parent-id) share this. */
   readonly sentBySpan?: string;
+  /**
+   * The step this one was sent from, where that is visible: a call whose result item carries the
+   * span this step's `traceparent` names (an event fired or a call made inside that procedure).
+   */
+  readonly parentId?: string;
 }
 
 export interface TraceView {
@@ -31,7 +36,11 @@ export function buildTrace(traceId: string, items: readonly TrafficItem[]): Trac
   if (members.length === 0) return undefined;
   const startedAt = members[0]!.at;
   let end = startedAt;
+  // A result item's traceparent names the span it ran in: messages sent from that span are its children.
+  const callBySpan = new Map<string, TrafficItem>();
+  for (const item of members) if (item.kind === 'call' && item.parentSpanId !== undefined && !callBySpan.has(item.parentSpanId)) callBySpan.set(item.parentSpanId, item);
   const steps = members.map((item): TraceStep => {
+    const parent = item.parentSpanId !== undefined ? callBySpan.get(item.parentSpanId) : undefined;
     const durationMs = item.kind === 'call' ? item.latencyMs : undefined;
     end = Math.max(end, item.at + (durationMs ?? 0));
     return {
@@ -39,6 +48,7 @@ export function buildTrace(traceId: string, items: readonly TrafficItem[]): Trac
       offsetMs: item.at - startedAt,
       ...(durationMs !== undefined ? { durationMs } : {}),
       ...(item.parentSpanId !== undefined ? { sentBySpan: item.parentSpanId } : {}),
+      ...(parent !== undefined && parent !== item && parent.at <= item.at ? { parentId: parent.id } : {}),
     };
   });
   return { traceId: id, startedAt, durationMs: end - startedAt, steps };

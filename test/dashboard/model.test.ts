@@ -65,6 +65,19 @@ describe('trace context', () => {
       ['c', 50, 30, 'b'.repeat(16)],
     ]);
     expect(trace.durationMs).toBe(80);
+    expect(trace.steps.every((s) => s.parentId === undefined)).toBe(true);
+  });
+
+  it("links a step to the call whose result item carries the span it was sent from", () => {
+    const span = 'c'.repeat(16);
+    const items: TrafficItem[] = [
+      { kind: 'call', id: 'create', api: 'auth', name: 'createUser', state: 'ok', at: 1_000, latencyMs: 30, traceId: TRACE, parentSpanId: span },
+      { kind: 'event', id: 'created', api: 'auth', name: 'userCreated', parameters: {}, at: 1_020, observedAt: 1_021, routedTo: [], traceId: TRACE, parentSpanId: span },
+    ];
+    expect(buildTrace(TRACE, items)!.steps.map((s) => [s.item.id, s.parentId])).toEqual([
+      ['create', undefined],
+      ['created', 'create'],
+    ]);
     expect(buildTrace('1'.repeat(32), items)).toBeUndefined();
   });
 });

@@ -24,7 +24,7 @@ export function TraceView({ traceId, version }) {
           <td><code>${step.item.kind === 'event' ? '⚡' : '↔'} ${step.item.api}.${step.item.name}</code></td>
           <td class="bar-cell"><div class="bar" style=${{ marginLeft: `${(step.offsetMs / total) * 100}%`, width: `${Math.max(((step.durationMs ?? 0) / total) * 100, 0.8)}%` }}></div></td>
           <td>${step.item.kind === 'call' ? `${step.item.state}${step.durationMs !== undefined ? `, ${step.durationMs} ms` : ''}` : `→ ${step.item.routedTo.map((r) => r.listener ?? r.rule).join(', ') || 'no listener'}`}
-            <span class="muted"> ${short(step.item.parameters ?? '', 60)}${step.sentBySpan ? ` · sent by span ${step.sentBySpan}` : ''}</span></td>
+            <span class="muted"> ${short(step.item.parameters ?? '', 60)}${step.sentBySpan ? ` · sent by span ${step.sentBySpan}` : ''}${step.parentId ? ` · from call ${step.parentId}` : ''}</span></td>
         </tr>`,
       )}</tbody>
     </table>
