@@ -67,6 +67,8 @@ export class Dashboard implements DashboardData {
   private readonly dlq: DeadLetterQueues;
   private eventStatus: FeedStatus['events'] = { state: 'stopped' };
   private cached: { at: number; result: Promise<OverviewResult> } | undefined;
+  /** The last read failed: it is retried sooner (1 s), but not on every event. */
+  private lastReadFailed = false;
   private routes: readonly { events: readonly string[]; routed: RoutedListener }[] = [];
   private readonly stopping = new AbortController();
 
@@ -122,7 +124,8 @@ export class Dashboard implements DashboardData {
 
   public overview(): Promise<OverviewResult> {
     const now = Date.now();
-    if (this.cached !== undefined && now - this.cached.at < (this.options.overviewMaxAgeMs ?? 3000)) return this.cached.result;
+    const maxAge = this.lastReadFailed ? 1000 : (this.options.overviewMaxAgeMs ?? 3000);
+    if (this.cached !== undefined && now - this.cached.at < maxAge) return this.cached.result;
     const result = this.readOverview();
     this.cached = { at: now, result };
     return result;
@@ -179,10 +182,10 @@ export class Dashboard implements DashboardData {
         events: l.events,
         routed: { rule: l.rule, ...(l.service ? { service: l.service } : {}), ...(l.listener ? { listener: l.listener } : {}) },
       }));
+      this.lastReadFailed = false;
       return { ok: true, overview };
     } catch (error) {
-      // A failed read is not cached for long: the next page refresh tries again.
-      this.cached = undefined;
+      this.lastReadFailed = true;
       return { ok: false, problem: describeProblem(error, { endpoint: this.endpointLabel, busName: this.busName }) };
     }
   }
