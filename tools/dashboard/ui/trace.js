@@ -15,7 +15,7 @@ export function TraceView({ traceId, version }) {
   const total = Math.max(trace.durationMs, 1);
   return html`<div class="trace" data-trace=${trace.traceId}>
     <h3>Trace <code>${trace.traceId}</code></h3>
-    <p class="muted">${trace.steps.length} step(s) over ${trace.durationMs} ms, ordered by time. Each message carries the span that sent it; the spans between (a listener's run, a procedure's execution) are not on the wire.</p>
+    <p class="muted">${trace.steps.length} step(s) over ${trace.durationMs} ms, ordered by time. Each message carries the span that sent it; the spans between (a listener's run, a procedure's execution) are on the wire only where a call's result item names the span it ran in.</p>
     <table class="waterfall">
       <thead><tr><th>+ms</th><th>step</th><th>timeline</th><th>detail</th></tr></thead>
       <tbody>${trace.steps.map(
