@@ -31,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'coldstart', title: 'Cold start', run: (ctx) => require('./scenarios/coldstart').coldStartScenario(ctx) },
   { id: 'synth', title: 'Synth', run: (ctx) => require('./scenarios/synth').synthScenario(ctx) },
   { id: 'validation', title: 'Schema validation', run: (ctx) => require('./scenarios/validation').validationScenario(ctx) },
+  { id: 'dashboard', title: 'Dashboard live view', run: (ctx) => require('./scenarios/dashboard').dashboardScenario(ctx) },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -143,6 +143,8 @@ export async function ensureResultsTable(clients: AwsClients, topology: Topology
           AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
           KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
           SSESpecification: { Enabled: true },
+          // `lightbus dashboard` shows RPC calls from this stream: it costs the workers no call.
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
         }),
       );
       created = true;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { LightbusError } from '../../runtime/errors';
+import { registerDashboardCommand } from './commands/dashboard';
 import { registerDlqCommand } from './commands/dlq';
 import { registerDumpConfigSchemaCommand } from './commands/dumpconfigschema';
 import { registerDumpSchemaCommand } from './commands/dumpschema';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerDumpConfigSchemaCommand(program);
   registerDumpSchemaCommand(program);
+  registerDashboardCommand(program);
   program
     .command('version')
     .description('Print the lightbus-aws version')

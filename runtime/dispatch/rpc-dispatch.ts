@@ -17,6 +17,13 @@ import { isPermanentWriteError } from './write-errors';
  */
 export const MAX_RESULT_BYTES = 380 * 1024;
 
+/**
+ * Parameters up to this size (JSON, UTF-8) ride along on the claim item, so whoever watches the
+ * results table's stream (the dashboard) sees what a call asked; larger ones are left out, to keep
+ * the claim within one DynamoDB write unit's reach.
+ */
+export const MAX_CLAIM_PARAMETERS_BYTES = 1024;
+
 type ProcedureOutcome = { ok: true; resultJson: string } | { ok: false; error: unknown };
 
 /**
@@ -59,7 +66,7 @@ export class RpcDispatch {
     }
     // Nothing above awaits: the claims of messages dispatched in one turn share one DynamoDB call.
     const claimed = await this.results.claim(
-      { table, callId, api, procedure, claimedBy: this.bus.settings.processName, expiresAtEpochSeconds: this.expiresAt() },
+      { table, callId, api, procedure, claimedBy: this.bus.settings.processName, expiresAtEpochSeconds: this.expiresAt(), ...claimParameters(request) },
       this.bus.logger,
     );
     if (!claimed) {
@@ -224,4 +231,10 @@ async function invokeProcedure(
   const returned: unknown = await fn(parameters, context);
   if (!response) return returned;
   return parseOrThrow(response, returned, { api: context.api, member: context.procedure, direction: 'outgoing', part: 'response', what: 'result' });
+}
+
+/** The parameters to record on the claim, when small enough (MAX_CLAIM_PARAMETERS_BYTES). */
+function claimParameters(request: RpcRequest): { parametersJson?: string } {
+  const json = JSON.stringify(request.parameters);
+  return Buffer.byteLength(json, 'utf8') <= MAX_CLAIM_PARAMETERS_BYTES ? { parametersJson: json } : {};
 }

@@ -130,6 +130,8 @@ export const ResultAttributes = {
   CompletedAt: 'completedAt',
   Api: 'api',
   Procedure: 'procedure',
+  /** On a claim: the call's parameters as JSON, when at most MAX_CLAIM_PARAMETERS_BYTES (for observers such as the dashboard). */
+  Parameters: 'parameters',
 } as const;
 
 /** SQS message attributes that lightbus sets on a message it moves to a dead-letter queue. */

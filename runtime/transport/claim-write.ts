@@ -19,6 +19,12 @@ export interface ClaimRequest {
   readonly procedure: string;
   readonly claimedBy: string;
   readonly expiresAtEpochSeconds: number;
+  /**
+   * The call's parameters as JSON, when small (the dispatcher leaves larger ones out): written with
+   * the claim so that observers of the table (the dashboard reads its stream) see what was asked.
+   * Same write, no extra call.
+   */
+  readonly parametersJson?: string;
 }
 
 /**
@@ -44,7 +50,7 @@ const CLAIM_ATTRIBUTES = [A.PartitionKey, A.State, A.Api, A.Procedure, A.Claimed
  * The claim item. Both ways of writing it (PutItem, PartiQL INSERT) build it here, so the item on
  * the table is the same whichever went out.
  */
-export function claimItem(request: ClaimRequest, attempt: ClaimAttempt): Record<(typeof CLAIM_ATTRIBUTES)[number], AttributeValue> {
+export function claimItem(request: ClaimRequest, attempt: ClaimAttempt): Record<(typeof CLAIM_ATTRIBUTES)[number], AttributeValue> & { [A.Parameters]?: AttributeValue } {
   return {
     [A.PartitionKey]: { S: callResultKey(request.callId) },
     [A.State]: { S: ResultState.Claimed },
@@ -54,6 +60,7 @@ export function claimItem(request: ClaimRequest, attempt: ClaimAttempt): Record<
     [A.ClaimedAt]: { N: String(attempt.claimedAtMs) },
     [A.ClaimToken]: { S: attempt.token },
     [A.ExpiresAt]: { N: String(request.expiresAtEpochSeconds) },
+    ...(request.parametersJson !== undefined ? { [A.Parameters]: { S: request.parametersJson } } : {}),
   };
 }
 
@@ -63,10 +70,11 @@ export function claimItem(request: ClaimRequest, attempt: ClaimAttempt): Record<
  */
 export function claimStatement(request: ClaimRequest, attempt: ClaimAttempt): BatchStatementRequest {
   const item = claimItem(request, attempt);
-  const tuple = CLAIM_ATTRIBUTES.map((name) => `'${name}': ?`).join(', ');
+  const names: readonly (keyof typeof item)[] = item[A.Parameters] !== undefined ? [...CLAIM_ATTRIBUTES, A.Parameters] : CLAIM_ATTRIBUTES;
+  const tuple = names.map((name) => `'${name}': ?`).join(', ');
   return {
     Statement: `INSERT INTO ${quoteIdentifier(request.table)} VALUE {${tuple}}`,
-    Parameters: CLAIM_ATTRIBUTES.map((name) => item[name]),
+    Parameters: names.map((name) => item[name] as AttributeValue),
   };
 }
 

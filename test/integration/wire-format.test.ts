@@ -163,10 +163,11 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: callId } }, ConsistentRead: true }))
     ).Item;
     expect(item && sortedKeys(item)).toEqual(
-      ['api', 'claimedAt', 'claimedBy', 'claimToken', 'completedAt', 'expiresAt', 'pk', 'procedure', 'result', 'state'].sort(),
+      ['api', 'claimedAt', 'claimedBy', 'claimToken', 'completedAt', 'expiresAt', 'parameters', 'pk', 'procedure', 'result', 'state'].sort(),
     );
     expect(item).toMatchObject({
       pk: { S: callId },
+      parameters: { S: JSON.stringify({ a: 2, b: 40 }) }, // the call's parameters (≤ 1 KiB), for observers of the table's stream
       state: { S: 'ok' },
       result: { S: '42' },
       api: { S: API },

@@ -1,14 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
-import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { locateBus } from '../../../runtime/client';
 import { resolveBusSettings } from '../../../runtime/config';
 import { ConfigurationError, MalformedMessageError } from '../../../runtime/errors';
@@ -17,6 +9,7 @@ import { parseEventDelivery, type EventDetail } from '../../../runtime/messages'
 import { fitName } from '../../../runtime/topology';
 import { AwsClients } from '../../../runtime/transport';
 import { BusHistory, parseTimePoint } from '../../history';
+import { createTemporaryResources, removeTemporaryResources, type TemporaryResources } from '../../live-traffic';
 import { addCommonOptions, applyCommonOptions, parseDurationFlag, type CommonOptions } from '../common';
 import { jsonPathMatcher } from '../json-path';
 import { inspectEventPattern, matchesFilters, normaliseFilters } from '../inspect-filters';
@@ -41,18 +34,6 @@ export interface InspectOptions extends CommonOptions {
 /** An event as `inspect` shows it: lightbus's event detail plus EventBridge's id. */
 export type InspectedEvent = EventDetail & { readonly eventBridgeId: string };
 
-/** What inspect needs to clean up after itself. */
-interface TemporaryResources {
-  eventBusName: string;
-  ruleName: string;
-  queueName: string;
-  queueUrl?: string;
-  ruleCreated?: boolean;
-  ruleArn?: string;
-  targetAdded?: boolean;
-}
-
-const TARGET_ID = 'lightbus-inspect';
 const DEFAULT_DURATION_MS = 10_000;
 
 /** Formats one event for the terminal. */
@@ -176,101 +157,6 @@ export async function inspectEvents(
     }
   }
   return shown;
-}
-
-async function createTemporaryResources(clients: AwsClients, resources: TemporaryResources, pattern: Record<string, unknown>): Promise<void> {
-  const queue = await clients.sqs.send(
-    new CreateQueueCommand({
-      QueueName: resources.queueName,
-      // If inspect is killed before it cleans up, what it leaves behind holds nothing for long.
-      Attributes: { MessageRetentionPeriod: '3600', SqsManagedSseEnabled: 'true' },
-    }),
-  );
-  resources.queueUrl = queue.QueueUrl as string;
-  const attributes = await clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: resources.queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const queueArn = attributes.Attributes?.QueueArn as string;
-  let ruleArn: string | undefined;
-  try {
-    const rule = await clients.eventBridge.send(
-      new PutRuleCommand({
-        Name: resources.ruleName,
-        EventBusName: resources.eventBusName,
-        EventPattern: JSON.stringify(pattern),
-        State: 'ENABLED',
-        Description: 'Temporary rule of `lightbus inspect`; removed when it exits.',
-      }),
-    );
-    ruleArn = rule.RuleArn;
-  } catch (error) {
-    if ((error as Error).name === 'ResourceNotFoundException') {
-      throw new ConfigurationError(
-        `The event bus "${resources.eventBusName}" does not exist: check the bus name (--bus-name, the configuration file's bus.name, ` +
-          'LIGHTBUS_BUS_NAME) and the endpoint. A bus is created by its deployment, or by `lightbus run --local`.',
-        { eventBus: resources.eventBusName },
-      );
-    }
-    throw error;
-  }
-  resources.ruleCreated = true;
-  resources.ruleArn = ruleArn;
-  // Real SQS accepts EventBridge's deliveries only with this policy.
-  await clients.sqs.send(
-    new SetQueueAttributesCommand({
-      QueueUrl: resources.queueUrl,
-      Attributes: {
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AllowInspectRule',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: queueArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
-            },
-          ],
-        }),
-      },
-    }),
-  );
-  await clients.eventBridge.send(
-    new PutTargetsCommand({
-      Rule: resources.ruleName,
-      EventBusName: resources.eventBusName,
-      Targets: [{ Id: TARGET_ID, Arn: queueArn }],
-    }),
-  );
-  resources.targetAdded = true;
-}
-
-/** Removes what was created, in reverse; returns what failed instead of throwing. */
-async function removeTemporaryResources(clients: AwsClients, resources: TemporaryResources): Promise<string[]> {
-  const problems: string[] = [];
-  const attempt = async (what: string, action: () => Promise<unknown>) => {
-    try {
-      await action();
-    } catch (error) {
-      problems.push(`${what}: ${(error as Error).message}`);
-    }
-  };
-  if (resources.targetAdded) {
-    await attempt('remove the rule target', () =>
-      clients.eventBridge.send(new RemoveTargetsCommand({ Rule: resources.ruleName, EventBusName: resources.eventBusName, Ids: [TARGET_ID] })),
-    );
-  }
-  if (resources.ruleCreated) {
-    await attempt(`delete the rule ${resources.ruleName}`, () =>
-      clients.eventBridge.send(new DeleteRuleCommand({ Name: resources.ruleName, EventBusName: resources.eventBusName })),
-    );
-  }
-  if (resources.queueUrl !== undefined) {
-    const queueUrl = resources.queueUrl;
-    await attempt(`delete the queue ${resources.queueName}`, () => clients.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })));
-  }
-  return problems;
 }
 
 export function registerInspectCommand(program: Command): void {

@@ -1,0 +1,2 @@
+export { createTemporaryResources, removeTemporaryResources } from './temporary-tap';
+export type { TemporaryResources } from './temporary-tap';
