@@ -122,6 +122,13 @@ export interface LightbusBusProps {
    * @default Duration.days(30)
    */
   readonly archiveRetention?: Duration;
+  /**
+   * A stream of the results table's new images (claims and results), which `lightbus dashboard`
+   * reads to show RPC calls as they happen, with no call added to the RPC path. A stream costs
+   * nothing until it is read.
+   * @default true
+   */
+  readonly callStream?: boolean;
 }
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
@@ -292,6 +299,7 @@ export class LightbusBus extends LightbusBusBase {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...((props.callStream ?? true) ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
     });
     this.archive = createBusArchive(this, this.eventBus, props.busName, props);
   }

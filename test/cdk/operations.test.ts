@@ -45,6 +45,19 @@ describe('LightbusBus history archive', () => {
   });
 });
 
+describe('LightbusBus call stream (lightbus dashboard reads it)', () => {
+  function tableOf(props: Partial<ConstructorParameters<typeof LightbusBus>[2]> = {}) {
+    const stack = new Stack(new App(), 'Bus', { env: ENV });
+    new LightbusBus(stack, 'Bus', { busName: 'shop', ...props });
+    return Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'))[0] as { Properties: Record<string, unknown> };
+  }
+
+  it('streams new images of the results table by default, and can be turned off', () => {
+    expect(tableOf().Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    expect(tableOf({ callStream: false }).Properties.StreamSpecification).toBeUndefined();
+  });
+});
+
 describe('one owning service per API, at synth', () => {
   it('refuses a second LightbusService in the app that registers the same API, naming both services', () => {
     const app = new App();

@@ -60,7 +60,7 @@ export class CallFeed {
         state: 'unavailable',
         reason:
           `The results table ${this.options.resultsTable} has no stream, so RPC calls cannot be shown (events still are). ` +
-          'Enable one with view type NEW_IMAGE (`lightbus run --local` creates it so; on AWS set it on the table).',
+          'Enable one with view type NEW_IMAGE (`lightbus run --local` and the LightbusBus construct create it so; on a table made otherwise, set it on the table).',
       };
       return this.status;
     }
