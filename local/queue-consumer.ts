@@ -203,7 +203,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: wanted,
             WaitTimeSeconds: this.waitTimeSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            // AWSTraceHeader: the X-Ray trace a message without a traceparent continues (runtime/tracing).
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'AWSTraceHeader'],
           }),
           // No abort on stop (see stop()); only a poll the endpoint never answers is given up.
           { abortSignal: AbortSignal.timeout((this.waitTimeSeconds + RECEIVE_GRACE_SECONDS) * 1000) },
@@ -258,6 +259,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       receiptHandle: raw.ReceiptHandle,
       approximateReceiveCount: raw.Attributes?.ApproximateReceiveCount,
       queueName: this.queueName,
+      awsTraceHeader: raw.Attributes?.AWSTraceHeader,
     });
     const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);

@@ -5,6 +5,7 @@ import type { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
 import { parseOrThrow, toWireValue } from '../schema';
+import { startFireSpan, type LightbusSpan } from '../tracing';
 import type { BufferedPublishContext, DeliveryListener } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
@@ -27,6 +28,8 @@ interface PreparedEvent {
   readonly detail: EventDetail;
   readonly entry: { readonly Source: string; readonly DetailType: string; readonly Detail: string };
   readonly timeoutMs: number;
+  /** The fire's span (PRODUCER), started with the detail that carries its trace context. */
+  readonly span: LightbusSpan;
 }
 
 /** What firing events needs of its client. */
@@ -54,13 +57,13 @@ export class EventFirer {
   public async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const delivery = this.deliveryFor(api, event, options);
     const prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
-    const { detail, checked } = prepared;
+    const { detail, checked, span } = prepared;
     // Literals, not a shared spread: fire() is hot.
     if (delivery === 'buffered') {
-      await this.sendBuffered(prepared);
+      await span.settle(() => this.sendBuffered(prepared));
       return { id: detail.id, eventBridgeId: undefined, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
     }
-    const eventBridgeId = await this.sendConfirmed(prepared).catch((error: unknown) => {
+    const eventBridgeId = await span.settle(() => this.sendConfirmed(prepared)).catch((error: unknown) => {
       // The id it tried, so the caller can fire it again as the same event ({ eventId }).
       throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(detail.id) : error;
     });
@@ -118,6 +121,7 @@ export class EventFirer {
           what: 'event parameters',
         })
       : (parameters ?? {});
+    const span = startFireSpan(api, event, eventId);
     const detail: EventDetail = {
       v: WIRE_VERSION,
       kind: 'lightbus.event',
@@ -127,10 +131,12 @@ export class EventFirer {
       parameters: toWireValue(checked) as Record<string, unknown>,
       firedAt: new Date().toISOString(),
       sender: settings.sender,
+      traceparent: span.traceparent,
+      tracestate: span.tracestate,
     };
     const names = this.entryNames(api, event);
     const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
-    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs };
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, span };
   }
 
   /** An event's Source and DetailType, built once per event rather than per fire(). */

@@ -5,10 +5,11 @@ import { LightbusError, type ValidationError } from '../errors';
 import { parseEventDelivery } from '../messages';
 import { castIncoming, parseOrThrow } from '../schema';
 import type { ListenerModel } from '../topology';
+import { runIncoming, startListenerSpan } from '../tracing';
 import type { DedupeRecords } from '../transport/dedupe-store';
 import { ExactlyOnceGuard } from './exactly-once';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
-import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
 
 /**
@@ -37,6 +38,13 @@ export class ListenerDispatch {
     } catch (error) {
       return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error as Error);
     }
+    // The listener's span (CONSUMER, process) continues the fire's trace; failures are recorded on it.
+    const span = startListenerSpan(delivery, model.listenerName, message.receiveCount, message.awsTraceHeader);
+    return runIncoming(span, () => this.deliver(message, model, delivery), outcomeFailure);
+  }
+
+  /** A well-formed delivery, within its listener span: route, validate, run. */
+  private async deliver(message: InboundMessage, model: ListenerModel, delivery: ReturnType<typeof parseEventDelivery>): Promise<DispatchOutcome> {
     const registration = this.listener(model.listenerName);
     if (!registration) {
       const error = new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {

@@ -1,9 +1,14 @@
 import type { Logger } from '../logging';
-import type { WireError } from '../messages';
+import type { WireError, WireTrace } from '../messages';
 import type { ClaimRequest } from '../transport';
 
-/** A call's outcome as written to the results table: its result, or the error its caller gets. */
-export type CallResultPayload = { readonly ok: true; readonly resultJson: string } | { readonly ok: false; readonly error: WireError };
+/**
+ * A call's outcome as written to the results table: its result, or the error its caller gets; and
+ * the trace context of the execution span that produced it, if it ran.
+ */
+export type CallResultPayload = ({ readonly ok: true; readonly resultJson: string } | { readonly ok: false; readonly error: WireError }) & {
+  readonly trace?: WireTrace | undefined;
+};
 
 /**
  * What the dispatcher needs of the results table (the transport's `ResultsStore` is one): claim a

@@ -4,8 +4,9 @@ import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemb
 import { readRpcRequest, type AnswerAddress, type RpcRequest } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
+import { runIncoming, startExecutionSpan, type LightbusSpan } from '../tracing';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
-import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import type { QueueActions } from './queue-actions';
 import type { CallResultPayload, CallResults } from './results';
 import { boundedError, toWireError } from './wire-error';
@@ -36,6 +37,13 @@ export class RpcDispatch {
     const reading = readRpcRequest(message.body);
     if (!reading.ok) return this.answerMalformedCall(message, model, reading.error, reading.answerTo);
     const request = reading.request;
+    // The execution span (SERVER) continues the caller's trace; failures are recorded on it.
+    const span = startExecutionSpan(request, message.queueName, message.awsTraceHeader);
+    return runIncoming(span, () => this.serve(message, model, request, span), outcomeFailure);
+  }
+
+  /** A well-formed request, within its execution span. */
+  private async serve(message: InboundMessage, model: RpcQueueModel, request: RpcRequest, span: LightbusSpan): Promise<DispatchOutcome> {
     const { api, procedure, id: callId } = request;
     const log = { api, procedure, callId };
     const table = request.returnPath.table;
@@ -68,10 +76,13 @@ export class RpcDispatch {
     }
     const outcome = await this.runProcedure(request, model);
     if (!outcome.ok) {
+      span.fail(outcome.error);
       // Bounded: a caller can inflate an error (a ValidationError listing 60,000 issues) to megabytes.
       this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: boundedError(outcome.error) });
     }
-    const written = await this.writeResult(table, request, this.resultPayload(request, outcome), model);
+    // The result item names the execution span, so a reader of the table can find the trace.
+    const payload: CallResultPayload = { ...this.resultPayload(request, outcome), trace: { traceparent: span.traceparent, tracestate: span.tracestate } };
+    const written = await this.writeResult(table, request, payload, model);
     if (!written.ok) {
       // The call ran but its result could not be stored. A redelivery would find the claim and be
       // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.

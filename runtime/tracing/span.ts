@@ -1,0 +1,142 @@
+import type { Context as OtelContext, Span as OtelSpan, SpanContext, Tracer } from '@opentelemetry/api';
+import { activeTraceContext } from './active';
+import { newSpanId, newTraceId } from './ids';
+import { openTelemetry, type OpenTelemetryApi } from './otel';
+import { formatTraceparent, SAMPLED, type TraceContext } from './trace-context';
+
+/** OpenTelemetry's span kinds (the values of its `SpanKind` enum), without importing it. */
+export const SpanKind = { Server: 1, Client: 2, Producer: 3, Consumer: 4 } as const;
+export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
+
+export type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
+
+/** What a span is, and where it hangs in its trace. */
+export interface SpanStart {
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly attributes: SpanAttributes;
+  /**
+   * `incoming`: the work a received message starts; its parent is the message's trace context
+   * (`remoteParent`), or else a new trace. `outgoing`: a call or fire; its parent is the active
+   * OpenTelemetry span, or else the work lightbus is running ({@link activeTraceContext}), or
+   * else a new trace.
+   */
+  readonly direction: 'incoming' | 'outgoing';
+  readonly remoteParent?: TraceContext | undefined;
+}
+
+const TRACER_NAME = 'lightbus-aws';
+let cachedTracer: { readonly provider: unknown; readonly tracer: Tracer } | undefined;
+
+/** The tracer, asked of the global provider once (again if the application replaced it). */
+function tracerOf(api: OpenTelemetryApi): Tracer {
+  const provider = api.trace.getTracerProvider();
+  if (cachedTracer?.provider !== provider) cachedTracer = { provider, tracer: provider.getTracer(TRACER_NAME) };
+  return cachedTracer.tracer;
+}
+
+function toSpanContext(api: OpenTelemetryApi, context: TraceContext, isRemote: boolean): SpanContext {
+  const { traceId, spanId, traceFlags, traceState } = context;
+  return traceState === undefined
+    ? { traceId, spanId, traceFlags, isRemote }
+    : { traceId, spanId, traceFlags, isRemote, traceState: api.createTraceState(traceState) };
+}
+
+function fromSpanContext(context: SpanContext): TraceContext {
+  const traceState = context.traceState?.serialize();
+  const { traceId, spanId, traceFlags } = context;
+  return traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags };
+}
+
+/** A child of `parent` (a new span id in its trace), or the root of a new trace. */
+function childContext(parent: TraceContext | undefined): TraceContext {
+  if (parent === undefined) return { traceId: newTraceId(), spanId: newSpanId(), traceFlags: SAMPLED };
+  const { traceId, traceFlags, traceState } = parent;
+  return traceState === undefined ? { traceId, spanId: newSpanId(), traceFlags } : { traceId, spanId: newSpanId(), traceFlags, traceState };
+}
+
+/**
+ * A span of lightbus's work. With OpenTelemetry it wraps a real span (recorded if the application
+ * registered a tracer provider); without, it is only a trace context with its own span id, so the
+ * trace still travels on the wire and into log lines.
+ */
+export class LightbusSpan {
+  private traceparentText: string | undefined;
+  private failed = false;
+
+  public constructor(
+    /** This span's trace context: what goes on the wire as the next hop's parent. */
+    public readonly context: TraceContext,
+    private readonly otel?: { readonly api: OpenTelemetryApi; readonly span: OtelSpan; readonly context: OtelContext },
+  ) {}
+
+  /** This span's `traceparent`. */
+  public get traceparent(): string {
+    this.traceparentText ??= formatTraceparent(this.context);
+    return this.traceparentText;
+  }
+
+  /** This span's `tracestate`, if its trace has one. */
+  public get tracestate(): string | undefined {
+    return this.context.traceState;
+  }
+
+  /** Records `error` on the span and marks it failed (once; later calls are ignored). */
+  public fail(error: unknown): void {
+    if (this.failed || this.otel === undefined) return;
+    this.failed = true;
+    const { api, span } = this.otel;
+    const asError = error instanceof Error ? error : new Error(String(error));
+    span.recordException(asError);
+    span.setAttribute('error.type', asError.name);
+    span.setStatus({ code: api.SpanStatusCode.ERROR, message: asError.message });
+  }
+
+  public end(): void {
+    this.otel?.span.end();
+  }
+
+  /** Runs `fn` with this span as OpenTelemetry's active span (just runs it without OpenTelemetry). */
+  public within<T>(fn: () => T): T {
+    return this.otel === undefined ? fn() : this.otel.api.context.with(this.otel.context, fn);
+  }
+
+  /** Runs `fn` within this span and ends it when `fn` settles, failed if it rejects. */
+  public async settle<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.within(fn);
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    } finally {
+      this.end();
+    }
+  }
+}
+
+/** The OpenTelemetry context a new span starts in (see {@link SpanStart.direction}). */
+function parentContext(api: OpenTelemetryApi, start: SpanStart): OtelContext {
+  const active = api.context.active();
+  if (start.remoteParent !== undefined) return api.trace.setSpanContext(api.ROOT_CONTEXT, toSpanContext(api, start.remoteParent, true));
+  if (start.direction === 'incoming') return active;
+  const activeSpan = api.trace.getSpan(active);
+  if (activeSpan !== undefined && api.trace.isSpanContextValid(activeSpan.spanContext())) return active;
+  const ours = activeTraceContext();
+  return ours === undefined ? active : api.trace.setSpanContext(active, toSpanContext(api, ours, false));
+}
+
+/** Starts a span: an OpenTelemetry one when the API is installed, else a bare trace context. */
+export function startSpan(start: SpanStart): LightbusSpan {
+  const api = openTelemetry();
+  if (api === undefined) {
+    const parent = start.remoteParent ?? (start.direction === 'outgoing' ? activeTraceContext() : undefined);
+    return new LightbusSpan(childContext(parent));
+  }
+  const parent = parentContext(api, start);
+  const span = tracerOf(api).startSpan(start.name, { kind: start.kind, attributes: start.attributes }, parent);
+  const spanContext = span.spanContext();
+  // No tracer provider registered and no parent: the no-op span has no ids. Make some, so the
+  // trace still travels (and the no-op span stays active for the application's own spans).
+  const context = api.trace.isSpanContextValid(spanContext) ? fromSpanContext(spanContext) : childContext(undefined);
+  return new LightbusSpan(context, { api, span, context: api.trace.setSpan(parent, span) });
+}
