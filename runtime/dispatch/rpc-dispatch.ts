@@ -1,7 +1,7 @@
 import type { BusClient } from '../client/bus-client';
 import type { RpcContext } from '../client/types';
 import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemberError } from '../errors';
-import { readRpcRequest, type AnswerAddress, type RpcRequest } from '../messages';
+import { readRpcRequest, type AnswerAddress, type RpcRequest, type WireTrace } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
 import { runIncoming, startExecutionSpan, type LightbusSpan } from '../tracing';
@@ -81,8 +81,8 @@ export class RpcDispatch {
       this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: boundedError(outcome.error) });
     }
     // The result item names the execution span, so a reader of the table can find the trace.
-    const payload: CallResultPayload = { ...this.resultPayload(request, outcome), trace: { traceparent: span.traceparent, tracestate: span.tracestate } };
-    const written = await this.writeResult(table, request, payload, model);
+    const trace = { traceparent: span.traceparent, tracestate: span.tracestate };
+    const written = await this.writeResult(table, request, this.resultPayload(request, outcome), model, trace);
     if (!written.ok) {
       // The call ran but its result could not be stored. A redelivery would find the claim and be
       // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.
@@ -114,12 +114,13 @@ export class RpcDispatch {
     request: RpcRequest,
     payload: CallResultPayload,
     model: RpcQueueModel,
+    trace: WireTrace,
   ): Promise<{ ok: true } | { ok: false; error: Error }> {
     const giveUpAt = Math.min(request.deadline, Date.now() + model.visibilityTimeoutSeconds * 1000);
     let delayMs = 50;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.results.complete(table, request.id, payload, this.expiresAt());
+        await this.results.complete(table, request.id, payload, this.expiresAt(), true, trace);
         return { ok: true };
       } catch (error) {
         const permanent = isPermanentWriteError(error);

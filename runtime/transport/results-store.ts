@@ -38,16 +38,17 @@ export class ResultsStore {
   }
 
   /**
-   * Writes a call's outcome. Without a claim (`requireClaim: false`, used for error results of
+   * Writes a call's outcome (and `trace`, the execution span's trace context, when given). Without a claim (`requireClaim: false`, used for error results of
    * messages that could not be claimed, e.g. malformed ones) it writes only where no item exists:
    * a malformed copy carrying a running call's id must not overwrite that call's claim.
    */
   public async complete(
     table: string,
     callId: string,
-    outcome: ({ ok: true; resultJson: string } | { ok: false; error: WireError }) & { readonly trace?: WireTrace | undefined },
+    outcome: { ok: true; resultJson: string } | { ok: false; error: WireError },
     expiresAtEpochSeconds: number,
     requireClaim = true,
+    trace?: WireTrace,
   ): Promise<void> {
     const values: Record<string, AttributeValue> = {
       ':state': { S: outcome.ok ? ResultState.Ok : ResultState.Error },
@@ -56,20 +57,20 @@ export class ResultsStore {
       ':expires': { N: String(expiresAtEpochSeconds) },
       ':claimed': { S: ResultState.Claimed },
     };
-    const trace = traceUpdate(outcome.trace, values);
+    const traceFields = traceUpdate(trace, values);
     try {
       await this.clients.dynamoDb.send(
         new UpdateItemCommand({
           TableName: table,
           Key: { [A.PartitionKey]: { S: callResultKey(callId) } },
-          UpdateExpression: `SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires${trace.expression}`,
+          UpdateExpression: `SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires${traceFields.expression}`,
           ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: {
             '#state': A.State,
             '#payload': outcome.ok ? A.Result : A.Error,
             '#completedAt': A.CompletedAt,
             '#expiresAt': A.ExpiresAt,
-            ...trace.names,
+            ...traceFields.names,
             ...(requireClaim ? {} : { '#pk': A.PartitionKey }),
           },
           ExpressionAttributeValues: requireClaim ? values : withoutClaimed(values),
