@@ -135,8 +135,11 @@ export function startSpan(start: SpanStart): LightbusSpan {
   const parent = parentContext(api, start);
   const span = tracerOf(api).startSpan(start.name, { kind: start.kind, attributes: start.attributes }, parent);
   const spanContext = span.spanContext();
-  // No tracer provider registered and no parent: the no-op span has no ids. Make some, so the
-  // trace still travels (and the no-op span stays active for the application's own spans).
-  const context = api.trace.isSpanContextValid(spanContext) ? fromSpanContext(spanContext) : childContext(undefined);
-  return new LightbusSpan(context, { api, span, context: api.trace.setSpan(parent, span) });
+  if (span.isRecording()) return new LightbusSpan(fromSpanContext(spanContext), { api, span, context: api.trace.setSpan(parent, span) });
+  // Not recorded: no tracer provider is registered (the API's no-op tracer hands back the parent's
+  // own ids, or none without a parent), or the sampler left it out. Give the span ids of its own,
+  // as without OpenTelemetry, so that each hop on the wire has its own span id, and make them the
+  // active span for the application's own spans inside.
+  const context = childContext(api.trace.isSpanContextValid(spanContext) ? fromSpanContext(spanContext) : undefined);
+  return new LightbusSpan(context, { api, span, context: api.trace.setSpan(parent, api.trace.wrapSpanContext(toSpanContext(api, context, false))) });
 }

@@ -119,6 +119,10 @@ describe('with @opentelemetry/api installed but no tracer provider (its no-op de
       inner = startCallSpan('x', 'y', 'c2', 'q').traceparent;
     }, () => undefined);
     expect(parseTraceparent(inner)?.traceId).toBe(server.context.traceId);
+    // The no-op tracer would hand back the caller's own span id: each hop gets one of its own.
+    const continued = startExecutionSpan({ api: 'math', procedure: 'add', id: 'c1', traceparent: CALLER }, 'q', undefined);
+    expect(continued.context.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(continued.context.spanId).not.toBe('00f067aa0ba902b7');
   });
 });
 
