@@ -3,7 +3,7 @@ import type { HookRegistry } from '../hooks';
 import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
 import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
 import { newCallId, rpcQueueName } from '../topology';
-import { startCallSpan } from '../tracing';
+import { startCallSpan } from '../tracing/instrument';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import { CallDeadline } from './call-deadline';
 import type { ClientSettings } from './client-settings';

@@ -4,7 +4,8 @@ import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemb
 import { readRpcRequest, type AnswerAddress, type RpcRequest, type WireTrace } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
-import { runIncoming, startExecutionSpan, type LightbusSpan } from '../tracing';
+import { runIncoming, startExecutionSpan } from '../tracing/instrument';
+import type { LightbusSpan } from '../tracing/span';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import type { QueueActions } from './queue-actions';
@@ -33,7 +34,8 @@ export class RpcDispatch {
     private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
   ) {}
 
-  public async handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
+  // Not async: it only picks the work and hands back its promise (a layer less per message).
+  public handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
     const reading = readRpcRequest(message.body);
     if (!reading.ok) return this.answerMalformedCall(message, model, reading.error, reading.answerTo);
     const request = reading.request;

@@ -12,12 +12,20 @@ export interface ReceivedTrace {
 
 /** The caller's span of one RPC call (CLIENT): its `traceparent` goes into the request. */
 export function startCallSpan(api: string, procedure: string, callId: string, queueName: string): LightbusSpan {
-  return startSpan({ name: rpcSpanName(api, procedure), kind: SpanKind.Client, direction: 'outgoing', attributes: rpcAttributes(api, procedure, callId, queueName) });
+  return startSpan({
+    kind: SpanKind.Client,
+    direction: 'outgoing',
+    describe: () => ({ name: rpcSpanName(api, procedure), attributes: rpcAttributes(api, procedure, callId, queueName) }),
+  });
 }
 
 /** The span of one fire (PRODUCER): its `traceparent` goes into the event's detail. */
 export function startFireSpan(api: string, event: string, eventId: string): LightbusSpan {
-  return startSpan({ name: eventSpanName('send', api, event), kind: SpanKind.Producer, direction: 'outgoing', attributes: fireAttributes(api, event, eventId) });
+  return startSpan({
+    kind: SpanKind.Producer,
+    direction: 'outgoing',
+    describe: () => ({ name: eventSpanName('send', api, event), attributes: fireAttributes(api, event, eventId) }),
+  });
 }
 
 /**
@@ -33,18 +41,22 @@ export function receivedParent(received: ReceivedTrace, awsTraceHeader: string |
  * it makes) and OpenTelemetry's active span; ends the span when the work settles, failed with
  * what `failureOf` finds in its value, or with what it threw.
  */
-export async function runIncoming<T>(span: LightbusSpan, work: () => Promise<T>, failureOf: (value: T) => unknown): Promise<T> {
-  try {
-    const value = await enterTrace(span.context, () => span.within(work));
-    const failure = failureOf(value);
-    if (failure !== undefined) span.fail(failure);
-    return value;
-  } catch (error) {
-    span.fail(error);
-    throw error;
-  } finally {
-    span.end();
-  }
+export function runIncoming<T>(span: LightbusSpan, work: () => Promise<T>, failureOf: (value: T) => unknown): Promise<T> {
+  // Not an async function: this runs per message, and each await is a promise more.
+  if (!span.recorded) return enterTrace(span.context, work);
+  return enterTrace(span.context, () => span.within(work)).then(
+    (value) => {
+      const failure = failureOf(value);
+      if (failure !== undefined) span.fail(failure);
+      span.end();
+      return value;
+    },
+    (error: unknown) => {
+      span.fail(error);
+      span.end();
+      throw error;
+    },
+  );
 }
 
 /** A worker's execution span of one RPC call (SERVER), continuing the caller's trace. */
@@ -54,11 +66,10 @@ export function startExecutionSpan(
   awsTraceHeader: string | undefined,
 ): LightbusSpan {
   return startSpan({
-    name: rpcSpanName(call.api, call.procedure),
     kind: SpanKind.Server,
     direction: 'incoming',
     remoteParent: receivedParent(call, awsTraceHeader),
-    attributes: rpcAttributes(call.api, call.procedure, call.id, queueName),
+    describe: () => ({ name: rpcSpanName(call.api, call.procedure), attributes: rpcAttributes(call.api, call.procedure, call.id, queueName) }),
   });
 }
 
@@ -70,10 +81,12 @@ export function startListenerSpan(
   awsTraceHeader: string | undefined,
 ): LightbusSpan {
   return startSpan({
-    name: eventSpanName('process', event.api, event.event),
     kind: SpanKind.Consumer,
     direction: 'incoming',
     remoteParent: receivedParent(event, awsTraceHeader),
-    attributes: listenerAttributes(event.api, event.event, event.id, listenerName, receiveCount),
+    describe: () => ({
+      name: eventSpanName('process', event.api, event.event),
+      attributes: listenerAttributes(event.api, event.event, event.id, listenerName, receiveCount),
+    }),
   });
 }

@@ -12,9 +12,9 @@ export type SpanAttributes = Readonly<Record<string, string | number | boolean>>
 
 /** What a span is, and where it hangs in its trace. */
 export interface SpanStart {
-  readonly name: string;
   readonly kind: SpanKind;
-  readonly attributes: SpanAttributes;
+  /** Its name and attributes: asked for only when OpenTelemetry records spans (it runs per message). */
+  readonly describe: () => { readonly name: string; readonly attributes: SpanAttributes };
   /**
    * `incoming`: the work a received message starts; its parent is the message's trace context
    * (`remoteParent`), or else a new trace. `outgoing`: a call or fire; its parent is the active
@@ -27,6 +27,20 @@ export interface SpanStart {
 
 const TRACER_NAME = 'lightbus-aws';
 let cachedTracer: { readonly provider: unknown; readonly tracer: Tracer } | undefined;
+let noopProvider: unknown;
+
+/**
+ * The OpenTelemetry API when spans can go somewhere: installed, and a tracer provider registered.
+ * Without a provider every span is a no-op, so lightbus skips the API altogether (its calls cost
+ * more per message than the rest of the trace context): the same path as without the package.
+ */
+function recordingApi(): OpenTelemetryApi | undefined {
+  const api = openTelemetry();
+  if (api === undefined) return undefined;
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  const provider = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+  return provider.getDelegate?.() === noopProvider ? undefined : api;
+}
 
 /** The tracer, asked of the global provider once (again if the application replaced it). */
 function tracerOf(api: OpenTelemetryApi): Tracer {
@@ -56,6 +70,37 @@ function childContext(parent: TraceContext | undefined): TraceContext {
 }
 
 /**
+ * A child of `parent` (or the root of a new trace) whose ids are drawn on first read: without
+ * OpenTelemetry, work that never reads them (a listener that calls nothing, logs nothing) pays
+ * nothing for them. This runs for every message.
+ */
+class LazyChildContext implements TraceContext {
+  private ownTraceId: string | undefined;
+  private ownSpanId: string | undefined;
+
+  public constructor(private readonly parent: TraceContext | undefined) {}
+
+  public get traceId(): string {
+    if (this.parent !== undefined) return this.parent.traceId;
+    this.ownTraceId ??= newTraceId();
+    return this.ownTraceId;
+  }
+
+  public get spanId(): string {
+    this.ownSpanId ??= newSpanId();
+    return this.ownSpanId;
+  }
+
+  public get traceFlags(): number {
+    return this.parent === undefined ? SAMPLED : this.parent.traceFlags;
+  }
+
+  public get traceState(): string | undefined {
+    return this.parent?.traceState;
+  }
+}
+
+/**
  * A span of lightbus's work. With OpenTelemetry it wraps a real span (recorded if the application
  * registered a tracer provider); without, it is only a trace context with its own span id, so the
  * trace still travels on the wire and into log lines.
@@ -69,6 +114,11 @@ export class LightbusSpan {
     public readonly context: TraceContext,
     private readonly otel?: { readonly api: OpenTelemetryApi; readonly span: OtelSpan; readonly context: OtelContext },
   ) {}
+
+  /** Whether OpenTelemetry has this span (else there is nothing to record or end). */
+  public get recorded(): boolean {
+    return this.otel !== undefined;
+  }
 
   /** This span's `traceparent`. */
   public get traceparent(): string {
@@ -121,23 +171,25 @@ function parentContext(api: OpenTelemetryApi, start: SpanStart): OtelContext {
   if (start.direction === 'incoming') return active;
   const activeSpan = api.trace.getSpan(active);
   if (activeSpan !== undefined && api.trace.isSpanContextValid(activeSpan.spanContext())) return active;
+  // No context manager (or the call is outside it): lightbus's own scope knows the work.
   const ours = activeTraceContext();
   return ours === undefined ? active : api.trace.setSpanContext(active, toSpanContext(api, ours, false));
 }
 
 /** Starts a span: an OpenTelemetry one when the API is installed, else a bare trace context. */
 export function startSpan(start: SpanStart): LightbusSpan {
-  const api = openTelemetry();
+  const api = recordingApi();
   if (api === undefined) {
     const parent = start.remoteParent ?? (start.direction === 'outgoing' ? activeTraceContext() : undefined);
-    return new LightbusSpan(childContext(parent));
+    return new LightbusSpan(new LazyChildContext(parent));
   }
   const parent = parentContext(api, start);
-  const span = tracerOf(api).startSpan(start.name, { kind: start.kind, attributes: start.attributes }, parent);
+  const { name, attributes } = start.describe();
+  const span = tracerOf(api).startSpan(name, { kind: start.kind, attributes }, parent);
   const spanContext = span.spanContext();
   if (span.isRecording()) return new LightbusSpan(fromSpanContext(spanContext), { api, span, context: api.trace.setSpan(parent, span) });
-  // Not recorded: no tracer provider is registered (the API's no-op tracer hands back the parent's
-  // own ids, or none without a parent), or the sampler left it out. Give the span ids of its own,
+  // Not recorded: the sampler left it out, or the provider is a no-op of another kind (whose
+  // tracer may hand back the parent's own ids, or none without a parent). Give the span ids of its own,
   // as without OpenTelemetry, so that each hop on the wire has its own span id, and make them the
   // active span for the application's own spans inside.
   const context = childContext(api.trace.isSpanContextValid(spanContext) ? fromSpanContext(spanContext) : undefined);
