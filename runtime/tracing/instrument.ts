@@ -68,7 +68,7 @@ export function startExecutionSpan(
   return startSpan({
     kind: SpanKind.Server,
     direction: 'incoming',
-    remoteParent: receivedParent(call, awsTraceHeader),
+    remoteParent: () => receivedParent(call, awsTraceHeader),
     describe: () => ({ name: rpcSpanName(call.api, call.procedure), attributes: rpcAttributes(call.api, call.procedure, call.id, queueName) }),
   });
 }
@@ -83,7 +83,7 @@ export function startListenerSpan(
   return startSpan({
     kind: SpanKind.Consumer,
     direction: 'incoming',
-    remoteParent: receivedParent(event, awsTraceHeader),
+    remoteParent: () => receivedParent(event, awsTraceHeader),
     describe: () => ({
       name: eventSpanName('process', event.api, event.event),
       attributes: listenerAttributes(event.api, event.event, event.id, listenerName, receiveCount),

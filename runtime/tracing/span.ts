@@ -22,7 +22,8 @@ export interface SpanStart {
    * else a new trace.
    */
   readonly direction: 'incoming' | 'outgoing';
-  readonly remoteParent?: TraceContext | undefined;
+  /** The received parent, read only when needed (without OpenTelemetry, when an id is first read). */
+  readonly remoteParent?: (() => TraceContext | undefined) | undefined;
 }
 
 const TRACER_NAME = 'lightbus-aws';
@@ -78,10 +79,19 @@ class LazyChildContext implements TraceContext {
   private ownTraceId: string | undefined;
   private ownSpanId: string | undefined;
 
-  public constructor(private readonly parent: TraceContext | undefined) {}
+  /** `parent`: known, or to be read (a received traceparent is parsed only if an id is read). */
+  public constructor(private parent: TraceContext | (() => TraceContext | undefined) | undefined) {}
+
+  private parentContext(): TraceContext | undefined {
+    if (typeof this.parent === 'function') {
+      this.parent = this.parent();
+    }
+    return this.parent;
+  }
 
   public get traceId(): string {
-    if (this.parent !== undefined) return this.parent.traceId;
+    const parent = this.parentContext();
+    if (parent !== undefined) return parent.traceId;
     this.ownTraceId ??= newTraceId();
     return this.ownTraceId;
   }
@@ -92,11 +102,12 @@ class LazyChildContext implements TraceContext {
   }
 
   public get traceFlags(): number {
-    return this.parent === undefined ? SAMPLED : this.parent.traceFlags;
+    const parent = this.parentContext();
+    return parent === undefined ? SAMPLED : parent.traceFlags;
   }
 
   public get traceState(): string | undefined {
-    return this.parent?.traceState;
+    return this.parentContext()?.traceState;
   }
 }
 
@@ -167,7 +178,8 @@ export class LightbusSpan {
 /** The OpenTelemetry context a new span starts in (see {@link SpanStart.direction}). */
 function parentContext(api: OpenTelemetryApi, start: SpanStart): OtelContext {
   const active = api.context.active();
-  if (start.remoteParent !== undefined) return api.trace.setSpanContext(api.ROOT_CONTEXT, toSpanContext(api, start.remoteParent, true));
+  const remoteParent = start.remoteParent?.();
+  if (remoteParent !== undefined) return api.trace.setSpanContext(api.ROOT_CONTEXT, toSpanContext(api, remoteParent, true));
   if (start.direction === 'incoming') return active;
   const activeSpan = api.trace.getSpan(active);
   if (activeSpan !== undefined && api.trace.isSpanContextValid(activeSpan.spanContext())) return active;
@@ -180,8 +192,8 @@ function parentContext(api: OpenTelemetryApi, start: SpanStart): OtelContext {
 export function startSpan(start: SpanStart): LightbusSpan {
   const api = recordingApi();
   if (api === undefined) {
-    const parent = start.remoteParent ?? (start.direction === 'outgoing' ? activeTraceContext() : undefined);
-    return new LightbusSpan(new LazyChildContext(parent));
+    // An outgoing span's parent is the work running now: read at once, not later.
+    return new LightbusSpan(new LazyChildContext(start.direction === 'outgoing' ? activeTraceContext() : start.remoteParent));
   }
   const parent = parentContext(api, start);
   const { name, attributes } = start.describe();
