@@ -221,6 +221,8 @@ export function toInboundMessage(record: SQSRecord): InboundMessage {
     receiptHandle: record.receiptHandle,
     approximateReceiveCount: record.attributes?.ApproximateReceiveCount,
     queueName: queueNameFromArn(record.eventSourceARN),
+    // Set where X-Ray traces the sender: the trace continued when the body has no traceparent.
+    awsTraceHeader: record.attributes?.AWSTraceHeader,
   });
 }
 

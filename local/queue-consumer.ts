@@ -207,7 +207,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: wanted,
             WaitTimeSeconds: this.waitTimeSeconds,
-            MessageSystemAttributeNames: this.groups ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'],
+            // AWSTraceHeader: the X-Ray trace a message without a traceparent continues (runtime/tracing).
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'AWSTraceHeader', ...(this.groups ? ['MessageGroupId' as const] : [])],
           }),
           // No abort on stop (see stop()); only a poll the endpoint never answers is given up.
           { abortSignal: AbortSignal.timeout((this.waitTimeSeconds + RECEIVE_GRACE_SECONDS) * 1000) },
@@ -262,6 +263,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       receiptHandle: raw.ReceiptHandle,
       approximateReceiveCount: raw.Attributes?.ApproximateReceiveCount,
       queueName: this.queueName,
+      awsTraceHeader: raw.Attributes?.AWSTraceHeader,
     });
     const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);

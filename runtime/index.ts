@@ -37,7 +37,7 @@ export type {
   EventReference,
 } from './client';
 export * from './errors';
-export { createLogger, silentLogger } from './logging';
+export { createLogger, silentLogger, currentTraceId } from './logging';
 export type { Logger, LogLevel, LogFormat, LoggerOptions } from './logging';
 export { deriveTopology } from './topology';
 export type { Topology, ListenerModel, RpcQueueModel, TaskModel } from './topology';

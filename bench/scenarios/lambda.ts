@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../lib/child';
 import { figure, type ScenarioResult } from '../lib/report';
 import { now, round } from '../lib/stats';
 import { PING_NOTE } from '../fixtures/bench-api';
+import { lambdaTracingCost, withTraceparents } from './tracing-cost';
 
 export function lambdaPrerequisite(): string | undefined {
   for (const file of ['handlers/index.ts', 'handlers/sqs-handler.ts']) {
@@ -55,10 +56,10 @@ export async function lambdaScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
   const events = Array.from({ length: records / 10 }, (_, i) => sqsEvent(queueArn, i * 10));
   const context = { functionName: 'bench', awsRequestId: 'req', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
 
-  const run = async (handler: (e: SQSEvent, c: Context) => Promise<unknown>): Promise<number> => {
-    for (const e of events.slice(0, 200)) await handler(e, context); // warm-up
+  const run = async (handler: (e: SQSEvent, c: Context) => Promise<unknown>, batch: readonly SQSEvent[] = events): Promise<number> => {
+    for (const e of batch.slice(0, 200)) await handler(e, context); // warm-up
     const start = now();
-    for (const e of events) {
+    for (const e of batch) {
       const out = (await handler(e, context)) as { batchItemFailures?: unknown[] };
       if (out.batchItemFailures?.length) throw new Error(`handler reported failures: ${JSON.stringify(out.batchItemFailures[0])}`);
     }
@@ -72,15 +73,20 @@ export async function lambdaScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
   const lightbus = Math.min(...oursRuns);
   const baseline = Math.min(...ptRuns);
   ctx.log(`  lightbus handler ${lightbus} µs/record; Powertools BatchProcessor ${baseline} µs/record`);
+  // The cost of trace context: the same handler on traced records, with and without OpenTelemetry.
+  const traced = withTraceparents(events);
+  const tracing = await lambdaTracingCost(ctx, () => run(ours, traced));
   return {
     id: 'lambda',
     title: 'Lambda handler overhead',
     status: 'ok',
     figures: [
       figure('createSqsHandler, no-op listener', lightbus, 'µs/record', 'lower', { name: 'Powertools BatchProcessor + zod, same job', value: baseline }, { text: '≤ 1.0× Powertools', ratio: 1.0 }),
+      ...tracing.figures,
     ],
-    details: { records, recordsPerEvent: 10, runsMicrosPerRecord: { lightbus: oursRuns, powertools: ptRuns } },
+    details: { records, recordsPerEvent: 10, runsMicrosPerRecord: { lightbus: oursRuns, powertools: ptRuns }, ...tracing.details },
     notes: [
+      ...tracing.notes,
       `${records} records in 10-record SQS events, in this process, after 200 warm-up events; best of two alternating runs each.`,
       'Both parse the EventBridge delivery, validate the parameters with zod, and call a no-op listener; lightbus also checks the wire format and routing (queue → listener → event).',
     ],

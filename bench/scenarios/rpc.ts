@@ -22,6 +22,7 @@ import { costPerItem, type CostPerItem } from '../lib/cost';
 import { withEndpoint } from '../lib/context';
 import { summariseTimelines, timelineTable, type CallerSpan, type TimelineSummary } from '../lib/timeline';
 import { nowMs } from '../../tools/latency-proxy';
+import { rpcTracingCost } from './tracing-cost';
 
 /** Random arrival: a pause of 0–100 ms before each call, so calls land anywhere in the emulator's 100 ms long-poll tick. */
 const randomPause = () => sleep(Math.random() * 100);
@@ -268,6 +269,9 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     details.lightbusLatency = lbLatency;
     details.lightbusLatencyResultsTableItems = await tableSize(raw, `${latencyBusName}-results`);
     await worker.stop();
+    // The cost of trace context on the p50: with OpenTelemetry recording vs without, alternating.
+    const tracing = await rpcTracingCost(ctx, latencyCalls, latency);
+    Object.assign(details, tracing.details);
 
     // 4. Lightbus throughput at 16 and 64 in flight, fresh bus each (the results table grows by one item a call).
     const lbTputs: Record<number, number> = {};
@@ -360,6 +364,7 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
         `${traced1.cost.apiRequests} API requests per call: ${traced1.cost.sqsRequests} SQS requests, ${traced1.cost.dynamoDbWru} WRU, ${traced1.cost.dynamoDbRru} RRU; the worker's idle long polls while the caller pauses count here too.`),
       figure('reply-queue prototype p50, 1 in flight', replyLatency.p50, 'ms', 'lower', { name: 'raw two-process floor p50', value: floorLatency.p50 }, undefined,
         'The alternative to polling the results table: the worker sends the result to a per-process reply queue the caller long-polls. On the emulator a long poll re-checks every 100 ms, so this pays that tick twice; on AWS a long poll returns as soon as a message arrives.'),
+      ...tracing.figures,
     ];
     return {
       id: 'rpc',
@@ -376,6 +381,7 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
         ...table,
         '',
         `Per-request latency at the proxy, 64 in flight (median ms by operation, of which the emulator's own time in brackets): ${Object.entries(traced64.summary.callLatencyMs).map(([op, ms]) => `${op} ${ms} (${traced64.summary.upstreamMs[op] ?? '?'})`).join(', ')}.`,
+        ...tracing.notes,
       ],
     };
   } finally {

@@ -5,18 +5,21 @@ Every name and field below comes from that document; the jest test
 test/integration/wire-format.test.ts runs this script against a real worker to prove it.
 
 Usage:
-  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] fire API EVENT '{"param": 1}'
-  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] [--scope SCOPE] call API PROCEDURE '{"param": 1}' [--timeout-ms 5000]
+  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] [--traceparent TP] fire API EVENT '{"param": 1}' [--transport sns]
+  boto3_client.py [--endpoint URL] [--region R] [--bus NAME] [--scope SCOPE] [--traceparent TP] call API PROCEDURE '{"param": 1}' [--timeout-ms 5000]
   boto3_client.py [--endpoint URL] [--region R] [--bus NAME] workers
 
 A call's id is "<caller scope>.<uuid>" (wire-format.md, "Calling a procedure"): the caller's IAM
 grant reads only results under its scope. --scope defaults to LIGHTBUS_CALLER_SCOPE, else "boto3".
 
+Every request and event carries a W3C "traceparent" (wire-format.md, "Trace context"): pass
+--traceparent to continue a trace of yours, else the script starts a new one.
+
 Prints one JSON object on stdout:
-  fire -> {"id": ..., "eventBridgeId": ...}
-  call -> {"state": "ok", "id": ..., "result": ...}
-        | {"state": "error", "id": ..., "error": {"name": ..., "message": ..., ...}}
-        | {"state": "timeout", "id": ...}
+  fire -> {"id": ..., "eventBridgeId": ..., "traceparent": ...}
+  call -> {"state": "ok", "id": ..., "result": ..., "traceparent": ..., "resultTraceparent": ...}
+        | {"state": "error", "id": ..., "error": {"name": ..., "message": ..., ...}, ...}
+        | {"state": "timeout", "id": ..., "traceparent": ...}
   workers -> {"workers": [{"service": ..., "workerId": ..., "status": ..., "apis": [...], "listeners": [...], ...}]}
 Exit status: 0 for "ok" and for a fired event, 1 for "error", 2 for "timeout", 3 for bad usage or
 an AWS failure.
@@ -27,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 import sys
 import time
@@ -76,6 +80,17 @@ def sender():
 
 def now_ms():
     return int(time.time() * 1000)
+
+
+# ---- Trace context (wire-format.md, "Trace context") --------------------------------------------
+
+TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def new_traceparent(parent=None):
+    """A traceparent for a new span: in the parent's trace if one is given, else in a new trace."""
+    trace_id = parent.split("-")[1] if parent else secrets.token_hex(16)
+    return f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
 
 # ---- Events (wire-format.md, "Firing an event") -------------------------------------------------
@@ -128,7 +143,8 @@ def fire_over_sns(session, endpoint, bus, api, event, detail, fifo=False, ordere
     return {"id": detail["id"], "eventBridgeId": out["MessageId"]}
 
 
-def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge", ordered_by=None):
+def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge", ordered_by=None, parent_traceparent=None):
+    traceparent = new_traceparent(parent_traceparent)
     detail = {
         "v": WIRE_VERSION,
         "kind": "lightbus.event",
@@ -138,9 +154,10 @@ def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"
         "parameters": parameters,
         "firedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "sender": sender(),
+        "traceparent": traceparent,
     }
     if transport in ("sns", "sns-fifo"):
-        return fire_over_sns(session, endpoint, bus, api, event, detail, transport == "sns-fifo", ordered_by)
+        return {**fire_over_sns(session, endpoint, bus, api, event, detail, transport == "sns-fifo", ordered_by), "traceparent": traceparent}
     events = session.client("events", endpoint_url=endpoint)
     out = events.put_events(
         Entries=[
@@ -155,7 +172,7 @@ def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"
     entry = out["Entries"][0]
     if out.get("FailedEntryCount", 0) or "EventId" not in entry:
         raise RuntimeError(f"PutEvents refused the entry: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
-    return {"id": detail["id"], "eventBridgeId": entry["EventId"]}
+    return {"id": detail["id"], "eventBridgeId": entry["EventId"], "traceparent": traceparent}
 
 
 # ---- RPC (wire-format.md, "Calling a procedure") ------------------------------------------------
@@ -170,12 +187,13 @@ def new_call_id(scope):
     return f"{scope}.{uuid.uuid4()}"
 
 
-def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope):
+def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope, parent_traceparent=None):
     sqs = session.client("sqs", endpoint_url=endpoint)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     table = results_table_name(bus)
     call_id = new_call_id(scope)
     deadline = now_ms() + timeout_ms
+    traceparent = new_traceparent(parent_traceparent)
     request = {
         "v": WIRE_VERSION,
         "kind": "lightbus.rpc",
@@ -186,6 +204,7 @@ def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope):
         "deadline": deadline,
         "returnPath": {"table": table},
         "sender": sender(),
+        "traceparent": traceparent,
     }
     sqs.send_message(QueueUrl=queue_url(sqs, rpc_queue_name(bus, api)), MessageBody=json.dumps(request))
 
@@ -193,14 +212,16 @@ def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope):
     while True:
         item = dynamodb.get_item(TableName=table, Key={"pk": {"S": call_id}}, ConsistentRead=True).get("Item")
         state = item["state"]["S"] if item else None
+        # The worker's execution span, a child of ours: the same trace id.
+        traced = {"traceparent": traceparent, "resultTraceparent": item.get("traceparent", {}).get("S")} if item else {}
         if state == "ok":
-            return {"state": "ok", "id": call_id, "result": json.loads(item["result"]["S"])}
+            return {"state": "ok", "id": call_id, "result": json.loads(item["result"]["S"]), **traced}
         if state == "error":
-            return {"state": "error", "id": call_id, "error": json.loads(item["error"]["S"])}
+            return {"state": "error", "id": call_id, "error": json.loads(item["error"]["S"]), **traced}
         # No item yet, or "claimed": a worker is running it. Keep reading until the deadline.
         remaining = (deadline - now_ms()) / 1000
         if remaining <= 0:
-            return {"state": "timeout", "id": call_id}
+            return {"state": "timeout", "id": call_id, "traceparent": traceparent}
         time.sleep(min(delay, remaining))
         delay = min(delay * 1.5, 0.05)
 
@@ -246,6 +267,7 @@ def main(argv):
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     parser.add_argument("--bus", default=os.environ.get("LIGHTBUS_BUS_NAME", "lightbus"), help="bus name (default: LIGHTBUS_BUS_NAME, else lightbus)")
     parser.add_argument("--scope", default=os.environ.get("LIGHTBUS_CALLER_SCOPE") or "boto3", help="caller scope of call ids (default: LIGHTBUS_CALLER_SCOPE, else boto3)")
+    parser.add_argument("--traceparent", default=None, help="W3C traceparent of a span of yours to continue (default: a new trace)")
     sub = parser.add_subparsers(dest="command", required=True)
     fire_cmd = sub.add_parser("fire")
     fire_cmd.add_argument("api")
@@ -266,16 +288,18 @@ def main(argv):
         parser.error("parameters must be a JSON object")
     if not CALLER_SCOPE.match(args.scope):
         parser.error("--scope must be 1 to 64 letters, digits, '_' and '-'")
+    if args.traceparent is not None and not TRACEPARENT.match(args.traceparent):
+        parser.error("--traceparent must be 00-<32 hex>-<16 hex>-<2 hex>, ids not all zero")
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.command == "fire":
-            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport, args.ordered_by)
+            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport, args.ordered_by, args.traceparent)
             status = 0
         elif args.command == "workers":
             out = workers(session, args.endpoint, args.bus)
             status = 0
         else:
-            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope)
+            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope, args.traceparent)
             status = {"ok": 0, "error": 1, "timeout": 2}[out["state"]]
     except Exception as error:  # noqa: BLE001 - report any AWS failure as JSON
         print(json.dumps({"state": "failed", "error": {"name": type(error).__name__, "message": str(error)}}))

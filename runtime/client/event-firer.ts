@@ -5,6 +5,8 @@ import type { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
 import { parseOrThrow, toWireValue } from '../schema';
+import { startFireSpan } from '../tracing/instrument';
+import type { LightbusSpan } from '../tracing/span';
 import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type FifoPlacement } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
@@ -29,6 +31,8 @@ interface PreparedEvent {
   readonly timeoutMs: number;
   /** Set for an API on an SNS FIFO topic (`transports.event: sns-fifo`). */
   readonly fifo: FifoPlacement | undefined;
+  /** The fire's span (PRODUCER), started with the detail that carries its trace context. */
+  readonly span: LightbusSpan;
 }
 
 /** What firing events needs of its client. */
@@ -56,13 +60,13 @@ export class EventFirer {
   public async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const delivery = this.deliveryFor(api, event, options);
     const prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
-    const { detail, checked } = prepared;
+    const { detail, checked, span } = prepared;
     // Literals, not a shared spread: fire() is hot.
     if (delivery === 'buffered') {
-      await this.sendBuffered(prepared);
+      await span.settle(() => this.sendBuffered(prepared));
       return { id: detail.id, eventBridgeId: undefined, delivery, api, event, parameters: checked, firedAt: detail.firedAt };
     }
-    const eventBridgeId = await this.sendConfirmed(prepared).catch((error: unknown) => {
+    const eventBridgeId = await span.settle(() => this.sendConfirmed(prepared)).catch((error: unknown) => {
       // The id it tried, so the caller can fire it again as the same event ({ eventId }).
       throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(detail.id) : error;
     });
@@ -120,6 +124,7 @@ export class EventFirer {
           what: 'event parameters',
         })
       : (parameters ?? {});
+    const span = startFireSpan(api, event, eventId);
     const detail: EventDetail = {
       v: WIRE_VERSION,
       kind: 'lightbus.event',
@@ -129,6 +134,8 @@ export class EventFirer {
       parameters: toWireValue(checked) as Record<string, unknown>,
       firedAt: new Date().toISOString(),
       sender: settings.sender,
+      traceparent: span.traceparent,
+      tracestate: span.tracestate,
     };
     const names = this.entryNames(api, event);
     const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
@@ -137,7 +144,7 @@ export class EventFirer {
       apiSettings.transports.event === 'sns-fifo'
         ? { messageGroupId: fifoGroupOf(api, event, detail.parameters, apiSettings.orderedBy), deduplicationId: detail.id }
         : undefined;
-    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo };
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo, span };
   }
 
   /** An event's Source and DetailType, built once per event rather than per fire(). */

@@ -3,6 +3,7 @@ import type { HookRegistry } from '../hooks';
 import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
 import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
 import { newCallId, rpcQueueName } from '../topology';
+import { startCallSpan } from '../tracing/instrument';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import { CallDeadline } from './call-deadline';
 import type { ClientSettings } from './client-settings';
@@ -102,6 +103,9 @@ export class RpcCaller {
       what: 'parameters',
     });
     const table = transports.location.resultsTable;
+    const queueName = rpcQueueName(settings.bus.busName, api);
+    // The call's span (CLIENT): its trace context travels in the request, and it ends with the call.
+    const span = startCallSpan(api, procedure, callId, queueName);
     const request: RpcRequest = {
       v: WIRE_VERSION,
       kind: 'lightbus.rpc',
@@ -112,15 +116,20 @@ export class RpcCaller {
       deadline: deadline.at,
       returnPath: { table },
       sender: settings.sender,
+      traceparent: span.traceparent,
+      tracestate: span.tracestate,
     };
     const body = JSON.stringify(request);
     const size = Buffer.byteLength(body, 'utf8');
     if (size > MAX_SQS_MESSAGE_BYTES) {
-      throw new MessageTooLargeError(api, procedure, size, MAX_SQS_MESSAGE_BYTES, 'RPC request');
+      const error = new MessageTooLargeError(api, procedure, size, MAX_SQS_MESSAGE_BYTES, 'RPC request');
+      span.fail(error);
+      span.end();
+      throw error;
     }
     const send = async (): Promise<unknown> => {
       // The send gets the deadline's signal: a request not yet out is never sent, a hung one is abandoned.
-      await transports.queues.send(rpcQueueName(settings.bus.busName, api), body, undefined, deadline.signal).catch(timedOut('sending'));
+      await transports.queues.send(queueName, body, undefined, deadline.signal).catch(timedOut('sending'));
       const waiting = transports.poller.wait(table, callId, deadline.at);
       // At the deadline the poller ends the wait itself, saying what it knows (reads that failed).
       const result = await deadline
@@ -138,9 +147,9 @@ export class RpcCaller {
       if (!apiSettings.validate.incoming) return cast;
       return parseOrThrow(definition.response, cast, context);
     };
-    if (!hooks.observes('RpcCall')) return send();
+    if (!hooks.observes('RpcCall')) return span.settle(send);
     const hookContext = { api, member: procedure, callId, parameters: checked, timeoutMs };
-    return hooks.around('RpcCall', hookContext, send, (value) => value);
+    return span.settle(() => hooks.around('RpcCall', hookContext, send, (value) => value));
   }
 
   /**

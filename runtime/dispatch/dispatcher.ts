@@ -1,6 +1,7 @@
 import type { BusClient } from '../client/bus-client';
 import { LightbusError } from '../errors';
 import { queueRoles, type QueueRole } from '../topology';
+import { runInTraceScope, unscopedWorkEnded, unscopedWorkStarted } from '../tracing/active';
 import type { ExecutionTimeoutPolicy } from './execution-timeout';
 import { ListenerDispatch } from './listener-dispatch';
 import type { DispatchOutcome, InboundMessage } from './outcome';
@@ -51,8 +52,18 @@ export class Dispatcher {
     return this.roles;
   }
 
-  public async dispatch(message: InboundMessage): Promise<DispatchOutcome> {
+  /**
+   * Dispatches one message in a trace scope of its own, which the RPC or listener dispatch fills
+   * in once it has read the message's trace context: every log line about the message, this
+   * method's included, then carries its trace id.
+   */
+  public dispatch(message: InboundMessage): Promise<DispatchOutcome> {
+    return runInTraceScope(() => this.dispatchInScope(message));
+  }
+
+  private async dispatchInScope(message: InboundMessage): Promise<DispatchOutcome> {
     const role = this.queues.get(message.queueName);
+    const unscoped = unscopedWorkStarted();
     try {
       if (!role) {
         throw new LightbusError('UNKNOWN_QUEUE', `This bus module has no procedures or listener for queue "${message.queueName}".`, {
@@ -71,6 +82,8 @@ export class Dispatcher {
       });
       await this.actions.delayRetry(message, delaySeconds);
       return { kind: 'retry', error: error as Error, delaySeconds };
+    } finally {
+      if (unscoped) unscopedWorkEnded();
     }
   }
 

@@ -5,10 +5,11 @@ import { LightbusError, type ValidationError } from '../errors';
 import { parseEventDelivery } from '../messages';
 import { castIncoming, parseOrThrow } from '../schema';
 import type { ListenerModel } from '../topology';
+import { runIncoming, startListenerSpan } from '../tracing/instrument';
 import type { DedupeRecords } from '../transport/dedupe-store';
 import { ExactlyOnceGuard } from './exactly-once';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
-import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
 
 /**
@@ -30,13 +31,21 @@ export class ListenerDispatch {
     this.exactlyOnce = new ExactlyOnceGuard(dedupeRecords, bus.logger);
   }
 
-  public async handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
+  // Not async: it only picks the work and hands back its promise (a layer less per message).
+  public handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
     let delivery: ReturnType<typeof parseEventDelivery>;
     try {
       delivery = parseEventDelivery(message.body);
     } catch (error) {
       return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error as Error);
     }
+    // The listener's span (CONSUMER, process) continues the fire's trace; failures are recorded on it.
+    const span = startListenerSpan(delivery, model.listenerName, message.receiveCount, message.awsTraceHeader);
+    return runIncoming(span, () => this.deliver(message, model, delivery), outcomeFailure);
+  }
+
+  /** A well-formed delivery, within its listener span: route, validate, run. */
+  private async deliver(message: InboundMessage, model: ListenerModel, delivery: ReturnType<typeof parseEventDelivery>): Promise<DispatchOutcome> {
     const registration = this.listener(model.listenerName);
     if (!registration) {
       const error = new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {

@@ -8,6 +8,11 @@ export interface InboundMessage {
   readonly receiveCount: number;
   /** Name of the queue it came from: routes it to an API's procedures or to a listener. */
   readonly queueName: string;
+  /**
+   * SQS's `AWSTraceHeader` system attribute (an X-Ray trace header), if the message has one: the
+   * trace the work continues when the message itself carries no `traceparent`.
+   */
+  readonly awsTraceHeader?: string | undefined;
 }
 
 /**
@@ -37,6 +42,11 @@ export const DeadLetterReason = {
   ResultNotWritten: 'result-not-written',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+
+/** The error a retried or dead-lettered outcome carries (what its span records), else undefined. */
+export function outcomeFailure(outcome: DispatchOutcome): Error | undefined {
+  return outcome.kind === 'retry' || outcome.kind === 'deadLettered' ? outcome.error : undefined;
+}
 
 /** True when the message is finished with and should be deleted from its queue. */
 export function isFinished(outcome: DispatchOutcome): boolean {

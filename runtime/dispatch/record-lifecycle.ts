@@ -15,6 +15,8 @@ export interface ReceivedRecord {
   readonly approximateReceiveCount: string | undefined;
   /** The queue it was received from. */
   readonly queueName: string;
+  /** SQS's `AWSTraceHeader` system attribute, if the message has one (X-Ray). */
+  readonly awsTraceHeader?: string | undefined;
 }
 
 /**
@@ -30,6 +32,7 @@ export function inboundMessage(record: ReceivedRecord): InboundMessage {
     receiptHandle: record.receiptHandle ?? '',
     receiveCount: Number.isFinite(receiveCount) && receiveCount > 0 ? receiveCount : 1,
     queueName: record.queueName,
+    awsTraceHeader: record.awsTraceHeader,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging';
-import type { WireError } from '../messages';
+import type { WireError, WireTrace } from '../messages';
 import type { ClaimRequest } from '../transport';
 
 /** A call's outcome as written to the results table: its result, or the error its caller gets. */
@@ -12,8 +12,11 @@ export type CallResultPayload = { readonly ok: true; readonly resultJson: string
 export interface CallResults {
   /** Resolves false when another delivery of the same call already claimed it. */
   claim(request: ClaimRequest, logger?: Pick<Logger, 'warn'>): Promise<boolean>;
-  /** Writes a call's outcome; `requireClaim: false` for calls that could not be claimed (malformed ones). */
-  complete(table: string, callId: string, outcome: CallResultPayload, expiresAtEpochSeconds: number, requireClaim?: boolean): Promise<void>;
+  /**
+   * Writes a call's outcome; `requireClaim: false` for calls that could not be claimed (malformed
+   * ones); `trace`: the execution span's trace context, written on the item.
+   */
+  complete(table: string, callId: string, outcome: CallResultPayload, expiresAtEpochSeconds: number, requireClaim?: boolean, trace?: WireTrace): Promise<void>;
 }
 
 /**
@@ -24,6 +27,6 @@ export interface CallResults {
 export function lazyCallResults(store: () => CallResults): CallResults {
   return {
     claim: (request, logger) => store().claim(request, logger),
-    complete: (table, callId, outcome, expiresAt, requireClaim) => store().complete(table, callId, outcome, expiresAt, requireClaim),
+    complete: (table, callId, outcome, expiresAt, requireClaim, trace) => store().complete(table, callId, outcome, expiresAt, requireClaim, trace),
   };
 }

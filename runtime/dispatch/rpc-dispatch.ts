@@ -1,11 +1,13 @@
 import type { BusClient } from '../client/bus-client';
 import type { RpcContext } from '../client/types';
 import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemberError } from '../errors';
-import { readRpcRequest, type AnswerAddress, type RpcRequest } from '../messages';
+import { readRpcRequest, type AnswerAddress, type RpcRequest, type WireTrace } from '../messages';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
+import { runIncoming, startExecutionSpan } from '../tracing/instrument';
+import type { LightbusSpan } from '../tracing/span';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
-import { DeadLetterReason, type DispatchOutcome, type InboundMessage } from './outcome';
+import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import type { QueueActions } from './queue-actions';
 import type { CallResultPayload, CallResults } from './results';
 import { boundedError, toWireError } from './wire-error';
@@ -39,10 +41,18 @@ export class RpcDispatch {
     private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
   ) {}
 
-  public async handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
+  // Not async: it only picks the work and hands back its promise (a layer less per message).
+  public handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
     const reading = readRpcRequest(message.body);
     if (!reading.ok) return this.answerMalformedCall(message, model, reading.error, reading.answerTo);
     const request = reading.request;
+    // The execution span (SERVER) continues the caller's trace; failures are recorded on it.
+    const span = startExecutionSpan(request, message.queueName, message.awsTraceHeader);
+    return runIncoming(span, () => this.serve(message, model, request, span), outcomeFailure);
+  }
+
+  /** A well-formed request, within its execution span. */
+  private async serve(message: InboundMessage, model: RpcQueueModel, request: RpcRequest, span: LightbusSpan): Promise<DispatchOutcome> {
     const { api, procedure, id: callId } = request;
     const log = { api, procedure, callId };
     const table = request.returnPath.table;
@@ -75,10 +85,13 @@ export class RpcDispatch {
     }
     const outcome = await this.runProcedure(request, model);
     if (!outcome.ok) {
+      span.fail(outcome.error);
       // Bounded: a caller can inflate an error (a ValidationError listing 60,000 issues) to megabytes.
       this.bus.logger.warn('RPC call failed; the caller gets the error', { ...log, error: boundedError(outcome.error) });
     }
-    const written = await this.writeResult(table, request, this.resultPayload(request, outcome), model);
+    // The result item names the execution span, so a reader of the table can find the trace.
+    const trace = { traceparent: span.traceparent, tracestate: span.tracestate };
+    const written = await this.writeResult(table, request, this.resultPayload(request, outcome), model, trace);
     if (!written.ok) {
       // The call ran but its result could not be stored. A redelivery would find the claim and be
       // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.
@@ -110,12 +123,13 @@ export class RpcDispatch {
     request: RpcRequest,
     payload: CallResultPayload,
     model: RpcQueueModel,
+    trace: WireTrace,
   ): Promise<{ ok: true } | { ok: false; error: Error }> {
     const giveUpAt = Math.min(request.deadline, Date.now() + model.visibilityTimeoutSeconds * 1000);
     let delayMs = 50;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.results.complete(table, request.id, payload, this.expiresAt());
+        await this.results.complete(table, request.id, payload, this.expiresAt(), true, trace);
         return { ok: true };
       } catch (error) {
         const permanent = isPermanentWriteError(error);

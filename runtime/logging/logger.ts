@@ -1,7 +1,10 @@
+import { currentTraceId } from '../tracing/active';
 import { escapeText, hasUnsafeCharacters, quoteText } from './escape';
 
 /**
- * A small structured logger. lightbus logs little (start-up, failures), so a dependency such as
+ * A small structured logger. Lines logged while a worker handles a message carry that work's
+ * `traceId` (W3C trace id; see runtime/tracing): use {@link currentTraceId} to add it to the lines
+ * of a logger of your own. lightbus logs little (start-up, failures), so a dependency such as
  * pino would add more bundle weight to every Lambda than it saves; any object with these four
  * methods (pino, Powertools Logger, console) can be passed instead.
  */
@@ -120,7 +123,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const log = (lineLevel: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}): void => {
     if (RANK[lineLevel] < threshold) return;
-    const all: Record<string, unknown> = { ...base, ...fields };
+    // The trace of the work being handled (runtime/tracing), so a line can be found from its trace.
+    const traceId = currentTraceId();
+    const all: Record<string, unknown> = traceId === undefined ? { ...base, ...fields } : { ...base, traceId, ...fields };
     if (format === 'json') {
       const record: Record<string, unknown> = { level: lineLevel, time: new Date().toISOString(), message };
       for (const [key, value] of Object.entries(all)) record[key] = serialise(value);

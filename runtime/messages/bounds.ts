@@ -49,6 +49,18 @@ export const TABLE_NAME_RULE = 'a DynamoDB table name (3 to 255 letters, digits,
 export const MAX_TEXT_LENGTH = 256;
 export const TEXT_RULE = 'well-formed text of at most 256 characters';
 
+/**
+ * W3C trace context (https://www.w3.org/TR/trace-context/): `traceparent` is
+ * `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lowercase, neither id all zeros.
+ * Only version `00` is accepted (a later version's extra fields would be dropped anyway).
+ * Unlike every other bound here, a trace field that breaks its bound does not make the message
+ * malformed: parse.ts drops it (and its `tracestate`) and the worker starts a new trace.
+ */
+export const TRACEPARENT_PATTERN = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+export const TRACEPARENT_LENGTH = 55;
+/** `tracestate`: W3C's vendor list, kept as opaque text of printable ASCII; 512 is W3C's size a carrier must be able to pass on. */
+export const MAX_TRACESTATE_LENGTH = 512;
+
 /** EventBridge's own limits on the envelope's `source` and `detail-type`. */
 export const MAX_SOURCE_LENGTH = 256;
 export const MAX_DETAIL_TYPE_LENGTH = 128;
@@ -136,6 +148,49 @@ export function isTableName(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   if (value.length >= 3 && value.length <= 255 && allIn(value, WORD | TABLE_PUNCTUATION)) return true;
   return value.startsWith('arn:') && TABLE_NAME_PATTERN.test(value);
+}
+
+/** 0-9 a-f */
+function isLowerHex(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102);
+}
+
+/** Hex digits `text[start, end)`, not all `0`. */
+function isNonZeroHex(text: string, start: number, end: number): boolean {
+  let nonZero = false;
+  for (let i = start; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if (!isLowerHex(code)) return false;
+    if (code !== 48) nonZero = true;
+  }
+  return nonZero;
+}
+
+/** {@link TRACEPARENT_PATTERN}, by char codes (it runs for every message). */
+export function isTraceparent(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length === TRACEPARENT_LENGTH &&
+    value.charCodeAt(0) === 48 &&
+    value.charCodeAt(1) === 48 &&
+    value.charCodeAt(2) === 45 &&
+    isNonZeroHex(value, 3, 35) &&
+    value.charCodeAt(35) === 45 &&
+    isNonZeroHex(value, 36, 52) &&
+    value.charCodeAt(52) === 45 &&
+    isLowerHex(value.charCodeAt(53)) &&
+    isLowerHex(value.charCodeAt(54))
+  );
+}
+
+/** At most {@link MAX_TRACESTATE_LENGTH} characters of printable ASCII (W3C's `tracestate` charset). */
+export function isTracestate(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > MAX_TRACESTATE_LENGTH) return false;
+  for (let i = 0; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return false;
+  }
+  return true;
 }
 
 export function isBoundedText(value: unknown, max = MAX_TEXT_LENGTH): value is string {

@@ -12,6 +12,10 @@ export {
   isMemberName,
   isTableName,
   isWellFormed,
+  isTraceparent,
+  isTracestate,
+  MAX_TRACESTATE_LENGTH,
+  TRACEPARENT_PATTERN,
   findTooDeep,
 } from './bounds';
 export type { DepthViolation } from './bounds';

@@ -8,6 +8,8 @@ import {
   isCallId,
   isMemberName,
   isTableName,
+  isTraceparent,
+  isTracestate,
   MAX_DETAIL_TYPE_LENGTH,
   MAX_ID_LENGTH,
   MAX_PARAMETER_DEPTH,
@@ -131,6 +133,21 @@ function looksLikeEventDetail(value: unknown): value is EventDetail {
   );
 }
 
+/**
+ * Drops trace fields that break their bounds, in place (the parsed JSON is ours alone): a bad
+ * trace context never fails a message, the worker starts a new trace instead. A `tracestate`
+ * without a valid `traceparent` goes too (W3C: it means nothing on its own).
+ */
+function keepWellFormedTrace(message: { traceparent?: unknown; tracestate?: unknown }): void {
+  if (message.traceparent === undefined && message.tracestate === undefined) return;
+  if (!isTraceparent(message.traceparent)) {
+    delete message.traceparent;
+    delete message.tracestate;
+  } else if (message.tracestate !== undefined && !isTracestate(message.tracestate)) {
+    delete message.tracestate;
+  }
+}
+
 /** A caller-controlled string cut for an error message (a path's keys may be of any length). */
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
@@ -192,6 +209,7 @@ export function readRpcRequest(body: string): RpcRequestReading {
     if (!parsed.success) return malformedRequest(json, parsed.error);
     request = parsed.data;
   }
+  keepWellFormedTrace(request);
   const { api, procedure, id: callId } = request;
   const tooDeep = tooDeepError(`The call to ${api}.${procedure} (${callId})`, request.parameters, {
     answerable: true,
@@ -254,6 +272,7 @@ export function parseEventDelivery(body: string): EventDetail & { eventBridgeId:
       { problem: MalformedProblem.EnvelopeMismatch, api, member: event },
     );
   }
+  keepWellFormedTrace(detail);
   const tooDeep = tooDeepError(`The event ${api}.${event} (${detail.id})`, detail.parameters, { api, member: event, eventId: detail.id });
   if (tooDeep) throw tooDeep;
   // The parsed JSON is ours alone: annotate it rather than copy it (this runs for every event).

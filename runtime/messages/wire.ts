@@ -7,6 +7,8 @@ import {
   isApiName,
   isBoundedText,
   isMemberName,
+  isTraceparent,
+  isTracestate,
   isWellFormed,
   MAX_DETAIL_TYPE_LENGTH,
   MAX_ID_LENGTH,
@@ -37,6 +39,10 @@ function buildWireSchemas() {
   const text = z.string().refine((value) => isBoundedText(value), { error: `must be ${TEXT_RULE}` });
   /** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
   const sender = z.object({ service: text.optional(), process: text.optional() });
+  // W3C trace context. A malformed value never fails a message: `.catch` drops it (parse.ts also
+  // drops a tracestate whose traceparent is gone), and the worker starts a new trace.
+  const traceparent = z.string().refine(isTraceparent).optional().catch(undefined);
+  const tracestate = z.string().refine(isTracestate).optional().catch(undefined);
   return {
     sender,
     /** Body of an SQS message on an API's request queue. */
@@ -52,6 +58,9 @@ function buildWireSchemas() {
       /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
       returnPath: z.object({ table: z.string().regex(TABLE_NAME_PATTERN, { error: `must be ${TABLE_NAME_RULE}` }) }),
       sender: sender.optional(),
+      /** W3C trace context of the caller's call span (optional; dropped if malformed). */
+      traceparent,
+      tracestate,
     }),
     /** An error as it travels back to the caller. */
     wireError: z.object({
@@ -70,6 +79,9 @@ function buildWireSchemas() {
       parameters: z.record(z.string(), z.unknown()),
       firedAt: text,
       sender: sender.optional(),
+      /** W3C trace context of the fire span (optional; dropped if malformed). */
+      traceparent,
+      tracestate,
     }),
     /** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
     eventBridgeEnvelope: z.object({
@@ -94,6 +106,12 @@ export type Sender = z.infer<WireSchemas['sender']>;
 export type RpcRequest = z.infer<WireSchemas['rpcRequest']>;
 export type WireError = z.infer<WireSchemas['wireError']>;
 export type EventDetail = z.infer<WireSchemas['eventDetail']>;
+
+/** The W3C trace context fields a request, a result item and an event detail may carry. */
+export interface WireTrace {
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+}
 
 /** EventBridge `Source` for an API's events: lets IAM restrict who fires which API (events:source). */
 export function eventSource(api: string): string {
@@ -132,6 +150,9 @@ export const ResultAttributes = {
   Procedure: 'procedure',
   /** On a claim: the call's parameters as JSON, when at most MAX_CLAIM_PARAMETERS_BYTES (for observers such as the dashboard). */
   Parameters: 'parameters',
+  /** W3C trace context of the worker's execution span (string attributes; absent for calls that were never run). */
+  Traceparent: 'traceparent',
+  Tracestate: 'tracestate',
 } as const;
 
 /** SQS message attributes that lightbus sets on a message it moves to a dead-letter queue. */

@@ -1,7 +1,7 @@
 import { BatchGetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../logging';
 import { callResultKey, classifyKey, KeyKind } from '../topology/table-keys';
-import { ResultAttributes as A, ResultState, type WireError } from '../messages/wire';
+import { ResultAttributes as A, ResultState, type WireError, type WireTrace } from '../messages/wire';
 import type { AwsClients } from './aws-clients';
 import { ClaimBatcher } from './claim-batcher';
 import type { ClaimRequest } from './claim-write';
@@ -38,7 +38,7 @@ export class ResultsStore {
   }
 
   /**
-   * Writes a call's outcome. Without a claim (`requireClaim: false`, used for error results of
+   * Writes a call's outcome (and `trace`, the execution span's trace context, when given). Without a claim (`requireClaim: false`, used for error results of
    * messages that could not be claimed, e.g. malformed ones) it writes only where no item exists:
    * a malformed copy carrying a running call's id must not overwrite that call's claim.
    */
@@ -48,6 +48,7 @@ export class ResultsStore {
     outcome: { ok: true; resultJson: string } | { ok: false; error: WireError },
     expiresAtEpochSeconds: number,
     requireClaim = true,
+    trace?: WireTrace,
   ): Promise<void> {
     const values: Record<string, AttributeValue> = {
       ':state': { S: outcome.ok ? ResultState.Ok : ResultState.Error },
@@ -56,18 +57,20 @@ export class ResultsStore {
       ':expires': { N: String(expiresAtEpochSeconds) },
       ':claimed': { S: ResultState.Claimed },
     };
+    const traceFields = traceUpdate(trace, values);
     try {
       await this.clients.dynamoDb.send(
         new UpdateItemCommand({
           TableName: table,
           Key: { [A.PartitionKey]: { S: callResultKey(callId) } },
-          UpdateExpression: 'SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires',
+          UpdateExpression: `SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires${traceFields.expression}`,
           ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: {
             '#state': A.State,
             '#payload': outcome.ok ? A.Result : A.Error,
             '#completedAt': A.CompletedAt,
             '#expiresAt': A.ExpiresAt,
+            ...traceFields.names,
             ...(requireClaim ? {} : { '#pk': A.PartitionKey }),
           },
           ExpressionAttributeValues: requireClaim ? values : withoutClaimed(values),
@@ -125,4 +128,19 @@ function parseItem(item: Record<string, AttributeValue>): { callId: string; resu
 function withoutClaimed(values: Record<string, AttributeValue>): Record<string, AttributeValue> {
   const { [':claimed']: _unused, ...rest } = values;
   return rest;
+}
+
+/**
+ * The part of a result's update that writes the execution span's trace context (the `traceparent`
+ * and `tracestate` attributes), adding its values to `values`; empty without a trace.
+ */
+function traceUpdate(trace: WireTrace | undefined, values: Record<string, AttributeValue>): { expression: string; names: Record<string, string> } {
+  if (trace?.traceparent === undefined) return { expression: '', names: {} };
+  values[':traceparent'] = { S: trace.traceparent };
+  if (trace.tracestate === undefined) return { expression: ', #traceparent = :traceparent', names: { '#traceparent': A.Traceparent } };
+  values[':tracestate'] = { S: trace.tracestate };
+  return {
+    expression: ', #traceparent = :traceparent, #tracestate = :tracestate',
+    names: { '#traceparent': A.Traceparent, '#tracestate': A.Tracestate },
+  };
 }

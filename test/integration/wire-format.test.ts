@@ -123,6 +123,9 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 }
 
 const sortedKeys = (value: unknown): string[] => Object.keys(value as object).sort();
+/** W3C traceparent, as docs/wire-format.md ("Trace context") gives it. */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const traceIdOf = (traceparent: unknown): string => String(traceparent).split('-')[1] ?? '';
 
 afterAll(() => {
   sqs.destroy();
@@ -153,8 +156,15 @@ describe('a Python client written from docs/wire-format.md, against a running wo
   });
 
   it('calls an RPC and gets its result; the results item has the documented attributes', async () => {
-    const run = await runPython(busName, ['call', API, 'add', JSON.stringify({ a: 2, b: 40 }), '--timeout-ms', '15000']);
+    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const run = await runPython(busName, ['--traceparent', parent, 'call', API, 'add', JSON.stringify({ a: 2, b: 40 }), '--timeout-ms', '15000']);
     expect(run).toMatchObject({ exitCode: 0, output: { state: 'ok', result: 42 } });
+    // The request continued the given trace; the worker's execution span (on the item) continued the request's.
+    expect(run.output.traceparent).toMatch(TRACEPARENT);
+    expect(traceIdOf(run.output.traceparent)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(run.output.resultTraceparent).toMatch(TRACEPARENT);
+    expect(traceIdOf(run.output.resultTraceparent)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(run.output.resultTraceparent).not.toBe(run.output.traceparent);
     const callId = run.output.id as string;
     // `<caller scope>.<uuid>`: the script's default scope.
     expect(callId).toMatch(/^boto3\.[0-9a-f-]{36}$/);
@@ -163,7 +173,7 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: callId } }, ConsistentRead: true }))
     ).Item;
     expect(item && sortedKeys(item)).toEqual(
-      ['api', 'claimedAt', 'claimedBy', 'claimToken', 'completedAt', 'expiresAt', 'parameters', 'pk', 'procedure', 'result', 'state'].sort(),
+      ['api', 'claimedAt', 'claimedBy', 'claimToken', 'completedAt', 'expiresAt', 'parameters', 'pk', 'procedure', 'result', 'state', 'traceparent'].sort(),
     );
     expect(item).toMatchObject({
       pk: { S: callId },
@@ -177,6 +187,7 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       claimToken: { S: expect.stringMatching(/^[0-9a-f-]{36}$/) }, // one per claim attempt
       completedAt: { N: expect.stringMatching(/^\d{13}$/) }, // epoch milliseconds
       expiresAt: { N: expect.stringMatching(/^\d{10}$/) }, // epoch seconds (DynamoDB TTL)
+      traceparent: { S: run.output.resultTraceparent }, // the worker's execution span
     });
   });
 
@@ -216,7 +227,7 @@ describe('a Python client written from docs/wire-format.md, against a running wo
 
   it('fires an event that the worker\'s listener receives with the right parameters', async () => {
     const run = await runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'hello from boto3', count: 7 })]);
-    expect(run).toMatchObject({ exitCode: 0, output: { id: expect.any(String), eventBridgeId: expect.any(String) } });
+    expect(run).toMatchObject({ exitCode: 0, output: { id: expect.any(String), eventBridgeId: expect.any(String), traceparent: expect.stringMatching(TRACEPARENT) } });
     const event = await waitFor('the listener to receive the event', () => received.find((e) => e.id === run.output.id));
     expect(event).toMatchObject({
       api: API,
@@ -301,7 +312,7 @@ describe('what the Node client puts on the wire', () => {
     const [message] = await receiveMessages(await queueUrl(`${busName}-rpc-${API_SLUG}`), 1);
     const request = JSON.parse(message?.Body ?? '{}') as Record<string, unknown>;
 
-    expect(sortedKeys(request)).toEqual(['api', 'deadline', 'id', 'kind', 'parameters', 'procedure', 'returnPath', 'sender', 'v']);
+    expect(sortedKeys(request)).toEqual(['api', 'deadline', 'id', 'kind', 'parameters', 'procedure', 'returnPath', 'sender', 'traceparent', 'v']);
     expect(request).toEqual({
       v: 1,
       kind: 'lightbus.rpc',
@@ -313,6 +324,8 @@ describe('what the Node client puts on the wire', () => {
       deadline: expect.any(Number),
       returnPath: { table: `${busName}-results` },
       sender: { process: expect.any(String) },
+      // W3C trace context of the caller's call span (a new trace: no span was active).
+      traceparent: expect.stringMatching(TRACEPARENT),
     });
     const deadline = request.deadline as number;
     expect(Number.isInteger(deadline)).toBe(true);
@@ -369,7 +382,7 @@ describe('what the Node client puts on the wire', () => {
     });
     const detail = envelope.detail as Record<string, unknown>;
     expect(typeof detail).toBe('object'); // an object inside the envelope, not a JSON string
-    expect(sortedKeys(detail)).toEqual(['api', 'event', 'firedAt', 'id', 'kind', 'parameters', 'sender', 'v']);
+    expect(sortedKeys(detail)).toEqual(['api', 'event', 'firedAt', 'id', 'kind', 'parameters', 'sender', 'traceparent', 'v']);
     expect(detail).toEqual({
       v: 1,
       kind: 'lightbus.event',
@@ -379,6 +392,7 @@ describe('what the Node client puts on the wire', () => {
       parameters: { text: 'captured', count: 3 },
       firedAt: sent.firedAt,
       sender: { process: expect.any(String) },
+      traceparent: expect.stringMatching(TRACEPARENT),
     });
     expect(new Date(detail.firedAt as string).toISOString()).toBe(detail.firedAt);
   });
