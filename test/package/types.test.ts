@@ -1,8 +1,8 @@
 /**
  * The declarations of the packed package under a user's strict flags, in a fresh project:
  * exactOptionalPropertyTypes, every moduleResolution a user may pick (node16 as CommonJS and as
- * ES module, bundler with and without the `lightbus-esm` condition our esbuild bundles use, and the old `node`,
- * which finds the subpaths through typesVersions), and no skipLibCheck. `./handlers` compiles with
+ * ES module, bundler with and without the `lightbus-esm` condition of our esbuild bundles, and the
+ * old `node`, which finds the subpaths through typesVersions), and no skipLibCheck. `./handlers` compiles with
  * nothing but the package (no @types/aws-lambda of the user's own). The CDK entry is checked in cdk-app.test.ts, where aws-cdk-lib is installed.
  */
 import { freshProject, npmInstall, ourVersion, packedTarball, removeProject, runFailing } from './support/fresh-project';
