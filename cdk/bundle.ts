@@ -63,6 +63,7 @@ export const LAZY_SDK_CLIENT_MODULES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-sqs/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-sqs', 'SQSClient'),
   '@aws-sdk/client-eventbridge/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-eventbridge', 'EventBridgeClient'),
   '@aws-sdk/client-dynamodb/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-dynamodb', 'DynamoDBClient'),
+  '@aws-sdk/client-s3/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-s3', 'S3Client'),
 };
 
 /**

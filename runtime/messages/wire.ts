@@ -15,6 +15,7 @@ import {
   TABLE_NAME_RULE,
   TEXT_RULE,
 } from './bounds';
+import { isPayloadReference, type PayloadReference } from '../payloads/reference';
 
 /**
  * The wire format, version 1. Documented field by field in docs/wire-format.md; a change here is
@@ -34,6 +35,10 @@ function buildWireSchemas() {
   const apiName = z.string().refine(isApiName, { error: `must be an API name: ${API_NAME_RULE}` });
   const memberName = z.string().refine(isMemberName, { error: `must be ${MEMBER_NAME_RULE}, and not a reserved name` });
   const text = z.string().refine((value) => isBoundedText(value), { error: `must be ${TEXT_RULE}` });
+  /** A payload too large for its message: `{bucket, key, bytes, sha256}` (runtime/payloads). */
+  const payloadReference = z.custom<PayloadReference>(isPayloadReference, {
+    error: 'must be a payload reference {bucket, key, bytes, sha256} (docs/wire-format.md, "Large payloads")',
+  });
   /** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
   const sender = z.object({ service: text.optional(), process: text.optional() });
   return {
@@ -45,13 +50,15 @@ function buildWireSchemas() {
       id,
       api: apiName,
       procedure: memberName,
-      parameters: z.record(z.string(), z.unknown()),
+      /** Absent when `parametersRef` is set: the parameters then wait in the payload bucket. */
+      parameters: z.record(z.string(), z.unknown()).optional(),
+      parametersRef: payloadReference.optional(),
       /** Epoch milliseconds after which the call must not run. */
       deadline: z.number().int().positive(),
       /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
       returnPath: z.object({ table: z.string().regex(TABLE_NAME_PATTERN, { error: `must be ${TABLE_NAME_RULE}` }) }),
       sender: sender.optional(),
-    }),
+    }).refine(exactlyOneParameters, { error: EXACTLY_ONE_PARAMETERS, path: ['parameters'] }),
     /** An error as it travels back to the caller. */
     wireError: z.object({
       name: z.string(),
@@ -66,10 +73,11 @@ function buildWireSchemas() {
       id,
       api: apiName,
       event: memberName,
-      parameters: z.record(z.string(), z.unknown()),
+      parameters: z.record(z.string(), z.unknown()).optional(),
+      parametersRef: payloadReference.optional(),
       firedAt: text,
       sender: sender.optional(),
-    }),
+    }).refine(exactlyOneParameters, { error: EXACTLY_ONE_PARAMETERS, path: ['parameters'] }),
     /** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
     eventBridgeEnvelope: z.object({
       id: z.string().max(MAX_ID_LENGTH).refine(isWellFormed, { error: 'must be well-formed text' }),
@@ -81,6 +89,12 @@ function buildWireSchemas() {
   };
 }
 
+const EXACTLY_ONE_PARAMETERS = 'must hold either `parameters` or `parametersRef`, not both and not neither';
+
+function exactlyOneParameters(message: { parameters?: unknown; parametersRef?: unknown }): boolean {
+  return (message.parameters === undefined) !== (message.parametersRef === undefined);
+}
+
 export type WireSchemas = ReturnType<typeof buildWireSchemas>;
 let wireSchemasInstance: WireSchemas | undefined;
 
@@ -90,9 +104,18 @@ export function wireSchemas(): WireSchemas {
 }
 
 export type Sender = z.infer<WireSchemas['sender']>;
-export type RpcRequest = z.infer<WireSchemas['rpcRequest']>;
+/**
+ * A message's parameters: inline, or, for a payload too large for its transport, `parametersRef`
+ * in their place. A parsed message with a reference has no `parameters` until a receiver resolves
+ * it (runtime/payloads), which the dispatcher does before anything reads them.
+ */
+interface ParametersPart {
+  parameters: Record<string, unknown>;
+  parametersRef?: PayloadReference;
+}
+export type RpcRequest = Omit<z.infer<WireSchemas['rpcRequest']>, 'parameters' | 'parametersRef'> & ParametersPart;
 export type WireError = z.infer<WireSchemas['wireError']>;
-export type EventDetail = z.infer<WireSchemas['eventDetail']>;
+export type EventDetail = Omit<z.infer<WireSchemas['eventDetail']>, 'parameters' | 'parametersRef'> & ParametersPart;
 
 /** EventBridge `Source` for an API's events: lets IAM restrict who fires which API (events:source). */
 export function eventSource(api: string): string {
@@ -129,6 +152,8 @@ export const ResultAttributes = {
   CompletedAt: 'completedAt',
   Api: 'api',
   Procedure: 'procedure',
+  /** Instead of `result`, for a result too large for the item: a payload reference as JSON text (runtime/payloads). */
+  ResultRef: 'resultRef',
 } as const;
 
 /** SQS message attributes that lightbus sets on a message it moves to a dead-letter queue. */

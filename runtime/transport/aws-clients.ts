@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
@@ -54,6 +55,11 @@ function eventBridgeClientClass(): typeof EventBridgeClient {
 function dynamoDbClientClass(): typeof DynamoDBClient {
   const load = () => require('@aws-sdk/client-dynamodb/dist-cjs/index.js') as typeof import('@aws-sdk/client-dynamodb');
   return requireSdk(load, '@aws-sdk/client-dynamodb').DynamoDBClient;
+}
+
+function s3ClientClass(): typeof S3Client {
+  const load = () => require('@aws-sdk/client-s3/dist-cjs/index.js') as typeof import('@aws-sdk/client-s3');
+  return requireSdk(load, '@aws-sdk/client-s3').S3Client;
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -141,6 +147,7 @@ export class AwsClients {
   private sqsClient: SQSClient | undefined;
   private eventBridgeClient: EventBridgeClient | undefined;
   private dynamoDbClient: DynamoDBClient | undefined;
+  private s3Client: S3Client | undefined;
   /** The sockets of each client made since the last destroy() (one set per client, as the SDK's own agents were). */
   private agents: ClosableAgents[] = [];
 
@@ -183,6 +190,13 @@ export class AwsClients {
     return this.dynamoDbClient;
   }
 
+  /** Only built when a payload goes to (or comes from) the payload bucket: small messages never load it. */
+  public get s3(): S3Client {
+    // Path-style against an emulator endpoint: `<bucket>.<ip>` does not resolve.
+    this.s3Client ??= new (s3ClientClass())({ ...this.commonConfig(), ...(this.settings.endpoint !== undefined || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {}) });
+    return this.s3Client;
+  }
+
   /**
    * Closes the clients' sockets so a short-lived process can exit promptly, even with a request to
    * a hung endpoint under way: that request fails (with {@link CLIENTS_CLOSED_CODE}) instead of
@@ -193,6 +207,8 @@ export class AwsClients {
     this.sqsClient?.destroy();
     this.eventBridgeClient?.destroy();
     this.dynamoDbClient?.destroy();
+    this.s3Client?.destroy();
+    this.s3Client = undefined;
     this.sqsClient = undefined;
     this.eventBridgeClient = undefined;
     this.dynamoDbClient = undefined;
