@@ -15,6 +15,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from '../runtime/logging';
 import { ensureBusArchive } from './bus-archive';
+import { ensurePayloadBucket } from './payload-bucket';
 import type { AwsClients } from '../runtime/transport';
 import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 
@@ -22,6 +23,8 @@ import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 export interface ProvisionedTopology {
   readonly eventBusArn: string;
   readonly queueUrls: ReadonlyMap<string, string>;
+  /** The payload bucket's name (`<bus>-payloads-<account>-<region>`). */
+  readonly payloadBucket: string;
 }
 
 export interface ProvisionOptions {
@@ -47,6 +50,7 @@ export async function provisionTopology(
   const eventBusArn = await ensureEventBus(clients, topology.eventBus.name);
   if (options.archive !== false) await ensureBusArchive(clients, topology.busName, eventBusArn, logger);
   await ensureResultsTable(clients, topology);
+  const payloadBucket = await ensurePayloadBucket(clients, topology, eventBusArn);
   const queueUrls = new Map<string, string>();
   const queues: QueueModel[] = [...topology.rpcQueues, ...topology.listeners];
   await Promise.all(
@@ -63,10 +67,11 @@ export async function provisionTopology(
   logger.info('Provisioned the bus resources', {
     eventBus: topology.eventBus.name,
     resultsTable: topology.resultsTable.name,
+    payloadBucket,
     queues: queues.map((q) => q.queueName),
     rules: topology.listeners.map((l) => l.ruleName),
   });
-  return { eventBusArn, queueUrls };
+  return { eventBusArn, queueUrls, payloadBucket };
 }
 
 async function ensureEventBus(clients: AwsClients, name: string): Promise<string> {

@@ -53,7 +53,9 @@ export class EventFirer {
   /** Invalid input throws here, in both delivery modes. */
   public async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const delivery = this.deliveryFor(api, event, options);
-    const prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
+    let prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
+    // Too large for EventBridge (or above payloads.offloadAbove): the parameters go to the payload bucket.
+    if (!this.parts.transports.offloads.eventFits(prepared.entry)) prepared = await this.offloaded(prepared);
     const { detail, checked } = prepared;
     // Literals, not a shared spread: fire() is hot.
     if (delivery === 'buffered') {
@@ -131,6 +133,12 @@ export class EventFirer {
     const names = this.entryNames(api, event);
     const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
     return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs };
+  }
+
+  /** The event with its parameters stored in the payload bucket and `parametersRef` in the detail. */
+  private async offloaded(prepared: PreparedEvent): Promise<PreparedEvent> {
+    const entry = await this.parts.transports.offloads.offloadEvent(prepared.detail, prepared.entry);
+    return { ...prepared, entry };
   }
 
   /** An event's Source and DetailType, built once per event rather than per fire(). */

@@ -1,4 +1,4 @@
-export { deriveTopology, queueRoles, assertResourceNamePart } from './topology';
+export { deriveTopology, queueRoles, assertResourceNamePart, DEFAULT_PAYLOAD_EXPIRY_DAYS } from './topology';
 export type {
   Topology,
   TopologyInput,
@@ -8,6 +8,8 @@ export type {
   TaskModel,
   ListenedEvent,
   ResultsTableModel,
+  PayloadBucketModel,
+  PayloadAccessModel,
   PermissionsModel,
   QueueRole,
 } from './topology';
@@ -22,6 +24,8 @@ export {
   taskRuleName,
   deadLetterQueueName,
   DEAD_LETTER_SUFFIX,
+  payloadBucketPrefix,
+  payloadBucketName,
 } from './naming';
 export {
   KeyKind,

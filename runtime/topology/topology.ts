@@ -5,11 +5,13 @@ import {
   eventBusName,
   listenerQueueName,
   listenerRuleName,
+  payloadBucketPrefix,
   RESOURCE_NAME_PART,
   resultsTableName,
   rpcQueueName,
   taskRuleName,
 } from './naming';
+import { PayloadKind, payloadKeyPattern } from '../payloads/keys';
 import { parseScheduleExpression, runsOnEventBridge } from '../tasks/schedule';
 
 /**
@@ -22,6 +24,8 @@ export interface Topology {
   readonly serviceName: string | undefined;
   readonly eventBus: { readonly name: string };
   readonly resultsTable: ResultsTableModel;
+  /** Payloads too large for their messages (runtime/payloads); one bucket per bus. */
+  readonly payloadBucket: PayloadBucketModel;
   /** One request queue per API this service registered (serves). */
   readonly rpcQueues: readonly RpcQueueModel[];
   /** One rule + queue per listener of this service. */
@@ -50,6 +54,33 @@ export interface ResultsTableModel {
   readonly partitionKey: typeof ResultAttributes.PartitionKey;
   readonly timeToLiveAttribute: typeof ResultAttributes.ExpiresAt;
 }
+
+export interface PayloadBucketModel {
+  /**
+   * `<bus>-payloads` made S3-safe; the bucket is `<prefix>-<account>-<region>` (payloadBucketName),
+   * the account and region being the deployment's.
+   */
+  readonly namePrefix: string;
+  /**
+   * Days after which the lifecycle rule deletes a payload. Payloads matter only while their
+   * message is in flight (a call's deadline, a listener's retries, a result's reading).
+   */
+  readonly expireAfterDays: number;
+  /** What this service puts and gets, as key patterns (`<api>/<kind>/*`, runtime/payloads/keys.ts). */
+  readonly access: PayloadAccessModel;
+}
+
+/**
+ * A service's payload rights, per API: it puts what it sends (parameters of the APIs it calls,
+ * events of the APIs it fires, results of the APIs it serves) and gets what it receives.
+ */
+export interface PayloadAccessModel {
+  readonly put: readonly string[];
+  readonly get: readonly string[];
+}
+
+/** The lifecycle rule's default: a payload outlives its message by far, and no more than that. */
+export const DEFAULT_PAYLOAD_EXPIRY_DAYS = 1;
 
 export interface QueueModel {
   readonly queueName: string;
@@ -120,6 +151,8 @@ export interface TopologyInput {
     readonly exactlyOnce?: boolean;
   }[];
   readonly rpcVisibilityTimeoutSeconds?: number;
+  /** Days the payload bucket keeps a payload. @default DEFAULT_PAYLOAD_EXPIRY_DAYS */
+  readonly payloadExpiryDays?: number;
   /** Scheduled tasks of this service. @default none */
   readonly tasks?: readonly { readonly taskName: string; readonly scheduleExpression: string }[];
 }
@@ -206,6 +239,17 @@ export function deriveTopology(input: TopologyInput): Topology {
       };
     });
   const registered = new Set(input.registeredApis);
+  const callsApis = input.knownApis.filter((api) => !registered.has(api)).sort();
+  const payloadBucket: PayloadBucketModel = {
+    namePrefix: payloadBucketPrefix(busName),
+    expireAfterDays: input.payloadExpiryDays ?? DEFAULT_PAYLOAD_EXPIRY_DAYS,
+    access: payloadAccess({
+      calls: callsApis,
+      fires: [...registered].sort(),
+      serves: rpcQueues.map((q) => q.api),
+      listensTo: unique(listeners.flatMap((l) => l.events.map((e) => e.api))).sort(),
+    }),
+  };
   return {
     busName,
     serviceName: input.serviceName,
@@ -215,12 +259,13 @@ export function deriveTopology(input: TopologyInput): Topology {
       partitionKey: ResultAttributes.PartitionKey,
       timeToLiveAttribute: ResultAttributes.ExpiresAt,
     },
+    payloadBucket,
     rpcQueues,
     listeners,
     tasks,
     permissions: {
       fireSources: [...registered].sort().map(eventSource),
-      callsApis: input.knownApis.filter((api) => !registered.has(api)).sort(),
+      callsApis,
     },
   };
 }
@@ -235,6 +280,16 @@ export function queueRoles(topology: Topology): Map<string, QueueRole> {
   for (const model of topology.rpcQueues) roles.set(model.queueName, { kind: 'rpc', model });
   for (const model of topology.listeners) roles.set(model.queueName, { kind: 'listener', model });
   return roles;
+}
+
+/** Key patterns per API and kind (`<api>/<kind>/*`, runtime/payloads/keys.ts). */
+function payloadAccess(apis: { calls: readonly string[]; fires: readonly string[]; serves: readonly string[]; listensTo: readonly string[] }): PayloadAccessModel {
+  const keys = (list: readonly string[], kind: PayloadKind) => list.map((api) => payloadKeyPattern(api, kind));
+  const { Call, Event, Result } = PayloadKind;
+  return {
+    put: [...keys(apis.calls, Call), ...keys(apis.fires, Event), ...keys(apis.serves, Result)],
+    get: [...keys(apis.serves, Call), ...keys(apis.listensTo, Event), ...keys(apis.calls, Result)],
+  };
 }
 
 function unique<T>(values: readonly T[]): T[] {
