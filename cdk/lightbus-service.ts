@@ -269,6 +269,7 @@ export class LightbusService extends Construct {
       busName: this.bus.busName,
       eventBusName: this.bus.eventBus.eventBusName,
       resultsTable: this.bus.resultsTable.tableName,
+      payloadBucket: this.bus.payloadBucket.bucketName,
       serviceName: this.topology.serviceName,
       // From a real queue URL, so it is right on AWS and on an emulator alike.
       queueUrlPrefix: firstQueue ? queueUrlPrefix(firstQueue) : undefined,

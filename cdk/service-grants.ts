@@ -24,6 +24,8 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
   if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
   // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
   if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
+  // Payloads: put what it sends, get what it receives, per API. Its calls' payloads come with grantCall (scoped).
+  bus.grantPayloads(grantee, topology.payloadBucket.access.worker);
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,

@@ -1,7 +1,7 @@
 export { PayloadBucketLocator } from './bucket-locator';
 export { PayloadNotStoredError, PayloadUnresolvableError, UnresolvableProblem } from './errors';
 export type { PayloadSite } from './errors';
-export { PayloadKind, payloadKey, payloadKeyPattern } from './keys';
+export { isPayloadKeyOf, PayloadKind, payloadKey, payloadKeyPattern } from './keys';
 export {
   certainlyWithin,
   EVENT_ENVELOPE_HEADROOM,

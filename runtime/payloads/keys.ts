@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+
 /**
- * Where a payload lives in the bus's payload bucket: `<api>/<kind>/<id>`. The API comes first so
- * that IAM grants can be per API (a service puts objects under the APIs it calls or fires and
- * reads those of the APIs it serves or listens to); the id is the call id (`<scope>.<uuid>`) or
- * the event id, so a caller's grant can narrow further to its own caller scope.
+ * Where a payload lives in the bus's payload bucket: `<api>/<kind>/<object id>`, the object id a
+ * new random lowercase UUID per payload. The API comes first so that IAM grants can be per API (a
+ * service puts objects under the APIs it calls or fires and gets those of the APIs it serves or
+ * listens to); the fixed-length id lets a grant name exactly the keys of one API and kind with
+ * `?` wildcards, no `*`. A key is unguessable: only the message that references it names it.
  * Documented in docs/wire-format.md ("Large payloads").
  */
 
@@ -17,15 +20,25 @@ export const PayloadKind = {
 } as const;
 export type PayloadKind = (typeof PayloadKind)[keyof typeof PayloadKind];
 
-/** The key of one payload. API names and ids never contain `/` (runtime/messages/bounds.ts). */
-export function payloadKey(api: string, kind: PayloadKind, id: string): string {
-  return `${api}/${kind}/${id}`;
+/** A lowercase UUID, the object id of every key. */
+const OBJECT_ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const OBJECT_ID_PATTERN = new RegExp(`^${OBJECT_ID}$`);
+
+/** The key of one payload; `objectId` defaults to a new random UUID. API names never contain `/`. */
+export function payloadKey(api: string, kind: PayloadKind, objectId: string = randomUUID()): string {
+  return `${api}/${kind}/${objectId}`;
+}
+
+/** Whether `key` is a payload key of this API and kind (`<api>/<kind>/<uuid>`). */
+export function isPayloadKeyOf(key: string, api: string, kind: PayloadKind): boolean {
+  const prefix = `${api}/${kind}/`;
+  return key.startsWith(prefix) && OBJECT_ID_PATTERN.test(key.slice(prefix.length));
 }
 
 /**
- * An S3 key pattern (for an IAM resource ARN) covering the payloads of one API and kind, or, with
- * `callerScope`, only those of calls made under that scope (`<api>/<kind>/<scope>.*`).
+ * The S3 key pattern (for an IAM resource ARN) of exactly the payload keys of one API and kind:
+ * `<api>/<kind>/????????-????-????-????-????????????`.
  */
-export function payloadKeyPattern(api: string, kind: PayloadKind, callerScope?: string): string {
-  return `${api}/${kind}/${callerScope === undefined ? '' : `${callerScope}.`}*`;
+export function payloadKeyPattern(api: string, kind: PayloadKind): string {
+  return `${api}/${kind}/????????-????-????-????-????????????`;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PayloadUnresolvableError, UnresolvableProblem, type PayloadSite } from './errors';
-import { payloadKey } from './keys';
+import { isPayloadKeyOf } from './keys';
 
 /**
  * What travels instead of a payload: `parametersRef` in an RPC request or event detail, `resultRef`
@@ -44,7 +44,7 @@ export function isPayloadReference(value: unknown): value is PayloadReference {
   );
 }
 
-/** What a reference must name to be followed: the bus's own bucket (if known) and the message's own key. */
+/** What a reference must name to be followed: the bus's own bucket (if known) and a key of the message's API and kind. */
 export interface ExpectedPlace {
   readonly site: PayloadSite;
   /** The bus's payload bucket, or undefined when this process does not know it (any bucket IAM lets it read). */
@@ -52,16 +52,16 @@ export interface ExpectedPlace {
 }
 
 /**
- * Checks that a reference names this message's own payload: the key `<api>/<kind>/<id>` of the
- * message carrying it, in the bus's bucket, of a size a receiver reads. A sender must not be able
- * to point a worker's read permissions at another API's (or message's) payload.
+ * Checks that a reference names a payload of this message's API and kind (`<api>/<kind>/<uuid>`),
+ * in the bus's bucket, of a size a receiver reads. A sender must not be able to point a worker's
+ * read permissions at another API's payloads, or at an object of another kind.
  */
 export function checkReference(ref: PayloadReference, expected: ExpectedPlace): void {
   const { site } = expected;
   const where = { bucket: ref.bucket, key: ref.key };
-  const key = payloadKey(site.api, site.kind, site.id);
-  if (ref.key !== key) {
-    throw new PayloadUnresolvableError(site, UnresolvableProblem.ForeignReference, `its key must be "${key}"; it names "${ref.key}".`, where);
+  if (!isPayloadKeyOf(ref.key, site.api, site.kind)) {
+    const expected = `${site.api}/${site.kind}/<uuid>`;
+    throw new PayloadUnresolvableError(site, UnresolvableProblem.ForeignReference, `its key must be "${expected}"; it names "${ref.key}".`, where);
   }
   if (expected.bucket !== undefined && ref.bucket !== expected.bucket) {
     throw new PayloadUnresolvableError(

@@ -11,7 +11,7 @@ const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
 const DENIED = new Set(['AccessDenied', 'Forbidden', 'AllAccessDisabled']);
 
 /**
- * The bus's payload bucket: stores a payload too large for its message under `<api>/<kind>/<id>`
+ * The bus's payload bucket: stores a payload too large for its message under `<api>/<kind>/<uuid>`
  * and follows a reference back to it, checking it names this message's own payload and that the
  * bytes are the ones referenced. Reading errors that retrying cannot change (missing, denied,
  * checksum) become {@link PayloadUnresolvableError}; others (throttling, network) are thrown as
@@ -29,7 +29,7 @@ export class PayloadStore {
     try {
       bucket = await this.bucket.name();
       const body = Buffer.from(text, 'utf8');
-      const key = payloadKey(site.api, site.kind, site.id);
+      const key = payloadKey(site.api, site.kind);
       await this.clients.s3.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }),
         signal ? { abortSignal: signal } : {},

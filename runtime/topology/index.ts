@@ -10,6 +10,7 @@ export type {
   ResultsTableModel,
   PayloadBucketModel,
   PayloadAccessModel,
+  PayloadRights,
   PermissionsModel,
   QueueRole,
 } from './topology';

@@ -66,17 +66,25 @@ export interface PayloadBucketModel {
    * message is in flight (a call's deadline, a listener's retries, a result's reading).
    */
   readonly expireAfterDays: number;
-  /** What this service puts and gets, as key patterns (`<api>/<kind>/*`, runtime/payloads/keys.ts). */
+  /** What this service puts and gets, as key patterns (`<api>/<kind>/<uuid>`, runtime/payloads/keys.ts). */
   readonly access: PayloadAccessModel;
 }
 
-/**
- * A service's payload rights, per API: it puts what it sends (parameters of the APIs it calls,
- * events of the APIs it fires, results of the APIs it serves) and gets what it receives.
- */
-export interface PayloadAccessModel {
+/** Key patterns a role may put and get. */
+export interface PayloadRights {
   readonly put: readonly string[];
   readonly get: readonly string[];
+}
+
+/**
+ * A service's payload rights, per API: it puts what it sends and gets what it receives. As a
+ * worker: results of the APIs it serves (and their calls' parameters), events of the APIs it fires
+ * and of those it listens to. As a caller: parameters and results of the APIs it calls (a
+ * results item that names a result's key is readable by its caller scope only).
+ */
+export interface PayloadAccessModel {
+  readonly worker: PayloadRights;
+  readonly caller: PayloadRights;
 }
 
 /** The lifecycle rule's default: a payload outlives its message by far, and no more than that. */
@@ -282,13 +290,13 @@ export function queueRoles(topology: Topology): Map<string, QueueRole> {
   return roles;
 }
 
-/** Key patterns per API and kind (`<api>/<kind>/*`, runtime/payloads/keys.ts). */
+/** Key patterns per API and kind (`<api>/<kind>/<uuid>`, runtime/payloads/keys.ts). */
 function payloadAccess(apis: { calls: readonly string[]; fires: readonly string[]; serves: readonly string[]; listensTo: readonly string[] }): PayloadAccessModel {
   const keys = (list: readonly string[], kind: PayloadKind) => list.map((api) => payloadKeyPattern(api, kind));
   const { Call, Event, Result } = PayloadKind;
   return {
-    put: [...keys(apis.calls, Call), ...keys(apis.fires, Event), ...keys(apis.serves, Result)],
-    get: [...keys(apis.serves, Call), ...keys(apis.listensTo, Event), ...keys(apis.calls, Result)],
+    worker: { put: [...keys(apis.fires, Event), ...keys(apis.serves, Result)], get: [...keys(apis.serves, Call), ...keys(apis.listensTo, Event)] },
+    caller: { put: keys(apis.calls, Call), get: keys(apis.calls, Result) },
   };
 }
 
