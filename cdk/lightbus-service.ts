@@ -217,8 +217,9 @@ export class LightbusService extends Construct {
     if (!schemasOnly) {
       // Its bus client derives the scope from LIGHTBUS_SERVICE_NAME; recorded now, so later grants agree.
       assignCallerScope(this.node.path, fn, { callerScope: this.callerScope, derivedByProcess: true });
-      grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
-      grantExactlyOnceRecords(this.bus, this.topology, fn, group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : [])));
+      const listeners = group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : []));
+      grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0, listeners });
+      grantExactlyOnceRecords(this.bus, this.topology, fn, listeners);
       this.callers.push(fn);
     }
     return fn;

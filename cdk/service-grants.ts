@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { ListenerModel, Topology } from '../runtime/topology';
 import { KeyPatterns } from '../runtime/topology';
+import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
 import type { ILightbusBus } from './lightbus-bus';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
@@ -11,6 +12,11 @@ export interface WorkerTableUse {
   readonly servesRpc: boolean;
   /** It runs scheduled tasks: it writes its service's task run records (UpdateItem on `task#<service>#*` keys). */
   readonly runsTasks: boolean;
+  /**
+   * The listeners it runs: it reads the large parameters of their events.
+   * @default every listener of the topology
+   */
+  readonly listeners?: readonly ListenerModel[];
 }
 
 /**
@@ -24,8 +30,7 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
   if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
   // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
   if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
-  // Payloads: put what it sends, get what it receives, per API. Its calls' payloads come with grantCall (scoped).
-  bus.grantPayloads(grantee, topology.payloadBucket.access.worker);
+  bus.grantPayloads(grantee, workerPayloadRights(topology, use));
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,
@@ -34,6 +39,21 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
       conditions: { StringEquals: { 'events:source': [...topology.permissions.fireSources] } },
     });
   }
+}
+
+/**
+ * A worker's payload rights, per API (runtime/payloads/keys.ts): it puts the events of the APIs it
+ * fires and, if it serves RPCs, their results; it gets the parameters of the calls it serves and of
+ * the events its listeners handle. Its own calls' payloads come with grantCall.
+ */
+function workerPayloadRights(topology: Topology, use: WorkerTableUse): { put: string[]; get: string[] } {
+  const served = use.servesRpc ? topology.rpcQueues.map((q) => q.api) : [];
+  const fired = topology.permissions.fireSources.map(apiOfEventSource);
+  const listened = [...new Set((use.listeners ?? topology.listeners).flatMap((l) => l.events.map((e) => e.api)))];
+  return {
+    put: [...fired.map((api) => payloadKeyPattern(api, PayloadKind.Event)), ...served.map((api) => payloadKeyPattern(api, PayloadKind.Result))],
+    get: [...served.map((api) => payloadKeyPattern(api, PayloadKind.Call)), ...listened.map((api) => payloadKeyPattern(api, PayloadKind.Event))],
+  };
 }
 
 /**
