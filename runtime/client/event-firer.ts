@@ -5,7 +5,7 @@ import type { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
 import { parseOrThrow, toWireValue } from '../schema';
-import type { BufferedPublishContext, DeliveryListener } from '../transport';
+import type { BufferedPublishContext, DeliveryListener, EventEntry } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
 import type { Registry } from './registry';
@@ -27,6 +27,8 @@ interface PreparedEvent {
   readonly detail: EventDetail;
   readonly entry: { readonly Source: string; readonly DetailType: string; readonly Detail: string };
   readonly timeoutMs: number;
+  /** The entry fits EventBridge (and payloads.offloadAbove) as it is; else its parameters go to the payload bucket. */
+  readonly inline: boolean;
 }
 
 /** What firing events needs of its client. */
@@ -53,9 +55,7 @@ export class EventFirer {
   /** Invalid input throws here, in both delivery modes. */
   public async fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     const delivery = this.deliveryFor(api, event, options);
-    let prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
-    // Too large for EventBridge (or above payloads.offloadAbove): the parameters go to the payload bucket.
-    if (!this.parts.transports.offloads.eventFits(prepared.entry)) prepared = await this.offloaded(prepared);
+    const prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
     const { detail, checked } = prepared;
     // Literals, not a shared spread: fire() is hot.
     if (delivery === 'buffered') {
@@ -132,13 +132,17 @@ export class EventFirer {
     };
     const names = this.entryNames(api, event);
     const entry = { Source: names.source, DetailType: names.detailType, Detail: JSON.stringify(detail) };
-    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs };
+    const inline = this.parts.transports.offloads.eventFits(entry);
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, inline };
   }
 
-  /** The event with its parameters stored in the payload bucket and `parametersRef` in the detail. */
-  private async offloaded(prepared: PreparedEvent): Promise<PreparedEvent> {
-    const entry = await this.parts.transports.offloads.offloadEvent(prepared.detail, prepared.entry);
-    return { ...prepared, entry };
+  /**
+   * The entry to hand to EventBridge: the prepared one, or, for parameters too large for it (or
+   * above payloads.offloadAbove), one whose detail carries `parametersRef` once they are stored in
+   * the payload bucket. Runs where the send runs, so the EventSent hooks see a failed store.
+   */
+  private async offloadedEntry({ detail, entry }: PreparedEvent): Promise<EventEntry> {
+    return this.parts.transports.offloads.offloadEvent(detail, entry);
   }
 
   /** An event's Source and DetailType, built once per event rather than per fire(). */
@@ -153,9 +157,12 @@ export class EventFirer {
   }
 
   /** Confirmed delivery: resolves with EventBridge's id once it accepted the event. */
-  private sendConfirmed({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent): Promise<string> {
+  private sendConfirmed(prepared: PreparedEvent): Promise<string> {
+    const { api, event, checked, detail, entry, timeoutMs } = prepared;
     const { transports, hooks } = this.parts;
-    const send = (): Promise<string> => transports.publisher.publish(entry, { api, event }, Date.now() + timeoutMs);
+    const send = prepared.inline
+      ? (): Promise<string> => transports.publisher.publish(entry, { api, event }, Date.now() + timeoutMs)
+      : async (): Promise<string> => transports.publisher.publish(await this.offloadedEntry(prepared), { api, event }, Date.now() + timeoutMs);
     if (!hooks.observes('EventSent')) return send();
     const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
     return hooks.around('EventSent', hookContext, send, (id) => ({ eventBridgeId: id }));
@@ -171,7 +178,7 @@ export class EventFirer {
     const context: BufferedPublishContext =
       fireOrigin === undefined ? { api, event, eventId: detail.id } : { api, event, eventId: detail.id, origin: fireOrigin };
     if (!this.parts.hooks.observes('EventSent')) {
-      const room = this.parts.transports.publisher.buffer(entry, context, timeoutMs);
+      const room = this.parts.transports.publisher.buffer(prepared.inline ? entry : await this.offloadedEntry(prepared), context, timeoutMs);
       if (room) await room;
       return;
     }
@@ -184,7 +191,8 @@ export class EventFirer {
    * failed for good. Without a before-hook the event is queued within fire() itself, so that
    * `void fire(); await bus.flush()` covers it; a flush() called while a before-hook runs does not.
    */
-  private async bufferObserved({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
+  private async bufferObserved(prepared: PreparedEvent, context: BufferedPublishContext): Promise<void> {
+    const { api, event, checked, detail, timeoutMs } = prepared;
     const { hooks, transports } = this.parts;
     const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
     const toHookValue = (id: string) => ({ eventBridgeId: id });
@@ -193,6 +201,7 @@ export class EventFirer {
     let room: Promise<void> | undefined;
     try {
       if (hooks.has('beforeEventSent')) await hooks.runBefore('beforeEventSent', hookContext);
+      const entry = prepared.inline ? prepared.entry : await this.offloadedEntry(prepared);
       room = transports.publisher.buffer(entry, context, timeoutMs, listener);
     } catch (error) {
       // Aborted by a before-hook, or too large: not queued. The after-hooks see the failure, as in
