@@ -24,6 +24,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'fire', network: true, title: 'Fire throughput', run: (ctx) => require('./scenarios/fire').fireScenario(ctx) },
   { id: 'rpc', network: true, title: 'RPC round trip', run: (ctx) => require('./scenarios/rpc').rpcScenario(ctx) },
   { id: 'events', network: true, title: 'Events end to end', run: (ctx) => require('./scenarios/events').eventsScenario(ctx) },
+  { id: 'payloads', network: true, title: 'Payloads', run: (ctx) => require('./scenarios/payloads').payloadsScenario(ctx) },
   { id: 'drain', network: true, title: 'Worker drain', run: (ctx) => require('./scenarios/drain').drainScenario(ctx) },
   { id: 'lambda', title: 'Lambda handler overhead', run: (ctx) => require('./scenarios/lambda').lambdaScenario(ctx) },
   { id: 'coldstart', title: 'Cold start', run: (ctx) => require('./scenarios/coldstart').coldStartScenario(ctx) },
