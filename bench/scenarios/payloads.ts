@@ -11,7 +11,8 @@ import { LightbusWorker } from '../../local';
 import { PayloadOffloader } from '../../runtime/payloads';
 import type { EventEntry } from '../../runtime/transport';
 import { uniqueBusName } from '../lib/aws';
-import type { BenchContext } from '../lib/context';
+import { createBenchBus, provision, type BenchContext } from '../lib/context';
+import { PING_NOTE } from '../fixtures/bench-api';
 import { figure, type Figure, type ScenarioResult } from '../lib/report';
 import { now, pool, round, summarise, waitFor } from '../lib/stats';
 
@@ -37,16 +38,19 @@ export async function payloadsScenario(ctx: BenchContext): Promise<Omit<Scenario
   const client = lightbus.create({ busName, serviceName: 'caller', apis: [blobApi], logger: silentLogger });
   const withFeature = client.transports.offloads;
   const setPath = (feature: boolean) => Object.defineProperty(client.transports, 'offloads', { value: feature ? withFeature : NO_DECISION, configurable: true });
-  // fire() needs authority: the server fires; its offloader is swapped the same way.
-  const serverOffloads = server.transports.offloads;
-  const setFirePath = (feature: boolean) => Object.defineProperty(server.transports, 'offloads', { value: feature ? serverOffloads : NO_DECISION, configurable: true });
+  // Small fires on a bus of their own with no rules (as in the fire scenario): the figures measure
+  // fire() and PutEvents, not a listener handling events in this process at the same time.
+  const firer = createBenchBus(uniqueBusName('payloads-fire'));
+  await provision(firer);
+  const firerOffloads = firer.transports.offloads;
+  const setFirePath = (feature: boolean) => Object.defineProperty(firer.transports, 'offloads', { value: feature ? firerOffloads : NO_DECISION, configurable: true });
   const figures: Figure[] = [];
   const notes: string[] = [];
   try {
-    const rounds = ctx.quick ? 2 : 4;
-    const events = ctx.quick ? 300 : 1500;
-    const calls = ctx.quick ? 100 : 400;
-    const fire = (i: number) => server.blob.stored.fire({ text: `${SMALL_TEXT} ${i}` });
+    const rounds = ctx.quick ? 2 : 8;
+    const events = ctx.quick ? 300 : 750;
+    const calls = ctx.quick ? 100 : 200;
+    const fire = (i: number) => firer.bench.ping.fire({ n: i, note: PING_NOTE });
     const call = (i: number) => client.blob.echo({ text: `${SMALL_TEXT} ${i}` });
     /** ms per item over `rounds` alternating A/B rounds (feature first in odd rounds, second in even). */
     const ab = async (count: number, concurrency: number, task: (i: number) => Promise<unknown>, set: (feature: boolean) => void) => {
@@ -109,12 +113,13 @@ export async function payloadsScenario(ctx: BenchContext): Promise<Omit<Scenario
       figures.push(figure(`${megabytes} MB parameters + ${megabytes} MB result, call round trip (p50)`, round(callP50, 1), 'ms', 'lower', undefined, undefined, `${round((2 * megabytes * 1000) / callP50, 1)} MB/s both ways`));
     }
     notes.push(
-      'Small messages: the same clients, the payload size decision in place vs taken out (the path before #12), alternating rounds in one run; values are wall time per item at that concurrency.',
+      'Small messages: the same clients, the payload size decision in place vs taken out (the path before #12), alternating rounds in one run; values are wall time per item at that concurrency. Small events are the bench API\'s ping (≈ 300 bytes) on a bus without rules; small calls echo a short string through a worker in this process.',
       'Large payloads go through the emulator\'s S3 (PutObject by the sender, GetObject by the receiver) and are checked by SHA-256; the figures include both and the JSON encoding of the payload.',
     );
     return { id: 'payloads', title: 'Payloads (small: zero cost; large: via S3)', status: 'ok', figures, details: { rounds, events, calls, busName }, notes };
   } finally {
     await worker.stop();
+    await firer.close();
     await client.close();
     await server.close();
   }

@@ -118,7 +118,7 @@ export class RpcCaller {
     const send = async (): Promise<unknown> => {
       // Too large for SQS (or above payloads.offloadAbove): the parameters go to the payload bucket first.
       if (!transports.offloads.requestFits(size)) {
-        body = await deadline.race(transports.offloads.offloadRequest(request, deadline.signal)).catch(timedOut('sending'));
+        body = await deadline.race(transports.offloads.offloadRequest(request)).catch(timedOut('sending'));
         const sent = Buffer.byteLength(body, 'utf8');
         if (sent > MAX_SQS_MESSAGE_BYTES) throw new MessageTooLargeError(api, procedure, sent, MAX_SQS_MESSAGE_BYTES, 'RPC request');
       }
@@ -134,7 +134,7 @@ export class RpcCaller {
       const resultJson =
         result.resultRefJson === undefined
           ? result.resultJson
-          : await deadline.race(transports.references.resultJson(api, procedure, callId, result.resultRefJson, deadline.signal)).catch(timedOut('waiting'));
+          : await deadline.race(transports.references.resultJson(api, procedure, callId, result.resultRefJson)).catch(timedOut('waiting'));
       const value: unknown = JSON.parse(resultJson);
       const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
       if (!definition) {

@@ -2,7 +2,7 @@ import type { BusClient } from '../client/bus-client';
 import type { RpcContext } from '../client/types';
 import { LightbusError, MalformedMessageError, UnknownMemberError } from '../errors';
 import { readRpcRequest, tooDeepError, type AnswerAddress, type RpcRequest } from '../messages';
-import { PayloadUnresolvableError } from '../payloads';
+import { PayloadUnresolvableError, RESULT_ITEM_LIMIT } from '../payloads';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
@@ -13,10 +13,11 @@ import { boundedError, toWireError } from './wire-error';
 import { isPermanentWriteError } from './write-errors';
 
 /**
- * The largest result written to the results table: DynamoDB items are limited to 400 KB, and the
- * item has other attributes besides. A larger result becomes a MessageTooLargeError for the caller.
+ * The largest result written into the results table itself: DynamoDB items are limited to 400 KB,
+ * and the item has other attributes besides. A larger result goes to the payload bucket and the
+ * item holds its reference (runtime/payloads, `RESULT_ITEM_LIMIT`).
  */
-export const MAX_RESULT_BYTES = 380 * 1024;
+export const MAX_RESULT_BYTES = RESULT_ITEM_LIMIT;
 
 type ProcedureOutcome = { ok: true; resultJson: string } | { ok: false; error: unknown };
 
