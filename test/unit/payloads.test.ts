@@ -252,3 +252,25 @@ describe('zero cost below the threshold', () => {
     await bus.close();
   });
 });
+
+describe('the payload bucket in the topology model', () => {
+  it('names the bucket prefix and expiry, and lists each role\'s keys per API and kind', async () => {
+    const { deriveTopology } = await import('../../runtime/topology');
+    const topology = deriveTopology({
+      busName: 'shop',
+      serviceName: 'auth',
+      registeredApis: ['auth'],
+      knownApis: ['auth', 'billing', 'customers'],
+      listeners: [{ listenerName: 'onCustomer', events: [{ api: 'customers', event: 'newCustomer' }], maxReceives: 5, visibilityTimeoutSeconds: 30 }],
+    });
+    const k = (api: string, kind: string) => `${api}/${kind}/????????-????-????-????-????????????`;
+    expect(topology.payloadBucket).toEqual({
+      namePrefix: 'shop-payloads',
+      expireAfterDays: 1,
+      access: {
+        worker: { put: [k('auth', 'event'), k('auth', 'result')], get: [k('auth', 'call'), k('customers', 'event')] },
+        caller: { put: [k('billing', 'call'), k('customers', 'call')], get: [k('billing', 'result'), k('customers', 'result')] },
+      },
+    });
+  });
+});
