@@ -87,6 +87,8 @@ function textForEntrySize(bus: BlobBus, entryBytes: number): string {
         parameters: { text },
         firedAt: new Date().toISOString(),
         sender: { service: bus.settings.serviceName, process: bus.settings.processName },
+        // Every fire carries its span's trace context (a fixed-length traceparent; no tracestate here).
+        traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`,
       }),
     });
   const base = probe('');
