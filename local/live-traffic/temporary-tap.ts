@@ -30,6 +30,11 @@ export interface TemporaryResources {
   topics?: TopicSelection;
   /** The topic subscriptions made (removed on exit). */
   subscriptions?: TapSubscription[];
+  /**
+   * Why the topics could not be (all) tapped, e.g. no `sns:ListTopics` or `sns:Subscribe`
+   * permission: EventBridge's events still flow, so the caller warns instead of failing.
+   */
+  topicProblem?: string;
 }
 
 const TARGET_ID = 'lightbus-inspect';
@@ -47,7 +52,14 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
     new GetQueueAttributesCommand({ QueueUrl: resources.queueUrl, AttributeNames: ['QueueArn'] }),
   );
   const queueArn = attributes.Attributes?.QueueArn as string;
-  const topicArns = resources.topics !== undefined ? await findTappedTopics(clients, resources.topics) : [];
+  let topicArns: string[] = [];
+  if (resources.topics !== undefined) {
+    try {
+      topicArns = await findTappedTopics(clients, resources.topics);
+    } catch (error) {
+      resources.topicProblem = `could not list the SNS topics: ${(error as Error).message}`;
+    }
+  }
   let ruleArn: string | undefined;
   try {
     const rule = await clients.eventBridge.send(
@@ -103,7 +115,11 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
   );
   resources.targetAdded = true;
   resources.subscriptions = [];
-  await subscribeTap(clients, queueArn, topicArns, resources.subscriptions);
+  try {
+    await subscribeTap(clients, queueArn, topicArns, resources.subscriptions);
+  } catch (error) {
+    resources.topicProblem = `could not subscribe to every SNS topic: ${(error as Error).message}`;
+  }
 }
 
 /** Removes what was created, in reverse; returns what failed instead of throwing. */

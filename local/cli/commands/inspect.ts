@@ -89,6 +89,7 @@ export async function inspectEvents(
       await refuseHistoryOfSnsApi(clients, settings, filters.api, 'lightbus inspect --since');
     }
     await createTemporaryResources(clients, resources, inspectEventPattern(filters));
+    if (resources.topicProblem !== undefined) logger.warn('Events of APIs on SNS will not be shown', { problem: resources.topicProblem });
     if (since !== undefined) {
       // A replay limited to the temporary rule (FilterArns): the bus's listeners do not see it again.
       const replay = await new BusHistory(clients, settings.busName, resources.eventBusName).replayIntoRules(

@@ -65,12 +65,13 @@ export class EventFeed {
   }
 
   /** The temporary rule and queue (and the topics it is subscribed to), for the page to name. */
-  public get temporaryResources(): { rule: string; queue: string; topics: string[] } | undefined {
+  public get temporaryResources(): { rule: string; queue: string; topics: string[]; topicProblem?: string } | undefined {
     return (
       this.resources && {
         rule: this.resources.ruleName,
         queue: this.resources.queueName,
         topics: (this.resources.subscriptions ?? []).map((s) => s.topicArn.slice(s.topicArn.lastIndexOf(':') + 1)),
+        ...(this.resources.topicProblem !== undefined ? { topicProblem: this.resources.topicProblem } : {}),
       }
     );
   }

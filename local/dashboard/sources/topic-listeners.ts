@@ -20,7 +20,14 @@ const nameOf = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
  * queues count: the temporary queues of inspect and the dashboard are not listeners.
  */
 export async function listTopicListeners(clients: AwsClients, busName: string): Promise<TopicSubscriptionListener[]> {
-  const topics = await findTappedTopics(clients, { busName });
+  let topics: string[];
+  try {
+    topics = await findTappedTopics(clients, { busName });
+  } catch (error) {
+    // Without SNS permissions the bus's EventBridge side is still worth showing.
+    if (/AuthorizationError|AccessDenied/.test((error as Error).name)) return [];
+    throw error;
+  }
   const perTopic = await Promise.all(topics.map((topicArn) => subscriptionsOf(clients, busName, topicArn)));
   return perTopic.flat();
 }
