@@ -4,6 +4,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { ListenerModel, Topology } from '../runtime/topology';
 import { ANONYMOUS_CALLER_SCOPE, KeyPatterns } from '../runtime/topology';
 import { WORKER_STATE_API } from '../runtime/worker-state';
+import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
 import type { ILightbusBus } from './lightbus-bus';
 import { grantPublishTopics } from './service-topics';
 
@@ -13,6 +14,11 @@ export interface WorkerTableUse {
   readonly servesRpc: boolean;
   /** It runs scheduled tasks: it writes its service's task run records (UpdateItem on `task#<service>#*` keys). */
   readonly runsTasks: boolean;
+  /**
+   * The listeners it runs: it reads the large parameters of their events.
+   * @default every listener of the topology
+   */
+  readonly listeners?: readonly ListenerModel[];
 }
 
 /**
@@ -26,6 +32,7 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
   if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
   // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
   if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
+  bus.grantPayloads(grantee, workerPayloadRights(topology, use));
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,
@@ -36,6 +43,21 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
   }
   // APIs on SNS: publish to their topics only.
   grantPublishTopics(bus.eventBus, topology, grantee);
+}
+
+/**
+ * A worker's payload rights, per API (runtime/payloads/keys.ts): it puts the events of the APIs it
+ * fires and, if it serves RPCs, their results; it gets the parameters of the calls it serves and of
+ * the events its listeners handle. Its own calls' payloads come with grantCall.
+ */
+function workerPayloadRights(topology: Topology, use: WorkerTableUse): { put: string[]; get: string[] } {
+  const served = use.servesRpc ? topology.rpcQueues.map((q) => q.api) : [];
+  const fired = topology.permissions.fireSources.map(apiOfEventSource);
+  const listened = [...new Set((use.listeners ?? topology.listeners).flatMap((l) => l.events.map((e) => e.api)))];
+  return {
+    put: [...fired.map((api) => payloadKeyPattern(api, PayloadKind.Event)), ...served.map((api) => payloadKeyPattern(api, PayloadKind.Result))],
+    get: [...served.map((api) => payloadKeyPattern(api, PayloadKind.Call)), ...listened.map((api) => payloadKeyPattern(api, PayloadKind.Event))],
+  };
 }
 
 /**

@@ -2,7 +2,8 @@ import type { BusClient } from '../client/bus-client';
 import type { ListenerRegistration } from '../client/registry';
 import type { ReceivedEvent } from '../client/types';
 import { LightbusError, type ValidationError } from '../errors';
-import { parseEventDelivery } from '../messages';
+import { parseEventDelivery, tooDeepError } from '../messages';
+import { PayloadUnresolvableError } from '../payloads';
 import { castIncoming, parseOrThrow } from '../schema';
 import type { ListenerModel } from '../topology';
 import { runIncoming, startListenerSpan } from '../tracing/instrument';
@@ -62,6 +63,10 @@ export class ListenerDispatch {
       );
       return this.actions.deadLetter(message, model, DeadLetterReason.Unroutable, error);
     }
+    if (delivery.parametersRef !== undefined) {
+      const unresolvable = await this.resolveParameters(message, model, delivery);
+      if (unresolvable) return unresolvable;
+    }
     const eventSettings = this.bus.apiSettings(delivery.api);
     let parameters: unknown = eventSettings.castValues ? castIncoming(entry.definition.parameters, delivery.parameters) : delivery.parameters;
     if (eventSettings.validate.incoming) {
@@ -107,6 +112,28 @@ export class ListenerDispatch {
     } catch (error) {
       return this.failed(message, model, registration, error as Error);
     }
+  }
+
+  /**
+   * Follows an event's `parametersRef`: the parameters take their place in the delivery. One that
+   * cannot be resolved for good is dead-lettered at once with the cause (reason
+   * `payload-unresolvable`); a transient S3 failure is thrown, for the dispatcher to retry.
+   */
+  private async resolveParameters(
+    message: InboundMessage,
+    model: ListenerModel,
+    delivery: ReturnType<typeof parseEventDelivery>,
+  ): Promise<DispatchOutcome | undefined> {
+    const { api, event, id } = delivery;
+    try {
+      delivery.parameters = await this.bus.transports.references.eventParameters(api, event, id, delivery.parametersRef!);
+    } catch (error) {
+      if (!(error instanceof PayloadUnresolvableError)) throw error;
+      this.bus.logger.error('Dead-lettered an event whose parameters cannot be resolved', { listener: model.listenerName, api, event, eventId: id, error });
+      return this.actions.deadLetter(message, model, DeadLetterReason.PayloadUnresolvable, error);
+    }
+    const tooDeep = tooDeepError(`The event ${api}.${event} (${id})`, delivery.parameters, { api, member: event, eventId: id });
+    return tooDeep ? this.actions.deadLetter(message, model, DeadLetterReason.Malformed, tooDeep) : undefined;
   }
 
   /**

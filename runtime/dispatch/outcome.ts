@@ -40,6 +40,8 @@ export const DeadLetterReason = {
   RetriesExhausted: 'retries-exhausted',
   /** The procedure ran but its result could not be written: DynamoDB refused it, or kept failing until the caller's deadline or one visibility timeout. */
   ResultNotWritten: 'result-not-written',
+  /** Its parameters travel by reference to the payload bucket, and the reference cannot be followed (missing, expired, denied, checksum): retrying cannot help. */
+  PayloadUnresolvable: 'payload-unresolvable',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 

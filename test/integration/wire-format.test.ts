@@ -4,6 +4,7 @@
  * wire matches the documented shapes field by field. Resource names here are written out the way
  * the docs give them (not computed with runtime/topology), so a naming change fails this test.
  */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -49,6 +50,7 @@ const calcApi = lightbus.api(API, {
   rpcs: {
     add: lightbus.rpc({ parameters: { a: z.number(), b: z.number() }, response: z.number() }),
     fail: lightbus.rpc({ parameters: { reason: z.string() }, response: z.boolean() }),
+    repeat: lightbus.rpc({ parameters: { text: z.string(), times: z.number().int() }, response: z.string() }),
   },
   events: {
     happened: lightbus.event({ parameters: { text: z.string(), count: z.number().int() } }),
@@ -60,6 +62,7 @@ const implementation = {
   fail: ({ reason }: { reason: string }): boolean => {
     throw new DeliberateError(reason);
   },
+  repeat: ({ text, times }: { text: string; times: number }) => text.repeat(times),
 };
 
 interface PythonRun {
@@ -150,6 +153,13 @@ describe('a Python client written from docs/wire-format.md, against a running wo
     await worker.start();
   });
 
+  /** Keys under a prefix of this bus's payload bucket. */
+  async function payloadKeys(prefix: string): Promise<string[]> {
+    const Bucket = await bus.transports.payloads.bucket.name();
+    const out = await bus.transports.clients.s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix }));
+    return (out.Contents ?? []).map((o) => o.Key ?? '');
+  }
+
   afterAll(async () => {
     await worker.stop();
     await bus.close();
@@ -238,6 +248,34 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       listenerName: LISTENER,
       receiveCount: 1,
     });
+  });
+
+  it('sends large parameters by reference and follows a large result\'s resultRef (Large payloads)', async () => {
+    // --offload-above makes these small parameters go through the payload bucket; the result
+    // (400 KiB) is over the results item's limit, so the worker stores it and writes resultRef.
+    const run = await runPython(busName, ['--offload-above', '100', 'call', API, 'repeat', JSON.stringify({ text: 'abcd'.repeat(64), times: 1600 }), '--timeout-ms', '15000']);
+    expect(run).toMatchObject({ exitCode: 0, output: { state: 'ok' } });
+    expect(run.output.result).toBe('abcd'.repeat(64 * 1600));
+    const item = (
+      await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: run.output.id as string } }, ConsistentRead: true }))
+    ).Item;
+    expect(item?.result).toBeUndefined();
+    expect(await payloadKeys(`${API}/call/`)).toHaveLength(1);
+    expect(JSON.parse(item?.resultRef?.S ?? '{}')).toEqual({
+      bucket: expect.stringMatching(/-payloads-\d{12}-/),
+      key: expect.stringMatching(new RegExp(`^${API.replace('.', '\\.')}/result/[0-9a-f-]{36}$`)),
+      bytes: 400 * 1024 + 2,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('fires an event whose parameters travel by reference; the listener receives them', async () => {
+    const text = 'large '.repeat(100);
+    const run = await runPython(busName, ['--offload-above', '100', 'fire', API, 'happened', JSON.stringify({ text, count: 3 })]);
+    expect(run.exitCode).toBe(0);
+    const event = await waitFor('the listener to receive the event', () => received.find((e) => e.id === run.output.id));
+    expect(event.parameters).toEqual({ text, count: 3 });
+    expect(await payloadKeys(`${API}/event/`)).toHaveLength(1);
   });
 
   it('dead-letters invalid and malformed events at once, with the documented attributes', async () => {

@@ -43,7 +43,9 @@ const DEFAULT_DURATION_MS = 10_000;
 export function formatEvent(event: InspectedEvent, format: 'pretty' | 'json'): string {
   if (format === 'json') return JSON.stringify(event);
   const sender = event.sender ? [event.sender.service, event.sender.process].filter(Boolean).join('/') : 'unknown sender';
-  const parameters = JSON.stringify(event.parameters, null, 2).replace(/\n/g, '\n  ');
+  // A large event's parameters are in the payload bucket: show the reference (wire-format.md, "Large payloads").
+  const shown = event.parametersRef !== undefined ? { parametersRef: event.parametersRef } : event.parameters;
+  const parameters = JSON.stringify(shown, null, 2).replace(/\n/g, '\n  ');
   return `${event.firedAt}  ${event.api}.${event.event}  id=${event.id}  from ${sender}  via ${event.transport}\n  ${parameters}`;
 }
 
