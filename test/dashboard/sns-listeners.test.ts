@@ -5,6 +5,7 @@
  * event to them. Against the emulator, with real workers provisioning the resources.
  */
 import { readBusOverview } from '../../local/dashboard/sources/bus-overview';
+import type { WorkerState } from '../../local/dashboard/sources/worker-states';
 import { eventsOfFilterPolicy } from '../../local/dashboard/sources/topic-listeners';
 import { eventTopicName, listenerRuleName } from '../../runtime/topology';
 import { lightbus, mathApi, startWorker, stopAll, testBusOptions, track, z } from '../support/bus';
@@ -47,6 +48,20 @@ describe('dashboard listeners view: SNS subscriptions', () => {
     });
     // Only listener queues: the tap's temporary queues are not listeners.
     expect(overview.listeners).toHaveLength(2);
+  });
+
+  it("names a subscribed listener by its worker's state when the service name has a dash (its queue name alone is ambiguous)", async () => {
+    const apiSettings = { math: { transports: { event: 'sns' as const } } };
+    const watcher = track(lightbus.create(testBusOptions({ serviceName: 'order-watch', apis: [mathApi], apiSettings })));
+    const busName = watcher.settings.busName;
+    watcher.math.happened.listen(() => undefined, { listenerName: 'audit' });
+    await startWorker(watcher, { workerState: false });
+    const state = { service: 'order-watch', workerId: 'w1', status: 'running', runtime: 'local', apis: [], listeners: [{ api: 'math', event: 'happened', listener: 'audit' }], version: '0', startedAt: '', lastSeenAt: '' } satisfies WorkerState;
+    const location = watcher.transports.location;
+    const read = (workers: WorkerState[]) =>
+      readBusOverview({ clients: watcher.transports.clients, busName, eventBusName: location.eventBusName, resultsTable: location.resultsTable, workers });
+    expect((await read([state])).listeners).toEqual([expect.objectContaining({ transport: 'sns', service: 'order-watch', listener: 'audit' })]);
+    expect((await read([])).listeners).toEqual([expect.objectContaining({ transport: 'sns', service: 'order', listener: 'watch-audit' })]);
   });
 
   it('reads the events of a filter policy, and nothing from a policy it cannot read', () => {

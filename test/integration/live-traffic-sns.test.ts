@@ -105,6 +105,8 @@ describe('lightbus inspect on an API on SNS', () => {
     expect((await cli.exited).code).toBe(0);
     expect(cli.stdout()).toContain(`math.happened  id=${sent.id}  from mathsvc/`);
     expect(cli.stdout()).toMatch(new RegExp(`id=${sent.id}  from mathsvc/\\S*  via sns\\n`));
+    // Removed after --duration too.
+    expect(await subscribedQueues(bus.transports.clients, busName, eventTopicName(busName, 'math'))).toEqual([]);
   });
 });
 
