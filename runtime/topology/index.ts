@@ -1,4 +1,4 @@
-export { deriveTopology, queueRoles, assertResourceNamePart } from './topology';
+export { deriveTopology, queueRoles, assertResourceNamePart, fifoRedriveMaxReceiveCount } from './topology';
 export type {
   Topology,
   TopologyInput,
@@ -53,6 +53,8 @@ export {
   taskRunKey,
   schemaKey,
   dedupeKey,
+  attemptsKey,
+  ATTEMPTS_KEY_PREFIX,
   classifyKey,
   KeyPatterns,
 } from './table-keys';

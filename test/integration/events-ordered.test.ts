@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { lightbus, z, type DispatchOutcome } from '../../runtime';
+import { lightbus, silentLogger, z, type DispatchOutcome } from '../../runtime';
+import { provisionTopology } from '../../local/provision';
 import { eventually, startWorker, stopAll, testBusOptions, track } from '../support/bus';
 
 afterEach(stopAll);
@@ -90,6 +91,109 @@ describe('ordered listeners (listen(..., { ordered: { by } }) on an API on sns-f
     const out = await watcher.transports.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
     expect(out.Messages).toHaveLength(1);
     expect(out.Messages![0]!.MessageAttributes?.['lightbus.error.message']?.StringValue).toBe('never works');
+  });
+
+  it('runs a follower held back behind its failing predecessors to its own full attempts, in order, and never dead-letters it', async () => {
+    const source = firer();
+    const watcher = listener(source.settings.busName);
+    const handled: string[] = [];
+    // A1 and A2 each fail twice, then succeed; with maxReceives 3 each may fail twice. A2 and A3 are
+    // received with A1 and held back each time A1 (then A2) fails: counted as attempts, A2 would be
+    // dead-lettered on its first failure, and SQS's redrive would move A3 away unrun.
+    const failures = new Map([[1, 2], [2, 2]]);
+    watcher.orders.changed.listen(
+      (_e, { seq }) => {
+        const left = failures.get(seq) ?? 0;
+        if (left > 0) {
+          failures.set(seq, left - 1);
+          handled.push(`A${seq}!`);
+          throw new Error(`A${seq} fails`);
+        }
+        handled.push(`A${seq}`);
+      },
+      { listenerName: 'held', ordered: { by: 'orderId' }, maxReceives: 3, retryDelaySeconds: 0 },
+    );
+    const model = watcher.topology().listeners[0]!;
+    expect(model.redriveMaxReceiveCount).toBe(100);
+    // Provisioned first and fired before the worker starts, so the group arrives in one receive.
+    await provisionTopology(watcher.topology(), watcher.transports.clients, silentLogger, { archive: false });
+    for (let seq = 1; seq <= 3; seq += 1) await source.orders.changed.fire({ orderId: 'A', seq });
+    const outcomes: DispatchOutcome[] = [];
+    const worker = await startWorker(watcher);
+    worker.on('message_processed', (_m, o) => outcomes.push(o));
+    await eventually(() => handled.includes('A3'), 30_000, 'A3 to run');
+    expect(handled).toEqual(['A1!', 'A1!', 'A1', 'A2!', 'A2!', 'A2', 'A3']);
+    expect(outcomes.filter((o) => o.kind === 'deadLettered')).toEqual([]);
+    const url = await watcher.transports.queues.locator.url(model.deadLetterQueueName);
+    const out = await watcher.transports.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(out.Messages ?? []).toHaveLength(0);
+  });
+
+  it('dead-letters a message after maxReceives runs, counting runs not receives, and the group then proceeds in order', async () => {
+    const source = firer();
+    const watcher = listener(source.settings.busName);
+    const handled: string[] = [];
+    // E1 fails twice first: E2, held back each time, still gets its own three runs.
+    let e1Failures = 2;
+    watcher.orders.changed.listen(
+      (_e, { seq }) => {
+        if (seq === 1 && e1Failures > 0) {
+          e1Failures -= 1;
+          handled.push('E1!');
+          throw new Error('E1 fails');
+        }
+        if (seq === 2) {
+          handled.push('E2!');
+          throw new Error('E2 never works');
+        }
+        handled.push(`E${seq}`);
+      },
+      { listenerName: 'exhaust', ordered: { by: 'orderId' }, maxReceives: 3, retryDelaySeconds: 0 },
+    );
+    await provisionTopology(watcher.topology(), watcher.transports.clients, silentLogger, { archive: false });
+    for (let seq = 1; seq <= 4; seq += 1) await source.orders.changed.fire({ orderId: 'E', seq });
+    await startWorker(watcher);
+    await eventually(() => handled.includes('E4'), 30_000, 'E4 after the dead letter');
+    expect(handled).toEqual(['E1!', 'E1!', 'E1', 'E2!', 'E2!', 'E2!', 'E3', 'E4']);
+    const model = watcher.topology().listeners[0]!;
+    const url = await watcher.transports.queues.locator.url(model.deadLetterQueueName);
+    const out = await watcher.transports.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    );
+    expect(out.Messages).toHaveLength(1);
+    const attributes = out.Messages![0]!.MessageAttributes ?? {};
+    expect(attributes['lightbus.error.message']?.StringValue).toBe('E2 never works');
+    expect(attributes['lightbus.reason']?.StringValue).toBe('retries-exhausted');
+    expect(attributes['lightbus.receive-count']?.StringValue).toBe('3');
+  });
+
+  it('stop() starts none of a group\'s queued messages; they run on the next worker, in order, after the one that was running', async () => {
+    const source = firer();
+    const watcher = listener(source.settings.busName);
+    const handled: string[] = [];
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    watcher.orders.changed.listen(
+      async (_e, { seq }) => {
+        handled.push(`S${seq} start`);
+        if (seq === 1) await released;
+        handled.push(`S${seq} end`);
+      },
+      { listenerName: 'stopper', ordered: { by: 'orderId' } },
+    );
+    await provisionTopology(watcher.topology(), watcher.transports.clients, silentLogger, { archive: false });
+    for (let seq = 1; seq <= 3; seq += 1) await source.orders.changed.fire({ orderId: 'S', seq });
+    const first = await startWorker(watcher, { drainTimeoutMs: 20_000 });
+    await eventually(() => handled.includes('S1 start'), 30_000, 'S1 to start');
+    const stopped = first.stop();
+    // The worker is stopping while S1 runs: S1 finishes (the drain), S2 and S3 must not start here.
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await stopped;
+    expect(handled).toEqual(['S1 start', 'S1 end']);
+    await startWorker(watcher);
+    await eventually(() => handled.includes('S3 end'), 30_000, 'S2 and S3 on the next worker');
+    expect(handled).toEqual(['S1 start', 'S1 end', 'S2 start', 'S2 end', 'S3 start', 'S3 end']);
   });
 
   it('drops a repeat of the same event id (FIFO deduplication by event id)', async () => {
