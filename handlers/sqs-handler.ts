@@ -247,6 +247,8 @@ export function toInboundMessage(record: SQSRecord): InboundMessage {
     queueName: queueNameFromArn(record.eventSourceARN),
     // Set where X-Ray traces the sender: the trace continued when the body has no traceparent.
     awsTraceHeader: record.attributes?.AWSTraceHeader,
+    // FIFO queues: the group the record's dead letter keeps.
+    messageGroupId: record.attributes?.MessageGroupId,
   });
 }
 

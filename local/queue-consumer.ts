@@ -264,6 +264,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       approximateReceiveCount: raw.Attributes?.ApproximateReceiveCount,
       queueName: this.queueName,
       awsTraceHeader: raw.Attributes?.AWSTraceHeader,
+      messageGroupId: raw.Attributes?.MessageGroupId,
     });
     const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { lightbus, silentLogger, z, type DispatchOutcome } from '../../runtime';
+import { DeadLetters } from '../../local/dead-letters';
 import { provisionTopology } from '../../local/provision';
 import { eventually, startWorker, stopAll, testBusOptions, track } from '../support/bus';
 
@@ -194,6 +195,39 @@ describe('ordered listeners (listen(..., { ordered: { by } }) on an API on sns-f
     await startWorker(watcher);
     await eventually(() => handled.includes('S3 end'), 30_000, 'S2 and S3 on the next worker');
     expect(handled).toEqual(['S1 start', 'S1 end', 'S2 start', 'S2 end', 'S3 start', 'S3 end']);
+  });
+
+  it('keeps a dead letter in its message group, and `dlq redrive` puts it back into the FIFO queue in that group, where it runs', async () => {
+    const source = firer();
+    const watcher = listener(source.settings.busName);
+    const handled: string[] = [];
+    let broken = true;
+    watcher.orders.changed.listen(
+      (_e, { orderId, seq }) => {
+        if (seq === 1 && broken) throw new Error(`${orderId}1 broken`);
+        handled.push(`${orderId}${seq}`);
+      },
+      { listenerName: 'redrive', ordered: { by: 'orderId' }, maxReceives: 1 },
+    );
+    await startWorker(watcher);
+    await source.orders.changed.fire({ orderId: 'R', seq: 1 });
+    await source.orders.changed.fire({ orderId: 'R', seq: 2 });
+    await eventually(() => handled.includes('R2'), 30_000, 'R2 after R1 was dead-lettered');
+    const deadLetters = new DeadLetters(watcher.transports.clients, watcher.settings.busName);
+    const queue = await deadLetters.resolve({ service: 'shipping', listener: 'redrive' });
+    expect(queue.sourceQueueName).toBe(watcher.topology().listeners[0]!.queueName);
+    expect(queue.deadLetterQueueName).toMatch(/-dlq\.fifo$/);
+    const listing = await deadLetters.list(queue);
+    expect(listing.messages).toHaveLength(1);
+    expect(listing.messages[0]!.messageGroupId).toBe('R');
+    expect(listing.messages[0]!.cause?.errorMessage).toBe('R1 broken');
+    broken = false;
+    const report = await deadLetters.redrive(queue);
+    expect(report.moved).toBe(1);
+    expect(report.failures).toEqual([]);
+    await eventually(() => handled.includes('R1'), 30_000, 'the redriven R1 to run');
+    expect(handled).toEqual(['R2', 'R1']);
+    expect((await deadLetters.list(queue)).messages).toEqual([]);
   });
 
   it('drops a repeat of the same event id (FIFO deduplication by event id)', async () => {
