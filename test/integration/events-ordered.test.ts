@@ -84,6 +84,8 @@ describe('ordered listeners (listen(..., { ordered: { by } }) on an API on sns-f
     await source.orders.changed.fire({ orderId: 'C', seq: 1 });
     await source.orders.changed.fire({ orderId: 'C', seq: 2 });
     await eventually(() => handled.length === 1, 30_000, 'the next event of the key after the dead letter');
+    // Its outcome is reported once it is deleted, after the handler returned.
+    await eventually(() => outcomes.length === 3, 15_000, 'the third outcome');
     expect(handled).toEqual([2]);
     expect(outcomes.map((o) => o.kind)).toEqual(['retry', 'deadLettered', 'done']);
     const model = watcher.topology().listeners[0]!;
