@@ -68,6 +68,7 @@ function workerPayloadRights(topology: Topology, use: WorkerTableUse): { put: st
  * KEYS_PRESENT in lightbus-bus.ts for why it is left out of the item grants).
  */
 export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
+  grantOrderedAttempts(bus, topology, grantee, listeners);
   const exactlyOnce = listeners.filter((l) => l.exactlyOnce);
   if (exactlyOnce.length === 0) return;
   // A module with listeners always names its service (deriveTopology refuses it otherwise); an empty
@@ -76,6 +77,23 @@ export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, g
   iam.Grant.addToPrincipal({
     grantee,
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resourceArns: [bus.resultsTable.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() } },
+  });
+}
+
+/**
+ * Lets `grantee` count the failed runs of the ordered listeners it runs (runtime/dispatch/fifo-attempts.ts):
+ * UpdateItem on the keys `attempts#<service>#<listener>#*` of those listeners only. Nothing for a
+ * function without one. Called by {@link grantExactlyOnceRecords}, which every listener function gets.
+ */
+function grantOrderedAttempts(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
+  const ordered = listeners.filter((l) => l.fifo === true);
+  if (ordered.length === 0) return;
+  const keys = ordered.map((l) => KeyPatterns.attemptsOf(topology.serviceName ?? '', l.listenerName));
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:UpdateItem'],
     resourceArns: [bus.resultsTable.tableArn],
     conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() } },
   });

@@ -324,6 +324,46 @@ def workers(session, endpoint, bus):
     return {"workers": sorted(result, key=lambda w: (w["service"], w["workerId"]))}
 
 
+# ---- Dead letters (wire-format.md, "Retries and dead-letter queues") -----------------------------
+
+CAUSE_ATTRIBUTES = {"lightbus.reason", "lightbus.error.name", "lightbus.error.message", "lightbus.source-queue", "lightbus.receive-count"}
+
+
+def dead_letter_queue_name(queue_name):
+    """`<queue>-dlq`; a FIFO queue `<base>.fifo` has `<base>-dlq.fifo`."""
+    return queue_name[: -len(".fifo")] + "-dlq.fifo" if queue_name.endswith(".fifo") else queue_name + "-dlq"
+
+
+def redrive(session, endpoint, queue_name):
+    """Moves a queue's dead letters back: body and attributes minus the cause; into a FIFO queue in the
+    dead letter's own MessageGroupId, deduplicated by its message id. Deleted only after the send."""
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    fifo = queue_name.endswith(".fifo")
+    source, dlq = queue_url(sqs, queue_name), queue_url(sqs, dead_letter_queue_name(queue_name))
+    moved = []
+    while True:
+        out = sqs.receive_message(
+            QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60,
+            MessageAttributeNames=["All"], MessageSystemAttributeNames=["MessageGroupId"],
+        )
+        if not out.get("Messages"):
+            return {"moved": moved}
+        for message in out["Messages"]:
+            extra = {}
+            attributes = {
+                name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+                for name, value in message.get("MessageAttributes", {}).items() if name not in CAUSE_ATTRIBUTES
+            }
+            if attributes:
+                extra["MessageAttributes"] = attributes
+            group = message.get("Attributes", {}).get("MessageGroupId")
+            if fifo:
+                extra.update(MessageGroupId=group, MessageDeduplicationId=message["MessageId"])
+            sqs.send_message(QueueUrl=source, MessageBody=message["Body"], **extra)
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+            moved.append({"messageId": message["MessageId"], "messageGroupId": group})
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description="Fire a lightbus event or call a lightbus RPC with boto3.")
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)")
@@ -346,6 +386,8 @@ def main(argv):
     call_cmd.add_argument("parameters", nargs="?", default="{}")
     call_cmd.add_argument("--timeout-ms", type=int, default=5000)
     sub.add_parser("workers")
+    redrive_cmd = sub.add_parser("redrive")
+    redrive_cmd.add_argument("queue", help="the source queue's name (its dead-letter queue is derived)")
     args = parser.parse_args(argv)
 
     parameters = json.loads(getattr(args, "parameters", "{}"))
@@ -362,6 +404,9 @@ def main(argv):
             status = 0
         elif args.command == "workers":
             out = workers(session, args.endpoint, args.bus)
+            status = 0
+        elif args.command == "redrive":
+            out = redrive(session, args.endpoint, args.queue)
             status = 0
         else:
             out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope, args.traceparent, args.offload_above)

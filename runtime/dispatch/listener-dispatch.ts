@@ -9,6 +9,7 @@ import type { ListenerModel } from '../topology';
 import { runIncoming, startListenerSpan } from '../tracing/instrument';
 import type { DedupeRecords } from '../transport/dedupe-store';
 import { ExactlyOnceGuard } from './exactly-once';
+import { FifoAttempts, type AttemptCounter } from './fifo-attempts';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
@@ -28,6 +29,7 @@ export class ListenerDispatch {
     private readonly actions: QueueActions,
     private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
     dedupeRecords: () => DedupeRecords = () => bus.transports.dedupe,
+    private readonly attempts: AttemptCounter = new FifoAttempts(() => bus.transports.clients),
   ) {
     this.exactlyOnce = new ExactlyOnceGuard(dedupeRecords, bus.logger);
   }
@@ -223,15 +225,29 @@ export class ListenerDispatch {
   }
 
   private async failed(message: InboundMessage, model: ListenerModel, registration: ListenerRegistration, error: Error): Promise<DispatchOutcome> {
-    const fields = { listener: model.listenerName, messageId: message.messageId, receiveCount: message.receiveCount, error };
-    if (message.receiveCount >= registration.maxReceives) {
-      this.bus.logger.error(`Listener failed on its last allowed receive (${registration.maxReceives}); dead-lettering`, fields);
-      return this.actions.deadLetter(message, model, DeadLetterReason.RetriesExhausted, error);
+    const attempt = await this.attemptOf(message, model);
+    const fields = { listener: model.listenerName, messageId: message.messageId, receiveCount: message.receiveCount, attempt, error };
+    if (attempt >= registration.maxReceives) {
+      this.bus.logger.error(`Listener failed on its last allowed attempt (${registration.maxReceives}); dead-lettering`, fields);
+      // The dead letter's receive count is the attempts that ran (on a FIFO queue, fewer than its receives).
+      return this.actions.deadLetter({ ...message, receiveCount: attempt }, model, DeadLetterReason.RetriesExhausted, error);
     }
-    const delaySeconds = retryDelay(message.receiveCount, registration.retryDelaySeconds, model.visibilityTimeoutSeconds);
+    const delaySeconds = retryDelay(attempt, registration.retryDelaySeconds, model.visibilityTimeoutSeconds);
     this.bus.logger.warn(`Listener failed; retrying in ${delaySeconds}s`, fields);
     await this.actions.delayRetry(message, delaySeconds);
     return { kind: 'retry', error, delaySeconds };
+  }
+
+  /**
+   * Which attempt of the message just failed: its receive count, except on a FIFO queue, where
+   * receives also count the times it was held back unrun behind its group's failing message, so the
+   * failed runs are counted per message instead (fifo-attempts.ts). Throws if that count cannot be
+   * written (the dispatcher then retries the message).
+   */
+  private attemptOf(message: InboundMessage, model: ListenerModel): Promise<number> | number {
+    if (model.fifo !== true) return message.receiveCount;
+    const { resultsTable } = this.bus.transports.location;
+    return this.attempts.failed({ table: resultsTable, service: this.bus.settings.serviceName ?? '', listenerName: model.listenerName, messageId: message.messageId });
   }
 
   private listener(listenerName: string): ListenerRegistration | undefined {

@@ -13,6 +13,11 @@ export interface InboundMessage {
    * trace the work continues when the message itself carries no `traceparent`.
    */
   readonly awsTraceHeader?: string | undefined;
+  /**
+   * SQS's `MessageGroupId` system attribute, on a FIFO queue (an ordered listener's): its dead
+   * letter keeps the group, so a redrive puts it back in its group.
+   */
+  readonly messageGroupId?: string | undefined;
 }
 
 /**

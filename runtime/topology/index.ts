@@ -1,4 +1,4 @@
-export { deriveTopology, queueRoles, assertResourceNamePart, DEFAULT_PAYLOAD_EXPIRY_DAYS } from './topology';
+export { deriveTopology, queueRoles, assertResourceNamePart, DEFAULT_PAYLOAD_EXPIRY_DAYS, fifoRedriveMaxReceiveCount } from './topology';
 export type {
   Topology,
   TopologyInput,
@@ -58,6 +58,8 @@ export {
   taskRunKey,
   schemaKey,
   dedupeKey,
+  attemptsKey,
+  ATTEMPTS_KEY_PREFIX,
   classifyKey,
   KeyPatterns,
 } from './table-keys';

@@ -101,7 +101,9 @@ export interface QueueModel {
   /**
    * Receives after which SQS itself moves a message to the dead-letter queue. The dispatcher
    * dead-letters explicitly one receive earlier (with the cause attached); this is the net for
-   * workers that crash mid-message.
+   * workers that crash mid-message. On a FIFO queue a message is also received, and not run, each
+   * time it is held back behind a failing message of its group, so there the dispatcher counts the
+   * runs itself and this is only a far safety bound ({@link fifoRedriveMaxReceiveCount}).
    */
   readonly redriveMaxReceiveCount: number;
   /** How long the DLQ keeps messages for inspection and redrive. */
@@ -261,7 +263,7 @@ export function deriveTopology(input: TopologyInput): Topology {
         exactlyOnce: listener.exactlyOnce ?? false,
         ...(listener.ordered ? { ordered: { by: listener.ordered.by }, fifo: true } : {}),
         visibilityTimeoutSeconds: listener.visibilityTimeoutSeconds,
-        redriveMaxReceiveCount: listener.maxReceives + 1,
+        redriveMaxReceiveCount: listener.ordered ? fifoRedriveMaxReceiveCount(listener.maxReceives) : listener.maxReceives + 1,
         deadLetterRetentionSeconds: FOURTEEN_DAYS,
       };
     });
@@ -310,6 +312,22 @@ export function deriveTopology(input: TopologyInput): Topology {
       callsApis,
     },
   };
+}
+
+/** SQS's largest `maxReceiveCount`. */
+const SQS_MAX_RECEIVE_COUNT = 1000;
+
+/**
+ * The redrive bound of an ordered listener's FIFO queue. SQS FIFO hands out up to 10 messages of a
+ * group together, and every time an earlier one of them fails the later ones are received and given
+ * back unrun: a message can be received up to 10 × maxReceives times before its own last run. The
+ * dispatcher counts real runs (fifo-attempts.ts) and dead-letters with the cause after maxReceives
+ * failed ones; SQS's redrive must never move a message first (it would skip it, without its cause,
+ * and let its group's next message run ahead), so it is set well past that: max(100, 20 ×
+ * maxReceives), at most SQS's 1000. It stays as the net for a message that crashes its worker.
+ */
+export function fifoRedriveMaxReceiveCount(maxReceives: number): number {
+  return Math.min(SQS_MAX_RECEIVE_COUNT, Math.max(100, 20 * maxReceives));
 }
 
 /** Every queue of the topology with the role it plays, for routing a received message. */

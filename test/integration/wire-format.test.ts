@@ -481,7 +481,14 @@ describe('the Python client fires onto an SNS FIFO topic (transports.event: sns-
   const bus = lightbus.create({ busName, serviceName: SERVICE, apis: [calcApi], logger: silentLogger, apiSettings });
   bus.register(calcApi, implementation);
   const received: number[] = [];
-  bus.wiretest.calc.happened.listen((_e, { count }) => void received.push(count), { listenerName: LISTENER, ordered: { by: 'text' } });
+  let broken = true;
+  bus.wiretest.calc.happened.listen(
+    (_e, { count }) => {
+      if (count === 13 && broken) throw new Error('13 is broken');
+      received.push(count);
+    },
+    { listenerName: LISTENER, ordered: { by: 'text' }, maxReceives: 1 },
+  );
   const worker = new LightbusWorker(bus, { provision: true, logger: silentLogger, waitTimeSeconds: 1 });
 
   beforeAll(async () => {
@@ -498,5 +505,18 @@ describe('the Python client fires onto an SNS FIFO topic (transports.event: sns-
     for (const count of [1, 2, 3]) expect(await fire(count)).toMatchObject({ exitCode: 0, output: { id: expect.any(String) } });
     await waitFor('three events', () => (received.length >= 3 ? true : undefined));
     expect(received).toEqual([1, 2, 3]);
+  });
+
+  it('redrives a FIFO dead letter as documented: back into its own message group, deduplicated by its message id', async () => {
+    const fire = (count: number) => runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'dl-9', count }), '--transport', 'sns-fifo', '--ordered-by', 'text']);
+    expect(await fire(13)).toMatchObject({ exitCode: 0 });
+    expect(await fire(14)).toMatchObject({ exitCode: 0 });
+    await waitFor('14 after 13 was dead-lettered', () => (received.includes(14) ? true : undefined));
+    broken = false;
+    const queueName = bus.topology().listeners[0]!.queueName;
+    const run = await runPython(busName, ['redrive', queueName]);
+    expect(run).toMatchObject({ exitCode: 0, output: { moved: [{ messageId: expect.any(String), messageGroupId: 'dl-9' }] } });
+    await waitFor('the redriven 13', () => (received.includes(13) ? true : undefined));
+    expect(received.slice(3)).toEqual([14, 13]);
   });
 });
