@@ -25,6 +25,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'rpc', network: true, title: 'RPC round trip', run: (ctx) => require('./scenarios/rpc').rpcScenario(ctx) },
   { id: 'events', network: true, title: 'Events end to end', run: (ctx) => require('./scenarios/events').eventsScenario(ctx) },
   { id: 'transports', title: 'Choosing an event transport', run: (ctx) => require('./scenarios/transports').transportsScenario(ctx) },
+  { id: 'payloads', network: true, title: 'Payloads', run: (ctx) => require('./scenarios/payloads').payloadsScenario(ctx) },
   { id: 'drain', network: true, title: 'Worker drain', run: (ctx) => require('./scenarios/drain').drainScenario(ctx) },
   { id: 'lambda', title: 'Lambda handler overhead', run: (ctx) => require('./scenarios/lambda').lambdaScenario(ctx) },
   { id: 'workerstate', title: 'Worker state on Lambda', run: (ctx) => require('./scenarios/worker-state').workerStateScenario(ctx) },

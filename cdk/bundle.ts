@@ -69,6 +69,7 @@ export const LAZY_SDK_CLIENT_MODULES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-eventbridge/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-eventbridge', 'EventBridgeClient'),
   '@aws-sdk/client-dynamodb/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-dynamodb', 'DynamoDBClient'),
   '@aws-sdk/client-sns/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-sns', 'SNSClient'),
+  '@aws-sdk/client-s3/dist-cjs/index.js': sdkClientModule('@aws-sdk/client-s3', 'S3Client'),
 };
 
 /**

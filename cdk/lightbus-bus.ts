@@ -2,6 +2,7 @@ import { ArnFormat, type Duration, RemovalPolicy, Resource, Stack, Token } from 
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { API_NAME_PATTERN } from '../runtime/api';
 import { clientEnvironmentOf } from '../runtime/config';
@@ -10,6 +11,8 @@ import { eventSource, ResultAttributes } from '../runtime/messages';
 import { assertResourceNamePart, eventBusName, KeyPatterns, ownerKey, resultsTableName, rpcQueueName, schemaKey } from '../runtime/topology';
 import { assignCallerScope } from './caller-scope';
 import { createBusArchive } from './bus-archive';
+import { createPayloadBucket, grantPayloadKeys, payloadBucketNameIn } from './payload-bucket';
+import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
 import { isEnvironmentTarget } from './environment-target';
 
 /** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */
@@ -19,6 +22,8 @@ export interface ILightbusBus {
   readonly eventBus: events.IEventBus;
   /** RPC results, task run records and API schemas (key kinds: docs/wire-format.md, "Results table keys"). */
   readonly resultsTable: dynamodb.ITable;
+  /** Payloads too large for their messages, under `<api>/<kind>/<id>` (docs/wire-format.md, "Large payloads"). */
+  readonly payloadBucket: s3.IBucket;
   /** The environment a bus client needs to find this bus. */
   readonly clientEnvironment: Readonly<Record<string, string>>;
   /**
@@ -52,6 +57,11 @@ export interface ILightbusBus {
    * keys `schema#<api>` of those APIs only.
    */
   grantPublishSchemas(grantee: iam.IGrantable, apis: readonly string[], options?: PublishSchemasGrantOptions): iam.Grant;
+  /**
+   * Lets `grantee` put and get payloads under the given key patterns (`<api>/<kind>/<uuid>`, e.g. a
+   * topology's `payloadBucket.access`) and nothing else of the payload bucket.
+   */
+  grantPayloads(grantee: iam.IGrantable, access: { readonly put?: readonly string[]; readonly get?: readonly string[] }): void;
 }
 
 /** Options of {@link ILightbusBus.grantCall}. */
@@ -129,6 +139,13 @@ export interface LightbusBusProps {
    * @default true
    */
   readonly callStream?: boolean;
+  /**
+   * How long the payload bucket keeps a payload (parameters, results or events too large for their
+   * messages) before its lifecycle rule deletes it: whole days, at least 1. A payload is only needed
+   * while its message is in flight; keep it longer than a dead-lettered message may wait for a redrive.
+   * @default Duration.days(1)
+   */
+  readonly payloadExpiration?: Duration;
 }
 
 const RESULT_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
@@ -160,15 +177,28 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public abstract readonly busName: string;
   public abstract readonly eventBus: events.IEventBus;
   public abstract readonly resultsTable: dynamodb.ITable;
+  public abstract readonly payloadBucket: s3.IBucket;
 
   public get clientEnvironment(): Readonly<Record<string, string>> {
-    return clientEnvironmentOf({ busName: this.busName, eventBusName: this.eventBus.eventBusName, resultsTable: this.resultsTable.tableName });
+    return clientEnvironmentOf({
+      busName: this.busName,
+      eventBusName: this.eventBus.eventBusName,
+      resultsTable: this.resultsTable.tableName,
+      payloadBucket: this.payloadBucket.bucketName,
+    });
+  }
+
+  public grantPayloads(grantee: iam.IGrantable, access: { readonly put?: readonly string[]; readonly get?: readonly string[] }): void {
+    grantPayloadKeys(this.payloadBucket, grantee, access);
   }
 
   public grantCall(grantee: iam.IGrantable, api: string, options: CallGrantOptions = {}): iam.Grant {
     assertApiName(this.node.path, api);
     const callerScope = assignCallerScope(this.node.path, grantee, { ...(options.callerScope !== undefined ? { callerScope: options.callerScope } : {}) });
     this.grantReadResults(grantee, { callerScope });
+    // That API's large parameters and results only (`<api>/call/<uuid>`, `<api>/result/<uuid>`); a result's key is
+    // named only in its results item, which only this caller scope may read.
+    this.grantPayloads(grantee, { put: [payloadKeyPattern(api, PayloadKind.Call)], get: [payloadKeyPattern(api, PayloadKind.Result)] });
     this.addClientEnvironment(grantee);
     return iam.Grant.addToPrincipal({
       grantee,
@@ -180,6 +210,7 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public grantFire(grantee: iam.IGrantable, api: string): iam.Grant {
     assertApiName(this.node.path, api);
     this.addClientEnvironment(grantee);
+    this.grantPayloads(grantee, { put: [payloadKeyPattern(api, PayloadKind.Event)] });
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['events:PutEvents'],
@@ -274,6 +305,7 @@ export class LightbusBus extends LightbusBusBase {
       public readonly busName = busName;
       public readonly eventBus = events.EventBus.fromEventBusName(this, 'EventBus', eventBusName(busName));
       public readonly resultsTable = dynamodb.Table.fromTableName(this, 'ResultsTable', resultsTableName(busName));
+      public readonly payloadBucket = s3.Bucket.fromBucketName(this, 'PayloadBucket', payloadBucketNameIn(this, busName));
     }
     return new Imported(scope, id);
   }
@@ -283,6 +315,7 @@ export class LightbusBus extends LightbusBusBase {
   // exactOptionalPropertyTypes (string | undefined vs optional string); the intersection keeps both.
   public readonly eventBus: events.EventBus & events.IEventBus;
   public readonly resultsTable: dynamodb.Table & dynamodb.ITable;
+  public readonly payloadBucket: s3.Bucket & s3.IBucket;
   /** The bus's history (see {@link LightbusBusProps.archive}); undefined when `archive` is false. */
   public readonly archive: events.Archive | undefined;
 
@@ -302,6 +335,7 @@ export class LightbusBus extends LightbusBusBase {
       ...((props.callStream ?? true) ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
     });
     this.archive = createBusArchive(this, this.eventBus, props.busName, props);
+    this.payloadBucket = createPayloadBucket(this, props.busName, props);
   }
 }
 

@@ -224,8 +224,9 @@ export class LightbusService extends Construct {
     if (!schemasOnly) {
       // Its bus client derives the scope from LIGHTBUS_SERVICE_NAME; recorded now, so later grants agree.
       assignCallerScope(this.node.path, fn, { callerScope: this.callerScope, derivedByProcess: true });
-      grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0 });
-      grantExactlyOnceRecords(this.bus, this.topology, fn, group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : [])));
+      const listeners = group.roles.flatMap((r) => (r.kind === 'listener' ? [r.model] : []));
+      grantWorkerAccess(this.bus, this.topology, fn, { servesRpc: group.roles.some((r) => r.kind === 'rpc'), runsTasks: tasks.length > 0, listeners });
+      grantExactlyOnceRecords(this.bus, this.topology, fn, listeners);
       if (props.workerState) grantWorkerState(this.bus, this.topology, fn);
       this.callers.push(fn);
     }
@@ -277,6 +278,7 @@ export class LightbusService extends Construct {
       busName: this.bus.busName,
       eventBusName: this.bus.eventBus.eventBusName,
       resultsTable: this.bus.resultsTable.tableName,
+      payloadBucket: this.bus.payloadBucket.bucketName,
       serviceName: this.topology.serviceName,
       // From a real queue URL, so it is right on AWS and on an emulator alike.
       queueUrlPrefix: firstQueue ? queueUrlPrefix(firstQueue) : undefined,

@@ -5,6 +5,7 @@ import { ResultAttributes } from '../runtime/messages';
 import type { ListenerModel, Topology } from '../runtime/topology';
 import { ANONYMOUS_CALLER_SCOPE, KeyPatterns } from '../runtime/topology';
 import { indexEntriesOf, WORKER_STATE_API } from '../runtime/worker-state';
+import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
 import type { ILightbusBus } from './lightbus-bus';
 import { grantPublishTopics } from './service-topics';
 
@@ -14,6 +15,11 @@ export interface WorkerTableUse {
   readonly servesRpc: boolean;
   /** It runs scheduled tasks: it writes its service's task run records (UpdateItem on `task#<service>#*` keys). */
   readonly runsTasks: boolean;
+  /**
+   * The listeners it runs: it reads the large parameters of their events.
+   * @default every listener of the topology
+   */
+  readonly listeners?: readonly ListenerModel[];
 }
 
 /**
@@ -27,6 +33,7 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
   if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
   // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
   if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
+  bus.grantPayloads(grantee, workerPayloadRights(topology, use));
   if (topology.permissions.fireSources.length > 0) {
     iam.Grant.addToPrincipal({
       grantee,
@@ -40,6 +47,21 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
 }
 
 /**
+ * A worker's payload rights, per API (runtime/payloads/keys.ts): it puts the events of the APIs it
+ * fires and, if it serves RPCs, their results; it gets the parameters of the calls it serves and of
+ * the events its listeners handle. Its own calls' payloads come with grantCall.
+ */
+function workerPayloadRights(topology: Topology, use: WorkerTableUse): { put: string[]; get: string[] } {
+  const served = use.servesRpc ? topology.rpcQueues.map((q) => q.api) : [];
+  const fired = topology.permissions.fireSources.map(apiOfEventSource);
+  const listened = [...new Set((use.listeners ?? topology.listeners).flatMap((l) => l.events.map((e) => e.api)))];
+  return {
+    put: [...fired.map((api) => payloadKeyPattern(api, PayloadKind.Event)), ...served.map((api) => payloadKeyPattern(api, PayloadKind.Result))],
+    get: [...served.map((api) => payloadKeyPattern(api, PayloadKind.Call)), ...listened.map((api) => payloadKeyPattern(api, PayloadKind.Event))],
+  };
+}
+
+/**
  * Lets `grantee` keep the records of the exactly-once listeners it runs (`listen({ exactlyOnce })`):
  * PutItem (claim), UpdateItem (done) and DeleteItem (release) on the keys
  * `dedupe#<service>#<listener>#*` of those listeners only. Nothing for a function without one. No `Null`
@@ -47,6 +69,7 @@ export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee
  * KEYS_PRESENT in lightbus-bus.ts for why it is left out of the item grants).
  */
 export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
+  grantOrderedAttempts(bus, topology, grantee, listeners);
   const exactlyOnce = listeners.filter((l) => l.exactlyOnce);
   if (exactlyOnce.length === 0) return;
   // A module with listeners always names its service (deriveTopology refuses it otherwise); an empty
@@ -55,6 +78,23 @@ export function grantExactlyOnceRecords(bus: ILightbusBus, topology: Topology, g
   iam.Grant.addToPrincipal({
     grantee,
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resourceArns: [bus.resultsTable.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() } },
+  });
+}
+
+/**
+ * Lets `grantee` count the failed runs of the ordered listeners it runs (runtime/dispatch/fifo-attempts.ts):
+ * UpdateItem on the keys `attempts#<service>#<listener>#*` of those listeners only. Nothing for a
+ * function without one. Called by {@link grantExactlyOnceRecords}, which every listener function gets.
+ */
+function grantOrderedAttempts(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, listeners: readonly ListenerModel[]): void {
+  const ordered = listeners.filter((l) => l.fifo === true);
+  if (ordered.length === 0) return;
+  const keys = ordered.map((l) => KeyPatterns.attemptsOf(topology.serviceName ?? '', l.listenerName));
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:UpdateItem'],
     resourceArns: [bus.resultsTable.tableArn],
     conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys.sort() } },
   });

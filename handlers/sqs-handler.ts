@@ -146,6 +146,29 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     }
   };
 
+  /**
+   * FIFO records reported for retry that are not themselves waiting out a retry delay (held back
+   * behind their group's failed record, or not started for lack of time) are made visible at once,
+   * as the local worker gives them back: left alone, each would stay in flight until the queue's
+   * visibility timeout and keep its group locked that long, so the failed record's retry would
+   * follow that timeout instead of its listener's backoff. SQS still serves none of the group until
+   * the failed record is visible again, then that one first. A failed change is not fatal: the
+   * record comes back after the visibility timeout.
+   */
+  const releaseHeldBack = async (held: readonly InboundMessage[]): Promise<void> => {
+    await Promise.all(
+      held.map((message) =>
+        bus.transports.queues.changeVisibility(message.queueName, message.receiptHandle, 0).catch((error: Error) => {
+          logger.warn('Could not make a held-back record visible; it comes back after its visibility timeout', {
+            queue: message.queueName,
+            messageId: message.messageId,
+            error,
+          });
+        }),
+      ),
+    );
+  };
+
   return async (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse> => {
     const records = sqsRecords(event);
     const hasTime = timeLeftGuard(context, options.minRemainingMs);
@@ -199,16 +222,17 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     // first failed record of a message group may be deleted, or order within that group breaks.
     const retried = results.map((result) => result === undefined || result.action.kind === 'retry');
     const failedGroups = new Set<string>();
-    const failures: SQSBatchItemFailure[] = records
-      .filter((_, index) => {
-        const failed = retried[index] === true || (fifo && failedGroups.has(groupOf(index)));
-        if (failed && fifo) failedGroups.add(groupOf(index));
-        return failed;
-      })
-      .map((r) => ({ itemIdentifier: r.messageId }));
+    const reported = new Set<number>();
+    records.forEach((_, index) => {
+      const failed = retried[index] === true || (fifo && failedGroups.has(groupOf(index)));
+      if (failed && fifo) failedGroups.add(groupOf(index));
+      if (failed) reported.add(index);
+    });
+    const failures: SQSBatchItemFailure[] = [...reported].map((index) => ({ itemIdentifier: (records[index] as SQSRecord).messageId }));
     if (failures.length > 0) {
       logger.debug('Reporting records for retry', { failed: failures.length, of: records.length });
     }
+    if (fifo) await releaseHeldBack(messages.filter((_, index) => reported.has(index) && results[index]?.action.kind !== 'retry'));
     return { batchItemFailures: failures };
   };
 }
@@ -223,6 +247,8 @@ export function toInboundMessage(record: SQSRecord): InboundMessage {
     queueName: queueNameFromArn(record.eventSourceARN),
     // Set where X-Ray traces the sender: the trace continued when the body has no traceparent.
     awsTraceHeader: record.attributes?.AWSTraceHeader,
+    // FIFO queues: the group the record's dead letter keeps.
+    messageGroupId: record.attributes?.MessageGroupId,
   });
 }
 

@@ -1,3 +1,18 @@
+import type { InFlight } from './in-flight';
+
+/** What a consumer lends {@link MessageGroups.admit} to run, or hold back, one received message. */
+export interface GroupMember {
+  readonly entry: InFlight;
+  /** False once the consumer is stopping: a message not started by then is held back, never started. */
+  readonly accepting: () => boolean;
+  /** Runs the message to its end; resolves true when it settled (deleted or dead-lettered), false when it waits for a retry. */
+  readonly run: () => Promise<boolean>;
+  /** Gives the message back to its queue (visibility 0), unrun. Never throws. */
+  readonly giveBack: (why: 'behind-failed' | 'at-stop') => Promise<void>;
+  /** The consumer is done with the message: it leaves the in-flight set and frees its slot. */
+  readonly release: () => void;
+}
+
 /**
  * Per-group order for a FIFO queue's consumer (an ordered listener's): SQS FIFO hands out a
  * group's messages in order, several in one receive, but running them at once would reorder
@@ -12,6 +27,23 @@ export class MessageGroups {
   /** Groups with messages running or waiting. */
   public get activeCount(): number {
     return this.chains.size;
+  }
+
+  /**
+   * Runs a received message of `group` once the group's earlier messages are done, or holds it back
+   * (gives it back to the queue unrun) if an earlier one did not settle, if stop() returned it, or
+   * if the consumer is stopping: a stopping consumer only finishes what it started, so no message
+   * of the group starts here while another worker may already take the group over.
+   */
+  public admit(group: string, member: GroupMember): Promise<void> {
+    const work = async (): Promise<boolean> => {
+      if (member.entry.returned || !member.accepting()) {
+        await holdBack(member, 'at-stop');
+        return false;
+      }
+      return member.run();
+    };
+    return this.schedule(group, work, () => holdBack(member, member.accepting() ? 'behind-failed' : 'at-stop'));
   }
 
   /**
@@ -38,5 +70,19 @@ export class MessageGroups {
     });
     own.tail = run.catch(() => undefined);
     return run;
+  }
+}
+
+/**
+ * Gives a message back unrun. Its heartbeat is stopped and any extension under way awaited first:
+ * landing after the give-back, it would hide the message, and lock its group, for a whole
+ * visibility timeout. A message stop() already returned is only let go.
+ */
+async function holdBack(member: GroupMember, why: 'behind-failed' | 'at-stop'): Promise<void> {
+  try {
+    await member.entry.heartbeat?.stop();
+    if (!member.entry.returned) await member.giveBack(why);
+  } finally {
+    member.release();
   }
 }

@@ -16,6 +16,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesComman
 import type { Logger } from '../runtime/logging';
 import { ensureBusArchive } from './bus-archive';
 import { ensureSubscription, ensureTopic, topicDeliveryStatement } from './provision-topics';
+import { ensurePayloadBucket } from './payload-bucket';
 import type { AwsClients } from '../runtime/transport';
 import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
 
@@ -25,6 +26,8 @@ export interface ProvisionedTopology {
   readonly queueUrls: ReadonlyMap<string, string>;
   /** The SNS topics made or found (owned ones and those listeners subscribe to), by topic name. */
   readonly topicArns: ReadonlyMap<string, string>;
+  /** The payload bucket's name (`<bus>-payloads-<account>-<region>`). */
+  readonly payloadBucket: string;
 }
 
 export interface ProvisionOptions {
@@ -50,6 +53,7 @@ export async function provisionTopology(
   const eventBusArn = await ensureEventBus(clients, topology.eventBus.name);
   if (options.archive !== false) await ensureBusArchive(clients, topology.busName, eventBusArn, logger);
   await ensureResultsTable(clients, topology);
+  const payloadBucket = await ensurePayloadBucket(clients, topology, eventBusArn);
   const queueUrls = new Map<string, string>();
   const queues: QueueModel[] = [...topology.rpcQueues, ...topology.listeners];
   await Promise.all(
@@ -67,11 +71,12 @@ export async function provisionTopology(
   logger.info('Provisioned the bus resources', {
     eventBus: topology.eventBus.name,
     resultsTable: topology.resultsTable.name,
+    payloadBucket,
     queues: queues.map((q) => q.queueName),
     rules: topology.listeners.filter((l) => l.onEventBridge).map((l) => l.ruleName),
     ...(topicArns.size > 0 ? { topics: [...topicArns.keys()] } : {}),
   });
-  return { eventBusArn, queueUrls, topicArns };
+  return { eventBusArn, queueUrls, topicArns, payloadBucket };
 }
 
 /** The topics of the service's SNS APIs, and of the SNS APIs its listeners take events of. */

@@ -264,6 +264,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       approximateReceiveCount: raw.Attributes?.ApproximateReceiveCount,
       queueName: this.queueName,
       awsTraceHeader: raw.Attributes?.AWSTraceHeader,
+      messageGroupId: raw.Attributes?.MessageGroupId,
     });
     const entry: InFlight = { message, finished: false, handled: false, returned: false, heartbeat: undefined, done: Promise.resolve() };
     this.inFlight.set(message.receiptHandle, entry);
@@ -274,27 +275,19 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     }
     // Hidden while it waits for its group's earlier messages, as while it runs.
     entry.heartbeat = this.startHeartbeat(message);
-    const group = raw.Attributes?.MessageGroupId ?? '';
-    (entry as { done: Promise<void> }).done = groups.schedule(
-      group,
-      async () => {
-        if (entry.returned) return this.holdBack(entry).then(() => false);
+    (entry as { done: Promise<void> }).done = groups.admit(raw.Attributes?.MessageGroupId ?? '', {
+      entry,
+      accepting: () => this.running,
+      run: async () => {
         const outcome = await this.process(entry);
         return outcome !== undefined && outcome.kind !== 'retry';
       },
-      () => this.holdBack(entry),
-    );
-  }
-
-  /** A FIFO message behind a failed one of its group: back to the queue, not run (SQS keeps the group's order). */
-  private async holdBack(entry: InFlight): Promise<void> {
-    void entry.heartbeat?.stop();
-    try {
-      if (!entry.returned) await this.giveBack(entry.message, 'hold-back-behind-failed');
-    } finally {
-      this.inFlight.delete(entry.message.receiptHandle);
-      this.wakeSlotWaiters();
-    }
+      giveBack: (why) => this.giveBack(message, `hold-back-${why}`),
+      release: () => {
+        this.inFlight.delete(message.receiptHandle);
+        this.wakeSlotWaiters();
+      },
+    });
   }
 
   /** Runs one message to its end; returns its final outcome (undefined if it threw). */

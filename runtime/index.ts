@@ -37,6 +37,8 @@ export type {
   EventReference,
 } from './client';
 export * from './errors';
+export { PayloadNotStoredError, PayloadUnresolvableError, UnresolvableProblem } from './payloads';
+export type { PayloadReference } from './payloads';
 export { createLogger, silentLogger, currentTraceId } from './logging';
 export type { Logger, LogLevel, LogFormat, LoggerOptions } from './logging';
 export { deriveTopology } from './topology';

@@ -12,6 +12,10 @@ Usage:
 A call's id is "<caller scope>.<uuid>" (wire-format.md, "Calling a procedure"): the caller's IAM
 grant reads only results under its scope. --scope defaults to LIGHTBUS_CALLER_SCOPE, else "boto3".
 
+Parameters too large for their message (wire-format.md, "Large payloads") go to the bus's payload
+bucket and travel as a reference; a result that arrives as a reference is fetched and checked.
+--offload-above BYTES (default LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE) offloads smaller messages too.
+
 Every request and event carries a W3C "traceparent" (wire-format.md, "Trace context"): pass
 --traceparent to continue a trace of yours, else the script starts a new one.
 
@@ -82,6 +86,56 @@ def now_ms():
     return int(time.time() * 1000)
 
 
+# ---- Large payloads (wire-format.md, "Large payloads") ------------------------------------------
+
+SQS_LIMIT = 256 * 1024                    # an RPC request body
+EVENT_LIMIT = 256 * 1024 - 1024           # an event entry, less room for EventBridge's envelope
+
+
+def payload_bucket(session, endpoint, bus):
+    """LIGHTBUS_PAYLOAD_BUCKET, else <prefix>-<account>-<region> (wire-format.md, "Finding the bus")."""
+    if os.environ.get("LIGHTBUS_PAYLOAD_BUCKET"):
+        return os.environ["LIGHTBUS_PAYLOAD_BUCKET"]
+    lowered = bus.lower().replace("_", "-")
+    prefix = fit_name(f"{lowered}-payloads", 32)
+    if lowered != bus:
+        prefix = f"{lowered}-payloads"[:23] + "-" + hashlib.sha256(bus.encode("utf-8")).hexdigest()[:8]
+    account = session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"]
+    return f"{prefix}-{account}-{session.region_name}"
+
+
+def store_payload(session, endpoint, bus, api, kind, payload):
+    """Puts a payload's JSON under <api>/<kind>/<uuid> and returns the reference to send instead."""
+    body = json.dumps(payload).encode("utf-8")
+    bucket = payload_bucket(session, endpoint, bus)
+    key = f"{api}/{kind}/{uuid.uuid4()}"
+    session.client("s3", endpoint_url=endpoint).put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    return {"bucket": bucket, "key": key, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+
+
+def follow_reference(session, endpoint, ref):
+    """The JSON a reference points at, after checking its size and SHA-256."""
+    body = session.client("s3", endpoint_url=endpoint).get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
+    if len(body) != ref["bytes"] or hashlib.sha256(body).hexdigest() != ref["sha256"]:
+        raise RuntimeError(f"payload {ref['key']} does not match its reference")
+    return json.loads(body)
+
+
+def with_reference(message, ref):
+    """The message with parametersRef where parameters was."""
+    return {("parametersRef" if k == "parameters" else k): (ref if k == "parameters" else v) for k, v in message.items()}
+
+
+def sender():
+    return {"service": "boto3-example", "process": f"{socket.gethostname()}-{os.getpid()}"}
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+# ---- Events (wire-format.md, "Firing an event") -------------------------------------------------
+
 # ---- Trace context (wire-format.md, "Trace context") --------------------------------------------
 
 TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -143,7 +197,7 @@ def fire_over_sns(session, endpoint, bus, api, event, detail, fifo=False, ordere
     return {"id": detail["id"], "eventBridgeId": out["MessageId"]}
 
 
-def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge", ordered_by=None, parent_traceparent=None):
+def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge", ordered_by=None, parent_traceparent=None, offload_above=None):
     traceparent = new_traceparent(parent_traceparent)
     detail = {
         "v": WIRE_VERSION,
@@ -156,6 +210,10 @@ def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"
         "sender": sender(),
         "traceparent": traceparent,
     }
+    source, detail_type = f"lightbus.{api}", f"{api}.{event}"
+    size = len(source.encode()) + len(detail_type.encode()) + len(json.dumps(detail).encode())
+    if size > min(EVENT_LIMIT, offload_above or EVENT_LIMIT):
+        detail = with_reference(detail, store_payload(session, endpoint, bus, api, "event", parameters))
     if transport in ("sns", "sns-fifo"):
         return {**fire_over_sns(session, endpoint, bus, api, event, detail, transport == "sns-fifo", ordered_by), "traceparent": traceparent}
     events = session.client("events", endpoint_url=endpoint)
@@ -163,8 +221,8 @@ def fire(session, endpoint, bus, api, event, parameters, transport="eventbridge"
         Entries=[
             {
                 "EventBusName": event_bus_name(bus),
-                "Source": f"lightbus.{api}",
-                "DetailType": f"{api}.{event}",
+                "Source": source,
+                "DetailType": detail_type,
                 "Detail": json.dumps(detail),
             }
         ]
@@ -187,7 +245,7 @@ def new_call_id(scope):
     return f"{scope}.{uuid.uuid4()}"
 
 
-def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope, parent_traceparent=None):
+def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope, parent_traceparent=None, offload_above=None):
     sqs = session.client("sqs", endpoint_url=endpoint)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     table = results_table_name(bus)
@@ -206,7 +264,10 @@ def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope, 
         "sender": sender(),
         "traceparent": traceparent,
     }
-    sqs.send_message(QueueUrl=queue_url(sqs, rpc_queue_name(bus, api)), MessageBody=json.dumps(request))
+    body = json.dumps(request)
+    if len(body.encode("utf-8")) > min(SQS_LIMIT, offload_above or SQS_LIMIT):
+        body = json.dumps(with_reference(request, store_payload(session, endpoint, bus, api, "call", parameters)))
+    sqs.send_message(QueueUrl=queue_url(sqs, rpc_queue_name(bus, api)), MessageBody=body)
 
     delay = 0.005
     while True:
@@ -214,6 +275,8 @@ def call(session, endpoint, bus, api, procedure, parameters, timeout_ms, scope, 
         state = item["state"]["S"] if item else None
         # The worker's execution span, a child of ours: the same trace id.
         traced = {"traceparent": traceparent, "resultTraceparent": item.get("traceparent", {}).get("S")} if item else {}
+        if state == "ok" and "resultRef" in item:  # a large result: in the payload bucket
+            return {"state": "ok", "id": call_id, "result": follow_reference(session, endpoint, json.loads(item["resultRef"]["S"])), **traced}
         if state == "ok":
             return {"state": "ok", "id": call_id, "result": json.loads(item["result"]["S"]), **traced}
         if state == "error":
@@ -261,12 +324,54 @@ def workers(session, endpoint, bus):
     return {"workers": sorted(result, key=lambda w: (w["service"], w["workerId"]))}
 
 
+# ---- Dead letters (wire-format.md, "Retries and dead-letter queues") -----------------------------
+
+CAUSE_ATTRIBUTES = {"lightbus.reason", "lightbus.error.name", "lightbus.error.message", "lightbus.source-queue", "lightbus.receive-count"}
+
+
+def dead_letter_queue_name(queue_name):
+    """`<queue>-dlq`; a FIFO queue `<base>.fifo` has `<base>-dlq.fifo`."""
+    return queue_name[: -len(".fifo")] + "-dlq.fifo" if queue_name.endswith(".fifo") else queue_name + "-dlq"
+
+
+def redrive(session, endpoint, queue_name):
+    """Moves a queue's dead letters back: body and attributes minus the cause; into a FIFO queue in the
+    dead letter's own MessageGroupId, deduplicated by its message id. Deleted only after the send."""
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    fifo = queue_name.endswith(".fifo")
+    source, dlq = queue_url(sqs, queue_name), queue_url(sqs, dead_letter_queue_name(queue_name))
+    moved = []
+    while True:
+        out = sqs.receive_message(
+            QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60,
+            MessageAttributeNames=["All"], MessageSystemAttributeNames=["MessageGroupId"],
+        )
+        if not out.get("Messages"):
+            return {"moved": moved}
+        for message in out["Messages"]:
+            extra = {}
+            attributes = {
+                name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+                for name, value in message.get("MessageAttributes", {}).items() if name not in CAUSE_ATTRIBUTES
+            }
+            if attributes:
+                extra["MessageAttributes"] = attributes
+            group = message.get("Attributes", {}).get("MessageGroupId")
+            if fifo:
+                extra.update(MessageGroupId=group, MessageDeduplicationId=message["MessageId"])
+            sqs.send_message(QueueUrl=source, MessageBody=message["Body"], **extra)
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+            moved.append({"messageId": message["MessageId"], "messageGroupId": group})
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description="Fire a lightbus event or call a lightbus RPC with boto3.")
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     parser.add_argument("--bus", default=os.environ.get("LIGHTBUS_BUS_NAME", "lightbus"), help="bus name (default: LIGHTBUS_BUS_NAME, else lightbus)")
     parser.add_argument("--scope", default=os.environ.get("LIGHTBUS_CALLER_SCOPE") or "boto3", help="caller scope of call ids (default: LIGHTBUS_CALLER_SCOPE, else boto3)")
+    parser.add_argument("--offload-above", type=int, default=int(os.environ.get("LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE") or 0) or None,
+                        help="offload parameters to the payload bucket above this many bytes (default: only past the transport's limit)")
     parser.add_argument("--traceparent", default=None, help="W3C traceparent of a span of yours to continue (default: a new trace)")
     sub = parser.add_subparsers(dest="command", required=True)
     fire_cmd = sub.add_parser("fire")
@@ -281,6 +386,8 @@ def main(argv):
     call_cmd.add_argument("parameters", nargs="?", default="{}")
     call_cmd.add_argument("--timeout-ms", type=int, default=5000)
     sub.add_parser("workers")
+    redrive_cmd = sub.add_parser("redrive")
+    redrive_cmd.add_argument("queue", help="the source queue's name (its dead-letter queue is derived)")
     args = parser.parse_args(argv)
 
     parameters = json.loads(getattr(args, "parameters", "{}"))
@@ -293,13 +400,16 @@ def main(argv):
     session = boto3.session.Session(region_name=args.region)
     try:
         if args.command == "fire":
-            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport, args.ordered_by, args.traceparent)
+            out = fire(session, args.endpoint, args.bus, args.api, args.event, parameters, args.transport, args.ordered_by, args.traceparent, args.offload_above)
             status = 0
         elif args.command == "workers":
             out = workers(session, args.endpoint, args.bus)
             status = 0
+        elif args.command == "redrive":
+            out = redrive(session, args.endpoint, args.queue)
+            status = 0
         else:
-            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope, args.traceparent)
+            out = call(session, args.endpoint, args.bus, args.api, args.procedure, parameters, args.timeout_ms, args.scope, args.traceparent, args.offload_above)
             status = {"ok": 0, "error": 1, "timeout": 2}[out["state"]]
     except Exception as error:  # noqa: BLE001 - report any AWS failure as JSON
         print(json.dumps({"state": "failed", "error": {"name": type(error).__name__, "message": str(error)}}))

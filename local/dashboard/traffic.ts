@@ -1,3 +1,5 @@
+import type { EventTransportName } from '../../runtime/topology';
+
 /**
  * What the live view shows: events as EventBridge delivered them to the dashboard's temporary
  * rule, and RPC calls as the results table's stream reported their claim and outcome. Plain data:
@@ -14,8 +16,9 @@ export interface TraceFields {
   readonly parentSpanId?: string;
 }
 
-/** A listener an event was routed to (its rule matched). */
+/** A listener an event was routed to (its rule, or its subscription to the API's topic, matched). */
 export interface RoutedListener {
+  /** The EventBridge rule, or for a listener of an API on SNS the topic it is subscribed to. */
   readonly rule: string;
   readonly service?: string;
   readonly listener?: string;
@@ -33,8 +36,10 @@ export interface TrafficEvent extends TraceFields {
   /** When the dashboard received it, epoch ms. */
   readonly observedAt: number;
   readonly sender?: { readonly service?: string; readonly process?: string };
-  /** The listeners whose rules match it: EventBridge delivered it to each of their queues. */
+  /** The listeners whose rules (or topic subscriptions) match it: it was delivered to each of their queues. */
   readonly routedTo: readonly RoutedListener[];
+  /** How it travelled: EventBridge, or its API's SNS topic (standard or FIFO). Absent: not known (EventBridge). */
+  readonly transport?: EventTransportName;
 }
 
 export interface TrafficCall extends TraceFields {

@@ -8,7 +8,7 @@ import {
   StartMessageMoveTaskCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { deadLetterQueueName, listenerQueueName, rpcQueueName } from '../../runtime/topology';
+import { deadLetterQueueName, listenerQueueName, orderedListenerQueueName, rpcQueueName } from '../../runtime/topology';
 import type { AwsClients } from '../../runtime/transport';
 import { DeadLetterQueueNotFoundError } from './errors';
 import { attributesForRedrive, isNamed, readDeadLetter } from './read-message';
@@ -36,14 +36,31 @@ export class DeadLetters {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The queues of a listener or an API; throws {@link DeadLetterQueueNotFoundError} if its dead-letter queue does not exist. */
+  /**
+   * The queues of a listener or an API; throws {@link DeadLetterQueueNotFoundError} if its dead-letter
+   * queue does not exist. A listener's are its ordered (FIFO, `.fifo`) queues when those exist,
+   * else its standard ones; `ordered` in the selector picks one kind (a listener turned `ordered`
+   * keeps its old standard queues until they are deleted).
+   */
   public async resolve(selector: DeadLetterSelector): Promise<DeadLetterQueue> {
-    const queue: DeadLetterQueue =
-      'api' in selector
-        ? sourceAndDeadLetter('rpc', selector.api, rpcQueueName(this.busName, selector.api))
-        : sourceAndDeadLetter('listener', selector.listener, listenerQueueName(this.busName, selector.service, selector.listener));
-    await this.queueUrl(queue.deadLetterQueueName, 'api' in selector ? `API "${selector.api}"` : `Listener "${selector.listener}" of service "${selector.service}"`);
-    return queue;
+    if ('api' in selector) {
+      const queue = sourceAndDeadLetter('rpc', selector.api, rpcQueueName(this.busName, selector.api));
+      await this.queueUrl(queue.deadLetterQueueName, `API "${selector.api}"`);
+      return queue;
+    }
+    const what = `Listener "${selector.listener}" of service "${selector.service}"`;
+    const plain = sourceAndDeadLetter('listener', selector.listener, listenerQueueName(this.busName, selector.service, selector.listener));
+    const ordered = sourceAndDeadLetter('listener', selector.listener, orderedListenerQueueName(this.busName, selector.service, selector.listener));
+    if (selector.ordered === false) return this.queueUrl(plain.deadLetterQueueName, what).then(() => plain);
+    if (selector.ordered === true) return this.queueUrl(ordered.deadLetterQueueName, what).then(() => ordered);
+    try {
+      await this.queueUrl(ordered.deadLetterQueueName, what);
+      return ordered;
+    } catch (error) {
+      if (!(error instanceof DeadLetterQueueNotFoundError)) throw error;
+    }
+    await this.queueUrl(plain.deadLetterQueueName, what);
+    return plain;
   }
 
   /** Up to `limit` messages (default 100) with their causes; they stay in the queue. */
@@ -121,7 +138,7 @@ export class DeadLetters {
             held.push(message);
             continue;
           }
-          const outcome = await this.moveOne(url, sourceUrl, message);
+          const outcome = await this.moveOne(url, sourceUrl, message, queue.sourceQueueName.endsWith('.fifo'));
           if (outcome === undefined) moved += 1;
           else {
             failures.push(outcome);
@@ -136,12 +153,20 @@ export class DeadLetters {
     return { queue, method: 'receive-and-send', moved, keptExpired, failures, nothingToDo: seen === 0 || (moved === 0 && failures.length === 0) };
   }
 
-  /** Sends one message back, then deletes it from the DLQ; returns the failure, if any. */
-  private async moveOne(url: string, sourceUrl: string, message: Message): Promise<RedriveFailure | undefined> {
+  /**
+   * Sends one message back, then deletes it from the DLQ; returns the failure, if any. Into a FIFO
+   * queue it goes back to its message group (the dead letter's `MessageGroupId`: the worker and SQS's
+   * own redrive both keep it), deduplicated by the dead letter's message id, so a redrive repeated
+   * after a failed delete (within SQS's 5-minute window) does not send it twice.
+   */
+  private async moveOne(url: string, sourceUrl: string, message: Message, fifo: boolean): Promise<RedriveFailure | undefined> {
     const messageId = message.MessageId ?? '';
     const attributes = attributesForRedrive(message.MessageAttributes);
+    const group = fifo ? { MessageGroupId: message.Attributes?.MessageGroupId || 'redriven', MessageDeduplicationId: messageId } : {};
     try {
-      await this.clients.sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: message.Body ?? '', ...(attributes ? { MessageAttributes: attributes } : {}) }));
+      await this.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: message.Body ?? '', ...(attributes ? { MessageAttributes: attributes } : {}), ...group }),
+      );
     } catch (error) {
       return { messageId, step: 'send', error: (error as Error).message };
     }

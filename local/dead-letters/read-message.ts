@@ -16,6 +16,7 @@ export function readDeadLetter(message: Message, now: number): DeadLetter {
     cause: readCause(message.MessageAttributes ?? {}),
     deadLetterReceiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
     sentAt: Number.isFinite(sentAt) ? sentAt : undefined,
+    ...(message.Attributes?.MessageGroupId ? { messageGroupId: message.Attributes.MessageGroupId } : {}),
     expired: content.kind === 'rpc' && content.deadline !== undefined && content.deadline <= now,
   };
 }

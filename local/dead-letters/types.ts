@@ -2,7 +2,8 @@ import type { DeadLetterReason } from '../../runtime/dispatch';
 
 /** Which dead-letter queue: a listener's (of a service) or an API's request queue's. */
 export type DeadLetterSelector =
-  | { readonly listener: string; readonly service: string }
+  /** `ordered`: the listener's FIFO queues (true) or its standard ones (false). @default the FIFO ones if they exist */
+  | { readonly listener: string; readonly service: string; readonly ordered?: boolean }
   | { readonly api: string };
 
 /** A resolved dead-letter queue and the queue it serves (where a redrive sends messages). */
@@ -47,6 +48,8 @@ export interface DeadLetter {
   readonly deadLetterReceiveCount: number;
   /** When it entered the dead-letter queue (SQS SentTimestamp), epoch ms. */
   readonly sentAt: number | undefined;
+  /** The message group it belongs to, in a FIFO dead-letter queue (an ordered listener's): a redrive puts it back in that group. */
+  readonly messageGroupId?: string;
   /** An RPC request past its deadline: kept in the dead-letter queue, never redriven (the caller stopped waiting). */
   readonly expired: boolean;
 }

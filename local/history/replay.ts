@@ -129,9 +129,13 @@ export class BusHistory {
       rule = await this.clients.eventBridge.send(new DescribeRuleCommand({ Name: ruleName, EventBusName: this.eventBusName }));
     } catch (error) {
       if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-      throw new ReplayRefusedError(`Service "${request.service}" has no listener "${request.listener}" on the bus "${this.busName}" (no rule ${ruleName}).`, {
-        rule: ruleName,
-      });
+      throw new ReplayRefusedError(
+        `Service "${request.service}" has no listener "${request.listener}" on the bus "${this.busName}" (no rule ${ruleName}; a listener that ` +
+          'takes only events of APIs on SNS has no rule, and SNS keeps no history).',
+        {
+          rule: ruleName,
+        },
+      );
     }
     const pattern = JSON.parse(rule.EventPattern ?? '{}') as { source?: unknown[]; 'detail-type'?: unknown[] };
     const sources = (pattern.source ?? []).filter((s): s is string => typeof s === 'string');

@@ -7,12 +7,14 @@ import {
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { ConfigurationError } from '../../runtime/errors';
 import type { AwsClients } from '../../runtime/transport';
+import { findTappedTopics, subscribeTap, tapTopicStatement, unsubscribeTap, type TapSubscription, type TopicSelection } from './topic-tap';
 
 /**
  * The temporary EventBridge rule + SQS queue through which `lightbus inspect` and the dashboard
- * see the events on a bus as they are fired (moved here from the inspect command unchanged, so
- * both use one mechanism). Create with {@link createTemporaryResources}, always remove with
- * {@link removeTemporaryResources}.
+ * see the events on a bus as they are fired, and the queue's subscriptions to the bus's SNS topics
+ * (APIs on `transports.event: sns` / `sns-fifo`), so both transports arrive on one queue. Create
+ * with {@link createTemporaryResources}, always remove with {@link removeTemporaryResources};
+ * read each message with `readTapDelivery`.
  */
 export interface TemporaryResources {
   eventBusName: string;
@@ -24,6 +26,15 @@ export interface TemporaryResources {
   targetAdded?: boolean;
   /** The rule's description in the console. @default says it is inspect's */
   description?: string;
+  /** Also subscribe the queue to these SNS topics of the bus. @default EventBridge only */
+  topics?: TopicSelection;
+  /** The topic subscriptions made (removed on exit). */
+  subscriptions?: TapSubscription[];
+  /**
+   * Why the topics could not be (all) tapped, e.g. no `sns:ListTopics` or `sns:Subscribe`
+   * permission: EventBridge's events still flow, so the caller warns instead of failing.
+   */
+  topicProblem?: string;
 }
 
 const TARGET_ID = 'lightbus-inspect';
@@ -41,6 +52,14 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
     new GetQueueAttributesCommand({ QueueUrl: resources.queueUrl, AttributeNames: ['QueueArn'] }),
   );
   const queueArn = attributes.Attributes?.QueueArn as string;
+  let topicArns: string[] = [];
+  if (resources.topics !== undefined) {
+    try {
+      topicArns = await findTappedTopics(clients, resources.topics);
+    } catch (error) {
+      resources.topicProblem = `could not list the SNS topics: ${(error as Error).message}`;
+    }
+  }
   let ruleArn: string | undefined;
   try {
     const rule = await clients.eventBridge.send(
@@ -65,7 +84,7 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
   }
   resources.ruleCreated = true;
   resources.ruleArn = ruleArn;
-  // Real SQS accepts EventBridge's deliveries only with this policy.
+  // Real SQS accepts EventBridge's (and SNS's) deliveries only with this policy.
   await clients.sqs.send(
     new SetQueueAttributesCommand({
       QueueUrl: resources.queueUrl,
@@ -81,6 +100,7 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
               Resource: queueArn,
               Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
             },
+            ...(topicArns.length > 0 ? [tapTopicStatement(queueArn, topicArns)] : []),
           ],
         }),
       },
@@ -94,6 +114,12 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
     }),
   );
   resources.targetAdded = true;
+  resources.subscriptions = [];
+  try {
+    await subscribeTap(clients, queueArn, topicArns, resources.subscriptions);
+  } catch (error) {
+    resources.topicProblem = `could not subscribe to every SNS topic: ${(error as Error).message}`;
+  }
 }
 
 /** Removes what was created, in reverse; returns what failed instead of throwing. */
@@ -106,6 +132,9 @@ export async function removeTemporaryResources(clients: AwsClients, resources: T
       problems.push(`${what}: ${(error as Error).message}`);
     }
   };
+  for (const subscription of resources.subscriptions ?? []) {
+    await attempt(`remove the subscription ${subscription.subscriptionArn}`, () => unsubscribeTap(clients, subscription));
+  }
   if (resources.targetAdded) {
     await attempt('remove the rule target', () =>
       clients.eventBridge.send(new RemoveTargetsCommand({ Rule: resources.ruleName, EventBusName: resources.eventBusName, Ids: [TARGET_ID] })),

@@ -7,7 +7,7 @@ import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '..
 import { parseOrThrow, toWireValue } from '../schema';
 import { startFireSpan } from '../tracing/instrument';
 import type { LightbusSpan } from '../tracing/span';
-import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type FifoPlacement } from '../transport';
+import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type EventEntry, type FifoPlacement } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
 import type { Registry } from './registry';
@@ -33,6 +33,8 @@ interface PreparedEvent {
   readonly fifo: FifoPlacement | undefined;
   /** The fire's span (PRODUCER), started with the detail that carries its trace context. */
   readonly span: LightbusSpan;
+  /** The entry fits EventBridge (and payloads.offloadAbove) as it is; else its parameters go to the payload bucket. */
+  readonly inline: boolean;
 }
 
 /** What firing events needs of its client. */
@@ -144,7 +146,17 @@ export class EventFirer {
       apiSettings.transports.event === 'sns-fifo'
         ? { messageGroupId: fifoGroupOf(api, event, detail.parameters, apiSettings.orderedBy), deduplicationId: detail.id }
         : undefined;
-    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo, span };
+    const inline = this.parts.transports.offloads.eventFits(entry);
+    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo, span, inline };
+  }
+
+  /**
+   * The entry to hand to EventBridge: the prepared one, or, for parameters too large for it (or
+   * above payloads.offloadAbove), one whose detail carries `parametersRef` once they are stored in
+   * the payload bucket. Runs where the send runs, so the EventSent hooks see a failed store.
+   */
+  private async offloadedEntry({ detail, entry }: PreparedEvent): Promise<EventEntry> {
+    return this.parts.transports.offloads.offloadEvent(detail, entry);
   }
 
   /** An event's Source and DetailType, built once per event rather than per fire(). */
@@ -159,10 +171,13 @@ export class EventFirer {
   }
 
   /** Confirmed delivery: resolves with EventBridge's id once it accepted the event. */
-  private sendConfirmed({ api, event, checked, detail, entry, timeoutMs, fifo }: PreparedEvent): Promise<string> {
+  private sendConfirmed(prepared: PreparedEvent): Promise<string> {
+    const { api, event, checked, detail, entry, timeoutMs, fifo } = prepared;
     const { transports, hooks } = this.parts;
     const context = fifo === undefined ? { api, event } : { api, event, fifo };
-    const send = (): Promise<string> => transports.publisher.publish(entry, context, Date.now() + timeoutMs);
+    const send = prepared.inline
+      ? (): Promise<string> => transports.publisher.publish(entry, context, Date.now() + timeoutMs)
+      : async (): Promise<string> => transports.publisher.publish(await this.offloadedEntry(prepared), context, Date.now() + timeoutMs);
     if (!hooks.observes('EventSent')) return send();
     const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
     return hooks.around('EventSent', hookContext, send, (id) => ({ eventBridgeId: id }));
@@ -179,7 +194,7 @@ export class EventFirer {
       fireOrigin === undefined ? { api, event, eventId: detail.id } : { api, event, eventId: detail.id, origin: fireOrigin };
     if (fifo !== undefined) context = { ...context, fifo };
     if (!this.parts.hooks.observes('EventSent')) {
-      const room = this.parts.transports.publisher.buffer(entry, context, timeoutMs);
+      const room = this.parts.transports.publisher.buffer(prepared.inline ? entry : await this.offloadedEntry(prepared), context, timeoutMs);
       if (room) await room;
       return;
     }
@@ -192,7 +207,8 @@ export class EventFirer {
    * failed for good. Without a before-hook the event is queued within fire() itself, so that
    * `void fire(); await bus.flush()` covers it; a flush() called while a before-hook runs does not.
    */
-  private async bufferObserved({ api, event, checked, detail, entry, timeoutMs }: PreparedEvent, context: BufferedPublishContext): Promise<void> {
+  private async bufferObserved(prepared: PreparedEvent, context: BufferedPublishContext): Promise<void> {
+    const { api, event, checked, detail, timeoutMs } = prepared;
     const { hooks, transports } = this.parts;
     const hookContext = { api, member: event, eventId: detail.id, parameters: checked };
     const toHookValue = (id: string) => ({ eventBridgeId: id });
@@ -201,6 +217,7 @@ export class EventFirer {
     let room: Promise<void> | undefined;
     try {
       if (hooks.has('beforeEventSent')) await hooks.runBefore('beforeEventSent', hookContext);
+      const entry = prepared.inline ? prepared.entry : await this.offloadedEntry(prepared);
       room = transports.publisher.buffer(entry, context, timeoutMs, listener);
     } catch (error) {
       // Aborted by a before-hook, or too large: not queued. The after-hooks see the failure, as in

@@ -119,15 +119,15 @@ export class RpcCaller {
       traceparent: span.traceparent,
       tracestate: span.tracestate,
     };
-    const body = JSON.stringify(request);
+    let body = JSON.stringify(request);
     const size = Buffer.byteLength(body, 'utf8');
-    if (size > MAX_SQS_MESSAGE_BYTES) {
-      const error = new MessageTooLargeError(api, procedure, size, MAX_SQS_MESSAGE_BYTES, 'RPC request');
-      span.fail(error);
-      span.end();
-      throw error;
-    }
     const send = async (): Promise<unknown> => {
+      // Too large for SQS (or above payloads.offloadAbove): the parameters go to the payload bucket first.
+      if (!transports.offloads.requestFits(size)) {
+        body = await deadline.race(transports.offloads.offloadRequest(request)).catch(timedOut('sending'));
+        const sent = Buffer.byteLength(body, 'utf8');
+        if (sent > MAX_SQS_MESSAGE_BYTES) throw new MessageTooLargeError(api, procedure, sent, MAX_SQS_MESSAGE_BYTES, 'RPC request');
+      }
       // The send gets the deadline's signal: a request not yet out is never sent, a hung one is abandoned.
       await transports.queues.send(queueName, body, undefined, deadline.signal).catch(timedOut('sending'));
       const waiting = transports.poller.wait(table, callId, deadline.at);
@@ -137,7 +137,11 @@ export class RpcCaller {
         .catch((error: unknown) => (deadline.passed ? waiting : Promise.reject(error)))
         .catch(timedOut('waiting'));
       if (result.state === ResultState.Error) throw new RemoteError(api, procedure, callId, result.error);
-      const value: unknown = JSON.parse(result.resultJson);
+      const resultJson =
+        result.resultRefJson === undefined
+          ? result.resultJson
+          : await deadline.race(transports.references.resultJson(api, procedure, callId, result.resultRefJson)).catch(timedOut('waiting'));
+      const value: unknown = JSON.parse(resultJson);
       const context = { api, member: procedure, direction: 'incoming', part: 'response', what: 'result' } as const;
       if (!definition) {
         if (remote && apiSettings.validate.incoming) jsonSchemaValidators.check(remote, 'rpc', procedure, value, context);

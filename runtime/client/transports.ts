@@ -1,6 +1,7 @@
 import { ClientEnvironment, settingsForApi, type BusSettings } from '../config';
 import { eventBusName, eventTopicName, resultsTableName } from '../topology';
 import type { UndeliveredEvent } from '../errors';
+import { PayloadBucketLocator, PayloadOffloader, PayloadResolver, PayloadStore } from '../payloads';
 import { AwsClients, DedupeStore, EventPublisher, QueueLocator, QueueOperations, ResultPoller, ResultsStore } from '../transport';
 
 /** What the bus client wants to hear from its transports. */
@@ -16,12 +17,15 @@ export interface BusTransportsOptions {
 export interface BusLocation {
   readonly eventBusName: string;
   readonly resultsTable: string;
+  /** The payload bucket, when the deployment names it (else runtime/payloads derives it when first needed). */
+  readonly payloadBucket: string | undefined;
 }
 
 export function locateBus(settings: BusSettings, env: NodeJS.ProcessEnv = process.env): BusLocation {
   return {
     eventBusName: env[ClientEnvironment.EventBusName] || eventBusName(settings.busName),
     resultsTable: env[ClientEnvironment.ResultsTable] || resultsTableName(settings.busName),
+    payloadBucket: env[ClientEnvironment.PayloadBucket] || undefined,
   };
 }
 
@@ -34,6 +38,11 @@ export class BusTransports {
   private resultsStore: ResultsStore | undefined;
   private resultPoller: ResultPoller | undefined;
   private dedupeStore: DedupeStore | undefined;
+  private payloadStore: PayloadStore | undefined;
+  /** Decides inline or bucket for what this client sends; touches S3 only when a payload must go there. */
+  public readonly offloads: PayloadOffloader;
+  /** Follows the references in what this client receives. */
+  public readonly references: PayloadResolver;
 
   /** Each API's SNS topic, or undefined for an API on EventBridge (`apis.<api>.transports.event`), once per API. */
   private readonly topics = new Map<string, string | undefined>();
@@ -51,6 +60,17 @@ export class BusTransports {
   ) {
     this.clients = new AwsClients(settings.aws);
     this.location = locateBus(settings);
+    this.offloads = new PayloadOffloader(() => this.payloads, settings.payloads.offloadAbove);
+    this.references = new PayloadResolver(() => this.payloads);
+  }
+
+  /** The payload bucket (large parameters, results, events); built the first time a payload needs it. */
+  public get payloads(): PayloadStore {
+    this.payloadStore ??= new PayloadStore(
+      this.clients,
+      new PayloadBucketLocator(this.clients, this.settings.busName, () => this.location.eventBusName, this.location.payloadBucket),
+    );
+    return this.payloadStore;
   }
 
   public get queues(): QueueOperations {

@@ -122,6 +122,17 @@ export const MAX_LINGER_MS = 1000;
 
 export const DEFAULT_FIRE_SETTINGS: FireSettings = Object.freeze({ delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 });
 
+/** When payloads leave their message for the bus's payload bucket (the file's `bus.payloads`, create()'s `payloads`). */
+export interface PayloadSettings {
+  /**
+   * Offload a message's payload (parameters, result) when the encoded message is larger than this
+   * many bytes, even if its transport would take it. Above a transport's own limit (less headroom:
+   * runtime/payloads/limits.ts) payloads are offloaded whatever this says.
+   * @default - only what a transport cannot take
+   */
+  readonly offloadAbove?: number;
+}
+
 /** Where the AWS SDK clients connect. */
 export interface AwsSettings {
   /** @default the SDK's own resolution (AWS_REGION, profile, ...) */
@@ -151,6 +162,8 @@ export interface BusSettings {
   readonly workerHeartbeatSeconds: number;
   /** How fire() delivers events: confirmed (the default) or buffered. */
   readonly fire: FireSettings;
+  /** When payloads go to the payload bucket instead of inline. */
+  readonly payloads: PayloadSettings;
   /** Settings of each API named in the configuration (the `default` block already merged in). */
   readonly apis: Readonly<Record<string, ApiSettings>>;
   /** Settings of every other API (the `default` block over the built-in defaults). */

@@ -19,6 +19,11 @@ export const ClientEnvironment = {
   EventBusName: 'LIGHTBUS_EVENT_BUS_NAME',
   /** The results table's name, when it is not `<bus>-results`. Read by the transports. */
   ResultsTable: 'LIGHTBUS_RESULTS_TABLE',
+  /**
+   * The bus's payload bucket, when it is not `<bus>-payloads-<account>-<region>` or a client should
+   * not look up the account. Read by runtime/payloads.
+   */
+  PayloadBucket: 'LIGHTBUS_PAYLOAD_BUCKET',
   /** `https://sqs.<region>.amazonaws.com/<account>/`: queue URLs without a GetQueueUrl call. Read by the queue locator. */
   QueueUrlPrefix: 'LIGHTBUS_QUEUE_URL_PREFIX',
   /** `arn:aws:sns:<region>:<account>:`: SNS topic ARNs (APIs on `transports.event: sns`) without a ListTopics call. Read by the topic locator. */
@@ -42,6 +47,11 @@ export interface DeployedBusLocation {
   readonly busName: string;
   readonly eventBusName: string;
   readonly resultsTable: string;
+  /**
+   * The payload bucket's name.
+   * @default - none (clients derive it: `<bus>-payloads-<account>-<region>`)
+   */
+  readonly payloadBucket?: string;
   /**
    * The service a worker runs as.
    * @default - none (a client that only calls and fires)
@@ -70,6 +80,7 @@ export function clientEnvironmentOf(location: DeployedBusLocation): Record<strin
     [ClientEnvironment.BusName]: location.busName,
     [ClientEnvironment.EventBusName]: location.eventBusName,
     [ClientEnvironment.ResultsTable]: location.resultsTable,
+    ...(location.payloadBucket !== undefined ? { [ClientEnvironment.PayloadBucket]: location.payloadBucket } : {}),
     ...(location.serviceName !== undefined ? { [ClientEnvironment.ServiceName]: location.serviceName } : {}),
     ...(location.callerScope !== undefined ? { [ClientEnvironment.CallerScope]: location.callerScope } : {}),
     ...(location.queueUrlPrefix !== undefined ? { [ClientEnvironment.QueueUrlPrefix]: location.queueUrlPrefix } : {}),

@@ -123,6 +123,16 @@ function buildConfigFileSchema() {
     })
       .describe('How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").')
       .optional(),
+    payloads: block({
+      offloadAbove: z
+        .number({ error: 'must be a whole number of bytes' })
+        .int({ error: 'must be a whole number of bytes' })
+        .min(1, { error: 'must be at least 1' })
+        .describe("Offload a payload to the bus's payload bucket when its encoded message is larger than this many bytes. Default: only when the transport cannot take it (256 KiB for SQS and EventBridge, 380 KiB for results).")
+        .optional(),
+    })
+      .describe('When payloads (parameters, results) travel through the payload bucket (docs/wire-format.md, "Large payloads").')
+      .optional(),
     aws: block({
       region: z.string().min(1).describe('AWS region. Default: the AWS SDK resolution (AWS_REGION, profile).').optional(),
       endpoint: z
@@ -180,6 +190,7 @@ export interface ConfigFileLayer {
   readonly schemaTtlSeconds?: number;
   readonly workerHeartbeatSeconds?: number;
   readonly fire?: Partial<FireSettings>;
+  readonly payloads?: { readonly offloadAbove?: number };
   readonly aws?: { readonly region?: string; readonly endpoint?: string };
   readonly apiSettings?: Readonly<Record<string, ApiSettingsInput>>;
 }
@@ -312,6 +323,7 @@ function toLayer(config: ParsedConfig, path: string): ConfigFileLayer {
     fire: bus.fire
       ? definedOnly({ delivery: bus.fire.delivery, lingerMs: ms(bus.fire.linger), maxBuffered: bus.fire.maxBuffered })
       : undefined,
+    payloads: bus.payloads && definedOnly(bus.payloads),
     aws: bus.aws,
     apiSettings: config.apis
       ? Object.fromEntries(Object.entries(config.apis).map(([api, settings]) => [api, toApiSettings(settings)]))

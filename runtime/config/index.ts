@@ -21,11 +21,12 @@ export type {
   BusSettings,
   FireDelivery,
   FireSettings,
+  PayloadSettings,
   TransportKind,
   TransportSettings,
   ValidateSettings,
 } from './bus-config';
-export { resolveBusSettings, configFilePath } from './resolve';
+export { resolveBusSettings, configFilePath, PAYLOAD_OFFLOAD_ABOVE_VARIABLE } from './resolve';
 export type { BusSettingsInput } from './settings-input';
 export { setProcessOverrides, getProcessOverrides } from './overrides';
 export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';

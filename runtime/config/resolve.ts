@@ -66,6 +66,8 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
   const workerHeartbeatSeconds = pick('workerHeartbeatSeconds', heartbeatFromEnv(env)) ?? DEFAULT_WORKER_HEARTBEAT_SECONDS;
   // Key by key, so a file's `linger` survives a create() that only sets `delivery`.
   const fire: FireSettings = { ...DEFAULT_FIRE_SETTINGS, ...definedOnly(file.fire ?? {}), ...definedOnly(given.fire ?? {}), ...definedOnly(overrides.fire ?? {}) };
+  const offloadAbove =
+    overrides.payloads?.offloadAbove ?? given.payloads?.offloadAbove ?? file.payloads?.offloadAbove ?? offloadAboveFromEnv(env);
   const aws: AwsSettings = definedOnly({
     region: overrides.aws?.region ?? given.aws?.region ?? file.aws?.region,
     endpoint: overrides.aws?.endpoint ?? given.aws?.endpoint ?? file.aws?.endpoint,
@@ -89,6 +91,7 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
     schemaTtlSeconds,
     workerHeartbeatSeconds,
     fire,
+    payloads: offloadAbove === undefined ? {} : { offloadAbove },
     apis,
     defaultApiSettings,
     configFile: file.path,
@@ -127,6 +130,7 @@ function checkInput(input: BusSettingsInput, where: string): void {
   if (input.schemaTtlSeconds !== undefined) assertPositiveNumber('schemaTtlSeconds', input.schemaTtlSeconds);
   if (input.workerHeartbeatSeconds !== undefined) assertHeartbeat(`${where}: workerHeartbeatSeconds`, input.workerHeartbeatSeconds);
   checkFireInput(input.fire, where);
+  checkOffloadAbove(input.payloads?.offloadAbove, `${where}: payloads.offloadAbove`);
   const endpoint = input.aws?.endpoint;
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
     throw new ConfigurationError(`aws.endpoint must be an http(s) URL; got ${JSON.stringify(endpoint)}.`, { setting: 'aws.endpoint' });
@@ -208,6 +212,24 @@ function assertHeartbeat(name: string, value: unknown): void {
   }
 }
 
+/** LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE: bytes, a whole number ≥ 1. */
+function offloadAboveFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = nonEmpty(env[PAYLOAD_OFFLOAD_ABOVE_VARIABLE]);
+  if (text === undefined) return undefined;
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  checkOffloadAbove(value, `${PAYLOAD_OFFLOAD_ABOVE_VARIABLE} ("${text}")`);
+  return value;
+}
+
+function checkOffloadAbove(value: number | undefined, where: string): void {
+  if (value === undefined) return;
+  if (!(Number.isSafeInteger(value) && value >= 1)) {
+    throw new ConfigurationError(`${where} must be a whole number of bytes, at least 1; got ${JSON.stringify(value)}.`, {
+      setting: 'payloads.offloadAbove',
+    });
+  }
+}
+
 /** LIGHTBUS_WORKER_HEARTBEAT: a duration (`30s`, `2m`) or a bare number of seconds. */
 function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const raw = nonEmpty(env[WORKER_HEARTBEAT_ENV]);
@@ -222,6 +244,9 @@ function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   }
   return seconds;
 }
+
+/** The environment variable of `payloads.offloadAbove` (below the file, above the default). */
+export const PAYLOAD_OFFLOAD_ABOVE_VARIABLE = 'LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE';
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;

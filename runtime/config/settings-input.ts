@@ -1,5 +1,5 @@
 import type { LogLevel } from '../logging';
-import type { ApiSettingsInput, AwsSettings, FireSettings } from './bus-config';
+import type { ApiSettingsInput, AwsSettings, FireSettings, PayloadSettings } from './bus-config';
 
 /** What `lightbus.create()` accepts for settings; everything optional. */
 export interface BusSettingsInput {
@@ -37,6 +37,11 @@ export interface BusSettingsInput {
    * @default { delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 }
    */
   readonly fire?: Partial<FireSettings>;
+  /**
+   * When payloads leave their message for the bus's payload bucket (docs/wire-format.md, "Large payloads").
+   * @default the file's bus.payloads, LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE, else only what a transport cannot take
+   */
+  readonly payloads?: PayloadSettings;
   /**
    * Settings for every API (`default`) and per API name (the config file's `apis` section).
    * An API's own block beats the `default` block, whichever layer each comes from.

@@ -1,7 +1,7 @@
 import type { BusClient } from '../client/bus-client';
 import { LightbusError } from '../errors';
 import { queueRoles, type QueueRole } from '../topology';
-import { runInTraceScope, unscopedWorkEnded, unscopedWorkStarted } from '../tracing/active';
+import { runInTraceScope } from '../tracing/active';
 import type { ExecutionTimeoutPolicy } from './execution-timeout';
 import { ListenerDispatch } from './listener-dispatch';
 import type { DispatchOutcome, InboundMessage } from './outcome';
@@ -63,7 +63,6 @@ export class Dispatcher {
 
   private async dispatchInScope(message: InboundMessage): Promise<DispatchOutcome> {
     const role = this.queues.get(message.queueName);
-    const unscoped = unscopedWorkStarted();
     try {
       if (!role) {
         throw new LightbusError('UNKNOWN_QUEUE', `This bus module has no procedures or listener for queue "${message.queueName}".`, {
@@ -82,8 +81,6 @@ export class Dispatcher {
       });
       await this.actions.delayRetry(message, delaySeconds);
       return { kind: 'retry', error: error as Error, delaySeconds };
-    } finally {
-      if (unscoped) unscopedWorkEnded();
     }
   }
 

@@ -2,12 +2,14 @@ import type { BusClient } from '../client/bus-client';
 import type { ListenerRegistration } from '../client/registry';
 import type { ReceivedEvent } from '../client/types';
 import { LightbusError, type ValidationError } from '../errors';
-import { parseEventDelivery } from '../messages';
+import { parseEventDelivery, tooDeepError } from '../messages';
+import { PayloadUnresolvableError } from '../payloads';
 import { castIncoming, parseOrThrow } from '../schema';
 import type { ListenerModel } from '../topology';
 import { runIncoming, startListenerSpan } from '../tracing/instrument';
 import type { DedupeRecords } from '../transport/dedupe-store';
 import { ExactlyOnceGuard } from './exactly-once';
+import { FifoAttempts, type AttemptCounter } from './fifo-attempts';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
@@ -27,6 +29,7 @@ export class ListenerDispatch {
     private readonly actions: QueueActions,
     private readonly executionTimeout: ExecutionTimeoutPolicy = () => undefined,
     dedupeRecords: () => DedupeRecords = () => bus.transports.dedupe,
+    private readonly attempts: AttemptCounter = new FifoAttempts(() => bus.transports.clients),
   ) {
     this.exactlyOnce = new ExactlyOnceGuard(dedupeRecords, bus.logger);
   }
@@ -61,6 +64,10 @@ export class ListenerDispatch {
         { api: delivery.api, member: delivery.event },
       );
       return this.actions.deadLetter(message, model, DeadLetterReason.Unroutable, error);
+    }
+    if (delivery.parametersRef !== undefined) {
+      const unresolvable = await this.resolveParameters(message, model, delivery);
+      if (unresolvable) return unresolvable;
     }
     const eventSettings = this.bus.apiSettings(delivery.api);
     let parameters: unknown = eventSettings.castValues ? castIncoming(entry.definition.parameters, delivery.parameters) : delivery.parameters;
@@ -107,6 +114,28 @@ export class ListenerDispatch {
     } catch (error) {
       return this.failed(message, model, registration, error as Error);
     }
+  }
+
+  /**
+   * Follows an event's `parametersRef`: the parameters take their place in the delivery. One that
+   * cannot be resolved for good is dead-lettered at once with the cause (reason
+   * `payload-unresolvable`); a transient S3 failure is thrown, for the dispatcher to retry.
+   */
+  private async resolveParameters(
+    message: InboundMessage,
+    model: ListenerModel,
+    delivery: ReturnType<typeof parseEventDelivery>,
+  ): Promise<DispatchOutcome | undefined> {
+    const { api, event, id } = delivery;
+    try {
+      delivery.parameters = await this.bus.transports.references.eventParameters(api, event, id, delivery.parametersRef!);
+    } catch (error) {
+      if (!(error instanceof PayloadUnresolvableError)) throw error;
+      this.bus.logger.error('Dead-lettered an event whose parameters cannot be resolved', { listener: model.listenerName, api, event, eventId: id, error });
+      return this.actions.deadLetter(message, model, DeadLetterReason.PayloadUnresolvable, error);
+    }
+    const tooDeep = tooDeepError(`The event ${api}.${event} (${id})`, delivery.parameters, { api, member: event, eventId: id });
+    return tooDeep ? this.actions.deadLetter(message, model, DeadLetterReason.Malformed, tooDeep) : undefined;
   }
 
   /**
@@ -196,15 +225,29 @@ export class ListenerDispatch {
   }
 
   private async failed(message: InboundMessage, model: ListenerModel, registration: ListenerRegistration, error: Error): Promise<DispatchOutcome> {
-    const fields = { listener: model.listenerName, messageId: message.messageId, receiveCount: message.receiveCount, error };
-    if (message.receiveCount >= registration.maxReceives) {
-      this.bus.logger.error(`Listener failed on its last allowed receive (${registration.maxReceives}); dead-lettering`, fields);
-      return this.actions.deadLetter(message, model, DeadLetterReason.RetriesExhausted, error);
+    const attempt = await this.attemptOf(message, model);
+    const fields = { listener: model.listenerName, messageId: message.messageId, receiveCount: message.receiveCount, attempt, error };
+    if (attempt >= registration.maxReceives) {
+      this.bus.logger.error(`Listener failed on its last allowed attempt (${registration.maxReceives}); dead-lettering`, fields);
+      // The dead letter's receive count is the attempts that ran (on a FIFO queue, fewer than its receives).
+      return this.actions.deadLetter({ ...message, receiveCount: attempt }, model, DeadLetterReason.RetriesExhausted, error);
     }
-    const delaySeconds = retryDelay(message.receiveCount, registration.retryDelaySeconds, model.visibilityTimeoutSeconds);
+    const delaySeconds = retryDelay(attempt, registration.retryDelaySeconds, model.visibilityTimeoutSeconds);
     this.bus.logger.warn(`Listener failed; retrying in ${delaySeconds}s`, fields);
     await this.actions.delayRetry(message, delaySeconds);
     return { kind: 'retry', error, delaySeconds };
+  }
+
+  /**
+   * Which attempt of the message just failed: its receive count, except on a FIFO queue, where
+   * receives also count the times it was held back unrun behind its group's failing message, so the
+   * failed runs are counted per message instead (fifo-attempts.ts). Throws if that count cannot be
+   * written (the dispatcher then retries the message).
+   */
+  private attemptOf(message: InboundMessage, model: ListenerModel): Promise<number> | number {
+    if (model.fifo !== true) return message.receiveCount;
+    const { resultsTable } = this.bus.transports.location;
+    return this.attempts.failed({ table: resultsTable, service: this.bus.settings.serviceName ?? '', listenerName: model.listenerName, messageId: message.messageId });
   }
 
   private listener(listenerName: string): ListenerRegistration | undefined {

@@ -13,6 +13,11 @@ export interface InboundMessage {
    * trace the work continues when the message itself carries no `traceparent`.
    */
   readonly awsTraceHeader?: string | undefined;
+  /**
+   * SQS's `MessageGroupId` system attribute, on a FIFO queue (an ordered listener's): its dead
+   * letter keeps the group, so a redrive puts it back in its group.
+   */
+  readonly messageGroupId?: string | undefined;
 }
 
 /**
@@ -40,6 +45,8 @@ export const DeadLetterReason = {
   RetriesExhausted: 'retries-exhausted',
   /** The procedure ran but its result could not be written: DynamoDB refused it, or kept failing until the caller's deadline or one visibility timeout. */
   ResultNotWritten: 'result-not-written',
+  /** Its parameters travel by reference to the payload bucket, and the reference cannot be followed (missing, expired, denied, checksum): retrying cannot help. */
+  PayloadUnresolvable: 'payload-unresolvable',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 

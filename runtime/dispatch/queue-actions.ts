@@ -39,7 +39,8 @@ export class QueueActions {
     };
     fitAttributes(message.body, attributes, DeadLetterAttributes.ErrorMessage);
     // If this send fails, the dispatcher turns the throw into a retry: the message is never lost.
-    await this.queues().send(model.deadLetterQueueName, message.body, attributes);
+    // A FIFO message's dead letter stays in its group: in failure order per group, and redriven into it.
+    await this.queues().send(model.deadLetterQueueName, message.body, attributes, undefined, message.messageGroupId);
     this.logger.error('Moved a message to the dead-letter queue', {
       queue: model.queueName,
       deadLetterQueue: model.deadLetterQueueName,

@@ -17,6 +17,8 @@ export interface ReceivedRecord {
   readonly queueName: string;
   /** SQS's `AWSTraceHeader` system attribute, if the message has one (X-Ray). */
   readonly awsTraceHeader?: string | undefined;
+  /** SQS's `MessageGroupId` system attribute, on a FIFO queue. */
+  readonly messageGroupId?: string | undefined;
 }
 
 /**
@@ -33,6 +35,7 @@ export function inboundMessage(record: ReceivedRecord): InboundMessage {
     receiveCount: Number.isFinite(receiveCount) && receiveCount > 0 ? receiveCount : 1,
     queueName: record.queueName,
     awsTraceHeader: record.awsTraceHeader,
+    ...(record.messageGroupId === undefined ? {} : { messageGroupId: record.messageGroupId }),
   };
 }
 

@@ -3,7 +3,11 @@ import type { WireError, WireTrace } from '../messages';
 import type { ClaimRequest } from '../transport';
 
 /** A call's outcome as written to the results table: its result, or the error its caller gets. */
-export type CallResultPayload = { readonly ok: true; readonly resultJson: string } | { readonly ok: false; readonly error: WireError };
+export type CallResultPayload =
+  | { readonly ok: true; readonly resultJson: string }
+  /** The result is in the payload bucket: its reference as JSON text (runtime/payloads). */
+  | { readonly ok: true; readonly resultRefJson: string }
+  | { readonly ok: false; readonly error: WireError };
 
 /**
  * What the dispatcher needs of the results table (the transport's `ResultsStore` is one): claim a

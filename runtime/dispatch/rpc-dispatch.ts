@@ -1,7 +1,8 @@
 import type { BusClient } from '../client/bus-client';
 import type { RpcContext } from '../client/types';
-import { LightbusError, MessageTooLargeError, MalformedMessageError, UnknownMemberError } from '../errors';
-import { readRpcRequest, type AnswerAddress, type RpcRequest, type WireTrace } from '../messages';
+import { LightbusError, MalformedMessageError, UnknownMemberError } from '../errors';
+import { readRpcRequest, tooDeepError, type AnswerAddress, type RpcRequest, type WireTrace } from '../messages';
+import { PayloadUnresolvableError, RESULT_ITEM_LIMIT } from '../payloads';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
 import { runIncoming, startExecutionSpan } from '../tracing/instrument';
@@ -14,10 +15,11 @@ import { boundedError, toWireError } from './wire-error';
 import { isPermanentWriteError } from './write-errors';
 
 /**
- * The largest result written to the results table: DynamoDB items are limited to 400 KB, and the
- * item has other attributes besides. A larger result becomes a MessageTooLargeError for the caller.
+ * The largest result written into the results table itself: DynamoDB items are limited to 400 KB,
+ * and the item has other attributes besides. A larger result goes to the payload bucket and the
+ * item holds its reference (runtime/payloads, `RESULT_ITEM_LIMIT`).
  */
-export const MAX_RESULT_BYTES = 380 * 1024;
+export const MAX_RESULT_BYTES = RESULT_ITEM_LIMIT;
 
 /**
  * Parameters up to this size (JSON, UTF-8) ride along on the claim item, so whoever watches the
@@ -74,7 +76,12 @@ export class RpcDispatch {
       this.bus.logger.warn('Dropped an RPC call that arrived after its deadline', { ...log, lateByMs: Date.now() - request.deadline });
       return { kind: 'dropped', reason: 'expired' };
     }
-    // Nothing above awaits: the claims of messages dispatched in one turn share one DynamoDB call.
+    // Parameters by reference are fetched before the claim: one that cannot be followed never claims the call.
+    if (request.parametersRef !== undefined) {
+      const unresolvable = await this.resolveParameters(message, model, request);
+      if (unresolvable) return unresolvable;
+    }
+    // Nothing above awaits (but a reference): the claims of messages dispatched in one turn share one DynamoDB call.
     const claimed = await this.results.claim(
       { table, callId, api, procedure, claimedBy: this.bus.settings.processName, expiresAtEpochSeconds: this.expiresAt(), ...claimParameters(request) },
       this.bus.logger,
@@ -91,7 +98,7 @@ export class RpcDispatch {
     }
     // The result item names the execution span, so a reader of the table can find the trace.
     const trace = { traceparent: span.traceparent, tracestate: span.tracestate };
-    const written = await this.writeResult(table, request, this.resultPayload(request, outcome), model, trace);
+    const written = await this.writeResult(table, request, await this.resultPayload(request, outcome), model, trace);
     if (!written.ok) {
       // The call ran but its result could not be stored. A redelivery would find the claim and be
       // dropped, so retrying is pointless: dead-letter the request with the cause for an operator.
@@ -100,14 +107,52 @@ export class RpcDispatch {
     return { kind: 'done' };
   }
 
-  /** What goes into the results item: the result, or the error, or an error saying the result is too large. */
-  private resultPayload(request: RpcRequest, outcome: ProcedureOutcome): CallResultPayload {
+  /**
+   * What goes into the results item: the result, or the error. A result too large for the item
+   * (or above payloads.offloadAbove) goes to the payload bucket and the item gets its reference; if
+   * that cannot be stored, the caller gets the error.
+   */
+  private async resultPayload(request: RpcRequest, outcome: ProcedureOutcome): Promise<CallResultPayload> {
     if (!outcome.ok) return { ok: false, error: toWireError(outcome.error) };
-    const size = Buffer.byteLength(outcome.resultJson, 'utf8');
-    if (size <= MAX_RESULT_BYTES) return outcome;
-    const error = new MessageTooLargeError(request.api, request.procedure, size, MAX_RESULT_BYTES, 'result');
-    this.bus.logger.warn('RPC result too large for the results table; the caller gets an error', { callId: request.id, size });
-    return { ok: false, error: toWireError(error) };
+    try {
+      const stored = await this.bus.transports.offloads.result(request.api, request.procedure, request.id, outcome.resultJson);
+      return { ok: true, ...stored };
+    } catch (error) {
+      this.bus.logger.error('Could not store a large RPC result in the payload bucket; the caller gets an error', {
+        callId: request.id,
+        error: boundedError(error),
+      });
+      return { ok: false, error: toWireError(error) };
+    }
+  }
+
+  /**
+   * Follows a request's `parametersRef`: the parameters take their place in the request. One that
+   * cannot be resolved for good dead-letters the request with the cause (reason
+   * `payload-unresolvable`) and answers the caller with the error, where the call has no item yet.
+   * A transient S3 failure is thrown, for the dispatcher to retry.
+   */
+  private async resolveParameters(message: InboundMessage, model: RpcQueueModel, request: RpcRequest): Promise<DispatchOutcome | undefined> {
+    const { api, procedure, id: callId } = request;
+    let error: Error;
+    try {
+      request.parameters = await this.bus.transports.references.callParameters(api, procedure, callId, request.parametersRef!);
+      const tooDeep = tooDeepError(`The call to ${api}.${procedure} (${callId})`, request.parameters, { api, member: procedure, callId });
+      if (!tooDeep) return undefined;
+      error = tooDeep;
+    } catch (caught) {
+      if (!(caught instanceof PayloadUnresolvableError)) throw caught;
+      error = caught;
+    }
+    this.bus.logger.error('Dead-lettered an RPC call whose parameters cannot be resolved', { api, procedure, callId, error: boundedError(error) });
+    try {
+      await this.results.complete(request.returnPath.table, callId, { ok: false, error: toWireError(error) }, this.expiresAt(), false);
+    } catch (writeError) {
+      // The caller then times out; the dead letter still carries the cause.
+      this.bus.logger.warn('Could not answer the call with the error', { callId, error: boundedError(writeError) });
+    }
+    const reason = error instanceof PayloadUnresolvableError ? DeadLetterReason.PayloadUnresolvable : DeadLetterReason.Malformed;
+    return this.actions.deadLetter(message, model, reason, error);
   }
 
   /**

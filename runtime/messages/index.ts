@@ -1,5 +1,5 @@
 export * from './wire';
-export { parseRpcRequest, readRpcRequest, parseEventDelivery, MalformedProblem } from './parse';
+export { parseRpcRequest, readRpcRequest, parseEventDelivery, MalformedProblem, tooDeepError } from './parse';
 export type { RpcRequestReading, AnswerAddress } from './parse';
 export {
   CALL_ID_PATTERN,

@@ -15,6 +15,7 @@ import {
   MAX_PARAMETER_DEPTH,
   MAX_SOURCE_LENGTH,
 } from './bounds';
+import { isPayloadReference } from '../payloads/reference';
 import {
   eventDetailType,
   eventSource,
@@ -100,7 +101,7 @@ function looksLikeRpcRequest(value: unknown): value is RpcRequest {
     isCallId(value.id) &&
     isApiName(value.api) &&
     isMemberName(value.procedure) &&
-    isRecord(value.parameters) &&
+    hasParameters(value) &&
     Number.isInteger(value.deadline) &&
     (value.deadline as number) > 0 &&
     isRecord(value.returnPath) &&
@@ -127,7 +128,7 @@ function looksLikeEventDetail(value: unknown): value is EventDetail {
     isCallId(value.id) &&
     isApiName(value.api) &&
     isMemberName(value.event) &&
-    isRecord(value.parameters) &&
+    hasParameters(value) &&
     isBoundedText(value.firedAt) &&
     isSender(value.sender)
   );
@@ -148,13 +149,21 @@ function keepWellFormedTrace(message: { traceparent?: unknown; tracestate?: unkn
   }
 }
 
+/** Inline `parameters`, or a `parametersRef` in their place (never both). */
+function hasParameters(value: Record<string, unknown>): boolean {
+  return value.parametersRef === undefined ? isRecord(value.parameters) : value.parameters === undefined && isPayloadReference(value.parametersRef);
+}
+
 /** A caller-controlled string cut for an error message (a path's keys may be of any length). */
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
-/** The error for parameters nested too deeply, naming the member and the parameter. */
-function tooDeepError(what: string, parameters: Record<string, unknown>, context: Record<string, unknown>): MalformedMessageError | undefined {
+/**
+ * The error for parameters nested too deeply, naming the member and the parameter. Exported for
+ * parameters that arrive by reference (runtime/payloads): they are checked once resolved.
+ */
+export function tooDeepError(what: string, parameters: Record<string, unknown>, context: Record<string, unknown>): MalformedMessageError | undefined {
   const violation = findTooDeep(parameters);
   if (!violation) return undefined;
   return new MalformedMessageError(
@@ -207,11 +216,11 @@ export function readRpcRequest(body: string): RpcRequestReading {
   } else {
     const parsed = wireSchemas().rpcRequest.safeParse(json);
     if (!parsed.success) return malformedRequest(json, parsed.error);
-    request = parsed.data;
+    request = parsed.data as RpcRequest;
   }
   keepWellFormedTrace(request);
   const { api, procedure, id: callId } = request;
-  const tooDeep = tooDeepError(`The call to ${api}.${procedure} (${callId})`, request.parameters, {
+  const tooDeep = request.parametersRef !== undefined ? undefined : tooDeepError(`The call to ${api}.${procedure} (${callId})`, request.parameters, {
     answerable: true,
     callId,
     resultTable: request.returnPath.table,
@@ -259,7 +268,7 @@ export function parseEventDelivery(body: string): EventDetail & { eventBridgeId:
         { problem: MalformedProblem.NotWireFormat },
       );
     }
-    detail = checked.data;
+    detail = checked.data as EventDetail;
   }
   // Rules and IAM (events:source) see only the envelope; listeners route on the detail. They must
   // agree, or a sender allowed to fire one API could deliver another API's event.
@@ -273,7 +282,8 @@ export function parseEventDelivery(body: string): EventDetail & { eventBridgeId:
     );
   }
   keepWellFormedTrace(detail);
-  const tooDeep = tooDeepError(`The event ${api}.${event} (${detail.id})`, detail.parameters, { api, member: event, eventId: detail.id });
+  const tooDeep =
+    detail.parametersRef !== undefined ? undefined : tooDeepError(`The event ${api}.${event} (${detail.id})`, detail.parameters, { api, member: event, eventId: detail.id });
   if (tooDeep) throw tooDeep;
   // The parsed JSON is ours alone: annotate it rather than copy it (this runs for every event).
   const delivery = detail as EventDetail & { eventBridgeId: string };

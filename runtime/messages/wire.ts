@@ -18,6 +18,7 @@ import {
   TABLE_NAME_RULE,
   TEXT_RULE,
 } from './bounds';
+import { isPayloadReference, type PayloadReference } from '../payloads/reference';
 
 /**
  * The wire format, version 1. Documented field by field in docs/wire-format.md; a change here is
@@ -37,6 +38,10 @@ function buildWireSchemas() {
   const apiName = z.string().refine(isApiName, { error: `must be an API name: ${API_NAME_RULE}` });
   const memberName = z.string().refine(isMemberName, { error: `must be ${MEMBER_NAME_RULE}, and not a reserved name` });
   const text = z.string().refine((value) => isBoundedText(value), { error: `must be ${TEXT_RULE}` });
+  /** A payload too large for its message: `{bucket, key, bytes, sha256}` (runtime/payloads). */
+  const payloadReference = z.custom<PayloadReference>(isPayloadReference, {
+    error: 'must be a payload reference {bucket, key, bytes, sha256} (docs/wire-format.md, "Large payloads")',
+  });
   /** Who sent a message; informational (logs, inspection), never trusted for authorisation. */
   const sender = z.object({ service: text.optional(), process: text.optional() });
   // W3C trace context. A malformed value never fails a message: `.catch` drops it (parse.ts also
@@ -52,7 +57,9 @@ function buildWireSchemas() {
       id,
       api: apiName,
       procedure: memberName,
-      parameters: z.record(z.string(), z.unknown()),
+      /** Absent when `parametersRef` is set: the parameters then wait in the payload bucket. */
+      parameters: z.record(z.string(), z.unknown()).optional(),
+      parametersRef: payloadReference.optional(),
       /** Epoch milliseconds after which the call must not run. */
       deadline: z.number().int().positive(),
       /** Where the worker writes the result: a DynamoDB table keyed by `pk` = call id. */
@@ -61,7 +68,7 @@ function buildWireSchemas() {
       /** W3C trace context of the caller's call span (optional; dropped if malformed). */
       traceparent,
       tracestate,
-    }),
+    }).refine(exactlyOneParameters, { error: EXACTLY_ONE_PARAMETERS, path: ['parameters'] }),
     /** An error as it travels back to the caller. */
     wireError: z.object({
       name: z.string(),
@@ -76,13 +83,14 @@ function buildWireSchemas() {
       id,
       api: apiName,
       event: memberName,
-      parameters: z.record(z.string(), z.unknown()),
+      parameters: z.record(z.string(), z.unknown()).optional(),
+      parametersRef: payloadReference.optional(),
       firedAt: text,
       sender: sender.optional(),
       /** W3C trace context of the fire span (optional; dropped if malformed). */
       traceparent,
       tracestate,
-    }),
+    }).refine(exactlyOneParameters, { error: EXACTLY_ONE_PARAMETERS, path: ['parameters'] }),
     /** What EventBridge puts on a listener's queue: its standard envelope around our detail. */
     eventBridgeEnvelope: z.object({
       id: z.string().max(MAX_ID_LENGTH).refine(isWellFormed, { error: 'must be well-formed text' }),
@@ -94,6 +102,12 @@ function buildWireSchemas() {
   };
 }
 
+const EXACTLY_ONE_PARAMETERS = 'must hold either `parameters` or `parametersRef`, not both and not neither';
+
+function exactlyOneParameters(message: { parameters?: unknown; parametersRef?: unknown }): boolean {
+  return (message.parameters === undefined) !== (message.parametersRef === undefined);
+}
+
 export type WireSchemas = ReturnType<typeof buildWireSchemas>;
 let wireSchemasInstance: WireSchemas | undefined;
 
@@ -103,9 +117,18 @@ export function wireSchemas(): WireSchemas {
 }
 
 export type Sender = z.infer<WireSchemas['sender']>;
-export type RpcRequest = z.infer<WireSchemas['rpcRequest']>;
+/**
+ * A message's parameters: inline, or, for a payload too large for its transport, `parametersRef`
+ * in their place. A parsed message with a reference has no `parameters` until a receiver resolves
+ * it (runtime/payloads), which the dispatcher does before anything reads them.
+ */
+interface ParametersPart {
+  parameters: Record<string, unknown>;
+  parametersRef?: PayloadReference;
+}
+export type RpcRequest = Omit<z.infer<WireSchemas['rpcRequest']>, 'parameters' | 'parametersRef'> & ParametersPart;
 export type WireError = z.infer<WireSchemas['wireError']>;
-export type EventDetail = z.infer<WireSchemas['eventDetail']>;
+export type EventDetail = Omit<z.infer<WireSchemas['eventDetail']>, 'parameters' | 'parametersRef'> & ParametersPart;
 
 /** The W3C trace context fields a request, a result item and an event detail may carry. */
 export interface WireTrace {
@@ -153,6 +176,8 @@ export const ResultAttributes = {
   /** W3C trace context of the worker's execution span (string attributes; absent for calls that were never run). */
   Traceparent: 'traceparent',
   Tracestate: 'tracestate',
+  /** Instead of `result`, for a result too large for the item: a payload reference as JSON text (runtime/payloads). */
+  ResultRef: 'resultRef',
 } as const;
 
 /** SQS message attributes that lightbus sets on a message it moves to a dead-letter queue. */

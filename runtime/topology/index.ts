@@ -1,4 +1,4 @@
-export { deriveTopology, queueRoles, assertResourceNamePart } from './topology';
+export { deriveTopology, queueRoles, assertResourceNamePart, DEFAULT_PAYLOAD_EXPIRY_DAYS, fifoRedriveMaxReceiveCount } from './topology';
 export type {
   Topology,
   TopologyInput,
@@ -8,6 +8,9 @@ export type {
   TaskModel,
   ListenedEvent,
   ResultsTableModel,
+  PayloadBucketModel,
+  PayloadAccessModel,
+  PayloadRights,
   PermissionsModel,
   QueueRole,
 } from './topology';
@@ -25,6 +28,8 @@ export {
   orderedListenerQueueName,
   FIFO_SUFFIX,
   DEAD_LETTER_SUFFIX,
+  payloadBucketPrefix,
+  payloadBucketName,
 } from './naming';
 export { eventTransportOf, isSnsTransport } from './event-transport';
 export type { EventTransportName, TopicModel, TopicSubscriptionModel } from './event-transport';
@@ -53,6 +58,8 @@ export {
   taskRunKey,
   schemaKey,
   dedupeKey,
+  attemptsKey,
+  ATTEMPTS_KEY_PREFIX,
   classifyKey,
   KeyPatterns,
 } from './table-keys';

@@ -76,3 +76,28 @@ export function deadLetterQueueName(queueName: string): string {
 
 /** Bus, service and listener names become parts of resource names: keep them to safe characters. */
 export const RESOURCE_NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/**
+ * S3 bucket names are global, lowercase, 3 to 63 of `a-z 0-9 - .`: the payload bucket is named
+ * `<prefix>-<account>-<region>`, the prefix derived from the bus name (below) and kept to 32
+ * characters so that the whole name fits (12-digit account, regions up to 16 characters).
+ */
+const MAX_PAYLOAD_BUCKET_PREFIX = 32;
+
+/**
+ * `<bus>-payloads`, lowercased with `_` turned into `-` (S3 allows neither upper case nor `_`) and
+ * fitted to 32 characters. A bus name that had to change gets a hash of the original appended, so
+ * `Shop` and `shop`, or `a_b` and `a-b`, never share a bucket.
+ */
+export function payloadBucketPrefix(busName: string): string {
+  const lowered = busName.toLowerCase().replace(/_/g, '-');
+  const base = `${lowered}-payloads`;
+  if (lowered === busName) return fitName(base, MAX_PAYLOAD_BUCKET_PREFIX);
+  const hash = createHash('sha256').update(busName).digest('hex').slice(0, 8);
+  return `${base.slice(0, MAX_PAYLOAD_BUCKET_PREFIX - hash.length - 1)}-${hash}`;
+}
+
+/** The bus's payload bucket (large parameters, results and events): `<prefix>-<account>-<region>`. */
+export function payloadBucketName(busName: string, account: string, region: string): string {
+  return `${payloadBucketPrefix(busName)}-${account}-${region}`;
+}

@@ -25,6 +25,8 @@ export const KeyKind = {
   Schema: 'schema',
   /** Reserved for an exactly-once listener option: `dedupe#<service>#<listener>#<event id>`. */
   Dedupe: 'dedupe',
+  /** An ordered listener's count of failed runs of one message: `attempts#<service>#<listener>#<SQS message id>`. */
+  Attempts: 'attempts',
   /** Which service owns an API (runtime/ownership): `owner#<api>`. */
   Owner: 'owner',
   /** A running worker's latest state (runtime/worker-state): `worker#<service>#<workerId>`. */
@@ -40,6 +42,7 @@ export const KEY_SEPARATOR = '#';
 export const TASK_KEY_PREFIX = `${KeyKind.TaskRun}${KEY_SEPARATOR}`;
 export const SCHEMA_KEY_PREFIX = `${KeyKind.Schema}${KEY_SEPARATOR}`;
 export const DEDUPE_KEY_PREFIX = `${KeyKind.Dedupe}${KEY_SEPARATOR}`;
+export const ATTEMPTS_KEY_PREFIX = `${KeyKind.Attempts}${KEY_SEPARATOR}`;
 export const OWNER_KEY_PREFIX = `${KeyKind.Owner}${KEY_SEPARATOR}`;
 export const WORKER_KEY_PREFIX = `${KeyKind.Worker}${KEY_SEPARATOR}`;
 /** The one key of kind `workers`: the index of the bus's worker-state items. */
@@ -128,6 +131,16 @@ export function dedupeKey(service: string, listener: string, eventId: string): s
   return `${DEDUPE_KEY_PREFIX}${service}${KEY_SEPARATOR}${listener}${KEY_SEPARATOR}${eventId}`;
 }
 
+/**
+ * `attempts#<service>#<listener>#<SQS message id>`: how often an ordered listener's message failed
+ * (runtime/dispatch/fifo-attempts.ts). Keyed by the SQS message id, not the event id, so a message
+ * redriven from the dead-letter queue (a new message) starts counting afresh.
+ */
+export function attemptsKey(service: string, listener: string, messageId: string): string {
+  assertKeyParts(KeyKind.Attempts, { service, listener, messageId });
+  return `${ATTEMPTS_KEY_PREFIX}${service}${KEY_SEPARATOR}${listener}${KEY_SEPARATOR}${messageId}`;
+}
+
 /** `owner#<api>`: the record of which service owns an API. */
 export function ownerKey(api: string): string {
   assertKeyParts(KeyKind.Owner, { api });
@@ -146,6 +159,7 @@ export type ClassifiedKey =
   | { readonly kind: typeof KeyKind.TaskRun; readonly service: string; readonly taskName: string; readonly scheduledTime: string }
   | { readonly kind: typeof KeyKind.Schema; readonly api: string }
   | { readonly kind: typeof KeyKind.Dedupe; readonly service: string; readonly listener: string; readonly eventId: string }
+  | { readonly kind: typeof KeyKind.Attempts; readonly service: string; readonly listener: string; readonly messageId: string }
   | { readonly kind: typeof KeyKind.Owner; readonly api: string }
   | { readonly kind: typeof KeyKind.Worker; readonly service: string; readonly workerId: string }
   | { readonly kind: typeof KeyKind.WorkerIndex }
@@ -162,6 +176,7 @@ export function classifyKey(key: string): ClassifiedKey {
   if (kind === KeyKind.Owner && parts.length === 1) return { kind, api: parts[0]! };
   if (kind === KeyKind.TaskRun && parts.length === 3) return { kind, service: parts[0]!, taskName: parts[1]!, scheduledTime: parts[2]! };
   if (kind === KeyKind.Dedupe && parts.length === 3) return { kind, service: parts[0]!, listener: parts[1]!, eventId: parts[2]! };
+  if (kind === KeyKind.Attempts && parts.length === 3) return { kind, service: parts[0]!, listener: parts[1]!, messageId: parts[2]! };
   if (kind === KeyKind.Worker && parts.length === 2) return { kind, service: parts[0]!, workerId: parts[1]! };
   if (key === WORKER_INDEX_KEY) return { kind: KeyKind.WorkerIndex };
   return { kind: 'unknown' };
@@ -182,6 +197,11 @@ export const KeyPatterns = {
   dedupeRecordsOf: (service: string, listener: string): string => {
     assertKeyParts(KeyKind.Dedupe, { service, listener });
     return `${DEDUPE_KEY_PREFIX}${service}${KEY_SEPARATOR}${listener}${KEY_SEPARATOR}*`;
+  },
+  /** One ordered listener's attempt counts. */
+  attemptsOf: (service: string, listener: string): string => {
+    assertKeyParts(KeyKind.Attempts, { service, listener });
+    return `${ATTEMPTS_KEY_PREFIX}${service}${KEY_SEPARATOR}${listener}${KEY_SEPARATOR}*`;
   },
   /** Every API's schema (schemas are published contracts, readable by every bus role). */
   anySchema: `${SCHEMA_KEY_PREFIX}*`,

@@ -6,11 +6,13 @@ import {
   listenerQueueName,
   listenerRuleName,
   orderedListenerQueueName,
+  payloadBucketPrefix,
   RESOURCE_NAME_PART,
   resultsTableName,
   rpcQueueName,
   taskRuleName,
 } from './naming';
+import { PayloadKind, payloadKeyPattern } from '../payloads/keys';
 import { parseScheduleExpression, runsOnEventBridge } from '../tasks/schedule';
 import { eventTransportOf, subscriptionsOf, topicsOf, type EventTransportName, type TopicModel, type TopicSubscriptionModel } from './event-transport';
 
@@ -24,6 +26,8 @@ export interface Topology {
   readonly serviceName: string | undefined;
   readonly eventBus: { readonly name: string };
   readonly resultsTable: ResultsTableModel;
+  /** Payloads too large for their messages (runtime/payloads); one bucket per bus. */
+  readonly payloadBucket: PayloadBucketModel;
   /** One request queue per API this service registered (serves). */
   readonly rpcQueues: readonly RpcQueueModel[];
   /** One rule + queue per listener of this service. */
@@ -55,6 +59,41 @@ export interface ResultsTableModel {
   readonly timeToLiveAttribute: typeof ResultAttributes.ExpiresAt;
 }
 
+export interface PayloadBucketModel {
+  /**
+   * `<bus>-payloads` made S3-safe; the bucket is `<prefix>-<account>-<region>` (payloadBucketName),
+   * the account and region being the deployment's.
+   */
+  readonly namePrefix: string;
+  /**
+   * Days after which the lifecycle rule deletes a payload. Payloads matter only while their
+   * message is in flight (a call's deadline, a listener's retries, a result's reading).
+   */
+  readonly expireAfterDays: number;
+  /** What this service puts and gets, as key patterns (`<api>/<kind>/<uuid>`, runtime/payloads/keys.ts). */
+  readonly access: PayloadAccessModel;
+}
+
+/** Key patterns a role may put and get. */
+export interface PayloadRights {
+  readonly put: readonly string[];
+  readonly get: readonly string[];
+}
+
+/**
+ * A service's payload rights, per API: it puts what it sends and gets what it receives. As a
+ * worker: results of the APIs it serves (and their calls' parameters), events of the APIs it fires
+ * and of those it listens to. As a caller: parameters and results of the APIs it calls (a
+ * results item that names a result's key is readable by its caller scope only).
+ */
+export interface PayloadAccessModel {
+  readonly worker: PayloadRights;
+  readonly caller: PayloadRights;
+}
+
+/** The lifecycle rule's default: a payload outlives its message by far, and no more than that. */
+export const DEFAULT_PAYLOAD_EXPIRY_DAYS = 1;
+
 export interface QueueModel {
   readonly queueName: string;
   readonly deadLetterQueueName: string;
@@ -62,7 +101,9 @@ export interface QueueModel {
   /**
    * Receives after which SQS itself moves a message to the dead-letter queue. The dispatcher
    * dead-letters explicitly one receive earlier (with the cause attached); this is the net for
-   * workers that crash mid-message.
+   * workers that crash mid-message. On a FIFO queue a message is also received, and not run, each
+   * time it is held back behind a failing message of its group, so there the dispatcher counts the
+   * runs itself and this is only a far safety bound ({@link fifoRedriveMaxReceiveCount}).
    */
   readonly redriveMaxReceiveCount: number;
   /** How long the DLQ keeps messages for inspection and redrive. */
@@ -142,6 +183,8 @@ export interface TopologyInput {
     readonly ordered?: { readonly by: string };
   }[];
   readonly rpcVisibilityTimeoutSeconds?: number;
+  /** Days the payload bucket keeps a payload. @default DEFAULT_PAYLOAD_EXPIRY_DAYS */
+  readonly payloadExpiryDays?: number;
   /** Scheduled tasks of this service. @default none */
   readonly tasks?: readonly { readonly taskName: string; readonly scheduleExpression: string }[];
   /** Each API's event transport (`apis.<api>.transports.event`). @default EventBridge for every API */
@@ -220,7 +263,7 @@ export function deriveTopology(input: TopologyInput): Topology {
         exactlyOnce: listener.exactlyOnce ?? false,
         ...(listener.ordered ? { ordered: { by: listener.ordered.by }, fifo: true } : {}),
         visibilityTimeoutSeconds: listener.visibilityTimeoutSeconds,
-        redriveMaxReceiveCount: listener.maxReceives + 1,
+        redriveMaxReceiveCount: listener.ordered ? fifoRedriveMaxReceiveCount(listener.maxReceives) : listener.maxReceives + 1,
         deadLetterRetentionSeconds: FOURTEEN_DAYS,
       };
     });
@@ -238,6 +281,17 @@ export function deriveTopology(input: TopologyInput): Topology {
   const registered = new Set(input.registeredApis);
   const topics = topicsOf(busName, input.registeredApis, input.eventTransports);
   const onSns = new Set(topics.map((t) => t.api));
+  const callsApis = input.knownApis.filter((api) => !registered.has(api)).sort();
+  const payloadBucket: PayloadBucketModel = {
+    namePrefix: payloadBucketPrefix(busName),
+    expireAfterDays: input.payloadExpiryDays ?? DEFAULT_PAYLOAD_EXPIRY_DAYS,
+    access: payloadAccess({
+      calls: callsApis,
+      fires: [...registered].sort(),
+      serves: rpcQueues.map((q) => q.api),
+      listensTo: unique(listeners.flatMap((l) => l.events.map((e) => e.api))).sort(),
+    }),
+  };
   return {
     busName,
     serviceName: input.serviceName,
@@ -247,6 +301,7 @@ export function deriveTopology(input: TopologyInput): Topology {
       partitionKey: ResultAttributes.PartitionKey,
       timeToLiveAttribute: ResultAttributes.ExpiresAt,
     },
+    payloadBucket,
     rpcQueues,
     listeners,
     tasks,
@@ -254,9 +309,25 @@ export function deriveTopology(input: TopologyInput): Topology {
     permissions: {
       fireSources: [...registered].filter((api) => !onSns.has(api)).sort().map(eventSource),
       publishTopics: topics.map((t) => t.topicName),
-      callsApis: input.knownApis.filter((api) => !registered.has(api)).sort(),
+      callsApis,
     },
   };
+}
+
+/** SQS's largest `maxReceiveCount`. */
+const SQS_MAX_RECEIVE_COUNT = 1000;
+
+/**
+ * The redrive bound of an ordered listener's FIFO queue. SQS FIFO hands out up to 10 messages of a
+ * group together, and every time an earlier one of them fails the later ones are received and given
+ * back unrun: a message can be received up to 10 × maxReceives times before its own last run. The
+ * dispatcher counts real runs (fifo-attempts.ts) and dead-letters with the cause after maxReceives
+ * failed ones; SQS's redrive must never move a message first (it would skip it, without its cause,
+ * and let its group's next message run ahead), so it is set well past that: max(100, 20 ×
+ * maxReceives), at most SQS's 1000. It stays as the net for a message that crashes its worker.
+ */
+export function fifoRedriveMaxReceiveCount(maxReceives: number): number {
+  return Math.min(SQS_MAX_RECEIVE_COUNT, Math.max(100, 20 * maxReceives));
 }
 
 /** Every queue of the topology with the role it plays, for routing a received message. */
@@ -269,6 +340,16 @@ export function queueRoles(topology: Topology): Map<string, QueueRole> {
   for (const model of topology.rpcQueues) roles.set(model.queueName, { kind: 'rpc', model });
   for (const model of topology.listeners) roles.set(model.queueName, { kind: 'listener', model });
   return roles;
+}
+
+/** Key patterns per API and kind (`<api>/<kind>/<uuid>`, runtime/payloads/keys.ts). */
+function payloadAccess(apis: { calls: readonly string[]; fires: readonly string[]; serves: readonly string[]; listensTo: readonly string[] }): PayloadAccessModel {
+  const keys = (list: readonly string[], kind: PayloadKind) => list.map((api) => payloadKeyPattern(api, kind));
+  const { Call, Event, Result } = PayloadKind;
+  return {
+    worker: { put: [...keys(apis.fires, Event), ...keys(apis.serves, Result)], get: [...keys(apis.serves, Call), ...keys(apis.listensTo, Event)] },
+    caller: { put: keys(apis.calls, Call), get: keys(apis.calls, Result) },
+  };
 }
 
 function unique<T>(values: readonly T[]): T[] {

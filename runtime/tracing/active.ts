@@ -6,14 +6,14 @@ import type { TraceContext } from './trace-context';
  * The trace of the work running now: what a worker is handling (a call, an event), so that the
  * calls and fires it makes continue that trace and its log lines carry the trace id.
  *
- * Kept in an AsyncLocalStorage scope per message, but only in a process whose work needs one. On
- * Node 20 a scope turns on async hooks for every promise of the process: measured, ~3 µs per
- * message, half the Lambda handler's own time for a listener that only computes
- * (bench/results/optimisations.md). So a process starts without scopes, and turns them on for
- * good the first time work reads its trace while running without one: a call or fire it makes (not
- * continued through OpenTelemetry's own context), or a line it logs. That first time the trace is
- * known only if exactly one message is being handled; otherwise that one call starts a new trace,
- * and that one log line has no trace id.
+ * Kept in an AsyncLocalStorage scope per message. That is the one way to know, inside a listener
+ * or procedure that calls the bus's shared client, which of the messages running at once the call
+ * belongs to. On Node 20 and 22 a scope turns on async hooks for every promise of the process
+ * (~3 µs per message, measured: bench/results/optimisations.md); Node 24 keeps the context in the
+ * async context frame instead, which is much cheaper. An earlier cut turned scopes on lazily, the
+ * first time work read its trace, and then had to guess which message that first read belonged
+ * to: with several messages in flight (a Lambda batch, the local worker) the first call of a
+ * process could start a new trace. A trace that is sometimes wrong is worse than a microsecond.
  *
  * A scope may be opened before its trace is known (the dispatcher opens it before it parses the
  * message) and filled in once it is: then the dispatcher's own log lines about the message carry
@@ -24,36 +24,15 @@ export interface TraceScope {
 }
 
 const activeScope = new AsyncLocalStorage<TraceScope>();
-/** Whether work runs in scopes: off until work needs one (above). */
-let scopesOn = false;
-/** Work running without a scope, and the trace of the last one started (exact when there is one). */
-let unscoped = 0;
-let lastUnscoped: TraceContext | undefined;
 
-/** Runs `fn` in a new (empty) scope, if this process uses scopes; else just runs it. */
+/** Runs `fn` in a new (empty) scope. */
 export function runInTraceScope<T>(fn: () => T): T {
-  return scopesOn ? activeScope.run({ context: undefined }, fn) : fn();
-}
-
-/**
- * Counts a message's work that runs without a scope (the dispatcher calls it as it starts, and
- * {@link unscopedWorkEnded} when done, in its own try/finally: no promise more per message).
- * Returns whether it counted.
- */
-export function unscopedWorkStarted(): boolean {
-  if (activeScope.getStore() !== undefined) return false;
-  unscoped += 1;
-  return true;
-}
-
-export function unscopedWorkEnded(): void {
-  unscoped -= 1;
+  return activeScope.run({ context: undefined }, fn);
 }
 
 /**
  * Runs the work `fn` with `context` as the active trace: in the current scope if it is open and
- * empty (the dispatcher's), else in a scope of its own if this process uses scopes, else
- * without one (counted, so that a first need can still find it).
+ * empty (the dispatcher's), else in a scope of its own.
  */
 export function enterTrace<T>(context: TraceContext, fn: () => Promise<T>): Promise<T> {
   const scope = activeScope.getStore();
@@ -61,25 +40,12 @@ export function enterTrace<T>(context: TraceContext, fn: () => Promise<T>): Prom
     scope.context = context;
     return fn();
   }
-  if (scopesOn) return activeScope.run({ context }, fn);
-  lastUnscoped = context;
-  // Counted by the dispatcher; work started elsewhere (a test, a custom consumer) counts itself.
-  if (unscoped > 0) return fn();
-  unscoped += 1;
-  return fn().finally(unscopedWorkEnded);
-}
-
-/** Work without a scope needs its trace: scopes from now on; this once, the trace if it is certain. */
-function firstNeed(): TraceContext | undefined {
-  scopesOn = true;
-  return unscoped === 1 ? lastUnscoped : undefined;
+  return activeScope.run({ context }, fn);
 }
 
 /** The trace context of the work running now, if any. */
 export function activeTraceContext(): TraceContext | undefined {
-  const scope = activeScope.getStore();
-  if (scope !== undefined) return scope.context;
-  return unscoped > 0 ? firstNeed() : undefined;
+  return activeScope.getStore()?.context;
 }
 
 /**
@@ -92,13 +58,5 @@ export function currentTraceId(): string | undefined {
   const api = openTelemetry();
   const active = api?.trace.getActiveSpan()?.spanContext();
   if (active !== undefined && api?.trace.isSpanContextValid(active)) return active.traceId;
-  return activeTraceContext()?.traceId;
-}
-
-/** For tests: whether this process has turned scopes on, and turning them off again. */
-export function traceScopesOn(): boolean {
-  return scopesOn;
-}
-export function resetTraceScopes(): void {
-  scopesOn = false;
+  return undefined;
 }

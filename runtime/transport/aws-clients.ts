@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
@@ -59,6 +60,11 @@ function dynamoDbClientClass(): typeof DynamoDBClient {
 function snsClientClass(): typeof SNSClient {
   const load = () => require('@aws-sdk/client-sns/dist-cjs/index.js') as typeof import('@aws-sdk/client-sns');
   return requireSdk(load, '@aws-sdk/client-sns').SNSClient;
+}
+
+function s3ClientClass(): typeof S3Client {
+  const load = () => require('@aws-sdk/client-s3/dist-cjs/index.js') as typeof import('@aws-sdk/client-s3');
+  return requireSdk(load, '@aws-sdk/client-s3').S3Client;
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -147,6 +153,7 @@ export class AwsClients {
   private eventBridgeClient: EventBridgeClient | undefined;
   private dynamoDbClient: DynamoDBClient | undefined;
   private snsClient: SNSClient | undefined;
+  private s3Client: S3Client | undefined;
   /** The sockets of each client made since the last destroy() (one set per client, as the SDK's own agents were). */
   private agents: ClosableAgents[] = [];
 
@@ -195,6 +202,13 @@ export class AwsClients {
     return this.snsClient;
   }
 
+  /** Only built when a payload goes to (or comes from) the payload bucket: small messages never load it. */
+  public get s3(): S3Client {
+    // Path-style against an emulator endpoint: `<bucket>.<ip>` does not resolve.
+    this.s3Client ??= new (s3ClientClass())({ ...this.commonConfig(), ...(this.settings.endpoint !== undefined || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {}) });
+    return this.s3Client;
+  }
+
   /**
    * Closes the clients' sockets so a short-lived process can exit promptly, even with a request to
    * a hung endpoint under way: that request fails (with {@link CLIENTS_CLOSED_CODE}) instead of
@@ -207,6 +221,8 @@ export class AwsClients {
     this.dynamoDbClient?.destroy();
     this.snsClient?.destroy();
     this.snsClient = undefined;
+    this.s3Client?.destroy();
+    this.s3Client = undefined;
     this.sqsClient = undefined;
     this.eventBridgeClient = undefined;
     this.dynamoDbClient = undefined;

@@ -110,16 +110,18 @@ export class QueueOperations {
    * (`SenderFault`) rejects at once, with a {@link QueueSendError}. When `signal` fires the send
    * rejects at once with the signal's reason: a message not yet out is never sent, one in a call
    * under way cannot be recalled (its batch carries on, and its outcome is ignored).
-   * With `attributes` (dead-lettering, off every caller's path) it is one SendMessage call.
+   * With `attributes` (dead-lettering, off every caller's path) it is one SendMessage call; to a FIFO
+   * queue it goes in `messageGroupId` (default `dead-letters`).
    */
   public send(
     queueName: string,
     body: string,
     attributes?: Record<string, MessageAttributeValue>,
     signal?: AbortSignal,
+    messageGroupId?: string,
   ): Promise<string> {
     if (this.closed) return Promise.reject(this.closed);
-    if (attributes) return this.sendOne(queueName, body, attributes, signal);
+    if (attributes) return this.sendOne(queueName, body, attributes, signal, messageGroupId);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<string>((resolve, reject) => {
       this.sends.add(pendingSend(body, signal, resolve, reject), queueName);
@@ -131,10 +133,11 @@ export class QueueOperations {
     body: string,
     attributes: Record<string, MessageAttributeValue>,
     signal: AbortSignal | undefined,
+    messageGroupId: string | undefined,
   ): Promise<string> {
     // A FIFO queue (an ordered listener's dead-letter queue) needs a group and a deduplication id:
-    // one group keeps dead letters in the order they failed; each send is its own message.
-    const fifo = queueName.endsWith('.fifo') ? { MessageGroupId: 'dead-letters', MessageDeduplicationId: randomUUID() } : {};
+    // the failed message's own group keeps its dead letters in the order they failed; each send is its own message.
+    const fifo = queueName.endsWith('.fifo') ? { MessageGroupId: messageGroupId || 'dead-letters', MessageDeduplicationId: randomUUID() } : {};
     const out = await this.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: await this.locator.url(queueName), MessageBody: body, MessageAttributes: attributes, ...fifo }),
       signal ? { abortSignal: signal } : {},

@@ -8,7 +8,8 @@ import type { ClaimRequest } from './claim-write';
 
 /** A call's outcome as read from the results table. */
 export type StoredResult =
-  | { readonly state: typeof ResultState.Ok; readonly resultJson: string }
+  /** `resultRefJson`: the result is in the payload bucket (runtime/payloads resolves it); `resultJson` is then empty. */
+  | { readonly state: typeof ResultState.Ok; readonly resultJson: string; readonly resultRefJson?: string }
   | { readonly state: typeof ResultState.Error; readonly error: WireError }
   | { readonly state: typeof ResultState.Claimed };
 
@@ -45,14 +46,14 @@ export class ResultsStore {
   public async complete(
     table: string,
     callId: string,
-    outcome: { ok: true; resultJson: string } | { ok: false; error: WireError },
+    outcome: { ok: true; resultJson: string } | { ok: true; resultRefJson: string } | { ok: false; error: WireError },
     expiresAtEpochSeconds: number,
     requireClaim = true,
     trace?: WireTrace,
   ): Promise<void> {
     const values: Record<string, AttributeValue> = {
       ':state': { S: outcome.ok ? ResultState.Ok : ResultState.Error },
-      ':payload': { S: outcome.ok ? outcome.resultJson : JSON.stringify(outcome.error) },
+      ':payload': { S: !outcome.ok ? JSON.stringify(outcome.error) : 'resultRefJson' in outcome ? outcome.resultRefJson : outcome.resultJson },
       ':now': { N: String(Date.now()) },
       ':expires': { N: String(expiresAtEpochSeconds) },
       ':claimed': { S: ResultState.Claimed },
@@ -67,7 +68,7 @@ export class ResultsStore {
           ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: {
             '#state': A.State,
-            '#payload': outcome.ok ? A.Result : A.Error,
+            '#payload': !outcome.ok ? A.Error : 'resultRefJson' in outcome ? A.ResultRef : A.Result,
             '#completedAt': A.CompletedAt,
             '#expiresAt': A.ExpiresAt,
             ...traceFields.names,
@@ -111,7 +112,11 @@ function parseItem(item: Record<string, AttributeValue>): { callId: string; resu
   const state = item[A.State]?.S;
   // Only call results are read here; anything else is not a call's outcome, whatever it holds.
   if (!callId || classifyKey(callId).kind !== KeyKind.CallResult) return undefined;
-  if (state === ResultState.Ok) return { callId, result: { state, resultJson: item[A.Result]?.S ?? 'null' } };
+  if (state === ResultState.Ok) {
+    const resultRefJson = item[A.ResultRef]?.S;
+    if (resultRefJson !== undefined) return { callId, result: { state, resultJson: '', resultRefJson } };
+    return { callId, result: { state, resultJson: item[A.Result]?.S ?? 'null' } };
+  }
   if (state === ResultState.Error) {
     let error: WireError;
     try {

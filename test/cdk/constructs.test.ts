@@ -469,6 +469,7 @@ describe('LightbusService.grantRunWorker: a container running `lightbus run` aga
     expect(runner.Properties.Environment.Variables).toEqual({
       LIGHTBUS_BUS_NAME: 'shop',
       LIGHTBUS_EVENT_BUS_NAME: 'shop',
+      LIGHTBUS_PAYLOAD_BUCKET: 'shop-payloads-111111111111-eu-west-1',
       LIGHTBUS_RESULTS_TABLE: 'shop-results',
       LIGHTBUS_SERVICE_NAME: 'auth',
       LIGHTBUS_QUEUE_URL_PREFIX: expect.anything(),

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -304,5 +304,105 @@ describe('cdk-nag AwsSolutions with no acknowledgement at all', () => {
     // A finding, acknowledged or not, would be a violation of a plugin report (nag.test.ts shows the pack does report).
     const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: { violations?: unknown[] }[] };
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+});
+
+describe('payload bucket grants: per API, put what a role sends, get what it receives', () => {
+  const UUID_KEY = '????????-????-????-????-????????????';
+  /** `s3:<action> <key>` for every S3 grant of a role (keys relative to the bus's payload bucket). */
+  function payloadGrants(statements: Statement[]): string[] {
+    return statements
+      .filter((s) => actions(s).some((a) => a.startsWith('s3:')))
+      .flatMap((s) => {
+        const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+        return resources.flatMap((r) => actions(s).map((a) => `${a} ${JSON.stringify(r).replace(/^.*shop-payloads-111111111111-eu-west-1\//, '').replace(/"\]\]\}$/, '')}`));
+      })
+      .sort();
+  }
+
+  const { built } = appOf([{ id: 'Auth', busModule: AUTH, props: { separateFunctions: [{ listener: 'createUserForCustomer' }] } }]);
+  const { stack, service } = built[0]!;
+  const template = Template.fromStack(stack);
+
+  it('lets the RPC worker get its calls\' parameters and put their results and its events, nothing else', () => {
+    expect(payloadGrants(statementsOfRole(template, roleIdOf(stack, service, 'Worker')))).toEqual([
+      `s3:GetObject auth/call/${UUID_KEY}`,
+      `s3:GetObject auth/result/${UUID_KEY}`, // as a caller of auth (its own module calls it)
+      `s3:PutObject auth/call/${UUID_KEY}`,
+      `s3:PutObject auth/event/${UUID_KEY}`,
+      `s3:PutObject auth/result/${UUID_KEY}`,
+    ]);
+  });
+
+  it('lets a listener function get the events it listens to and its own calls\' payloads; no call parameters of others, no results to write', () => {
+    expect(payloadGrants(statementsOfRole(template, roleIdOf(stack, service, 'ListenerWorker-createUserForCustomer')))).toEqual([
+      `s3:GetObject auth/result/${UUID_KEY}`,
+      `s3:GetObject customers/event/${UUID_KEY}`,
+      `s3:PutObject auth/call/${UUID_KEY}`,
+      `s3:PutObject auth/event/${UUID_KEY}`,
+    ]);
+  });
+
+  it('names exact keys of one API and kind: no bucket-wide or * object grant anywhere', () => {
+    for (const grant of [service.functions.keys()].flatMap((ids) => [...ids]).flatMap((id) => payloadGrants(statementsOfRole(template, roleIdOf(stack, service, id))))) {
+      expect(grant).toMatch(/^s3:(Get|Put)Object [a-z.]+\/(call|result|event)\/\?{8}-\?{4}-\?{4}-\?{4}-\?{12}$/);
+    }
+  });
+
+  it('gives every worker the bucket\'s name in its environment', () => {
+    for (const fn of service.functions.values()) {
+      const id = stack.getLogicalId(fn.node.defaultChild as never);
+      const env = template.toJSON().Resources[id].Properties.Environment.Variables;
+      expect(env.LIGHTBUS_PAYLOAD_BUCKET).toBe('shop-payloads-111111111111-eu-west-1');
+    }
+  });
+});
+
+describe('the payload bucket of a LightbusBus', () => {
+  function busTemplate(props: Partial<ConstructorParameters<typeof LightbusBus>[2]> = {}) {
+    const stack = new Stack(new App(), 'Bus', { env: ENV });
+    new LightbusBus(stack, 'Bus', { busName: 'shop', ...props });
+    return Template.fromStack(stack);
+  }
+
+  it('is named by convention, encrypted, private, TLS only, logged, and expires payloads after a day', () => {
+    const template = busTemplate();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'shop-payloads-111111111111-eu-west-1',
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [{ Id: 'expire-payloads', Status: 'Enabled', ExpirationInDays: 1 }] },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'payloads/' }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('takes the expiry from payloadExpiration, in whole days', () => {
+    busTemplate({ payloadExpiration: Duration.days(3) }).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [{ Id: 'expire-payloads', Status: 'Enabled', ExpirationInDays: 3 }] },
+    });
+    expect(() => busTemplate({ payloadExpiration: Duration.hours(5) })).toThrow(/payloadExpiration must be a whole number of days, at least 1; got 5 hours/);
+  });
+
+  it('lets grantCall put the API\'s call parameters and get its results; grantFire put its events', () => {
+    const stack = new Stack(new App(), 'Caller', { env: ENV });
+    const bus = LightbusBus.fromBusName(stack, 'Bus', 'shop');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    bus.grantCall(role, 'auth', { callerScope: 'web' });
+    bus.grantFire(role, 'customers');
+    const template = Template.fromStack(stack);
+    const statements = statementsOfRole(template, stack.getLogicalId(role.node.defaultChild as never));
+    const s3 = statements.filter((s) => actions(s).some((a) => a.startsWith('s3:'))).map((s) => `${actions(s).join()} ${JSON.stringify(s.Resource)}`);
+    expect(s3).toEqual([
+      expect.stringMatching(/^s3:PutObject .*shop-payloads-111111111111-eu-west-1\/auth\/call\/\?{8}-/),
+      expect.stringMatching(/^s3:GetObject .*shop-payloads-111111111111-eu-west-1\/auth\/result\/\?{8}-/),
+      expect.stringMatching(/^s3:PutObject .*shop-payloads-111111111111-eu-west-1\/customers\/event\/\?{8}-/),
+    ]);
   });
 });

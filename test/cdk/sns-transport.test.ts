@@ -106,4 +106,15 @@ describe('an ordered listener of an API on sns-fifo', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true, FilterPolicyScope: 'MessageBody' });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
+
+  it('sets the FIFO redrive far past maxReceives (the worker counts runs: held-back receives must not move a message) and lets the worker count its runs', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'shop-listen-shipments-track.fifo',
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 100 }),
+    });
+    const attempts = allStatements(template, 'AWS::IAM::Policy', 'PolicyDocument').filter((s) => JSON.stringify(s.Condition ?? {}).includes('attempts#'));
+    expect(attempts).toHaveLength(1);
+    expect(actions(attempts[0]!)).toEqual(['dynamodb:UpdateItem']);
+    expect(attempts[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['attempts#shipments#track#*'] } });
+  });
 });

@@ -272,6 +272,18 @@ describe('the example app deployed with cdk deploy', () => {
     await expect(invokeLambda(caller, { username: email, password: 'not-the-password' })).resolves.toMatchObject({ payload: { valid: false } });
   });
 
+  it('carries a 300 KB event and the 300 KB call it causes through the payload bucket, under the deployed roles (#12)', async () => {
+    // Over EventBridge's and SQS's limits: the test process stores the event's parameters; the
+    // listener Lambda reads them (its grant: customers/event/<uuid>) and stores the parameters of
+    // its auth.createUser call (auth/call/<uuid>), which the worker Lambda reads. IAM is enforced.
+    const email = `big-${randomUUID().slice(0, 8)}@example.com`;
+    const customerName = `Ada ${'Lovelace '.repeat(34_000)}`.trim();
+    await customers.customers.newCustomer.fire({ customerName, email, initialPassword: 'correct-horse-battery' });
+    expect(await waitForUsers([email], 'correct-horse-battery', 60_000)).toEqual([true]);
+    const user = (await dynamo.send(new GetItemCommand({ TableName: usersTable, Key: { username: { S: email } }, ConsistentRead: true }))).Item;
+    expect(user?.displayName?.S).toBe(customerName);
+  });
+
   it('creates a user for each of many customers fired at once (concurrent listener and worker instances, one users table)', async () => {
     const tag = randomUUID().slice(0, 8);
     const emails = Array.from({ length: 12 }, (_, i) => `c${i}-${tag}@example.com`);

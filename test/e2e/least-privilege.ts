@@ -15,6 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PayloadBucketLocator, payloadKey } from '../../runtime/payloads';
+import { AwsClients } from '../../runtime/transport';
 import { eventSource } from '../../runtime/messages/wire';
 import { rpcQueueName } from '../../runtime/topology/naming';
 import type { Topology } from '../../runtime/topology';
@@ -43,13 +46,14 @@ interface RoleClients {
   readonly sqs: SQSClient;
   readonly dynamo: DynamoDBClient;
   readonly events: EventBridgeClient;
+  readonly s3: S3Client;
 }
 
 function clientsFor(credentials: RoleCredentials): RoleClients {
   const env = testEnvironment();
   // No retries: a denial is final, and a retried one only slows the test down.
   const config = { endpoint: env.endpoint, region: env.region, credentials, maxAttempts: 1 };
-  return { sqs: new SQSClient(config), dynamo: new DynamoDBClient(config), events: new EventBridgeClient(config) };
+  return { sqs: new SQSClient(config), dynamo: new DynamoDBClient(config), events: new EventBridgeClient(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
 }
 
 /** Resolves to the error's name when `call` is refused by IAM; fails the test otherwise. */
@@ -113,7 +117,28 @@ export function describeLeastPrivilege(deployed: DeployedExample): void {
         role.sqs.destroy();
         role.dynamo.destroy();
         role.events.destroy();
+        role.s3.destroy();
       }
+    });
+
+    it('holds payloads to their API and kind: a role puts what it sends and gets what it receives, nothing else (#12)', async () => {
+      const aws = new AwsClients();
+      const Bucket = await new PayloadBucketLocator(aws, deployed.busName, () => eventBusName, undefined).name();
+      aws.destroy();
+      const put = (role: RoleClients, key: string) => role.s3.send(new PutObjectCommand({ Bucket, Key: key, Body: '{}' }));
+      const get = (role: RoleClients, key: string) => role.s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      const listener = await roleOf('authListener');
+      const worker = await roleOf('authWorker');
+      const customersRole = await roleOf('customersWorker');
+      // Allowed: the listener stores the parameters of its auth.createUser call, the worker reads them.
+      const callKey = payloadKey('auth', 'call');
+      await put(listener, callKey);
+      await get(worker, callKey);
+      await expectDenied(get(customersRole, callKey)); // not an API it serves
+      await expectDenied(put(listener, payloadKey('auth', 'result'))); // results are the worker's to write
+      await expectDenied(put(listener, payloadKey('customers', 'event'))); // not its API to fire
+      await expectDenied(put(worker, 'auth/call/not-a-uuid')); // keys are <api>/<kind>/<uuid> exactly
+      await expectDenied(get(await roleOf('caller'), payloadKey('customers', 'event'))); // a caller of auth only
     });
 
     it("denies one service's role another service's queues", async () => {

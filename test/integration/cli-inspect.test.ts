@@ -67,6 +67,7 @@ describe('lightbus inspect', () => {
       event: 'happened',
       parameters: { n: 7, label: 'seen' },
       sender: { service: 'mathsvc' },
+      transport: 'eventbridge',
     });
 
     cli.child.kill('SIGINT');

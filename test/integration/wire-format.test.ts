@@ -4,6 +4,7 @@
  * wire matches the documented shapes field by field. Resource names here are written out the way
  * the docs give them (not computed with runtime/topology), so a naming change fails this test.
  */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -49,6 +50,7 @@ const calcApi = lightbus.api(API, {
   rpcs: {
     add: lightbus.rpc({ parameters: { a: z.number(), b: z.number() }, response: z.number() }),
     fail: lightbus.rpc({ parameters: { reason: z.string() }, response: z.boolean() }),
+    repeat: lightbus.rpc({ parameters: { text: z.string(), times: z.number().int() }, response: z.string() }),
   },
   events: {
     happened: lightbus.event({ parameters: { text: z.string(), count: z.number().int() } }),
@@ -60,6 +62,7 @@ const implementation = {
   fail: ({ reason }: { reason: string }): boolean => {
     throw new DeliberateError(reason);
   },
+  repeat: ({ text, times }: { text: string; times: number }) => text.repeat(times),
 };
 
 interface PythonRun {
@@ -150,6 +153,13 @@ describe('a Python client written from docs/wire-format.md, against a running wo
     await worker.start();
   });
 
+  /** Keys under a prefix of this bus's payload bucket. */
+  async function payloadKeys(prefix: string): Promise<string[]> {
+    const Bucket = await bus.transports.payloads.bucket.name();
+    const out = await bus.transports.clients.s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix }));
+    return (out.Contents ?? []).map((o) => o.Key ?? '');
+  }
+
   afterAll(async () => {
     await worker.stop();
     await bus.close();
@@ -238,6 +248,34 @@ describe('a Python client written from docs/wire-format.md, against a running wo
       listenerName: LISTENER,
       receiveCount: 1,
     });
+  });
+
+  it('sends large parameters by reference and follows a large result\'s resultRef (Large payloads)', async () => {
+    // --offload-above makes these small parameters go through the payload bucket; the result
+    // (400 KiB) is over the results item's limit, so the worker stores it and writes resultRef.
+    const run = await runPython(busName, ['--offload-above', '100', 'call', API, 'repeat', JSON.stringify({ text: 'abcd'.repeat(64), times: 1600 }), '--timeout-ms', '15000']);
+    expect(run).toMatchObject({ exitCode: 0, output: { state: 'ok' } });
+    expect(run.output.result).toBe('abcd'.repeat(64 * 1600));
+    const item = (
+      await dynamo.send(new GetItemCommand({ TableName: `${busName}-results`, Key: { pk: { S: run.output.id as string } }, ConsistentRead: true }))
+    ).Item;
+    expect(item?.result).toBeUndefined();
+    expect(await payloadKeys(`${API}/call/`)).toHaveLength(1);
+    expect(JSON.parse(item?.resultRef?.S ?? '{}')).toEqual({
+      bucket: expect.stringMatching(/-payloads-\d{12}-/),
+      key: expect.stringMatching(new RegExp(`^${API.replace('.', '\\.')}/result/[0-9a-f-]{36}$`)),
+      bytes: 400 * 1024 + 2,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('fires an event whose parameters travel by reference; the listener receives them', async () => {
+    const text = 'large '.repeat(100);
+    const run = await runPython(busName, ['--offload-above', '100', 'fire', API, 'happened', JSON.stringify({ text, count: 3 })]);
+    expect(run.exitCode).toBe(0);
+    const event = await waitFor('the listener to receive the event', () => received.find((e) => e.id === run.output.id));
+    expect(event.parameters).toEqual({ text, count: 3 });
+    expect(await payloadKeys(`${API}/event/`)).toHaveLength(1);
   });
 
   it('dead-letters invalid and malformed events at once, with the documented attributes', async () => {
@@ -443,7 +481,14 @@ describe('the Python client fires onto an SNS FIFO topic (transports.event: sns-
   const bus = lightbus.create({ busName, serviceName: SERVICE, apis: [calcApi], logger: silentLogger, apiSettings });
   bus.register(calcApi, implementation);
   const received: number[] = [];
-  bus.wiretest.calc.happened.listen((_e, { count }) => void received.push(count), { listenerName: LISTENER, ordered: { by: 'text' } });
+  let broken = true;
+  bus.wiretest.calc.happened.listen(
+    (_e, { count }) => {
+      if (count === 13 && broken) throw new Error('13 is broken');
+      received.push(count);
+    },
+    { listenerName: LISTENER, ordered: { by: 'text' }, maxReceives: 1 },
+  );
   const worker = new LightbusWorker(bus, { provision: true, logger: silentLogger, waitTimeSeconds: 1 });
 
   beforeAll(async () => {
@@ -460,5 +505,18 @@ describe('the Python client fires onto an SNS FIFO topic (transports.event: sns-
     for (const count of [1, 2, 3]) expect(await fire(count)).toMatchObject({ exitCode: 0, output: { id: expect.any(String) } });
     await waitFor('three events', () => (received.length >= 3 ? true : undefined));
     expect(received).toEqual([1, 2, 3]);
+  });
+
+  it('redrives a FIFO dead letter as documented: back into its own message group, deduplicated by its message id', async () => {
+    const fire = (count: number) => runPython(busName, ['fire', API, 'happened', JSON.stringify({ text: 'dl-9', count }), '--transport', 'sns-fifo', '--ordered-by', 'text']);
+    expect(await fire(13)).toMatchObject({ exitCode: 0 });
+    expect(await fire(14)).toMatchObject({ exitCode: 0 });
+    await waitFor('14 after 13 was dead-lettered', () => (received.includes(14) ? true : undefined));
+    broken = false;
+    const queueName = bus.topology().listeners[0]!.queueName;
+    const run = await runPython(busName, ['redrive', queueName]);
+    expect(run).toMatchObject({ exitCode: 0, output: { moved: [{ messageId: expect.any(String), messageGroupId: 'dl-9' }] } });
+    await waitFor('the redriven 13', () => (received.includes(13) ? true : undefined));
+    expect(received.slice(3)).toEqual([14, 13]);
   });
 });

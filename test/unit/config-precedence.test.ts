@@ -142,6 +142,14 @@ describe('configuration precedence (docs/configuration.md, one test per row)', (
     });
   });
 
+  it('payload offload threshold: payloads.offloadAbove > bus.payloads.offloadAbove > LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE > none', () => {
+    checkRow(
+      { create: { payloads: { offloadAbove: 100 } }, file: { bus: { payloads: { offloadAbove: 200 } } }, env: { LIGHTBUS_PAYLOAD_OFFLOAD_ABOVE: '300' } },
+      (s) => s.payloads.offloadAbove,
+      { create: 100, file: 200, env: 300, default: undefined },
+    );
+  });
+
   it('schema TTL: schemaTtlSeconds > bus.schemaTtl > 60s', () => {
     checkRow({ create: { schemaTtlSeconds: 30 }, file: { bus: { schemaTtl: '5m' } } }, (s) => s.schemaTtlSeconds, {
       create: 30,

@@ -9,6 +9,7 @@ import { ConfigurationError } from '../../runtime/errors';
 import { CALL_ID_PATTERN } from '../../runtime/messages/bounds';
 import {
   ANONYMOUS_CALLER_SCOPE,
+  attemptsKey,
   callerScopeOf,
   callerScopeOfCallId,
   callResultKey,
@@ -140,5 +141,16 @@ describe('caller scopes and call ids', () => {
     expect(resolveBusSettings({}, { LIGHTBUS_SERVICE_NAME: 'svc' }).callerScope).toBe('svc');
     expect(resolveBusSettings({}, {}).callerScope).toBe('anon');
     expect(() => resolveBusSettings({}, { LIGHTBUS_CALLER_SCOPE: 'a*' })).toThrow(ConfigurationError);
+  });
+
+  it('keys an ordered listener\'s attempt count by its SQS message id, apart from every other kind, within its own grant pattern', () => {
+    const key = attemptsKey('shipping', 'ship', '0a1b2c3d-0000-4000-8000-000000000000');
+    expect(key).toBe('attempts#shipping#ship#0a1b2c3d-0000-4000-8000-000000000000');
+    expect(classifyKey(key)).toEqual({ kind: KeyKind.Attempts, service: 'shipping', listener: 'ship', messageId: '0a1b2c3d-0000-4000-8000-000000000000' });
+    expect(iamLike(KeyPatterns.attemptsOf('shipping', 'ship'), key)).toBe(true);
+    expect(iamLike(KeyPatterns.attemptsOf('shipping', 'shipX'), key)).toBe(false);
+    expect(iamLike(KeyPatterns.dedupeRecordsOf('shipping', 'ship'), key)).toBe(false);
+    expect(iamLike(KeyPatterns.anyKindPrefixed, key)).toBe(true);
+    expect(() => attemptsKey('shipping', 'ship', 'a#b')).toThrow(InvalidTableKeyError);
   });
 });

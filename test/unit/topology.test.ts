@@ -1,5 +1,5 @@
 import { lightbus, z } from '../../runtime';
-import { fitName, listenerQueueName, rpcQueueName } from '../../runtime/topology';
+import { fifoRedriveMaxReceiveCount, fitName, listenerQueueName, rpcQueueName } from '../../runtime/topology';
 
 const authApi = lightbus.api('auth', {
   rpcs: { check: lightbus.rpc({ parameters: { u: z.string() }, response: z.boolean() }) },
@@ -103,5 +103,15 @@ describe('deriveTopology(): every resource from the bus module', () => {
     } finally {
       process.env = saved;
     }
+  });
+
+  it('gives an ordered listener\'s FIFO queue a far redrive bound (the dispatcher counts runs), a standard queue maxReceives + 1', () => {
+    // Held back unrun up to 9 times per run of each earlier message received with it, a FIFO message
+    // can be received about 10 × maxReceives times before its own last run: SQS must not move it first.
+    expect(fifoRedriveMaxReceiveCount(3)).toBe(100);
+    expect(fifoRedriveMaxReceiveCount(10)).toBe(200);
+    expect(fifoRedriveMaxReceiveCount(40)).toBe(800);
+    expect(fifoRedriveMaxReceiveCount(400)).toBe(1000);
+    for (const maxReceives of [1, 3, 5, 10, 25, 50]) expect(fifoRedriveMaxReceiveCount(maxReceives)).toBeGreaterThan(10 * maxReceives);
   });
 });

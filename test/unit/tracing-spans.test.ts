@@ -10,16 +10,12 @@ import {
   currentTraceId,
   openTelemetry,
   parseTraceparent,
-  resetTraceScopes,
   runIncoming,
   runInTraceScope,
   startCallSpan,
   startExecutionSpan,
   startFireSpan,
   startListenerSpan,
-  traceScopesOn,
-  unscopedWorkEnded,
-  unscopedWorkStarted,
   useOpenTelemetry,
 } from '../../runtime/tracing';
 import { installInMemoryTracing, parentIdOf, type InMemoryTracing } from '../support/otel';
@@ -191,45 +187,18 @@ describe('the guarded require of the optional peer', () => {
   });
 });
 
-describe('scopes only where work needs them (AsyncLocalStorage costs every promise on Node 20)', () => {
-  beforeEach(() => {
-    useOpenTelemetry(false);
-    resetTraceScopes();
-  });
+describe('every message in a scope of its own', () => {
+  beforeEach(() => useOpenTelemetry(false));
   afterAll(() => useOpenTelemetry('auto'));
 
-  /** One message's work as the dispatcher runs it. */
-  const dispatched = <T>(fn: () => Promise<T>): Promise<T> =>
-    runInTraceScope(async () => {
-      const counted = unscopedWorkStarted();
-      try {
-        return await fn();
-      } finally {
-        if (counted) unscopedWorkEnded();
-      }
-    });
-
-  it('work that never reads its trace leaves scopes off', async () => {
-    const span = startListenerSpan({ api: 'a', event: 'b', id: 'e', traceparent: CALLER }, 'l', 1, undefined);
-    await dispatched(() => runIncoming(span, async () => 'computed', () => undefined));
-    expect(traceScopesOn()).toBe(false);
-  });
-
-  it('the first call made from work turns them on, and is that work\'s child when it is the only work running', async () => {
-    const span = startListenerSpan({ api: 'a', event: 'b', id: 'e', traceparent: CALLER }, 'l', 1, undefined);
-    let inner = '';
-    await dispatched(() => runIncoming(span, async () => {
-      await Promise.resolve();
-      inner = startCallSpan('x', 'y', 'c', 'q').traceparent;
-    }, () => undefined));
-    expect(traceScopesOn()).toBe(true);
-    expect(parseTraceparent(inner)?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    // From now on every message runs in a scope: concurrent work keeps its own trace.
-    const traces: string[] = [];
+  it('concurrent messages keep their own traces, from the very first call the process makes', async () => {
+    // Two messages in flight at once, as in a Lambda batch: the first calls the process ever makes
+    // continue each message's trace (an earlier lazy scheme had to guess here, and started a new one).
     const other = '00-11111111111111111111111111111111-2222222222222222-01';
+    const traces: string[] = [];
     await Promise.all(
       [CALLER, other].map((traceparent) =>
-        dispatched(() =>
+        runInTraceScope(() =>
           runIncoming(startListenerSpan({ api: 'a', event: 'b', id: 'e', traceparent }, 'l', 1, undefined), async () => {
             await new Promise((resolve) => setTimeout(resolve, 5));
             traces.push(`${traceparent.slice(3, 35)}=${parseTraceparent(startFireSpan('a', 'b', 'e').traceparent)?.traceId}`);
@@ -240,20 +209,15 @@ describe('scopes only where work needs them (AsyncLocalStorage costs every promi
     expect(traces.sort()).toEqual(['11111111111111111111111111111111=11111111111111111111111111111111', '4bf92f3577b34da6a3ce929d0e0e4736=4bf92f3577b34da6a3ce929d0e0e4736']);
   });
 
-  it('if the first need comes while several messages run without scopes, that one call starts a new trace rather than guess', async () => {
-    const first: string[] = [];
-    await Promise.all(
-      [CALLER, '00-11111111111111111111111111111111-2222222222222222-01'].map((traceparent, index) =>
-        dispatched(() =>
-          runIncoming(startListenerSpan({ api: 'a', event: 'b', id: 'e', traceparent }, 'l', 1, undefined), async () => {
-            await new Promise((resolve) => setTimeout(resolve, 5));
-            if (index === 0) first.push(parseTraceparent(startFireSpan('a', 'b', 'e').traceparent)?.traceId ?? '');
-          }, () => undefined),
-        ),
-      ),
+  it('work outside any message has no trace of a message', async () => {
+    let outside = '';
+    const running = runInTraceScope(() =>
+      runIncoming(startListenerSpan({ api: 'a', event: 'b', id: 'e', traceparent: CALLER }, 'l', 1, undefined), async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }, () => undefined),
     );
-    expect(first[0]).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(first[0]).not.toBe('11111111111111111111111111111111');
-    expect(traceScopesOn()).toBe(true);
+    outside = parseTraceparent(startFireSpan('a', 'b', 'e').traceparent)?.traceId ?? '';
+    await running;
+    expect(outside).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 });

@@ -6,10 +6,10 @@ import { resolveBusSettings } from '../../../runtime/config';
 import { ConfigurationError, MalformedMessageError } from '../../../runtime/errors';
 import { createLogger, type Logger } from '../../../runtime/logging';
 import { parseEventDelivery, type EventDetail } from '../../../runtime/messages';
-import { fitName } from '../../../runtime/topology';
+import { fitName, type EventTransportName } from '../../../runtime/topology';
 import { AwsClients } from '../../../runtime/transport';
-import { BusHistory, parseTimePoint } from '../../history';
-import { createTemporaryResources, removeTemporaryResources, type TemporaryResources } from '../../live-traffic';
+import { BusHistory, parseTimePoint, refuseHistoryOfSnsApi } from '../../history';
+import { createTemporaryResources, readTapDelivery, removeTemporaryResources, type TemporaryResources } from '../../live-traffic';
 import { addCommonOptions, applyCommonOptions, parseDurationFlag, type CommonOptions } from '../common';
 import { jsonPathMatcher } from '../json-path';
 import { inspectEventPattern, matchesFilters, normaliseFilters } from '../inspect-filters';
@@ -31,8 +31,11 @@ export interface InspectOptions extends CommonOptions {
   readonly since?: string;
 }
 
-/** An event as `inspect` shows it: lightbus's event detail plus EventBridge's id. */
-export type InspectedEvent = EventDetail & { readonly eventBridgeId: string };
+/**
+ * An event as `inspect` shows it: lightbus's event detail, the transport it came over, and the
+ * id that transport gave it (EventBridge's event id, or SNS's message id: what `fire()` reported).
+ */
+export type InspectedEvent = EventDetail & { readonly eventBridgeId: string; readonly transport: EventTransportName };
 
 const DEFAULT_DURATION_MS = 10_000;
 
@@ -40,8 +43,10 @@ const DEFAULT_DURATION_MS = 10_000;
 export function formatEvent(event: InspectedEvent, format: 'pretty' | 'json'): string {
   if (format === 'json') return JSON.stringify(event);
   const sender = event.sender ? [event.sender.service, event.sender.process].filter(Boolean).join('/') : 'unknown sender';
-  const parameters = JSON.stringify(event.parameters, null, 2).replace(/\n/g, '\n  ');
-  return `${event.firedAt}  ${event.api}.${event.event}  id=${event.id}  from ${sender}\n  ${parameters}`;
+  // A large event's parameters are in the payload bucket: show the reference (wire-format.md, "Large payloads").
+  const shown = event.parametersRef !== undefined ? { parametersRef: event.parametersRef } : event.parameters;
+  const parameters = JSON.stringify(shown, null, 2).replace(/\n/g, '\n  ');
+  return `${event.firedAt}  ${event.api}.${event.event}  id=${event.id}  from ${sender}  via ${event.transport}\n  ${parameters}`;
 }
 
 /**
@@ -68,6 +73,8 @@ export async function inspectEvents(
     eventBusName: locateBus(settings).eventBusName,
     ruleName: fitName(`${settings.busName}-${suffix}`, 64),
     queueName: fitName(`${settings.busName}-${suffix}`, 80),
+    // APIs on SNS: the queue subscribes to their topics too (those of --api, or all of the bus's).
+    topics: { busName: settings.busName, ...(filters.api !== undefined ? { api: filters.api } : {}) },
   };
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -80,7 +87,11 @@ export async function inspectEvents(
   try {
     // Checked before anything is created: a bad --since creates nothing.
     since = options.since !== undefined ? parseTimePoint('--since', options.since, Date.now()) : undefined;
+    if (since !== undefined && filters.api !== undefined && !filters.api.includes('*')) {
+      await refuseHistoryOfSnsApi(clients, settings, filters.api, 'lightbus inspect --since');
+    }
     await createTemporaryResources(clients, resources, inspectEventPattern(filters));
+    if (resources.topicProblem !== undefined) logger.warn('Events of APIs on SNS will not be shown', { problem: resources.topicProblem });
     if (since !== undefined) {
       // A replay limited to the temporary rule (FilterArns): the bus's listeners do not see it again.
       const replay = await new BusHistory(clients, settings.busName, resources.eventBusName).replayIntoRules(
@@ -90,11 +101,15 @@ export async function inspectEvents(
         false,
       );
       logger.info('Replaying history into the temporary rule', { replay: replay.replayName, from: since.toISOString(), to: replay.window.to.toISOString() });
+      if ((resources.subscriptions ?? []).length > 0) {
+        logger.warn('Events of APIs on SNS are shown from now on only: SNS keeps no history', { topics: subscribedTopics(resources) });
+      }
     }
     logger.info('Inspecting events', {
       eventBus: resources.eventBusName,
       rule: resources.ruleName,
       queue: resources.queueName,
+      topics: subscribedTopics(resources),
       filters,
       ...(options.jsonPath !== undefined ? { jsonPath: options.jsonPath, equals: options.equals } : {}),
       until: options.follow ? 'SIGINT' : `${duration} ms`,
@@ -115,8 +130,10 @@ export async function inspectEvents(
       }
       for (const message of messages) {
         let event: InspectedEvent;
+        const delivery = readTapDelivery(message.Body ?? '');
         try {
-          event = parseEventDelivery(message.Body ?? '');
+          const parsed = parseEventDelivery(delivery.envelope);
+          event = { ...parsed, eventBridgeId: delivery.messageId ?? parsed.eventBridgeId, transport: delivery.transport };
         } catch (error) {
           if (!(error instanceof MalformedMessageError)) throw error;
           logger.warn('Skipped a message that is not a lightbus event', { error: error.message });
@@ -150,10 +167,16 @@ export async function inspectEvents(
       logger.error('Could not remove every temporary resource; remove them by hand', {
         rule: resources.ruleName,
         queue: resources.queueName,
+        subscriptions: (resources.subscriptions ?? []).map((s) => s.subscriptionArn),
         problems,
       });
     } else {
-      logger.info('Removed the temporary rule and queue', { rule: resources.ruleName, queue: resources.queueName, shown });
+      logger.info('Removed the temporary rule and queue', {
+        rule: resources.ruleName,
+        queue: resources.queueName,
+        subscriptions: (resources.subscriptions ?? []).map((s) => s.subscriptionArn),
+        shown,
+      });
     }
   }
   return shown;
@@ -163,8 +186,8 @@ export function registerInspectCommand(program: Command): void {
   const command = program
     .command('inspect')
     .description(
-      'Show events on the bus as they are fired, through a temporary EventBridge rule and SQS queue that are removed on exit. ' +
-        'Events fired before it starts are shown only with --since (from the bus history archive).',
+      'Show events on the bus as they are fired, through a temporary EventBridge rule and SQS queue (subscribed to the SNS topics of APIs on SNS too) that are removed on exit. ' +
+        'Events fired before it starts are shown only with --since (from the bus history archive; events on SNS have no history).',
     )
     .option('--api <name>', "only events of this API (e.g. customers or support.case); * matches any characters ('audit.*': every API under audit)")
     .option('--event <name>', "only this event: a name (newCustomer) or API and name (customers.newCustomer); * matches any characters ('user*')")
@@ -194,6 +217,11 @@ export function registerInspectCommand(program: Command): void {
     if (hideStale) throw new ConfigurationError('--hide-stale goes with --workers (lightbus inspect --workers --hide-stale).');
     await inspectEvents(options);
   });
+}
+
+/** The names of the topics the temporary queue is subscribed to. */
+function subscribedTopics(resources: TemporaryResources): string[] {
+  return (resources.subscriptions ?? []).map((s) => s.topicArn.slice(s.topicArn.lastIndexOf(':') + 1));
 }
 
 function parseFormat(value: string): 'pretty' | 'json' {

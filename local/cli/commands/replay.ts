@@ -3,7 +3,7 @@ import { locateBus } from '../../../runtime/client';
 import { resolveBusSettings } from '../../../runtime/config';
 import { ConfigurationError } from '../../../runtime/errors';
 import { AwsClients } from '../../../runtime/transport';
-import { BusHistory, parseTimePoint, type ReplayReport } from '../../history';
+import { BusHistory, parseTimePoint, refuseHistoryOfSnsApi, type ReplayReport } from '../../history';
 import { addCommonOptions, applyCommonOptions, type CommonOptions } from '../common';
 import { normaliseFilters } from './inspect';
 
@@ -31,6 +31,7 @@ export async function replayIntoListener(options: ReplayOptions, write: (text: s
   const window = { from: parseTimePoint('--from', options.from, at), to: parseTimePoint('--to', options.to ?? 'now', at) };
   const clients = new AwsClients(settings.aws);
   try {
+    if (filters.api !== undefined && !filters.api.includes('*')) await refuseHistoryOfSnsApi(clients, settings, filters.api, 'lightbus replay');
     const history = new BusHistory(clients, settings.busName, locateBus(settings).eventBusName, now);
     const report = await history.replayIntoListener(
       { service, listener: options.listener, window, ...(filters.api !== undefined ? { api: filters.api } : {}), ...(filters.event !== undefined ? { event: filters.event } : {}) },

@@ -3,15 +3,25 @@ import { DescribeEventBusCommand, ListRulesCommand, ListTargetsByRuleCommand, ty
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { parseSchemaItem, SCHEMA_ITEM_KIND, type ApiSchema } from '../../../runtime/schema';
 import { OWNER_RECORD_KIND, OwnerAttributes } from '../../../runtime/ownership';
-import { DEAD_LETTER_SUFFIX } from '../../../runtime/topology';
+import { DEAD_LETTER_SUFFIX, listenerQueueName, orderedListenerQueueName, type EventTransportName } from '../../../runtime/topology';
 import type { AwsClients } from '../../../runtime/transport';
 import { isWorkerStale } from '../../../runtime';
+import { listTopicListeners, type TopicSubscriptionListener } from './topic-listeners';
 import type { WorkerState } from './worker-states';
 
-/** A listener on the bus, from its EventBridge rule and (where known) the worker that runs it. */
+/**
+ * A listener on the bus, from its EventBridge rule or its queue's subscription to an API's SNS
+ * topic, and (where known) the worker that runs it. A listener of APIs on both transports has a
+ * view for its rule and one per subscription.
+ */
 export interface ListenerView {
+  /** The EventBridge rule; for a subscription, the topic's name. */
   readonly rule: string;
-  /** `api.event` names its rule matches. */
+  /** How its events reach its queue: a rule on the event bus, or a subscription to an SNS (FIFO) topic. */
+  readonly transport: EventTransportName;
+  /** The SNS topic, for a subscription. */
+  readonly topic?: string;
+  /** `api.event` names its rule (or subscription's filter policy) matches. */
   readonly events: readonly string[];
   readonly queue?: string;
   readonly service?: string;
@@ -68,10 +78,11 @@ export async function readBusOverview(input: OverviewInput): Promise<BusOverview
   const { clients, busName, eventBusName, resultsTable } = input;
   // The event bus first: its absence is the clearest "nothing here" (and a ResourceNotFoundException).
   await clients.eventBridge.send(new DescribeEventBusCommand({ Name: eventBusName }));
-  const [records, rules, queues] = await Promise.all([
+  const [records, rules, queues, subscriptions] = await Promise.all([
     scanRecords(clients, resultsTable),
     listRules(clients, busName, eventBusName),
     listQueues(clients, `${busName}-`),
+    listTopicListeners(clients, busName),
   ]);
   const rpcPrefix = `${busName}-rpc-`;
   const requestQueueSlugs = new Set(queues.filter((q) => q.startsWith(rpcPrefix) && !q.endsWith(DEAD_LETTER_SUFFIX)).map((q) => q.slice(rpcPrefix.length)));
@@ -89,7 +100,10 @@ export async function readBusOverview(input: OverviewInput): Promise<BusOverview
       servedBy: [...new Set(input.workers.filter((w) => w.apis.includes(name) && isServing(w)).map((w) => w.service))].sort(),
     };
   });
-  const listeners = rules.map((rule) => describeListener(rule, busName, input.workers));
+  const listeners = [
+    ...rules.map((rule) => describeListener(rule, busName, input.workers)),
+    ...subscriptions.map((subscription) => describeSubscriber(subscription, busName, input.workers)),
+  ];
   return {
     busName,
     eventBusName,
@@ -165,7 +179,9 @@ function describeListener({ rule, queue }: { rule: Rule; queue?: string }, busNa
   // Rule names are `<bus>-<service>-<listener>`: a worker's state says where one ends.
   for (const worker of workers) {
     for (const l of worker.listeners) {
-      if (name === `${busName}-${worker.service}-${l.listener}`) return { rule: name, events, ...(queue ? { queue } : {}), service: worker.service, listener: l.listener };
+      if (name === `${busName}-${worker.service}-${l.listener}`) {
+        return { rule: name, transport: 'eventbridge', events, ...(queue ? { queue } : {}), service: worker.service, listener: l.listener };
+      }
     }
   }
   const listenPrefix = `${busName}-listen-`;
@@ -173,10 +189,27 @@ function describeListener({ rule, queue }: { rule: Rule; queue?: string }, busNa
   const dash = guess.indexOf('-');
   return {
     rule: name,
+    transport: 'eventbridge',
     events,
     ...(queue ? { queue } : {}),
     ...(dash > 0 ? { service: guess.slice(0, dash), listener: guess.slice(dash + 1) } : {}),
   };
+}
+
+/** A listener fed by a topic subscription: its queue `<bus>-listen-<service>-<listener>[.fifo]` names it (worker state says where the service ends). */
+function describeSubscriber(subscription: TopicSubscriptionListener, busName: string, workers: readonly WorkerState[]): ListenerView {
+  const { topic, transport, queue, events } = subscription;
+  const base = { rule: topic, transport, topic, events, queue };
+  for (const worker of workers) {
+    for (const l of worker.listeners) {
+      if (queue === listenerQueueName(busName, worker.service, l.listener) || queue === orderedListenerQueueName(busName, worker.service, l.listener)) {
+        return { ...base, service: worker.service, listener: l.listener };
+      }
+    }
+  }
+  const guess = queue.slice(`${busName}-listen-`.length).replace(/\.fifo$/, '');
+  const dash = guess.indexOf('-');
+  return { ...base, ...(dash > 0 ? { service: guess.slice(0, dash), listener: guess.slice(dash + 1) } : {}) };
 }
 
 /** `api.event` names from a listener rule's pattern (`detail-type` lists them). */

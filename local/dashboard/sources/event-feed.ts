@@ -5,7 +5,7 @@ import { parseEventDelivery } from '../../../runtime/messages';
 import { fitName } from '../../../runtime/topology';
 import type { AwsClients } from '../../../runtime/transport';
 import { inspectEventPattern } from '../../cli/inspect-filters';
-import { createTemporaryResources, removeTemporaryResources, type TemporaryResources } from '../../live-traffic';
+import { createTemporaryResources, readTapDelivery, removeTemporaryResources, type TemporaryResources } from '../../live-traffic';
 import { traceFields, type RoutedListener, type TrafficEvent } from '../traffic';
 
 export interface EventFeedOptions {
@@ -23,7 +23,8 @@ export interface EventFeedOptions {
 
 /**
  * Every event fired on the bus, as it happens: the same temporary EventBridge rule + SQS queue
- * `lightbus inspect` uses (local/live-traffic), matching every lightbus event, removed on stop.
+ * `lightbus inspect` uses (local/live-traffic), matching every lightbus event, with the queue
+ * subscribed to every SNS topic of the bus (APIs on SNS), removed on stop.
  */
 export class EventFeed {
   private readonly stopping = new AbortController();
@@ -45,6 +46,8 @@ export class EventFeed {
       ruleName: fitName(`${busName}-${suffix}`, 64),
       queueName: fitName(`${busName}-${suffix}`, 80),
       description: 'Temporary rule of `lightbus dashboard`; removed when it exits.',
+      // Topics found when the dashboard starts: an API moved to SNS later shows after a restart.
+      topics: { busName },
     };
     this.resources = resources;
     await createTemporaryResources(clients, resources, inspectEventPattern({}));
@@ -61,9 +64,16 @@ export class EventFeed {
     return removeTemporaryResources(this.options.clients, this.resources);
   }
 
-  /** The temporary rule and queue, for the page to name. */
-  public get temporaryResources(): { rule: string; queue: string } | undefined {
-    return this.resources && { rule: this.resources.ruleName, queue: this.resources.queueName };
+  /** The temporary rule and queue (and the topics it is subscribed to), for the page to name. */
+  public get temporaryResources(): { rule: string; queue: string; topics: string[]; topicProblem?: string } | undefined {
+    return (
+      this.resources && {
+        rule: this.resources.ruleName,
+        queue: this.resources.queueName,
+        topics: (this.resources.subscriptions ?? []).map((s) => s.topicArn.slice(s.topicArn.lastIndexOf(':') + 1)),
+        ...(this.resources.topicProblem !== undefined ? { topicProblem: this.resources.topicProblem } : {}),
+      }
+    );
   }
 
   private async receiveLoop(queueUrl: string): Promise<void> {
@@ -102,16 +112,17 @@ export class EventFeed {
 
   /** The event a delivery holds, or undefined (counted) when it is not a lightbus event. */
   public read(body: string, observedAt: number): TrafficEvent | undefined {
+    const delivery = readTapDelivery(body);
     let detail;
     try {
-      detail = parseEventDelivery(body);
+      detail = parseEventDelivery(delivery.envelope);
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
       this.skipped += 1;
       return undefined;
     }
     // Trace context is read from the raw detail: a parser that drops unknown fields must not hide it.
-    const raw = (JSON.parse(body) as { detail?: { traceparent?: unknown; tracestate?: unknown } }).detail ?? {};
+    const raw = (JSON.parse(delivery.envelope) as { detail?: { traceparent?: unknown; tracestate?: unknown } }).detail ?? {};
     const firedAt = Date.parse(detail.firedAt);
     return {
       kind: 'event',
@@ -121,6 +132,7 @@ export class EventFeed {
       parameters: detail.parameters,
       at: Number.isFinite(firedAt) ? firedAt : observedAt,
       observedAt,
+      transport: delivery.transport,
       ...(detail.sender ? { sender: detail.sender } : {}),
       routedTo: this.options.routeOf(detail.api, detail.event),
       ...traceFields(raw),

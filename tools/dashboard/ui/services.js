@@ -46,7 +46,7 @@ export function ServicesView({ overview }) {
           <div class="listeners">
             <h4>listeners of its events</h4>
             ${listenersOf(o.listeners, api.name).map(
-              (l) => html`<div class="listener" data-listener=${l.listener ?? l.rule}><code>${l.service ?? '?'}/${l.listener ?? l.rule}</code> ← ${l.events.filter((e) => e.startsWith(`${api.name}.`)).join(', ')}</div>`,
+              (l) => html`<div class="listener" data-listener=${l.listener ?? l.rule}><code>${l.service ?? '?'}/${l.listener ?? l.rule}</code> ← ${l.events.filter((e) => e.startsWith(`${api.name}.`)).join(', ')}${l.topic ? html` <span class="transport" data-transport=${l.transport}>via ${l.transport} topic ${l.topic}</span>` : null}</div>`,
             )}
             ${listenersOf(o.listeners, api.name).length === 0 ? html`<span class="muted">none</span>` : null}
           </div>

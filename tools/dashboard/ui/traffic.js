@@ -19,7 +19,7 @@ function Detail({ item }) {
   return html`<div class="detail" data-detail=${item.id}>
     ${item.kind === 'event'
       ? html`<p>routed to: ${item.routedTo.length === 0 ? html`<i>no listener</i>` : item.routedTo.map((r) => html`<code class="routed">${r.service ?? '?'}/${r.listener ?? r.rule}</code> `)}</p>
-        <p>from ${item.sender?.service ?? '?'}${item.sender?.process ? `/${item.sender.process}` : ''}, fired ${time(item.at)}, seen ${time(item.observedAt)}</p>`
+        <p>from ${item.sender?.service ?? '?'}${item.sender?.process ? `/${item.sender.process}` : ''}, fired ${time(item.at)}, seen ${time(item.observedAt)}, via ${item.transport ?? 'eventbridge'}</p>`
       : html`<p>state: <b>${item.state}</b>${item.latencyMs !== undefined ? html` · latency <b class="latency">${item.latencyMs} ms</b> (claim → result)` : null} · by ${item.claimedBy ?? '?'}</p>`}
     <div class="schemas">
       <div><b>${item.kind === 'event' ? 'parameters' : 'request'}</b><pre>${item.parameters ? json(item.parameters) : '(not recorded: larger than 1 KiB, or an older worker)'}</pre></div>
@@ -52,7 +52,7 @@ export function TrafficView({ store, version, filter, setFilter, selected, setSe
           const key = `${item.kind}:${item.id}`;
           return html`<tr key=${key} class=${`row ${item.kind} ${item.state ?? ''}`} data-kind=${item.kind} data-name=${`${item.api}.${item.name}`} data-id=${item.id}
               onClick=${() => setSelected(selected === key ? undefined : key)}>
-              <td>${time(item.at)}</td><td>${item.kind}</td><td><code>${item.api}.${item.name}</code></td><td>${short(item.parameters ?? '')}</td>
+              <td>${time(item.at)}</td><td>${item.kind}${item.kind === 'event' ? html` <span class="transport" data-transport=${item.transport ?? 'eventbridge'}>${item.transport ?? 'eventbridge'}</span>` : null}</td><td><code>${item.api}.${item.name}</code></td><td>${short(item.parameters ?? '')}</td>
               <td>${item.kind === 'event' ? `→ ${item.routedTo.length} listener(s)` : item.state === 'claimed' ? 'running…' : `${item.state} ${item.latencyMs ?? '?'} ms`}</td>
             </tr>
             ${selected === key ? html`<tr class="detail-row"><td colspan="5"><${Detail} item=${item} /></td></tr>` : null}`;
