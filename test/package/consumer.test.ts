@@ -128,6 +128,21 @@ describe('the packed package in a fresh project', () => {
     expect(await worker.exited).toBe(0);
   });
 
+  it('serves `lightbus dashboard` from the installed package: its page, its bundled script, and the bus the worker above provisioned', async () => {
+    const dashboard = start(['node', 'node_modules/.bin/lightbus', 'dashboard', '--local', '--port', '0']);
+    const line = await dashboard.waitFor((l) => l.includes('lightbus dashboard of bus'), 'the dashboard address');
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+    expect(await (await fetch(`${url}/`)).text()).toContain('src="/assets/dashboard.js"');
+    const script = await fetch(`${url}/assets/dashboard.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(1000); // the prebuilt page, shipped in dist/ (no esbuild installed here)
+    const overview = (await (await fetch(`${url}/api/overview`)).json()) as { ok: boolean; overview?: { apis: { name: string }[] } };
+    expect(overview.ok).toBe(true);
+    expect(overview.overview!.apis.map((api) => api.name)).toEqual(expect.arrayContaining(['greeter']));
+    dashboard.child.kill('SIGINT');
+    expect(await dashboard.exited).toBe(0);
+  });
+
   it('says how to add tsx when a TypeScript bus module is given and tsx is not installed', () => {
     // An enum: TypeScript that Node's own type stripping (Node >= 22.18) cannot run either.
     writeFiles(project, { 'bus.ts': "enum Source { Container = 'container' }\nexport const source = Source.Container;\nexport { bus } from './bus.js';\n" });
