@@ -35,8 +35,10 @@ function deployFixture(busName: string, outdir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(
       join(REPO_ROOT, 'node_modules', '.bin', 'cdk'),
-      ['deploy', '--all', '--require-approval', 'never', '--no-notices', '--app', FIXTURE_APP, '--output', join(outdir, 'cdk.out'),
-        '--outputs-file', join(outdir, 'outputs.json'), '--context', `busName=${busName}`],
+      [
+        ...['deploy', '--all', '--require-approval', 'never', '--no-notices', '--app', FIXTURE_APP],
+        ...['--output', join(outdir, 'cdk.out'), '--outputs-file', join(outdir, 'outputs.json'), '--context', `busName=${busName}`],
+      ],
       { cwd: REPO_ROOT, env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', FORCE_COLOR: '0' }, timeout: 180_000, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => (error ? reject(new Error(`cdk deploy (SNS fixture) failed: ${error.message}\n${stdout}\n${stderr}`)) : resolve()),
     );
