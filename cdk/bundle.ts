@@ -158,13 +158,6 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // No custom `conditions`: esbuild's defaults include `module`, under which lightbus-aws's
     // `exports` give bundlers its ES-module build (dist/esm), for `import` and `require` alike.
     alias: { ...LAZY_SDK_CLIENT_MODULES },
-    // Keep every module initialisation the bundle needs. The runtime require()s the SDK clients
-    // (LAZY_SDK_CLIENT_MODULES), so esbuild wraps those ES modules in lazy initialisers; with the
-    // SDK's `sideEffects: false` it drops the initialiser call from a bus module's own static
-    // import (`import { DynamoDBClient } from '@aws-sdk/client-dynamodb'`), and the class is
-    // undefined there until the runtime first loads it ("… is not a constructor" on Lambda).
-    // Costs ~130 KB of bundle (pure annotations are ignored too); test/cdk/bundle-sdk-import.test.ts.
-    ignoreAnnotations: true,
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
