@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, dirname, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
-import { packageFolder, resolvePackageModuleFile } from './package-layout';
+import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
 
 /** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler` (and `index.js.map` with source maps). */
 export interface WorkerBundle {
@@ -155,8 +155,9 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // Error classes name themselves after their class (`new.target.name`): keep the names.
     keepNames: true,
     mainFields: ['module', 'main'],
-    // No custom `conditions`: esbuild's defaults include `module`, under which lightbus-aws's
-    // `exports` give bundlers its ES-module build (dist/esm), for `import` and `require` alike.
+    // lightbus-aws's `exports` give its ES-module build (dist/esm) only under its own condition
+    // (package-layout.ts). Custom conditions replace esbuild's default `module`: kept for other packages.
+    conditions: [ESM_BUILD_CONDITION, 'module'],
     alias: { ...LAZY_SDK_CLIENT_MODULES },
     legalComments: 'none',
     metafile: true,

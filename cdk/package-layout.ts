@@ -13,10 +13,21 @@ const PACKAGE_ROOT = join(__dirname, '..');
 
 /**
  * The compiled package's ES-module build of `runtime/` and `handlers/` (dist/esm, made by
- * tsconfig.build.esm.json), beside the CommonJS build: what the `module` condition of the
- * package's `exports` gives bundlers.
+ * tsconfig.build.esm.json), beside the CommonJS build: what the {@link ESM_BUILD_CONDITION} of the
+ * package's `exports` gives a bundler that asks for it.
  */
 const ESM_BUILD = join(PACKAGE_ROOT, 'esm');
+
+/**
+ * The custom export condition under which package.json's `exports` give `.`, `./handlers` and
+ * `./testing` as the ES-module build (dist/esm), for esbuild to tree-shake. Custom, not the
+ * `module` condition every bundler sets: dist/esm keeps lazy loads as literal `require()` calls,
+ * which esbuild bundles but webpack, Rollup and Vite leave to fail at run time in an ES module, and
+ * `./local` and `./cdk` have no ES-module build (a bundle taking both builds would hold two copies
+ * of the runtime). Without the condition every bundler and Node get the CommonJS build. Passed by
+ * bundleWorker; docs/deployment.md says how a user's own esbuild call opts in.
+ */
+export const ESM_BUILD_CONDITION = 'lightbus-esm';
 
 /** An absolute path to one of this package's folders, e.g. `runtime/transport`. */
 export function packageFolder(relativePath: string): string {
@@ -29,8 +40,8 @@ export function packageFolder(relativePath: string): string {
  * build's `.js` file (`dist/esm/handlers/index.js`), never the CommonJS one. esbuild tree-shakes ES
  * modules only (a CommonJS module comes in whole, with everything it requires: zod's CommonJS
  * build and the SDK clients' every command), and a bus module's `import ... from 'lightbus-aws'`
- * resolves to the same ES-module build through that `module` condition, so the handler and the
- * bus module share one copy of the runtime.
+ * resolves to the same ES-module build through {@link ESM_BUILD_CONDITION} (bundleWorker passes
+ * it), so the handler and the bus module share one copy of the runtime.
  */
 export function resolvePackageModuleFile(relativePath: string): string {
   const candidates = [join(PACKAGE_ROOT, `${relativePath}.ts`), join(ESM_BUILD, `${relativePath}.js`)];

@@ -1,9 +1,10 @@
 import { Fn } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { ResultAttributes } from '../runtime/messages';
 import type { ListenerModel, Topology } from '../runtime/topology';
 import { ANONYMOUS_CALLER_SCOPE, KeyPatterns } from '../runtime/topology';
-import { WORKER_STATE_API } from '../runtime/worker-state';
+import { indexEntriesOf, WORKER_STATE_API } from '../runtime/worker-state';
 import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
 import type { ILightbusBus } from './lightbus-bus';
 import { grantPublishTopics } from './service-topics';
@@ -101,9 +102,11 @@ function grantOrderedAttempts(bus: ILightbusBus, topology: Topology, grantee: ia
 
 /**
  * Lets `grantee` report its service's worker state (runtime/worker-state; docs/wire-format.md,
- * "Worker state"): PutItem on its own service's items `worker#<service>#*` only; GetItem and
- * UpdateItem on the one index item `workers#index` (an entry is set at each report; expired
- * entries are removed at start); PutEvents of source `lightbus.lightbus.state` only.
+ * "Worker state"): PutItem on its own service's items `worker#<service>#*` only; GetItem on the one
+ * index item `workers#index` (every worker may read who serves what); UpdateItem on that item
+ * touching only its own service's entries `<service>#*` (set at each report, its expired ones
+ * removed at start), so no service can overwrite or remove another's; PutEvents of source
+ * `lightbus.lightbus.state` only.
  */
 export function grantWorkerState(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable): void {
   // The runtime reports a module without a service name as `anon` (describeWorker).
@@ -116,9 +119,22 @@ export function grantWorkerState(bus: ILightbusBus, topology: Topology, grantee:
   });
   iam.Grant.addToPrincipal({
     grantee,
-    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    actions: ['dynamodb:GetItem'],
     resourceArns: [bus.resultsTable.tableArn],
     conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [KeyPatterns.workerIndex] } },
+  });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:UpdateItem'],
+    resourceArns: [bus.resultsTable.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [KeyPatterns.workerIndex] },
+      // The attributes a request names (UpdateExpression, through ExpressionAttributeNames) and
+      // returns: the key attribute, which AWS requires in the list, and the service's own entries.
+      'ForAllValues:StringLike': { 'dynamodb:Attributes': [ResultAttributes.PartitionKey, indexEntriesOf(service)] },
+      // Nothing returned beyond the updated (own) entries: no ALL_OLD/ALL_NEW copy of the others.
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+    },
   });
   iam.Grant.addToPrincipal({
     grantee,

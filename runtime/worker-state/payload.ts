@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { WIRE_VERSION } from '../messages/wire';
-import { ANONYMOUS_CALLER_SCOPE, workerKey, type Topology } from '../topology';
+import { ANONYMOUS_CALLER_SCOPE, KeyPatterns, WORKER_KEY_PREFIX, workerKey, type Topology } from '../topology';
 import {
   EXPIRE_AFTER_HEARTBEATS,
   WORKER_STATE_API,
@@ -55,7 +55,21 @@ export function expiresAtOf(lastSeenMs: number, heartbeatSeconds: number): numbe
 
 /** The index entry's name for a worker: `<service>#<workerId>` (an attribute of `workers#index`). */
 export function indexEntryName(service: string, workerId: string): string {
-  return workerKey(service, workerId).slice('worker#'.length);
+  return workerKey(service, workerId).slice(WORKER_KEY_PREFIX.length);
+}
+
+/**
+ * The names of a service's entries in `workers#index` as an IAM `StringLike` pattern,
+ * `<service>#*`: what the service's grant lets it set and remove (cdk/service-grants.ts
+ * grantWorkerState). A service name holds no `#`, `*` or `?` (refused by the key module).
+ */
+export function indexEntriesOf(service: string): string {
+  return KeyPatterns.workersOf(service).slice(WORKER_KEY_PREFIX.length);
+}
+
+/** Whether the index attribute `name` is an entry of `service`'s (`<service>#<workerId>`). */
+export function isIndexEntryOf(name: string, service: string): boolean {
+  return name.startsWith(indexEntriesOf(service).slice(0, -1));
 }
 
 /** The item `worker#<service>#<workerId>` (docs/wire-format.md, "Worker state"). */

@@ -111,8 +111,8 @@ export class WorkerStateReporter {
     try {
       const [written] = await Promise.all([
         this.store.write({ state, event, process: this.options.process }),
-        // Only at start: dead workers' entries leave the index (one GetItem; one UpdateItem if any).
-        event === WorkerStateEvent.Started ? this.store.pruneExpired(nowMs).catch(() => 0) : 0,
+        // Only at start: the service's dead workers' entries leave the index (one GetItem; one UpdateItem if any).
+        event === WorkerStateEvent.Started ? this.store.pruneExpired(state.service, nowMs).catch(() => 0) : 0,
       ]);
       outcome = written;
     } catch (error) {

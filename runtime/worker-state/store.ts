@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { WORKER_INDEX_KEY } from '../topology';
-import { expiresAtOf, indexEntryName, stateEventEntry, stateItem } from './payload';
+import { expiresAtOf, indexEntryName, isIndexEntryOf, stateEventEntry, stateItem } from './payload';
 import type { WorkerState, WorkerStateEvent } from './types';
 
 /** Where worker state goes: the bus's results table and event bus. */
@@ -54,7 +54,12 @@ export class WorkerStateStore {
           new PutEventsCommand({ Entries: [{ ...stateEventEntry(state, report.event, { process: report.process }), EventBusName: this.target.eventBusName }] }),
         );
         const failed = out.Entries?.[0];
-        if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the worker-state event: ${failed?.ErrorCode ?? '?'} ${failed?.ErrorMessage ?? ''}`.trim());
+        if ((out.FailedEntryCount ?? 0) > 0) {
+          throw new Error(
+            `PutEvents refused the worker-state event ${report.event} of service ${state.service}, worker ${state.workerId}: ` +
+              `${failed?.ErrorCode ?? '?'} ${failed?.ErrorMessage ?? ''}`.trim(),
+          );
+        }
       },
     } as const;
     const names = Object.keys(parts) as (keyof typeof parts)[];
@@ -67,17 +72,20 @@ export class WorkerStateStore {
   }
 
   /**
-   * Removes the index entries that expired before `nowMs` (workers that died without stopping, or
-   * Lambda environments long gone), so the index does not grow without end. One GetItem, and one
-   * UpdateItem if anything expired. An entry removed here that its worker still refreshes comes
-   * back with its next report. Resolves to the number of entries removed.
+   * Removes `service`'s index entries that expired before `nowMs` (its workers that died without
+   * stopping, or Lambda environments long gone), so the index does not grow without end. Only the
+   * service's own: its grant lets it set and remove `<service>#*` entries and no others, and other
+   * services' expired entries are left out by every reader anyway (each service prunes its own when
+   * one of its workers starts). One GetItem, and one UpdateItem if anything expired. An entry removed
+   * here that its worker still refreshes comes back with its next report. Resolves to the number of
+   * entries removed.
    */
-  public async pruneExpired(nowMs: number = Date.now()): Promise<number> {
+  public async pruneExpired(service: string, nowMs: number = Date.now()): Promise<number> {
     const out = await this.target.dynamoDb.send(
       new GetItemCommand({ TableName: this.target.tableName, Key: { pk: { S: WORKER_INDEX_KEY } }, ConsistentRead: true }),
     );
     const expired = Object.entries(out.Item ?? {})
-      .filter(([name, value]) => name.includes('#') && Number(value.N ?? 0) * 1000 < nowMs)
+      .filter(([name, value]) => isIndexEntryOf(name, service) && Number(value.N ?? 0) * 1000 < nowMs)
       .map(([name]) => name)
       // UpdateItem takes up to 4 KB of expression: a few hundred names per call is plenty, the rest go next time.
       .slice(0, 100);

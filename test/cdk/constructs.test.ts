@@ -299,9 +299,15 @@ describe('LightbusService: least privilege', () => {
     const writes = statements.filter((s) => actions(s).some((a) => RESULT_WRITES.includes(a)));
     const schemaOnly = expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['schema#customers'] } } });
     const ownerOnly = expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['owner#customers'] } } });
-    // ...and, as `lightbus run` reports its worker state, its own service's worker items and the worker index.
+    // ...and, as `lightbus run` reports its worker state, its own service's worker items and its own entries of the worker index.
     const workerItems = expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['worker#customers#*'] } } });
-    const workerIndex = expect.objectContaining({ Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] } } });
+    const workerIndex = expect.objectContaining({
+      Action: 'dynamodb:UpdateItem',
+      Condition: expect.objectContaining({
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] },
+        'ForAllValues:StringLike': { 'dynamodb:Attributes': ['pk', 'customers#*'] },
+      }),
+    });
     expect(writes).toHaveLength(6);
     expect(writes).toEqual(expect.arrayContaining([schemaOnly, ownerOnly, workerItems, workerIndex]));
     expect(writes.filter((w) => JSON.stringify(w).includes('owner#customers'))).toHaveLength(2);

@@ -151,9 +151,15 @@ describe('only RPC and task workers write to the results table', () => {
 describe('worker state (workerState): off by default on Lambda; each service writes only its own items', () => {
   const WORKER_STATE_STATEMENTS = (service: string) => [
     expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`worker#${service}#*`] } } }),
+    expect.objectContaining({ Action: 'dynamodb:GetItem', Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] } } }),
+    // Its own entries of the shared index only: another service's `<other>#<id>` is neither set nor removed by it.
     expect.objectContaining({
-      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] } },
+      Action: 'dynamodb:UpdateItem',
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['workers#index'] },
+        'ForAllValues:StringLike': { 'dynamodb:Attributes': ['pk', `${service}#*`] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+      },
     }),
     expect.objectContaining({ Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': ['lightbus.lightbus.state'] } } }),
   ];

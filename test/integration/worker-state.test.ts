@@ -5,7 +5,9 @@
  */
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { readWorkerStates, WORKER_STATE_API, type WorkerState } from '../../runtime';
+import { WORKER_INDEX_KEY } from '../../runtime/topology';
 import { readWorkerStatesFrom } from '../../runtime/worker-state';
 import { eventually, lightbus, mathApi, startWorker, stopAll, testBusOptions, track } from '../support/bus';
 import { testEnvironment, uniqueName } from '../support/aws';
@@ -85,6 +87,32 @@ describe('worker state', () => {
     // More than five heartbeat intervals (60 s) on, neither counts any more.
     const later = await readWorkerStatesFrom(bus.transports.clients.dynamoDb, bus.transports.location.resultsTable, { now: Date.now() + 6 * 60_000 });
     expect(later).toEqual([]);
+  });
+
+  it("a starting worker prunes its own service's expired index entries, not another service's", async () => {
+    const bus = mathServer();
+    await startWorker(bus);
+    const { dynamoDb } = bus.transports.clients;
+    const TableName = bus.transports.location.resultsTable;
+    const Key = { pk: { S: WORKER_INDEX_KEY } };
+    // Entries of workers that died long ago (expired in 1970): one of mathsvc's, one of othersvc's.
+    await dynamoDb.send(
+      new UpdateItemCommand({
+        TableName,
+        Key,
+        UpdateExpression: 'SET #own = :gone, #other = :gone',
+        ExpressionAttributeNames: { '#own': 'mathsvc#dead00000001', '#other': 'othersvc#dead00000002' },
+        ExpressionAttributeValues: { ':gone': { N: '1' } },
+      }),
+    );
+    // A second mathsvc worker on the same bus: its start prunes.
+    const second = track(lightbus.create(testBusOptions({ busName: bus.settings.busName, serviceName: 'mathsvc', apis: [mathApi] })));
+    second.math.happened.listen(() => undefined, { listenerName: 'audit' });
+    await startWorker(second);
+    const index = (await dynamoDb.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }))).Item ?? {};
+    expect(index['mathsvc#dead00000001']).toBeUndefined();
+    // Not mathsvc's to remove (its grant allows only mathsvc#* entries); readers leave it out as expired.
+    expect(index['othersvc#dead00000002']).toEqual({ N: '1' });
   });
 
   it('fires lightbus.state events on the event bus, in the documented envelope', async () => {

@@ -8,11 +8,13 @@
  * worker through the installed package. The versions are our own (TypeScript 5, as ts-jest needs),
  * so the installs come from the npm cache. Last, what the worker bundle built in this project holds
  * (the package's ES-module build, nothing of the CDK, the CLI or the loaders installed beside it),
- * and its size against the same bundle built from our sources.
+ * and its size against the same bundle built from our sources; and which build a bundler of the
+ * user's own takes, with and without the package's ES-module condition.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorker, optionalModulesLeftOut, type WorkerBundle } from '../../cdk/bundle';
+import { ESM_BUILD_CONDITION } from '../../cdk/package-layout';
 import { uniqueName } from '../support/aws';
 import { freshProject, npmInstall, ourVersion, packedTarball, removeProject, REPO_ROOT, run, runFailing, writeFiles } from './support/fresh-project';
 
@@ -221,5 +223,44 @@ describe('the worker bundle built from the installed package', () => {
     // resolve differently (zod, the SDK). The CommonJS build made the bench's bundle 1.31×.
     expect(installed.sizeBytes / sources.sizeBytes).toBeLessThanOrEqual(1.02);
     expect(installed.sizeBytes / sources.sizeBytes).toBeGreaterThan(0.9);
+  });
+});
+
+/**
+ * What of lightbus-aws a bundle of `imports` (entry specifiers) holds, bundled by the app's esbuild
+ * with esbuild's default conditions or `conditions`: the package's files, by build folder
+ * (`dist/esm`, `dist/runtime`, ...) with their count.
+ */
+function packageBuildsBundled(imports: readonly string[], conditions?: readonly string[]): Record<string, number> {
+  const script = [
+    "const esbuild = require('esbuild');",
+    'const result = esbuild.buildSync({',
+    `  stdin: { contents: ${JSON.stringify(imports.map((specifier, i) => `import * as m${i} from '${specifier}';\nconsole.log(m${i});`).join('\n'))}, resolveDir: process.cwd(), loader: 'js' },`,
+    "  bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent',",
+    // The CLI's loaders and the CDK are installed in the app but are none of this question.
+    "  external: ['esbuild', 'tsx', 'typescript', 'playwright-core', 'aws-cdk-lib', 'constructs'],",
+    ...(conditions === undefined ? [] : [`  conditions: ${JSON.stringify(conditions)},`]),
+    '});',
+    'const builds = {};',
+    "for (const input of Object.keys(result.metafile.inputs).filter((i) => i.startsWith('node_modules/lightbus-aws/'))) {",
+    "  const build = input.split('/').slice(2, 4).join('/');",
+    '  builds[build] = (builds[build] ?? 0) + 1;',
+    '}',
+    'process.stdout.write(JSON.stringify(builds));',
+  ].join('\n');
+  return JSON.parse(run(app, 'node', ['-e', script])) as Record<string, number>;
+}
+
+describe("a bundler's view of the installed package", () => {
+  it('gets the CommonJS build by default (webpack, Rollup and Vite set no lightbus-esm condition): one copy of the runtime with lightbus-aws/local', () => {
+    // dist/esm keeps literal require() calls (lazy SDK clients, optional modules) that only esbuild
+    // bundles, and ./local has no ES-module build: without our condition, no bundler may get it.
+    const builds = packageBuildsBundled(['lightbus-aws', 'lightbus-aws/local', 'lightbus-aws/handlers', 'lightbus-aws/testing']);
+    expect(Object.keys(builds).sort()).toEqual(['dist/handlers', 'dist/local', 'dist/runtime']);
+  });
+
+  it(`gets the ES-module build of ., ./handlers and ./testing under the ${ESM_BUILD_CONDITION} condition (esbuild, as bundleWorker and docs/deployment.md do it)`, () => {
+    const builds = packageBuildsBundled(['lightbus-aws', 'lightbus-aws/handlers', 'lightbus-aws/testing'], [ESM_BUILD_CONDITION, 'module']);
+    expect(Object.keys(builds)).toEqual(['dist/esm']);
   });
 });

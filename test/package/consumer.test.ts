@@ -88,15 +88,15 @@ describe('the packed package in a fresh project', () => {
     expect(existsSync(join(project, 'node_modules', 'lightbus-aws', 'dist', 'runtime', 'index.js'))).toBe(true);
   });
 
-  it('ships an ES-module build for bundlers (the `module` condition) with the same exports as Node loads', () => {
-    // Node never takes the `module` condition; these are the files esbuild, webpack or Vite bundle.
+  it('ships an ES-module build for esbuild (the `lightbus-esm` condition) with the same exports as Node loads', () => {
+    // Neither Node nor a bundler takes the `lightbus-esm` condition unless told; these are the files bundleWorker's esbuild bundles.
     const script = [
       "const { readFileSync } = require('node:fs');",
       "const exportsMap = JSON.parse(readFileSync('node_modules/lightbus-aws/package.json', 'utf8')).exports;",
       '(async () => {',
       '  const out = {};',
       "  for (const entry of ['.', './handlers', './testing']) {",
-      "    const esm = await import('./node_modules/lightbus-aws/' + exportsMap[entry].module.default.slice(2));",
+      "    const esm = await import('./node_modules/lightbus-aws/' + exportsMap[entry]['lightbus-esm'].default.slice(2));",
       "    out[entry] = { esm: Object.keys(esm).sort(), commonJs: Object.keys(require(entry === '.' ? 'lightbus-aws' : 'lightbus-aws/' + entry.slice(2))).filter((n) => n !== '__esModule').sort() };",
       '  }',
       '  process.stdout.write(JSON.stringify(out));',

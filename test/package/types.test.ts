@@ -1,8 +1,8 @@
 /**
  * The declarations of the packed package under a user's strict flags, in a fresh project:
  * exactOptionalPropertyTypes, every moduleResolution a user may pick (node16 as CommonJS and as
- * ES module, bundler with and without the `module` condition bundlers resolve, and the old `node`,
- * which finds the subpaths through typesVersions), and no skipLibCheck. `./handlers` compiles with
+ * ES module, bundler with and without the `lightbus-esm` condition of our esbuild bundles, and the
+ * old `node`, which finds the subpaths through typesVersions), and no skipLibCheck. `./handlers` compiles with
  * nothing but the package (no @types/aws-lambda of the user's own). The CDK entry is checked in cdk-app.test.ts, where aws-cdk-lib is installed.
  */
 import { freshProject, npmInstall, ourVersion, packedTarball, removeProject, runFailing } from './support/fresh-project';
@@ -50,8 +50,8 @@ const CONFIGS: Record<string, { compilerOptions: Record<string, unknown>; files:
   'tsconfig.node16.json': { compilerOptions: { ...STRICT, module: 'node16', moduleResolution: 'node16' }, files: ['check.cts', 'check.mts'] },
   'tsconfig.nodenext.json': { compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['check.cts', 'check.mts'] },
   'tsconfig.bundler.json': { compilerOptions: { ...STRICT, module: 'esnext', moduleResolution: 'bundler' }, files: ['check.ts'] },
-  // A project whose TypeScript resolves as its bundler does (the `module` condition: our ES-module build).
-  'tsconfig.bundler-module.json': { compilerOptions: { ...STRICT, module: 'esnext', moduleResolution: 'bundler', customConditions: ['module'] }, files: ['check.ts'] },
+  // A project whose TypeScript resolves as its esbuild does when it opts into our ES-module build (the `lightbus-esm` condition).
+  'tsconfig.bundler-esm.json': { compilerOptions: { ...STRICT, module: 'esnext', moduleResolution: 'bundler', customConditions: ['lightbus-esm'] }, files: ['check.ts'] },
   'tsconfig.node.json': { compilerOptions: { ...STRICT, module: 'commonjs', moduleResolution: 'node' }, files: ['check.ts'] },
 };
 

@@ -53,8 +53,11 @@ export async function startIamEmulator(): Promise<EmulatorHandle> {
 
 // The module object itself (an `import * as` namespace is a read-only copy), to patch connect on.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const tls = require('node:tls') as typeof tlsTypes;
-const trusted = new Set<string>();
+const tls = require('node:tls') as typeof tlsTypes & { __lightbusTrustPatched?: boolean; __lightbusTrusted?: Set<string> };
+// On the tls module itself, not in this module: Jest loads this file afresh for each test file, while
+// node:tls (and the patch below) is one per worker process; a second file's certificate must reach
+// the patch the first file installed.
+const trusted = (tls.__lightbusTrusted ??= new Set<string>());
 
 /**
  * Makes this (already running) process trust the certificate, as NODE_EXTRA_CA_CERTS would have
@@ -63,8 +66,7 @@ const trusted = new Set<string>();
  */
 function trustInThisProcess(certificate: EmulatorCertificate): void {
   trusted.add(fs.readFileSync(certificate.certFile, 'utf8'));
-  const patched = tls as typeof tls & { __lightbusTrustPatched?: boolean };
-  if (patched.__lightbusTrustPatched) return;
+  if (tls.__lightbusTrustPatched) return;
   const connect = tls.connect;
   const withTrust = (options: tlsTypes.ConnectionOptions): tlsTypes.ConnectionOptions =>
     options.ca === undefined && options.secureContext === undefined ? { ...options, ca: [...tls.rootCertificates, ...trusted] } : options;
@@ -73,5 +75,5 @@ function trustInThisProcess(certificate: EmulatorCertificate): void {
     if (index >= 0) args[index] = withTrust(args[index] as tlsTypes.ConnectionOptions);
     return (connect as (...a: unknown[]) => tlsTypes.TLSSocket).apply(this, args);
   };
-  patched.__lightbusTrustPatched = true;
+  tls.__lightbusTrustPatched = true;
 }

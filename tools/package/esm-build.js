@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // Part of `npm run build`, after `tsc -p tsconfig.build.esm.json`: finishes the ES-module build
-// for bundlers (dist/esm, the `module` condition of package.json's `exports`).
+// for esbuild (dist/esm, the custom `lightbus-esm` condition of package.json's `exports`; custom
+// because its lazy loads stay literal require() calls, which only esbuild bundles: see
+// cdk/package-layout.ts ESM_BUILD_CONDITION).
 //
 // - Every relative import names its file (`./api` → `./api/index.js`, `./names` → `./names.js`):
 //   ES-module resolution (Node's, webpack's for `"type": "module"` packages) does not guess
@@ -16,7 +18,7 @@ const ts = require('typescript');
 
 const ROOT = join(__dirname, '..', '..');
 const ESM = join(ROOT, 'dist', 'esm');
-/** The entry points the `module` condition names: each must exist after the build. */
+/** The entry points the `lightbus-esm` condition names: each must exist after the build. */
 const ENTRIES = ['runtime/index.js', 'runtime/testing/index.js', 'handlers/index.js'];
 
 function* javascriptFiles(directory) {
