@@ -41,6 +41,7 @@ import { testEnvironment, uniqueName } from '../support/aws';
 import { startIamEmulator } from '../support/iam-emulator';
 import { invokeLambda } from './lambda-invoke';
 import { describeLeastPrivilege, type DeployedExample } from './least-privilege';
+import { describeSnsTransport } from './sns-transport';
 import { allowSqsBatchActionsAsOnAws, assumeRole, createRole, functionRoleArn, roleNameOf } from './role-credentials';
 
 jest.setTimeout(240_000);
@@ -319,3 +320,5 @@ describe('the example app deployed with cdk deploy', () => {
 });
 
 describeLeastPrivilege(deployed);
+// The SNS fixture app, deployed on this file's bus after the example app (#12).
+describeSnsTransport(busName);

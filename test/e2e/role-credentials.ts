@@ -108,6 +108,9 @@ const SQS_BATCH_ACTIONS: Readonly<Record<string, string>> = {
   'sqs:SendMessage': 'sqs:SendMessageBatch',
   'sqs:DeleteMessage': 'sqs:DeleteMessageBatch',
   'sqs:ChangeMessageVisibility': 'sqs:ChangeMessageVisibilityBatch',
+  // The same gap for SNS (the contract test in sns-transport.ts pins it): on AWS sns:Publish
+  // authorizes PublishBatch, and there is no sns:PublishBatch action.
+  'sns:Publish': 'sns:PublishBatch',
 };
 
 /** The policy name the batch-actions workaround adds to a role. */
