@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, sep } from 'node:path';
+import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
 
@@ -82,6 +82,29 @@ function sdkClientModule(packageName: string, clientClass: string): string {
   return join(dirname(main), '..', 'dist-es', `${clientClass}.js`);
 }
 
+/** An SDK client package's ES-module index: what `import { XClient } from '@aws-sdk/client-x'` reaches. */
+const SDK_CLIENT_INDEX = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]index\.js$/;
+
+/**
+ * Whether a module of the user's (not the SDK's, not ours) statically imports the index of an SDK
+ * client that the runtime loads lazily (LAZY_SDK_CLIENT_MODULES). Our own runtime imports commands
+ * statically too, but only uses them once it has loaded the client.
+ */
+function importsLazyClientItself(metafile: import('esbuild').Metafile, handlersEntry: string): boolean {
+  // Installed: the ES-module build (dist/esm); in a checkout: the runtime's and handlers' sources.
+  const ours = (handlersEntry.endsWith('.ts') ? [packageFolder('runtime'), packageFolder('handlers')] : [dirname(dirname(handlersEntry))]).map((folder) => folder + sep);
+  const lazyPackages = Object.keys(LAZY_SDK_CLIENT_MODULES).map((key) => key.split('/dist-cjs/')[0]!);
+  return Object.entries(metafile.inputs).some(([input, { imports }]) => {
+    const file = resolve(input);
+    if (file.includes(`${sep}node_modules${sep}@aws-sdk${sep}`) || file.includes(`${sep}node_modules${sep}@smithy${sep}`)) return false;
+    if (ours.some((folder) => file.startsWith(folder))) return false;
+    return imports.some(
+      (imported) =>
+        imported.kind === 'import-statement' && SDK_CLIENT_INDEX.test(resolve(imported.path)) && lazyPackages.some((name) => resolve(imported.path).includes(name.replace('/', sep))),
+    );
+  });
+}
+
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
 const FORBIDDEN_INPUTS = [`${sep}node_modules${sep}aws-cdk-lib${sep}`, `${sep}node_modules${sep}constructs${sep}`];
 
@@ -135,7 +158,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
   // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
   const handlersEntry = resolvePackageModuleFile('handlers/index');
-  const result = esbuild.buildSync({
+  const buildOptions = {
     stdin: {
       contents:
         `import * as busModule from ${JSON.stringify(modulePath)};\n` +
@@ -165,7 +188,13 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // Left-out modules stay `require()`s that fail at run time, if their feature is ever used, with
     // OptionalModuleMissingError (runtime/modules) naming the prop that bundles them.
     external: (options.leaveOut ?? []).flatMap((optional) => optional.modules.flatMap((name) => [name, `${name}/*`])),
-  });
+  } satisfies import('esbuild').BuildOptions;
+  let result = esbuild.buildSync(buildOptions);
+  // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
+  // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
+  // import, and the class is undefined there until the runtime first loads it. Ignoring the
+  // annotations keeps it, at some bundle size, so only such bundles are built again that way.
+  if (importsLazyClientItself(result.metafile, handlersEntry)) result = esbuild.buildSync({ ...buildOptions, ignoreAnnotations: true });
   const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
   if (forbidden.length > 0) {
     rmSync(building, { recursive: true, force: true });
