@@ -52,14 +52,3 @@ export async function ensureSubscription(clients: AwsClients, topicArn: string, 
   return subscribed.SubscriptionArn as string;
 }
 
-/** The queue policy statement that lets a topic deliver to a listener queue (real SQS needs it; the emulator does not check). */
-export function topicDeliveryStatement(queueArn: string, topicArns: readonly string[]): Record<string, unknown> {
-  return {
-    Sid: 'AllowTopicDelivery',
-    Effect: 'Allow',
-    Principal: { Service: 'sns.amazonaws.com' },
-    Action: 'sqs:SendMessage',
-    Resource: queueArn,
-    Condition: { ArnEquals: { 'aws:SourceArn': [...topicArns] } },
-  };
-}

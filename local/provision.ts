@@ -15,7 +15,8 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from '../runtime/logging';
 import { ensureBusArchive } from './bus-archive';
-import { ensureSubscription, ensureTopic, topicDeliveryStatement } from './provision-topics';
+import { ensureSubscription, ensureTopic } from './provision-topics';
+import { deliveryStatement } from './queue-policy';
 import { ensurePayloadBucket } from './payload-bucket';
 import type { AwsClients } from '../runtime/transport';
 import type { ListenerModel, QueueModel, Topology } from '../runtime/topology';
@@ -104,7 +105,7 @@ async function ensureListenerFeeds(
   if (listener.onEventBridge) statements.push(await ensureRule(clients, eventBusName, listener, queueArn));
   const subscribed = listener.subscriptions.map((s) => topicArns.get(s.topicName) as string);
   await Promise.all(listener.subscriptions.map((s, index) => ensureSubscription(clients, subscribed[index] as string, queueArn, s)));
-  if (subscribed.length > 0) statements.push(topicDeliveryStatement(queueArn, subscribed));
+  if (subscribed.length > 0) statements.push(deliveryStatement('AllowTopicDelivery', 'sns.amazonaws.com', queueArn, subscribed));
   // Real SQS accepts deliveries only with this policy; the emulator does not check.
   await clients.sqs.send(
     new SetQueueAttributesCommand({
@@ -213,12 +214,5 @@ async function ensureRule(clients: AwsClients, eventBusName: string, listener: L
       Targets: [{ Id: 'listener-queue', Arn: queueArn }],
     }),
   );
-  return {
-    Sid: 'AllowRuleDelivery',
-    Effect: 'Allow',
-    Principal: { Service: 'events.amazonaws.com' },
-    Action: 'sqs:SendMessage',
-    Resource: queueArn,
-    Condition: { ArnEquals: { 'aws:SourceArn': rule.RuleArn } },
-  };
+  return deliveryStatement('AllowRuleDelivery', 'events.amazonaws.com', queueArn, rule.RuleArn as string);
 }

@@ -7,7 +7,8 @@ import {
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { ConfigurationError } from '../../runtime/errors';
 import type { AwsClients } from '../../runtime/transport';
-import { findTappedTopics, subscribeTap, tapTopicStatement, unsubscribeTap, type TapSubscription, type TopicSelection } from './topic-tap';
+import { deliveryStatement } from '../queue-policy';
+import { findTappedTopics, subscribeTap, unsubscribeTap, type TapSubscription, type TopicSelection } from './topic-tap';
 
 /**
  * The temporary EventBridge rule + SQS queue through which `lightbus inspect` and the dashboard
@@ -92,15 +93,8 @@ export async function createTemporaryResources(clients: AwsClients, resources: T
         Policy: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
-            {
-              Sid: 'AllowInspectRule',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: queueArn,
-              Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
-            },
-            ...(topicArns.length > 0 ? [tapTopicStatement(queueArn, topicArns)] : []),
+            deliveryStatement('AllowInspectRule', 'events.amazonaws.com', queueArn, ruleArn as string),
+            ...(topicArns.length > 0 ? [deliveryStatement('AllowTappedTopics', 'sns.amazonaws.com', queueArn, topicArns)] : []),
           ],
         }),
       },

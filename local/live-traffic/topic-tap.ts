@@ -56,14 +56,3 @@ export async function unsubscribeTap(clients: AwsClients, subscription: TapSubsc
   await clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription.subscriptionArn }));
 }
 
-/** The queue policy statement that lets the tapped topics deliver (real SQS needs it; the emulator does not check). */
-export function tapTopicStatement(queueArn: string, topicArns: readonly string[]): Record<string, unknown> {
-  return {
-    Sid: 'AllowTappedTopics',
-    Effect: 'Allow',
-    Principal: { Service: 'sns.amazonaws.com' },
-    Action: 'sqs:SendMessage',
-    Resource: queueArn,
-    Condition: { ArnEquals: { 'aws:SourceArn': [...topicArns] } },
-  };
-}
