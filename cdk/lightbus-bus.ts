@@ -12,7 +12,7 @@ import { assertResourceNamePart, eventBusName, KeyPatterns, ownerKey, resultsTab
 import { assignCallerScope } from './caller-scope';
 import { createBusArchive } from './bus-archive';
 import { createPayloadBucket, grantPayloadKeys, payloadBucketNameIn } from './payload-bucket';
-import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
+import { PayloadKind, payloadKeyPattern } from '../runtime/payloads';
 import { isEnvironmentTarget } from './environment-target';
 
 /** A Lightbus bus: its EventBridge bus and results table, defined here or imported by name. */

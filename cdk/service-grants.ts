@@ -5,7 +5,7 @@ import { ResultAttributes } from '../runtime/messages';
 import type { ListenerModel, Topology } from '../runtime/topology';
 import { ANONYMOUS_CALLER_SCOPE, KeyPatterns } from '../runtime/topology';
 import { indexEntriesOf, WORKER_STATE_API } from '../runtime/worker-state';
-import { PayloadKind, payloadKeyPattern } from '../runtime/payloads/keys';
+import { PayloadKind, payloadKeyPattern } from '../runtime/payloads';
 import type { ILightbusBus } from './lightbus-bus';
 import { grantPublishTopics } from './service-topics';
 
