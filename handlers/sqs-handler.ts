@@ -173,23 +173,11 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     const records = sqsRecords(event);
     const hasTime = timeLeftGuard(context, options.minRemainingMs);
     const messages = records.map(toInboundMessage);
-    const fifo = records.length > 0 && records.every((r) => queueNameFromArn(r.eventSourceARN).endsWith('.fifo'));
+    const fifo = messages.length > 0 && messages.every((m) => m.queueName.endsWith('.fifo'));
     // A record left undefined is not started: it is reported for retry below.
-    const outcomes: (DispatchOutcome | undefined)[] = new Array<DispatchOutcome | undefined>(messages.length).fill(undefined);
-    // FIFO: records one at a time, in order; after a failed record, the later records of its
-    // message group are not started (they are retried after it), and other groups carry on.
-    const groupOf = (index: number): string => records[index]?.attributes?.MessageGroupId ?? '';
-    const blockedGroups = new Set<string>();
-    if (fifo) {
-      for (let index = 0; index < messages.length; index++) {
-        if (!hasTime()) break;
-        if (blockedGroups.has(groupOf(index))) continue;
-        outcomes[index] = await handleOne(messages[index] as InboundMessage);
-        if (outcomes[index]?.kind === 'retry') blockedGroups.add(groupOf(index));
-      }
-    } else if (hasTime()) {
-      outcomes.splice(0, messages.length, ...(await Promise.all(messages.map(handleOne))));
-    }
+    let outcomes: (DispatchOutcome | undefined)[];
+    if (fifo) outcomes = await dispatchInOrder(messages, handleOne, hasTime);
+    else outcomes = hasTime() ? await Promise.all(messages.map(handleOne)) : new Array<undefined>(messages.length).fill(undefined);
     const notStarted = outcomes.filter((o) => o === undefined).length;
     if (notStarted > 0 && !hasTime()) {
       logger.warn('Too little invocation time left to start records; returning them for retry', {
@@ -208,12 +196,7 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     }
     // A listener's record whose events were not delivered fails as a failing listener's would: the
     // listener's backoff, or the dead-letter queue (with the cause) on the last allowed receive.
-    const results = await Promise.all(
-      messages.map(async (message, index) => {
-        const outcome = outcomes[index];
-        return outcome === undefined ? undefined : lifecycle.finish(message, outcome, undelivered.get(message.messageId));
-      }),
-    );
+    const results = await lifecycle.finishAll(messages, outcomes, undelivered);
     results.forEach((result, index) => {
       if (result !== undefined) outcomes[index] = result.outcome;
     });
@@ -223,9 +206,10 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     const retried = results.map((result) => result === undefined || result.action.kind === 'retry');
     const failedGroups = new Set<string>();
     const reported = new Set<number>();
-    records.forEach((_, index) => {
-      const failed = retried[index] === true || (fifo && failedGroups.has(groupOf(index)));
-      if (failed && fifo) failedGroups.add(groupOf(index));
+    messages.forEach((message, index) => {
+      const group = message.messageGroupId ?? '';
+      const failed = retried[index] === true || (fifo && failedGroups.has(group));
+      if (failed && fifo) failedGroups.add(group);
       if (failed) reported.add(index);
     });
     const failures: SQSBatchItemFailure[] = [...reported].map((index) => ({ itemIdentifier: (records[index] as SQSRecord).messageId }));
@@ -235,6 +219,28 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     if (fifo) await releaseHeldBack(messages.filter((_, index) => reported.has(index) && results[index]?.action.kind !== 'retry'));
     return { batchItemFailures: failures };
   };
+}
+
+/**
+ * FIFO records one at a time, in order: after a failed record, the later records of its message
+ * group are not started (they are retried after it), and other groups carry on. Records not
+ * started (a blocked group, or no time left) stay undefined.
+ */
+async function dispatchInOrder(
+  messages: readonly InboundMessage[],
+  handleOne: (message: InboundMessage) => Promise<DispatchOutcome>,
+  hasTime: () => boolean,
+): Promise<(DispatchOutcome | undefined)[]> {
+  const outcomes = new Array<DispatchOutcome | undefined>(messages.length).fill(undefined);
+  const blockedGroups = new Set<string>();
+  for (const [index, message] of messages.entries()) {
+    if (!hasTime()) break;
+    const group = message.messageGroupId ?? '';
+    if (blockedGroups.has(group)) continue;
+    outcomes[index] = await handleOne(message);
+    if (outcomes[index]?.kind === 'retry') blockedGroups.add(group);
+  }
+  return outcomes;
 }
 
 /** An SQS event record as the dispatcher's {@link InboundMessage}. */

@@ -47,7 +47,7 @@ export async function lambdaScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
   if (missing) return { id: 'lambda', title: 'Lambda handler overhead', status: 'skipped', reason: missing, figures: [], details: {}, notes: [] };
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { createSqsHandler } = require('../../handlers') as typeof import('../../handlers');
-  const { bus } = require('../fixtures/lambda-bus') as typeof import('../fixtures/lambda-bus');
+  const { bus, createLambdaBus } = require('../fixtures/lambda-bus') as typeof import('../fixtures/lambda-bus');
   const powertools = require('../fixtures/powertools-handler') as typeof import('../fixtures/powertools-handler');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const ours = createSqsHandler(bus);
@@ -75,7 +75,8 @@ export async function lambdaScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
   ctx.log(`  lightbus handler ${lightbus} µs/record; Powertools BatchProcessor ${baseline} µs/record`);
   // The cost of trace context: the same handler on traced records, with and without OpenTelemetry.
   const traced = withTraceparents(events);
-  const tracing = await lambdaTracingCost(ctx, () => run(ours, traced));
+  const withoutTraceContext = createSqsHandler(createLambdaBus({ traceContext: false }));
+  const tracing = await lambdaTracingCost(ctx, () => run(ours, traced), () => run(withoutTraceContext, traced));
   return {
     id: 'lambda',
     title: 'Lambda handler overhead',

@@ -6,7 +6,7 @@ import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
 import { parseOrThrow, toWireValue } from '../schema';
 import { startFireSpan } from '../tracing/instrument';
-import type { LightbusSpan } from '../tracing/span';
+import { UNTRACED, type LightbusSpan } from '../tracing/span';
 import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type EventEntry, type FifoPlacement } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
@@ -126,7 +126,7 @@ export class EventFirer {
           what: 'event parameters',
         })
       : (parameters ?? {});
-    const span = startFireSpan(api, event, eventId);
+    const span = settings.bus.traceContext ? startFireSpan(api, event, eventId) : UNTRACED;
     const detail: EventDetail = {
       v: WIRE_VERSION,
       kind: 'lightbus.event',

@@ -4,6 +4,7 @@ import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
 import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
 import { newCallId, rpcQueueName } from '../topology';
 import { startCallSpan } from '../tracing/instrument';
+import { UNTRACED } from '../tracing/span';
 import { MAX_SQS_MESSAGE_BYTES, ResultWaitTimeout } from '../transport';
 import { CallDeadline } from './call-deadline';
 import type { ClientSettings } from './client-settings';
@@ -105,7 +106,7 @@ export class RpcCaller {
     const table = transports.location.resultsTable;
     const queueName = rpcQueueName(settings.bus.busName, api);
     // The call's span (CLIENT): its trace context travels in the request, and it ends with the call.
-    const span = startCallSpan(api, procedure, callId, queueName);
+    const span = settings.bus.traceContext ? startCallSpan(api, procedure, callId, queueName) : UNTRACED;
     const request: RpcRequest = {
       v: WIRE_VERSION,
       kind: 'lightbus.rpc',

@@ -160,6 +160,8 @@ export interface BusSettings {
    * worker's entry counts as stale after two intervals without one. @default 60
    */
   readonly workerHeartbeatSeconds: number;
+  /** Whether W3C trace context is carried (on the wire, in spans, scopes and log lines). @default true */
+  readonly traceContext: boolean;
   /** How fire() delivers events: confirmed (the default) or buffered. */
   readonly fire: FireSettings;
   /** When payloads go to the payload bucket instead of inline. */

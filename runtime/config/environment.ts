@@ -33,6 +33,9 @@ export const ClientEnvironment = {
 /** How often a worker reports its state: a duration (`30s`) or seconds. Read by `resolveBusSettings()` (bus settings' workerHeartbeatSeconds). */
 export const WORKER_HEARTBEAT_ENV = 'LIGHTBUS_WORKER_HEARTBEAT';
 
+/** `false` (or `off`, `0`) turns trace context off; `true` (`on`, `1`) on. Read by `resolveBusSettings()` (bus settings' traceContext). */
+export const TRACE_CONTEXT_ENV = 'LIGHTBUS_TRACE_CONTEXT';
+
 /**
  * `true` turns on worker-state reports in a Lambda worker (off there by default): set by
  * `LightbusService({ workerState: true })`, read by the worker handler (handlers/worker-entry.ts).

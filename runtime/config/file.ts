@@ -103,6 +103,10 @@ function buildConfigFileSchema() {
     schemaTtl: duration('How long a published API schema stays valid unless its worker refreshes it. Default 60s.').optional(),
     resultTtl: duration('How long RPC results stay in the results table (whole seconds, rounded up). Default 1h.').optional(),
     workerHeartbeat: duration('How often a running worker reports its state on the bus (whole seconds, rounded up). Default 60s.').optional(),
+    traceContext: z
+      .boolean({ error: 'must be true or false' })
+      .describe('Whether W3C trace context (traceparent) is carried on what this process sends and continued from what it receives, with spans, trace scopes and traceId on log lines. Default true.')
+      .optional(),
     fire: block({
       delivery: oneOf(FIRE_DELIVERY_MODES, 'fire delivery')
         .describe('confirmed: fire() resolves once EventBridge accepted the event. buffered: fire() resolves once queued; bus.flush() confirms. Default confirmed.')
@@ -189,6 +193,7 @@ export interface ConfigFileLayer {
   readonly resultTtlSeconds?: number;
   readonly schemaTtlSeconds?: number;
   readonly workerHeartbeatSeconds?: number;
+  readonly traceContext?: boolean;
   readonly fire?: Partial<FireSettings>;
   readonly payloads?: { readonly offloadAbove?: number };
   readonly aws?: { readonly region?: string; readonly endpoint?: string };
@@ -320,6 +325,7 @@ function toLayer(config: ParsedConfig, path: string): ConfigFileLayer {
     resultTtlSeconds: seconds(bus.resultTtl),
     schemaTtlSeconds: seconds(bus.schemaTtl),
     workerHeartbeatSeconds: seconds(bus.workerHeartbeat),
+    traceContext: bus.traceContext,
     fire: bus.fire
       ? definedOnly({ delivery: bus.fire.delivery, lingerMs: ms(bus.fire.linger), maxBuffered: bus.fire.maxBuffered })
       : undefined,

@@ -32,5 +32,5 @@ export { setProcessOverrides, getProcessOverrides } from './overrides';
 export { configFileSchema, configJsonSchema, loadConfigFile, parseConfigText, validateConfig } from './file';
 export type { ConfigFile, ConfigFileLayer } from './file';
 export { parseDuration, formatDuration, DURATION_PATTERN } from './duration';
-export { WORKER_HEARTBEAT_ENV, WORKER_STATE_ENV } from './environment';
+export { TRACE_CONTEXT_ENV, WORKER_HEARTBEAT_ENV, WORKER_STATE_ENV } from './environment';
 export { ClientEnvironment, clientEnvironmentOf, type ClientEnvironmentVariable, type DeployedBusLocation } from './environment';

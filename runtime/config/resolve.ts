@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError } from '../errors';
 import { callerScopeOf } from '../topology/table-keys';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging';
-import { ClientEnvironment, WORKER_HEARTBEAT_ENV } from './environment';
+import { ClientEnvironment, TRACE_CONTEXT_ENV, WORKER_HEARTBEAT_ENV } from './environment';
 import { getProcessOverrides } from './overrides';
 import {
   assertPositiveNumber,
@@ -64,6 +64,7 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
   const resultTtlSeconds = pick('resultTtlSeconds') ?? DEFAULT_RESULT_TTL_SECONDS;
   const schemaTtlSeconds = pick('schemaTtlSeconds') ?? DEFAULT_SCHEMA_TTL_SECONDS;
   const workerHeartbeatSeconds = pick('workerHeartbeatSeconds', heartbeatFromEnv(env)) ?? DEFAULT_WORKER_HEARTBEAT_SECONDS;
+  const traceContext = pick('traceContext', traceContextFromEnv(env)) ?? true;
   // Key by key, so a file's `linger` survives a create() that only sets `delivery`.
   const fire: FireSettings = { ...DEFAULT_FIRE_SETTINGS, ...definedOnly(file.fire ?? {}), ...definedOnly(given.fire ?? {}), ...definedOnly(overrides.fire ?? {}) };
   const offloadAbove =
@@ -90,6 +91,7 @@ export function resolveBusSettings(given: BusSettingsInput = {}, env: NodeJS.Pro
     resultTtlSeconds,
     schemaTtlSeconds,
     workerHeartbeatSeconds,
+    traceContext,
     fire,
     payloads: offloadAbove === undefined ? {} : { offloadAbove },
     apis,
@@ -129,6 +131,9 @@ function checkInput(input: BusSettingsInput, where: string): void {
   if (input.resultTtlSeconds !== undefined) assertPositiveNumber('resultTtlSeconds', input.resultTtlSeconds);
   if (input.schemaTtlSeconds !== undefined) assertPositiveNumber('schemaTtlSeconds', input.schemaTtlSeconds);
   if (input.workerHeartbeatSeconds !== undefined) assertHeartbeat(`${where}: workerHeartbeatSeconds`, input.workerHeartbeatSeconds);
+  if (input.traceContext !== undefined && typeof input.traceContext !== 'boolean') {
+    throw new ConfigurationError(`${where}: traceContext must be true or false; got ${JSON.stringify(input.traceContext)}.`, { setting: 'traceContext' });
+  }
   checkFireInput(input.fire, where);
   checkOffloadAbove(input.payloads?.offloadAbove, `${where}: payloads.offloadAbove`);
   const endpoint = input.aws?.endpoint;
@@ -243,6 +248,18 @@ function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
     );
   }
   return seconds;
+}
+
+const TRACE_CONTEXT_VALUES: Readonly<Record<string, boolean>> = { true: true, on: true, '1': true, false: false, off: false, '0': false };
+
+function traceContextFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
+  const raw = nonEmpty(env[TRACE_CONTEXT_ENV]);
+  if (raw === undefined) return undefined;
+  const value = TRACE_CONTEXT_VALUES[raw.toLowerCase()];
+  if (value === undefined) {
+    throw new ConfigurationError(`${TRACE_CONTEXT_ENV}: "${raw}" is not a switch; expected true, false, on, off, 1 or 0.`, { setting: TRACE_CONTEXT_ENV });
+  }
+  return value;
 }
 
 /** The environment variable of `payloads.offloadAbove` (below the file, above the default). */

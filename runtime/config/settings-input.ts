@@ -33,6 +33,14 @@ export interface BusSettingsInput {
    */
   readonly workerHeartbeatSeconds?: number;
   /**
+   * Whether this client carries W3C trace context (docs/operations.md, "Tracing"): `traceparent`
+   * on what it sends, the received one continued, spans when OpenTelemetry is installed, a trace
+   * scope per message and `traceId` on log lines. `false` turns all of it off (a received
+   * traceparent is then ignored, and nothing is sent on).
+   * @default the file's bus.traceContext, LIGHTBUS_TRACE_CONTEXT, else true
+   */
+  readonly traceContext?: boolean;
+  /**
    * How fire() delivers events (docs/concepts.md, "Delivery: confirmed or buffered").
    * @default { delivery: 'confirmed', lingerMs: 5, maxBuffered: 1000 }
    */

@@ -58,30 +58,38 @@ export class Dispatcher {
    * method's included, then carries its trace id.
    */
   public dispatch(message: InboundMessage): Promise<DispatchOutcome> {
-    return runInTraceScope(() => this.dispatchInScope(message));
+    return this.bus.settings.traceContext ? runInTraceScope(() => this.dispatchInScope(message)) : this.dispatchInScope(message);
   }
 
-  private async dispatchInScope(message: InboundMessage): Promise<DispatchOutcome> {
+  // Not async: it runs per message, and chaining the failure path costs a promise less than an await.
+  private dispatchInScope(message: InboundMessage): Promise<DispatchOutcome> {
     const role = this.queues.get(message.queueName);
-    try {
-      if (!role) {
-        throw new LightbusError('UNKNOWN_QUEUE', `This bus module has no procedures or listener for queue "${message.queueName}".`, {
-          queue: message.queueName,
-        });
-      }
-      return role.kind === 'rpc' ? await this.rpcs.handle(message, role.model) : await this.listeners.handle(message, role.model);
-    } catch (error) {
-      // Only infrastructure failures get here (DynamoDB or SQS unavailable): try again later.
-      const delaySeconds = role ? retryDelay(message.receiveCount, 1, role.model.visibilityTimeoutSeconds) : UNKNOWN_QUEUE_RETRY_SECONDS;
-      this.bus.logger.error('Message failed; it will be retried', {
+    if (!role) {
+      const error = new LightbusError('UNKNOWN_QUEUE', `This bus module has no procedures or listener for queue "${message.queueName}".`, {
         queue: message.queueName,
-        messageId: message.messageId,
-        receiveCount: message.receiveCount,
-        error: error as Error,
       });
-      await this.actions.delayRetry(message, delaySeconds);
-      return { kind: 'retry', error: error as Error, delaySeconds };
+      return this.failed(message, role, error);
     }
+    let work: Promise<DispatchOutcome>;
+    try {
+      work = role.kind === 'rpc' ? this.rpcs.handle(message, role.model) : this.listeners.handle(message, role.model);
+    } catch (error) {
+      return this.failed(message, role, error as Error);
+    }
+    return work.then(undefined, (error: Error) => this.failed(message, role, error));
+  }
+
+  /** Only infrastructure failures get here (DynamoDB or SQS unavailable), or an unknown queue: try again later. */
+  private async failed(message: InboundMessage, role: QueueRole | undefined, error: Error): Promise<DispatchOutcome> {
+    const delaySeconds = role ? retryDelay(message.receiveCount, 1, role.model.visibilityTimeoutSeconds) : UNKNOWN_QUEUE_RETRY_SECONDS;
+    this.bus.logger.error('Message failed; it will be retried', {
+      queue: message.queueName,
+      messageId: message.messageId,
+      receiveCount: message.receiveCount,
+      error,
+    });
+    await this.actions.delayRetry(message, delaySeconds);
+    return { kind: 'retry', error, delaySeconds };
   }
 
   /**

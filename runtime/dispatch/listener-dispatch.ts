@@ -43,6 +43,8 @@ export class ListenerDispatch {
       return this.actions.deadLetter(message, model, DeadLetterReason.Malformed, error as Error);
     }
     // The listener's span (CONSUMER, process) continues the fire's trace; failures are recorded on it.
+    // Without trace context (the bus's setting), the received traceparent is ignored.
+    if (!this.bus.settings.traceContext) return this.deliver(message, model, delivery);
     const span = startListenerSpan(delivery, model.listenerName, message.receiveCount, message.awsTraceHeader);
     return runIncoming(span, () => this.deliver(message, model, delivery), outcomeFailure);
   }
@@ -95,24 +97,47 @@ export class ListenerDispatch {
       receiveCount: message.receiveCount,
       listenerName: model.listenerName,
     };
-    const hooks = this.bus.hooks;
-    const run = async () => {
-      if (hooks.observes('EventExecution')) await this.runListenerWithHooks(registration, received);
-      else await registration.handler(received, parameters as never);
-    };
+    // Methods rather than named closures: bundles keep function names (keepNames), and naming a
+    // closure costs a defineProperty per message.
     const { listenerName, visibilityTimeoutSeconds } = model;
     const timeoutMs = this.executionTimeout({ kind: 'listener', listenerName, visibilityTimeoutSeconds });
-    const runTimed = () =>
-      withExecutionTimeout(run, timeoutMs, () => new ExecutionTimeoutError(`Listener ${listenerName}`, timeoutMs ?? 0, { listenerName, eventId: received.id }));
     if (registration.exactlyOnce) {
       const leaseMs = Math.max(visibilityTimeoutSeconds * 1000, timeoutMs ?? 0);
-      return this.runExactlyOnce(message, model, registration, received.id, { leaseMs, ttlSeconds: registration.exactlyOnce.ttlSeconds }, runTimed);
+      return this.runExactlyOnce(message, model, registration, received.id, { leaseMs, ttlSeconds: registration.exactlyOnce.ttlSeconds }, () =>
+        this.runTimed(registration, received, timeoutMs),
+      );
     }
     try {
-      await runTimed();
+      await this.runTimed(registration, received, timeoutMs);
       return { kind: 'done' };
     } catch (error) {
       return this.failed(message, model, registration, error as Error);
+    }
+  }
+
+  /** The listener within its execution timeout, if it has one. */
+  private runTimed(registration: ListenerRegistration, received: ReceivedEvent<never>, timeoutMs: number | undefined): Promise<unknown> {
+    if (timeoutMs === undefined) return this.runListener(registration, received);
+    const { listenerName, id: eventId } = received;
+    return withExecutionTimeout(
+      () => this.runListener(registration, received),
+      timeoutMs,
+      () => new ExecutionTimeoutError(`Listener ${listenerName}`, timeoutMs, { listenerName, eventId }),
+    );
+  }
+
+  /**
+   * The listener, between the bus's EventExecution hooks when some are registered. Not async: a
+   * listener that returns no promise costs no promise of its own (this runs per message).
+   */
+  private runListener(registration: ListenerRegistration, received: ReceivedEvent<never>): Promise<unknown> {
+    try {
+      const value: unknown = this.bus.hooks.observes('EventExecution')
+        ? this.runListenerWithHooks(registration, received)
+        : registration.handler(received, received.parameters);
+      return value instanceof Promise ? value : Promise.resolve(value);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
   }
 

@@ -35,7 +35,8 @@ export function inboundMessage(record: ReceivedRecord): InboundMessage {
     receiveCount: Number.isFinite(receiveCount) && receiveCount > 0 ? receiveCount : 1,
     queueName: record.queueName,
     awsTraceHeader: record.awsTraceHeader,
-    ...(record.messageGroupId === undefined ? {} : { messageGroupId: record.messageGroupId }),
+    // Always present (undefined off FIFO queues): one object shape for every message.
+    messageGroupId: record.messageGroupId,
   };
 }
 
@@ -92,21 +93,47 @@ export class RecordLifecycle {
     private readonly options: RecordLifecycleOptions = {},
   ) {}
 
-  /** Dispatches the message (inside `wrap`, if given). Never throws. */
-  public async dispatch(message: InboundMessage, wrap?: DispatchWrapper): Promise<DispatchOutcome> {
-    const run = () => this.dispatcher.dispatch(message);
+  /** Dispatches the message (inside `wrap`, if given). Never rejects. */
+  public dispatch(message: InboundMessage, wrap?: DispatchWrapper): Promise<DispatchOutcome> {
+    // Not async, and no named closure: this runs per message (bundles keep function names, and
+    // naming a closure costs a defineProperty).
+    let work: Promise<DispatchOutcome>;
     try {
-      return await (wrap ? wrap(run) : run());
+      work = wrap ? wrap(() => this.dispatcher.dispatch(message)) : this.dispatcher.dispatch(message);
     } catch (error) {
-      // The dispatcher turns every failure into an outcome; this is the net for a bug in it.
-      const delaySeconds = this.dispatcher.visibilityTimeoutSeconds(message.queueName);
-      this.logger.error(`Dispatch threw; the message will be retried after its visibility timeout (${delaySeconds}s)`, {
-        queue: message.queueName,
-        messageId: message.messageId,
-        error: error as Error,
-      });
-      return { kind: 'retry', error: error as Error, delaySeconds };
+      return Promise.resolve(this.dispatchThrew(message, error as Error));
     }
+    return work.then(undefined, (error: Error) => this.dispatchThrew(message, error));
+  }
+
+  /** The dispatcher turns every failure into an outcome; this is the net for a bug in it. */
+  private dispatchThrew(message: InboundMessage, error: Error): DispatchOutcome {
+    const delaySeconds = this.dispatcher.visibilityTimeoutSeconds(message.queueName);
+    this.logger.error(`Dispatch threw; the message will be retried after its visibility timeout (${delaySeconds}s)`, {
+      queue: message.queueName,
+      messageId: message.messageId,
+      error,
+    });
+    return { kind: 'retry', error, delaySeconds };
+  }
+
+  /**
+   * {@link finish} for each message of a batch whose dispatch ended with `outcomes[i]` (undefined:
+   * not started, left undefined), given the undelivered events by message id.
+   */
+  public finishAll(
+    messages: readonly InboundMessage[],
+    outcomes: readonly (DispatchOutcome | undefined)[],
+    undelivered: ReadonlyMap<string, readonly UndeliveredEvent[]>,
+  ): Promise<(RecordResult | undefined)[]> {
+    // Nearly always nothing was undelivered: then each result follows from its outcome alone.
+    if (undelivered.size === 0) return Promise.resolve(outcomes.map((outcome) => (outcome === undefined ? undefined : { outcome, action: actionFor(outcome) })));
+    return Promise.all(
+      messages.map((message, index) => {
+        const outcome = outcomes[index];
+        return outcome === undefined ? undefined : this.finish(message, outcome, undelivered.get(message.messageId));
+      }),
+    );
   }
 
   /**
@@ -116,15 +143,16 @@ export class RecordLifecycle {
    * procedure's redelivery would be dropped by the call's claim (its events are only logged).
    * A message returned to its queue (`returnedToQueue`) is left alone. Never throws.
    */
-  public async finish(
+  public finish(
     message: InboundMessage,
     outcome: DispatchOutcome,
     undelivered: readonly UndeliveredEvent[] = [],
     options: { readonly returnedToQueue?: boolean } = {},
   ): Promise<RecordResult> {
-    if (options.returnedToQueue) return { outcome, action: { kind: 'leave' } };
-    const final = undelivered.length > 0 && this.failsForUndelivered(message, outcome) ? await this.eventsUndelivered(message, undelivered) : outcome;
-    return { outcome: final, action: actionFor(final) };
+    if (options.returnedToQueue) return Promise.resolve({ outcome, action: { kind: 'leave' } });
+    // Not an async function: this runs per message, and nearly always has nothing to wait for.
+    if (undelivered.length === 0 || !this.failsForUndelivered(message, outcome)) return Promise.resolve({ outcome, action: actionFor(outcome) });
+    return this.eventsUndelivered(message, undelivered).then((final) => ({ outcome: final, action: actionFor(final) }));
   }
 
   private failsForUndelivered(message: InboundMessage, outcome: DispatchOutcome): boolean {

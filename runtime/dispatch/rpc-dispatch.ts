@@ -6,7 +6,7 @@ import { PayloadUnresolvableError, RESULT_ITEM_LIMIT } from '../payloads';
 import { castIncoming, parseOrThrow, toWireValue } from '../schema';
 import type { RpcQueueModel } from '../topology';
 import { runIncoming, startExecutionSpan } from '../tracing/instrument';
-import type { LightbusSpan } from '../tracing/span';
+import { UNTRACED, type LightbusSpan } from '../tracing/span';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
 import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import type { QueueActions } from './queue-actions';
@@ -49,6 +49,8 @@ export class RpcDispatch {
     if (!reading.ok) return this.answerMalformedCall(message, model, reading.error, reading.answerTo);
     const request = reading.request;
     // The execution span (SERVER) continues the caller's trace; failures are recorded on it.
+    // Without trace context (the bus's setting), the received traceparent is ignored.
+    if (!this.bus.settings.traceContext) return this.serve(message, model, request, UNTRACED);
     const span = startExecutionSpan(request, message.queueName, message.awsTraceHeader);
     return runIncoming(span, () => this.serve(message, model, request, span), outcomeFailure);
   }

@@ -15,6 +15,14 @@ interface OperationValues {
 
 type HookLists<B> = { [N in HookName]: HookFunction<N, B>[] };
 
+/** Each operation's hook names, spelled out once: `observes` runs per message. */
+const HOOKS_OF = {
+  RpcCall: { before: 'beforeRpcCall', after: 'afterRpcCall' },
+  RpcExecution: { before: 'beforeRpcExecution', after: 'afterRpcExecution' },
+  EventSent: { before: 'beforeEventSent', after: 'afterEventSent' },
+  EventExecution: { before: 'beforeEventExecution', after: 'afterEventExecution' },
+} as const satisfies Record<HookedOperation, { readonly before: HookName; readonly after: HookName }>;
+
 /**
  * The lifecycle hooks of one bus client: `bus.hooks.on('afterRpcCall', (context, bus) => ...)`.
  *
@@ -71,7 +79,8 @@ export class HookRegistry<B = unknown> {
 
   /** @internal whether the operation has a `before*` or `after*` hook: the hot paths check this first. */
   public observes(operation: HookedOperation): boolean {
-    return this.lists[`before${operation}`].length > 0 || this.lists[`after${operation}`].length > 0;
+    const { before, after } = HOOKS_OF[operation];
+    return this.lists[before].length > 0 || this.lists[after].length > 0;
   }
 
   /**

@@ -12,7 +12,7 @@ export { receivedParent, runIncoming, startCallSpan, startExecutionSpan, startFi
 export type { ReceivedTrace } from './instrument';
 export { openTelemetry, useOpenTelemetry } from './otel';
 export type { OpenTelemetryApi } from './otel';
-export { LightbusSpan, SpanKind, startSpan } from './span';
+export { LightbusSpan, SpanKind, startSpan, UNTRACED } from './span';
 export type { SpanAttributes, SpanStart } from './span';
 export { formatTraceparent, parseTraceparent, SAMPLED } from './trace-context';
 export type { TraceContext } from './trace-context';

@@ -1,6 +1,6 @@
 import { enterTrace } from './active';
 import { eventSpanName, fireAttributes, listenerAttributes, rpcAttributes, rpcSpanName } from './attributes';
-import { SpanKind, startSpan, type LightbusSpan } from './span';
+import { SpanKind, startSpan, type LightbusSpan, type SpanStart } from './span';
 import { parseTraceparent, type TraceContext } from './trace-context';
 import { traceContextFromXRay } from './xray';
 
@@ -10,22 +10,89 @@ export interface ReceivedTrace {
   readonly tracestate?: string | undefined;
 }
 
+// Span starts are classes, not object literals of closures: they are made per message, and
+// bundles keep function names (keepNames), which costs a defineProperty per named closure.
+
+/** The caller's span of one RPC call (CLIENT). */
+class CallSpanStart implements SpanStart {
+  public readonly kind = SpanKind.Client;
+  public readonly direction = 'outgoing';
+  public constructor(
+    private readonly api: string,
+    private readonly procedure: string,
+    private readonly callId: string,
+    private readonly queueName: string,
+  ) {}
+
+  public describe() {
+    return { name: rpcSpanName(this.api, this.procedure), attributes: rpcAttributes(this.api, this.procedure, this.callId, this.queueName) };
+  }
+}
+
+/** The span of one fire (PRODUCER). */
+class FireSpanStart implements SpanStart {
+  public readonly kind = SpanKind.Producer;
+  public readonly direction = 'outgoing';
+  public constructor(
+    private readonly api: string,
+    private readonly event: string,
+    private readonly eventId: string,
+  ) {}
+
+  public describe() {
+    return { name: eventSpanName('send', this.api, this.event), attributes: fireAttributes(this.api, this.event, this.eventId) };
+  }
+}
+
+/** A worker's execution span of one RPC call (SERVER). */
+class ExecutionSpanStart implements SpanStart {
+  public readonly kind = SpanKind.Server;
+  public readonly direction = 'incoming';
+  public constructor(
+    private readonly call: { readonly api: string; readonly procedure: string; readonly id: string } & ReceivedTrace,
+    private readonly queueName: string,
+    private readonly awsTraceHeader: string | undefined,
+  ) {}
+
+  public remoteParent(): TraceContext | undefined {
+    return receivedParent(this.call, this.awsTraceHeader);
+  }
+
+  public describe() {
+    const { api, procedure, id } = this.call;
+    return { name: rpcSpanName(api, procedure), attributes: rpcAttributes(api, procedure, id, this.queueName) };
+  }
+}
+
+/** A listener's span of one event delivery (CONSUMER, `process`). */
+class ListenerSpanStart implements SpanStart {
+  public readonly kind = SpanKind.Consumer;
+  public readonly direction = 'incoming';
+  public constructor(
+    private readonly event: { readonly api: string; readonly event: string; readonly id: string } & ReceivedTrace,
+    private readonly listenerName: string,
+    private readonly receiveCount: number,
+    private readonly awsTraceHeader: string | undefined,
+  ) {}
+
+  public remoteParent(): TraceContext | undefined {
+    return receivedParent(this.event, this.awsTraceHeader);
+  }
+
+  public describe() {
+    const { api, event, id } = this.event;
+    return { name: eventSpanName('process', api, event), attributes: listenerAttributes(api, event, id, this.listenerName, this.receiveCount) };
+  }
+}
+
 /** The caller's span of one RPC call (CLIENT): its `traceparent` goes into the request. */
 export function startCallSpan(api: string, procedure: string, callId: string, queueName: string): LightbusSpan {
-  return startSpan({
-    kind: SpanKind.Client,
-    direction: 'outgoing',
-    describe: () => ({ name: rpcSpanName(api, procedure), attributes: rpcAttributes(api, procedure, callId, queueName) }),
-  });
+  return startSpan(new CallSpanStart(api, procedure, callId, queueName));
 }
 
 /** The span of one fire (PRODUCER): its `traceparent` goes into the event's detail. */
 export function startFireSpan(api: string, event: string, eventId: string): LightbusSpan {
-  return startSpan({
-    kind: SpanKind.Producer,
-    direction: 'outgoing',
-    describe: () => ({ name: eventSpanName('send', api, event), attributes: fireAttributes(api, event, eventId) }),
-  });
+  return startSpan(new FireSpanStart(api, event, eventId));
 }
 
 /**
@@ -43,8 +110,10 @@ export function receivedParent(received: ReceivedTrace, awsTraceHeader: string |
  */
 export function runIncoming<T>(span: LightbusSpan, work: () => Promise<T>, failureOf: (value: T) => unknown): Promise<T> {
   // Not an async function: this runs per message, and each await is a promise more.
-  if (!span.recorded) return enterTrace(span.context, work);
-  return enterTrace(span.context, () => span.within(work)).then(
+  const context = span.context;
+  if (context === undefined) return work();
+  if (!span.recorded) return enterTrace(context, work);
+  return enterTrace(context, () => span.within(work)).then(
     (value) => {
       const failure = failureOf(value);
       if (failure !== undefined) span.fail(failure);
@@ -65,12 +134,7 @@ export function startExecutionSpan(
   queueName: string,
   awsTraceHeader: string | undefined,
 ): LightbusSpan {
-  return startSpan({
-    kind: SpanKind.Server,
-    direction: 'incoming',
-    remoteParent: () => receivedParent(call, awsTraceHeader),
-    describe: () => ({ name: rpcSpanName(call.api, call.procedure), attributes: rpcAttributes(call.api, call.procedure, call.id, queueName) }),
-  });
+  return startSpan(new ExecutionSpanStart(call, queueName, awsTraceHeader));
 }
 
 /** A listener's span of one event delivery (CONSUMER, `process`), continuing the fire's trace. */
@@ -80,13 +144,5 @@ export function startListenerSpan(
   receiveCount: number,
   awsTraceHeader: string | undefined,
 ): LightbusSpan {
-  return startSpan({
-    kind: SpanKind.Consumer,
-    direction: 'incoming',
-    remoteParent: () => receivedParent(event, awsTraceHeader),
-    describe: () => ({
-      name: eventSpanName('process', event.api, event.event),
-      attributes: listenerAttributes(event.api, event.event, event.id, listenerName, receiveCount),
-    }),
-  });
+  return startSpan(new ListenerSpanStart(event, listenerName, receiveCount, awsTraceHeader));
 }

@@ -14,7 +14,7 @@ export type SpanAttributes = Readonly<Record<string, string | number | boolean>>
 export interface SpanStart {
   readonly kind: SpanKind;
   /** Its name and attributes: asked for only when OpenTelemetry records spans (it runs per message). */
-  readonly describe: () => { readonly name: string; readonly attributes: SpanAttributes };
+  describe(): { readonly name: string; readonly attributes: SpanAttributes };
   /**
    * `incoming`: the work a received message starts; its parent is the message's trace context
    * (`remoteParent`), or else a new trace. `outgoing`: a call or fire; its parent is the active
@@ -23,7 +23,7 @@ export interface SpanStart {
    */
   readonly direction: 'incoming' | 'outgoing';
   /** The received parent, read only when needed (without OpenTelemetry, when an id is first read). */
-  readonly remoteParent?: (() => TraceContext | undefined) | undefined;
+  remoteParent?(): TraceContext | undefined;
 }
 
 const TRACER_NAME = 'lightbus-aws';
@@ -78,13 +78,20 @@ function childContext(parent: TraceContext | undefined): TraceContext {
 class LazyChildContext implements TraceContext {
   private ownTraceId: string | undefined;
   private ownSpanId: string | undefined;
+  private parent: TraceContext | undefined;
 
-  /** `parent`: known, or to be read (a received traceparent is parsed only if an id is read). */
-  public constructor(private parent: TraceContext | (() => TraceContext | undefined) | undefined) {}
+  /**
+   * `parent`: known; or `pending`, the span start whose received parent is read only if an id is
+   * (a received traceparent is parsed only then).
+   */
+  public constructor(parent: TraceContext | undefined, private pending?: SpanStart) {
+    this.parent = parent;
+  }
 
   private parentContext(): TraceContext | undefined {
-    if (typeof this.parent === 'function') {
-      this.parent = this.parent();
+    if (this.pending !== undefined) {
+      this.parent = this.pending.remoteParent?.();
+      this.pending = undefined;
     }
     return this.parent;
   }
@@ -121,8 +128,11 @@ export class LightbusSpan {
   private failed = false;
 
   public constructor(
-    /** This span's trace context: what goes on the wire as the next hop's parent. */
-    public readonly context: TraceContext,
+    /**
+     * This span's trace context: what goes on the wire as the next hop's parent. Undefined only for
+     * {@link UNTRACED}, when the bus carries no trace context.
+     */
+    public readonly context: TraceContext | undefined,
     private readonly otel?: { readonly api: OpenTelemetryApi; readonly span: OtelSpan; readonly context: OtelContext },
   ) {}
 
@@ -131,15 +141,16 @@ export class LightbusSpan {
     return this.otel !== undefined;
   }
 
-  /** This span's `traceparent`. */
-  public get traceparent(): string {
+  /** This span's `traceparent` (none without trace context). */
+  public get traceparent(): string | undefined {
+    if (this.context === undefined) return undefined;
     this.traceparentText ??= formatTraceparent(this.context);
     return this.traceparentText;
   }
 
   /** This span's `tracestate`, if its trace has one. */
   public get tracestate(): string | undefined {
-    return this.context.traceState;
+    return this.context?.traceState;
   }
 
   /** Records `error` on the span and marks it failed (once; later calls are ignored). */
@@ -175,6 +186,12 @@ export class LightbusSpan {
   }
 }
 
+/**
+ * The span of work done without trace context (the bus's `traceContext` setting is off): nothing
+ * goes on the wire, nothing is recorded, the work runs as it is.
+ */
+export const UNTRACED = new LightbusSpan(undefined);
+
 /** The OpenTelemetry context a new span starts in (see {@link SpanStart.direction}). */
 function parentContext(api: OpenTelemetryApi, start: SpanStart): OtelContext {
   const active = api.context.active();
@@ -193,7 +210,7 @@ export function startSpan(start: SpanStart): LightbusSpan {
   const api = recordingApi();
   if (api === undefined) {
     // An outgoing span's parent is the work running now: read at once, not later.
-    return new LightbusSpan(new LazyChildContext(start.direction === 'outgoing' ? activeTraceContext() : start.remoteParent));
+    return new LightbusSpan(start.direction === 'outgoing' ? new LazyChildContext(activeTraceContext()) : new LazyChildContext(undefined, start));
   }
   const parent = parentContext(api, start);
   const { name, attributes } = start.describe();

@@ -98,7 +98,7 @@ describe('configuration file', () => {
 
   it('rejects unknown keys, listing the allowed keys (a typo does not vanish silently)', () => {
     const message = configErrors(() => validateConfig({ bus: { nmae: 'x' }, apis: { auth: { rpcTimeoutMs: 5000 } }, plugins: {} }, 'c.yaml'));
-    expect(message).toContain('bus: unknown key "nmae"; allowed: name, logLevel, schemaTtl, resultTtl, workerHeartbeat, fire, payloads, aws');
+    expect(message).toContain('bus: unknown key "nmae"; allowed: name, logLevel, schemaTtl, resultTtl, workerHeartbeat, traceContext, fire, payloads, aws');
     expect(message).toContain('apis.auth: unknown key "rpcTimeoutMs"; allowed: rpcTimeout, eventFireTimeout, validate, strictValidation, castValues, transports');
     expect(message).toContain('(top level): unknown key "plugins"; allowed: $schema, serviceName, processName, bus, apis');
   });

@@ -50,7 +50,7 @@ describe('with OpenTelemetry and a registered tracer provider', () => {
         await call.settle(async () => undefined);
         const fire = startFireSpan('math', 'added', 'e1');
         await fire.settle(async () => undefined);
-        inner = { call: call.traceparent, fire: fire.traceparent };
+        inner = { call: call.traceparent!, fire: fire.traceparent! };
         return 'done';
       },
       () => undefined,
@@ -116,13 +116,13 @@ describe('with @opentelemetry/api installed but no tracer provider (its no-op de
     expect(server.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     let inner = '';
     await runIncoming(server, async () => {
-      inner = startCallSpan('x', 'y', 'c2', 'q').traceparent;
+      inner = startCallSpan('x', 'y', 'c2', 'q').traceparent!;
     }, () => undefined);
-    expect(parseTraceparent(inner)?.traceId).toBe(server.context.traceId);
+    expect(parseTraceparent(inner)?.traceId).toBe(server.context!.traceId);
     // The no-op tracer would hand back the caller's own span id: each hop gets one of its own.
     const continued = startExecutionSpan({ api: 'math', procedure: 'add', id: 'c1', traceparent: CALLER }, 'q', undefined);
-    expect(continued.context.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(continued.context.spanId).not.toBe('00f067aa0ba902b7');
+    expect(continued.context!.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(continued.context!.spanId).not.toBe('00f067aa0ba902b7');
   });
 });
 
@@ -135,22 +135,22 @@ describe('without @opentelemetry/api', () => {
     const { lines, logger } = logLines();
     const server = startExecutionSpan({ api: 'math', procedure: 'add', id: 'c1', traceparent: CALLER, tracestate: 'v=1' }, 'q', undefined);
     expect(server.context).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', traceFlags: 1, traceState: 'v=1' });
-    expect(server.context.spanId).not.toBe('00f067aa0ba902b7');
+    expect(server.context!.spanId).not.toBe('00f067aa0ba902b7');
     let inner = '';
     await runIncoming(server, async () => {
       logger.warn('inside');
-      inner = startCallSpan('x', 'y', 'c2', 'q').traceparent;
+      inner = startCallSpan('x', 'y', 'c2', 'q').traceparent!;
     }, () => undefined);
     logger.info('outside');
     const parsed = parseTraceparent(inner);
     expect(parsed?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(parsed?.spanId).not.toBe(server.context.spanId);
+    expect(parsed?.spanId).not.toBe(server.context!.spanId);
     expect(lines[0]).toMatchObject({ message: 'inside', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
     expect(lines[1]).not.toHaveProperty('traceId');
   });
 
   it('falls back to the X-Ray header, else starts a new sampled trace', () => {
-    expect(startListenerSpan({ api: 'a', event: 'b', id: 'e' }, 'l', 1, XRAY).context.traceId).toBe('5759e988bd862e3fe1be46a994272793');
+    expect(startListenerSpan({ api: 'a', event: 'b', id: 'e' }, 'l', 1, XRAY).context!.traceId).toBe('5759e988bd862e3fe1be46a994272793');
     const fresh = startFireSpan('a', 'b', 'e');
     expect(fresh.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
