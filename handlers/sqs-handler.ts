@@ -243,6 +243,20 @@ async function dispatchInOrder(
   return outcomes;
 }
 
+/**
+ * The queue name in a record's ARN. A batch's records share one ARN: the last answer is kept, so
+ * they share one name string too, whose hash the dispatcher's queue lookup then computes once.
+ */
+let lastArn: string | undefined;
+let lastQueueName = '';
+function queueNameOf(arn: string): string {
+  if (arn !== lastArn) {
+    lastQueueName = queueNameFromArn(arn);
+    lastArn = arn;
+  }
+  return lastQueueName;
+}
+
 /** An SQS event record as the dispatcher's {@link InboundMessage}. */
 export function toInboundMessage(record: SQSRecord): InboundMessage {
   return inboundMessage({
@@ -250,7 +264,7 @@ export function toInboundMessage(record: SQSRecord): InboundMessage {
     body: record.body,
     receiptHandle: record.receiptHandle,
     approximateReceiveCount: record.attributes?.ApproximateReceiveCount,
-    queueName: queueNameFromArn(record.eventSourceARN),
+    queueName: queueNameOf(record.eventSourceARN),
     // Set where X-Ray traces the sender: the trace continued when the body has no traceparent.
     awsTraceHeader: record.attributes?.AWSTraceHeader,
     // FIFO queues: the group the record's dead letter keeps.

@@ -18,7 +18,7 @@ import { figure, type ScenarioResult } from '../lib/report';
 import { round, summarise } from '../lib/stats';
 import { lambdaPrerequisite, sqsEvent } from './lambda';
 
-const TARGET = 'node20';
+export const TARGET = 'node20';
 /** The bus name the fresh processes run with: the event's queue ARN must match it. */
 const BUS_NAME = 'coldstart-bench';
 const MARK = '@@coldstart ';
@@ -115,7 +115,7 @@ function bundlesFromInstalledPackage(project: string): { standard: InstalledBund
 }
 
 /** The Powertools fixture bundled as a user would (esbuild, minified), from `contents` (its text, maybe edited). */
-function bundlePowertools(esbuild: typeof import('esbuild'), contents: string, outfile: string): void {
+export function bundlePowertools(esbuild: typeof import('esbuild'), contents: string, outfile: string): void {
   esbuild.buildSync({
     stdin: { contents, resolveDir: path.join(REPO_ROOT, 'bench', 'fixtures'), sourcefile: 'powertools-handler.ts', loader: 'ts' },
     bundle: true,
