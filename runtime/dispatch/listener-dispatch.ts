@@ -14,6 +14,12 @@ import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolic
 import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
 
+type Delivery = ReturnType<typeof parseEventDelivery>;
+type ListenedEntry = ListenerRegistration['events'][number];
+
+/** The outcome of every listener that succeeded: one object, never changed. */
+const DONE: DispatchOutcome = Object.freeze({ kind: 'done' });
+
 /**
  * Runs one listener message: parse the EventBridge delivery, route it to its listener, validate,
  * run the handler; a failed handler is retried with the listener's backoff, or dead-lettered on its
@@ -36,7 +42,7 @@ export class ListenerDispatch {
 
   // Not async: it only picks the work and hands back its promise (a layer less per message).
   public handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
-    let delivery: ReturnType<typeof parseEventDelivery>;
+    let delivery: Delivery;
     try {
       delivery = parseEventDelivery(message.body);
     } catch (error) {
@@ -49,8 +55,12 @@ export class ListenerDispatch {
     return runIncoming(span, () => this.deliver(message, model, delivery), outcomeFailure);
   }
 
-  /** A well-formed delivery, within its listener span: route, validate, run. */
-  private async deliver(message: InboundMessage, model: ListenerModel, delivery: ReturnType<typeof parseEventDelivery>): Promise<DispatchOutcome> {
+  /**
+   * A well-formed delivery, within its listener span: route, validate, run. Not async: on the
+   * common path (inline parameters, a listener that succeeds) each promise saved counts, as this
+   * runs per message.
+   */
+  private deliver(message: InboundMessage, model: ListenerModel, delivery: Delivery): Promise<DispatchOutcome> {
     const registration = this.listener(model.listenerName);
     if (!registration) {
       const error = new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
@@ -67,10 +77,30 @@ export class ListenerDispatch {
       );
       return this.actions.deadLetter(message, model, DeadLetterReason.Unroutable, error);
     }
-    if (delivery.parametersRef !== undefined) {
-      const unresolvable = await this.resolveParameters(message, model, delivery);
-      if (unresolvable) return unresolvable;
-    }
+    if (delivery.parametersRef !== undefined) return this.deliverByReference(message, model, registration, entry, delivery);
+    return this.validateAndRun(message, model, registration, entry, delivery);
+  }
+
+  /** A delivery whose parameters are in the payload bucket: resolved first. */
+  private async deliverByReference(
+    message: InboundMessage,
+    model: ListenerModel,
+    registration: ListenerRegistration,
+    entry: ListenedEntry,
+    delivery: Delivery,
+  ): Promise<DispatchOutcome> {
+    const unresolvable = await this.resolveParameters(message, model, delivery);
+    return unresolvable ?? this.validateAndRun(message, model, registration, entry, delivery);
+  }
+
+  /** Casts and validates the parameters, then runs the listener (once, for an exactly-once listener). */
+  private validateAndRun(
+    message: InboundMessage,
+    model: ListenerModel,
+    registration: ListenerRegistration,
+    entry: ListenedEntry,
+    delivery: Delivery,
+  ): Promise<DispatchOutcome> {
     const eventSettings = this.bus.apiSettings(delivery.api);
     let parameters: unknown = eventSettings.castValues ? castIncoming(entry.definition.parameters, delivery.parameters) : delivery.parameters;
     if (eventSettings.validate.incoming) {
@@ -107,12 +137,10 @@ export class ListenerDispatch {
         this.runTimed(registration, received, timeoutMs),
       );
     }
-    try {
-      await this.runTimed(registration, received, timeoutMs);
-      return { kind: 'done' };
-    } catch (error) {
-      return this.failed(message, model, registration, error as Error);
-    }
+    return this.runTimed(registration, received, timeoutMs).then(
+      () => DONE,
+      (error: Error) => this.failed(message, model, registration, error),
+    );
   }
 
   /** The listener within its execution timeout, if it has one. */
@@ -149,7 +177,7 @@ export class ListenerDispatch {
   private async resolveParameters(
     message: InboundMessage,
     model: ListenerModel,
-    delivery: ReturnType<typeof parseEventDelivery>,
+    delivery: Delivery,
   ): Promise<DispatchOutcome | undefined> {
     const { api, event, id } = delivery;
     try {

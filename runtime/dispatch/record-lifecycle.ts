@@ -182,5 +182,8 @@ export class RecordLifecycle {
 
 /** What a consumer does with a message that ended with `outcome`. */
 export function actionFor(outcome: DispatchOutcome): RecordAction {
-  return outcome.kind === 'retry' ? { kind: 'retry', afterSeconds: outcome.delaySeconds } : { kind: 'delete' };
+  return outcome.kind === 'retry' ? { kind: 'retry', afterSeconds: outcome.delaySeconds } : DELETE;
 }
+
+/** The action of every finished message: one object, never changed. */
+const DELETE: RecordAction = Object.freeze({ kind: 'delete' });
