@@ -1,6 +1,6 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
-import { Dispatcher, inboundMessage, RecordLifecycle, type DispatchOutcome, type DispatchWrapper, type InboundMessage } from '../runtime/dispatch';
+import { Dispatcher, inboundMessage, RecordLifecycle, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
 import { LightbusError, UndeliveredEventsError, type UndeliveredEvent } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import { queueNameFromArn } from '../runtime/transport';
@@ -99,11 +99,13 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
 
   // Tracing fires to their record costs an AsyncLocalStorage scope per record: only worth it
   // when listeners buffer by default.
-  const traceFires = bus.settings.fire.delivery === 'buffered';
-  const handleOne = (message: InboundMessage): Promise<DispatchOutcome> => {
-    const wrap: DispatchWrapper | undefined = traceFires ? (dispatch) => bus.withFireOrigin(message.messageId, dispatch) : undefined;
-    return lifecycle.dispatch(message, wrap);
-  };
+  const fireOrigin =
+    bus.settings.fire.delivery === 'buffered'
+      ? (message: InboundMessage, dispatch: () => Promise<DispatchOutcome>) => bus.withFireOrigin(message.messageId, dispatch)
+      : undefined;
+  // FIFO records one at a time (dispatchInOrder); others all at once (lifecycle.dispatchEach).
+  const handleOne = (message: InboundMessage): Promise<DispatchOutcome> =>
+    lifecycle.dispatch(message, fireOrigin && ((dispatch) => fireOrigin(message, dispatch)));
 
   /**
    * Reports each dispatched record's final outcome, after the flush: `failedBy` maps the records
@@ -177,7 +179,7 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     // A record left undefined is not started: it is reported for retry below.
     let outcomes: (DispatchOutcome | undefined)[];
     if (fifo) outcomes = await dispatchInOrder(messages, handleOne, hasTime);
-    else outcomes = hasTime() ? await Promise.all(messages.map(handleOne)) : new Array<undefined>(messages.length).fill(undefined);
+    else outcomes = hasTime() ? await lifecycle.dispatchEach(messages, fireOrigin) : new Array<undefined>(messages.length).fill(undefined);
     const notStarted = outcomes.filter((o) => o === undefined).length;
     if (notStarted > 0 && !hasTime()) {
       logger.warn('Too little invocation time left to start records; returning them for retry', {

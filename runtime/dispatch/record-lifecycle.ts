@@ -97,13 +97,26 @@ export class RecordLifecycle {
   public dispatch(message: InboundMessage, wrap?: DispatchWrapper): Promise<DispatchOutcome> {
     // Not async, and no named closure: this runs per message (bundles keep function names, and
     // naming a closure costs a defineProperty).
-    let work: Promise<DispatchOutcome>;
+    return this.guarded(message, wrap ? () => wrap(() => this.dispatcher.dispatch(message)) : () => this.dispatcher.dispatch(message));
+  }
+
+  /**
+   * Dispatches a batch of messages started together (the Lambda handler's records), each as
+   * {@link dispatch} would, with `wrap(message, dispatch)` around each if given. Never rejects.
+   */
+  public dispatchEach(messages: readonly InboundMessage[], wrap?: (message: InboundMessage, dispatch: () => Promise<DispatchOutcome>) => Promise<DispatchOutcome>): Promise<DispatchOutcome[]> {
+    return Promise.all(this.dispatcher.dispatchEach(messages, (message, dispatch) => this.guarded(message, wrap ? () => wrap(message, dispatch) : dispatch)));
+  }
+
+  /** `work()`, whose throw or rejection (a bug in the dispatcher) becomes a retry outcome. */
+  private guarded(message: InboundMessage, work: () => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
+    let started: Promise<DispatchOutcome>;
     try {
-      work = wrap ? wrap(() => this.dispatcher.dispatch(message)) : this.dispatcher.dispatch(message);
+      started = work();
     } catch (error) {
       return Promise.resolve(this.dispatchThrew(message, error as Error));
     }
-    return work.then(undefined, (error: Error) => this.dispatchThrew(message, error));
+    return started.then(undefined, (error: Error) => this.dispatchThrew(message, error));
   }
 
   /** The dispatcher turns every failure into an outcome; this is the net for a bug in it. */

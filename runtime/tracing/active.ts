@@ -31,6 +31,26 @@ export function runInTraceScope<T>(fn: () => T): T {
 }
 
 /**
+ * Starts `start(item)` for each item, each in a new (empty) scope, as {@link runInTraceScope}
+ * would, for work started together (a batch of records): the scopes are entered in turn and the
+ * caller's restored once at the end. `run()` makes two context frames per call (enter, restore);
+ * this makes one per item and one per batch. `start` must only start the work (return its promise),
+ * never throw.
+ */
+export function startEachInTraceScope<T, R>(items: readonly T[], start: (item: T) => R): R[] {
+  const prior = activeScope.getStore();
+  try {
+    return items.map((item) => {
+      activeScope.enterWith({ context: undefined });
+      return start(item);
+    });
+  } finally {
+    // The caller's own continuations must not carry the last item's trace.
+    activeScope.enterWith(prior as TraceScope);
+  }
+}
+
+/**
  * Runs the work `fn` with `context` as the active trace: in the current scope if it is open and
  * empty (the dispatcher's), else in a scope of its own.
  */

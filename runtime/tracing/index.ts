@@ -4,7 +4,7 @@
  * (`traceId`). Spans go to OpenTelemetry when `@opentelemetry/api` is installed (an optional peer);
  * without it the trace context still travels. See docs/operations.md, "Tracing".
  */
-export { activeTraceContext, currentTraceId, enterTrace, runInTraceScope } from './active';
+export { activeTraceContext, currentTraceId, enterTrace, runInTraceScope, startEachInTraceScope } from './active';
 export type { TraceScope } from './active';
 export { eventSpanName, fireAttributes, listenerAttributes, MESSAGING_SYSTEM, RPC_SYSTEM, rpcAttributes, rpcSpanName } from './attributes';
 export { newSpanId, newTraceId } from './ids';
