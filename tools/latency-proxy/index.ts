@@ -1,8 +1,10 @@
 /**
  * A latency-injecting HTTP proxy for an AWS emulator: every request waits for a latency drawn
  * from its service's distribution (profiles.ts), half before it is forwarded and half before its
- * response goes back; a long poll (ReceiveMessage with WaitTimeSeconds > 0) is forwarded at once
- * and only its response's start is delayed, so the wait itself is not lengthened.
+ * response goes back; a long poll (ReceiveMessage with WaitTimeSeconds > 0) is started at once
+ * and only its response's start is delayed, so the wait itself is not lengthened. With
+ * `longPolls: 'aws'` the proxy keeps long polls itself and answers them as soon as a message is
+ * there, as SQS does (long-poll.ts); with `'emulator'` they are forwarded as they are.
  *
  * It also counts each request's billable units (for the bench's cost figures) and, while
  * recording, keeps a timestamped record of each request tagged with the lightbus call ids it
@@ -14,6 +16,7 @@
  */
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { hasMessages, queueKeyOf, QueueWaiters, RECHECK_MS, shortPollBody } from './long-poll';
 import { logNormalSampler, type LatencyProfile, type Service } from './profiles';
 
 export * from './profiles';
@@ -38,7 +41,8 @@ export interface ProxyRecord {
 
 /** Billable units by `service.op`: requests, and (DynamoDB) RRU/WRU, (EventBridge) events. */
 export interface UnitCounts {
-  [key: string]: { requests: number; units: number; unit: string };
+  /** `forwarded`: requests sent on to the emulator for these (more than `requests` where the proxy keeps long polls). */
+  [key: string]: { requests: number; units: number; unit: string; forwarded?: number };
 }
 
 export interface LatencyProxy {
@@ -60,12 +64,24 @@ export interface LatencyProxyOptions {
   readonly seed?: number;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * `aws`: long polls answered as soon as a message is there (long-poll.ts); `emulator`: forwarded
+   * as they are, with the emulator's 100 ms re-check. @default 'emulator'
+   */
+  readonly longPolls?: 'aws' | 'emulator';
 }
 
 const SERVICES: readonly Service[] = ['sqs', 'dynamodb', 'eventbridge', 'sns', 's3', 'other'];
 
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => (ms > 0.5 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
+/** The emulator's answer to a forwarded request. */
+interface Upstream {
+  readonly status: number;
+  readonly headers: http.OutgoingHttpHeaders;
+  readonly body: Buffer;
+}
 
 interface Classified {
   service: Service;
@@ -175,6 +191,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   /** ReceiptHandle → call id, to tag deletes (kept while recording). */
   const receipts = new Map<string, string>();
   let ownOrigin = '';
+  const waiters = new QueueWaiters();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -201,8 +218,14 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     const before = isLongPoll(c) ? 0 : latency / 2;
     await sleep(before);
     const t1 = nowMs();
-    const upstreamRes = await forward(req, body);
+    const upstreamRes = options.longPolls === 'aws' && isLongPoll(c) && c.json ? await longPoll(req, c.json, count) : await forward(req, body);
     const t2 = nowMs();
+    // A send answered: a long poll parked on its queue looks again at once.
+    if (c.op === 'SendMessage' || c.op === 'SendMessageBatch' || c.op === 'ChangeMessageVisibility' || c.op === 'ChangeMessageVisibilityBatch') {
+      const queue = queueKeyOf(c.json?.QueueUrl ?? c.form?.get('QueueUrl'));
+      const entries = c.json?.Entries;
+      if (queue !== undefined) waiters.wake(queue, Array.isArray(entries) ? entries.length : 1);
+    }
     let responseBody = upstreamRes.body;
     const headers = { ...upstreamRes.headers };
     const upstreamOrigin = upstream.origin;
@@ -222,10 +245,29 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     if (recording) records.push(tag(c, responseBody, { service: c.service, op: c.op, t0, t1, t2, t3 }));
   }
 
-  function forward(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.OutgoingHttpHeaders; body: Buffer }> {
+  /**
+   * A long poll kept here (long-poll.ts): short polls to the emulator, at once and then whenever a
+   * send to the queue went through or {@link RECHECK_MS} passed, until messages came or the wait
+   * is over. The last answer goes back to the client.
+   */
+  async function longPoll(req: http.IncomingMessage, json: Record<string, unknown>, count: UnitCounts[string]): Promise<Upstream> {
+    const queue = queueKeyOf(json.QueueUrl);
+    const deadline = nowMs() + Number(json.WaitTimeSeconds) * 1000;
+    const body = shortPollBody(json);
+    const headers = { ...req.headers, 'content-length': String(body.length) };
+    for (;;) {
+      count.forwarded = (count.forwarded ?? 0) + 1;
+      const answer = await forward(req, body, headers);
+      const left = deadline - nowMs();
+      if (queue === undefined || answer.status !== 200 || hasMessages(answer.body) || left <= 0) return answer;
+      await waiters.wait(queue, Math.min(RECHECK_MS, left));
+    }
+  }
+
+  function forward(req: http.IncomingMessage, body: Buffer, headers: http.IncomingHttpHeaders = req.headers): Promise<Upstream> {
     return new Promise((resolve, reject) => {
       const out = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
         (r) => {
           const parts: Buffer[] = [];
           r.on('data', (p: Buffer) => parts.push(p));

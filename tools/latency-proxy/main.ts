@@ -9,7 +9,10 @@ async function main(): Promise<void> {
   const upstream = process.env.PROXY_UPSTREAM;
   if (!upstream) throw new Error('PROXY_UPSTREAM is not set');
   const profile = process.env.PROXY_PROFILE === 'zero' ? ZERO_PROFILE : AWS_PROFILE;
-  const proxy = await startLatencyProxy({ upstream, profile, seed: Number(process.env.PROXY_SEED ?? 15) });
+  // AWS-like: long polls answered as soon as a message is there, as SQS does; the zero-latency
+  // pass-through (plain mode's traced runs) keeps the emulator's own behaviour.
+  const longPolls = profile === AWS_PROFILE ? 'aws' : 'emulator';
+  const proxy = await startLatencyProxy({ upstream, profile, seed: Number(process.env.PROXY_SEED ?? 15), longPolls });
   process.on('message', (raw) => {
     const m = raw as { type: string; on?: boolean };
     if (m.type === 'record') {
