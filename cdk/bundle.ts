@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
+import { standInImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
 
 /** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler` (and `index.js.map` with source maps). */
@@ -57,6 +58,13 @@ export interface BundleOptions {
    * @default - none
    */
   readonly leaveOut?: readonly OptionalModule[];
+  /**
+   * SDK clients the service never uses (see left-out-modules.ts sdkClientsLeftOut): the bundle holds a
+   * stand-in that throws ModuleLeftOutError if used. Ignored, the client bundled, when the bus
+   * module (or a package of its own) imports the client itself.
+   * @default - none
+   */
+  readonly leaveOutSdkClients?: readonly LeftOutSdkClient[];
 }
 
 /**
@@ -91,8 +99,7 @@ const SDK_CLIENT_INDEX = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]index
  * statically too, but only uses them once it has loaded the client.
  */
 function importsLazyClientItself(metafile: import('esbuild').Metafile, handlersEntry: string): boolean {
-  // Installed: the ES-module build (dist/esm); in a checkout: the runtime's and handlers' sources.
-  const ours = (handlersEntry.endsWith('.ts') ? [packageFolder('runtime'), packageFolder('handlers')] : [dirname(dirname(handlersEntry))]).map((folder) => folder + sep);
+  const ours = ourFolders(handlersEntry);
   const lazyPackages = Object.keys(LAZY_SDK_CLIENT_MODULES).map((key) => key.split('/dist-cjs/')[0]!);
   return Object.entries(metafile.inputs).some(([input, { imports }]) => {
     const file = resolve(input);
@@ -103,6 +110,12 @@ function importsLazyClientItself(metafile: import('esbuild').Metafile, handlersE
         imported.kind === 'import-statement' && SDK_CLIENT_INDEX.test(resolve(imported.path)) && lazyPackages.some((name) => resolve(imported.path).includes(name.replace('/', sep))),
     );
   });
+}
+
+/** The folders of our modules in a bundle, with a trailing separator. */
+function ourFolders(handlersEntry: string): string[] {
+  // Installed: the ES-module build (dist/esm); in a checkout: the runtime's and handlers' sources.
+  return (handlersEntry.endsWith('.ts') ? [packageFolder('runtime'), packageFolder('handlers')] : [dirname(dirname(handlersEntry))]).map((folder) => folder + sep);
 }
 
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
@@ -142,7 +155,15 @@ const bundles = new Map<string, WorkerBundle>();
  * reuses it.
  */
 export function bundleWorker(modulePath: string, options: BundleOptions): WorkerBundle {
-  const key = JSON.stringify([modulePath, options.minify, options.target, options.sourceMap ?? false, (options.leaveOut ?? []).map((o) => o.modules)]);
+  const leftOutClients = options.leaveOutSdkClients ?? [];
+  const key = JSON.stringify([
+    modulePath,
+    options.minify,
+    options.target,
+    options.sourceMap ?? false,
+    (options.leaveOut ?? []).map((o) => o.modules),
+    leftOutClients.map((c) => c.packageName),
+  ]);
   const cached = bundles.get(key);
   if (cached) return cached;
   let esbuild: typeof import('esbuild');
@@ -155,6 +176,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   // Built into a fresh directory, then moved to one named after the bundle's content (below).
   mkdirSync(BUNDLE_CACHE, { recursive: true });
   const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
+  const standInDirectory = mkdtempSync(join(BUNDLE_CACHE, 'left-out-'));
+  const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), resolvePackageModuleFile('runtime/modules/index'), standInDirectory);
   // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
   // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
   const handlersEntry = resolvePackageModuleFile('handlers/index');
@@ -181,7 +204,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // lightbus-aws's `exports` give its ES-module build (dist/esm) only under its own condition
     // (package-layout.ts). Custom conditions replace esbuild's default `module`: kept for other packages.
     conditions: [ESM_BUILD_CONDITION, 'module'],
-    alias: { ...LAZY_SDK_CLIENT_MODULES },
+    // A left-out client's imports and lazy load reach its stand-in (left-out-modules.ts) instead.
+    alias: { ...LAZY_SDK_CLIENT_MODULES, ...standIns },
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
@@ -189,12 +213,23 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // OptionalModuleMissingError (runtime/modules) naming the prop that bundles them.
     external: (options.leaveOut ?? []).flatMap((optional) => optional.modules.flatMap((name) => [name, `${name}/*`])),
   } satisfies import('esbuild').BuildOptions;
-  let result = esbuild.buildSync(buildOptions);
-  // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
-  // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
-  // import, and the class is undefined there until the runtime first loads it. Ignoring the
-  // annotations keeps it, at some bundle size, so only such bundles are built again that way.
-  if (importsLazyClientItself(result.metafile, handlersEntry)) result = esbuild.buildSync({ ...buildOptions, ignoreAnnotations: true });
+  let result: import('esbuild').BuildResult<typeof buildOptions>;
+  try {
+    let chosen: typeof buildOptions = buildOptions;
+    result = esbuild.buildSync(chosen);
+    // A bus module that uses a left-out client itself gets the real one (and the runtime with it).
+    if (standInImportedByOthers(result.metafile, Object.values(standIns), ourFolders(handlersEntry))) {
+      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES } };
+      result = esbuild.buildSync(chosen);
+    }
+    // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
+    // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
+    // import, and the class is undefined there until the runtime first loads it. Ignoring the
+    // annotations keeps it, at some bundle size, so only such bundles are built again that way.
+    if (importsLazyClientItself(result.metafile, handlersEntry)) result = esbuild.buildSync({ ...chosen, ignoreAnnotations: true });
+  } finally {
+    rmSync(standInDirectory, { recursive: true, force: true });
+  }
   const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
   if (forbidden.length > 0) {
     rmSync(building, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { OWNERSHIP_PROPERTIES } from '../runtime/ownership';
 import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
 import type { TaskModel, Topology } from '../runtime/topology';
 import { optionalModulesLeftOut, WORKER_HANDLER, type WorkerBundle } from './bundle';
+import { sdkClientsLeftOut } from './left-out-modules';
 import { loadBusModuleTopology, type DeployedSchemas } from './bus-module-topology';
 import { isEnvironmentTarget } from './environment-target';
 import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
@@ -136,6 +137,7 @@ export class LightbusService extends Construct {
       target: esbuildTargetOf(runtime, this.node.path),
       sourceMap: props.sourceMap ?? false,
       leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator ?? false, yamlParser: props.bundleYamlParser ?? false }),
+      leaveOutSdkClients: sdkClientsLeftOut(this.topology),
     };
     const code = workerCode(codeProps);
     const functions = new Map<string, lambda.Function>();
