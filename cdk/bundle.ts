@@ -207,6 +207,9 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // A left-out client's imports and lazy load reach its stand-in (left-out-modules.ts) instead.
     alias: { ...LAZY_SDK_CLIENT_MODULES, ...standIns },
     legalComments: 'none',
+    // Non-ASCII text (zod's error-message locales, most of it) as UTF-8, not `\uXXXX` escapes of 6
+    // bytes a character: ~70 kB less to ship and to read at cold start. Node reads the file as UTF-8.
+    charset: 'utf8',
     metafile: true,
     logLevel: 'silent',
     // Left-out modules stay `require()`s that fail at run time, if their feature is ever used, with
