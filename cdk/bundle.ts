@@ -3,8 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
-import { standInImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
+import type { Topology } from '../runtime/topology';
+import { sdkClientsLeftOut, standInImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
+import { writeZodWithoutLocales, zodImportersShareRuntimeZod } from './zod-locales';
 
 /** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler` (and `index.js.map` with source maps). */
 export interface WorkerBundle {
@@ -43,6 +45,18 @@ export function optionalModulesLeftOut(include: { readonly jsonSchemaValidator?:
   ];
 }
 
+/** What LightbusService's worker bundles leave out: the optional modules and zod locales not asked for, the SDK clients its topology never uses. */
+export function workerBundleLeaveOuts(
+  include: { readonly bundleJsonSchemaValidator?: boolean; readonly bundleYamlParser?: boolean; readonly bundleZodLocales?: boolean },
+  topology: Pick<Topology, 'topics'>,
+): Pick<BundleOptions, 'leaveOut' | 'leaveOutSdkClients' | 'leaveOutZodLocales'> {
+  return {
+    leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: include.bundleJsonSchemaValidator ?? false, yamlParser: include.bundleYamlParser ?? false }),
+    leaveOutSdkClients: sdkClientsLeftOut(topology),
+    leaveOutZodLocales: include.bundleZodLocales !== true,
+  };
+}
+
 export interface BundleOptions {
   readonly minify: boolean;
   /** esbuild's target, e.g. `node24` (see worker-runtime.ts esbuildTargetOf). */
@@ -65,6 +79,12 @@ export interface BundleOptions {
    * @default - none
    */
   readonly leaveOutSdkClients?: readonly LeftOutSdkClient[];
+  /**
+   * Leave zod's locales other than English out (zod-locales.ts): a bus module's `z.locales.xx()`
+   * then throws ModuleLeftOutError.
+   * @default false
+   */
+  readonly leaveOutZodLocales?: boolean;
 }
 
 /**
@@ -163,6 +183,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     options.sourceMap ?? false,
     (options.leaveOut ?? []).map((o) => o.modules),
     leftOutClients.map((c) => c.packageName),
+    options.leaveOutZodLocales ?? false,
   ]);
   const cached = bundles.get(key);
   if (cached) return cached;
@@ -177,7 +198,9 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   mkdirSync(BUNDLE_CACHE, { recursive: true });
   const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
   const standInDirectory = mkdtempSync(join(BUNDLE_CACHE, 'left-out-'));
-  const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), resolvePackageModuleFile('runtime/modules/index'), standInDirectory);
+  const errorModule = resolvePackageModuleFile('runtime/modules/index');
+  const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, standInDirectory);
+  const englishOnlyZod = options.leaveOutZodLocales === true ? writeZodWithoutLocales(standInDirectory, errorModule) : undefined;
   // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
   // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
   const handlersEntry = resolvePackageModuleFile('handlers/index');
@@ -205,7 +228,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // (package-layout.ts). Custom conditions replace esbuild's default `module`: kept for other packages.
     conditions: [ESM_BUILD_CONDITION, 'module'],
     // A left-out client's imports and lazy load reach its stand-in (left-out-modules.ts) instead.
-    alias: { ...LAZY_SDK_CLIENT_MODULES, ...standIns },
+    alias: { ...LAZY_SDK_CLIENT_MODULES, ...standIns, ...englishOnlyZod?.aliases },
     legalComments: 'none',
     // Non-ASCII text (zod's error-message locales, most of it) as UTF-8, not `\uXXXX` escapes of 6
     // bytes a character: ~70 kB less to ship and to read at cold start. Node reads the file as UTF-8.
@@ -220,9 +243,12 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   try {
     let chosen: typeof buildOptions = buildOptions;
     result = esbuild.buildSync(chosen);
-    // A bus module that uses a left-out client itself gets the real one (and the runtime with it).
-    if (standInImportedByOthers(result.metafile, Object.values(standIns), ourFolders(handlersEntry))) {
-      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES } };
+    // A bus module that uses a left-out client itself gets the real one (and the runtime with it);
+    // one with a zod of its own keeps it, and every locale.
+    const keepClients = standInImportedByOthers(result.metafile, Object.values(standIns), ourFolders(handlersEntry));
+    const keepZod = englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(result.metafile, englishOnlyZod);
+    if (keepClients || keepZod) {
+      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES, ...(keepClients ? {} : standIns), ...(keepZod ? {} : englishOnlyZod?.aliases) } };
       result = esbuild.buildSync(chosen);
     }
     // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs

@@ -69,5 +69,12 @@ export function workerBundleOf(scope: Construct, props: WorkerCodeProps): Worker
 
 /** The bundle options of `props`, defaults filled in: the same for asset staging and {@link workerBundleOf}. */
 function bundleOptionsOf(props: WorkerCodeProps): BundleOptions {
-  return { minify: props.minify, target: props.target, sourceMap: props.sourceMap ?? false, leaveOut: props.leaveOut ?? [], leaveOutSdkClients: props.leaveOutSdkClients ?? [] };
+  return {
+    minify: props.minify,
+    target: props.target,
+    sourceMap: props.sourceMap ?? false,
+    leaveOut: props.leaveOut ?? [],
+    leaveOutSdkClients: props.leaveOutSdkClients ?? [],
+    leaveOutZodLocales: props.leaveOutZodLocales ?? false,
+  };
 }

@@ -89,7 +89,7 @@ interface InstalledBundle {
  * installed package's own bundleWorker with LightbusService's defaults: the bus module as the
  * fixture writes it, and its copy importing zod as a namespace.
  */
-function bundlesFromInstalledPackage(project: string, leaveOutSns: boolean): { standard: InstalledBundle; zodNamespace: InstalledBundle } {
+function bundlesFromInstalledPackage(project: string, leaveOutSns: boolean, leaveOutZodLocales: boolean): { standard: InstalledBundle; zodNamespace: InstalledBundle } {
   let tarball = process.env.BENCH_PACKAGE_TARBALL;
   if (tarball === undefined || tarball === '') {
     const output = execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,7 +108,7 @@ function bundlesFromInstalledPackage(project: string, leaveOutSns: boolean): { s
     "const leftOut = (() => { try { return require('./node_modules/lightbus-aws/dist/cdk/left-out-modules.js'); } catch { return undefined; } })();",
     `const leaveOutSdkClients = ${JSON.stringify(leaveOutSns)} && leftOut ? [leftOut.SNS_CLIENT_LEFT_OUT] : [];`,
     'const bundle = (file) => {',
-    `  const b = bundleWorker(require('node:path').resolve(file), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut(), leaveOutSdkClients });`,
+    `  const b = bundleWorker(require('node:path').resolve(file), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut(), leaveOutSdkClients, leaveOutZodLocales: ${JSON.stringify(leaveOutZodLocales)} });`,
     "  return { file: require('node:path').join(b.directory, 'index.js'), inputs: b.inputs ?? [] };",
     '};',
     "process.stdout.write(JSON.stringify({ standard: bundle('lambda-bus.ts'), zodNamespace: bundle('lambda-bus-zod.ts') }));",
@@ -145,16 +145,17 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   const missing = lambdaPrerequisite() ?? (fs.existsSync(path.join(REPO_ROOT, 'cdk', 'bundle.ts')) ? undefined : 'cdk/bundle.ts does not exist yet');
   if (missing) return { id: 'coldstart', title: 'Cold start', status: 'skipped', reason: missing, figures: [], details: {}, notes: [] };
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { bundleWorker, optionalModulesLeftOut } = require('../../cdk/bundle') as typeof import('../../cdk/bundle');
-  const { sdkClientsLeftOut } = require('../../cdk/left-out-modules') as typeof import('../../cdk/left-out-modules');
+  const { bundleWorker, workerBundleLeaveOuts } = require('../../cdk/bundle') as typeof import('../../cdk/bundle');
   const { loadBusModuleTopology } = require('../../cdk/bus-module-topology') as typeof import('../../cdk/bus-module-topology');
   const esbuild = require('esbuild') as typeof import('esbuild');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  // What LightbusService bundles by default: optional modules (ajv, yaml) left out, and the SDK
-  // clients the service's topology never uses (the SNS client: the bench API is on EventBridge).
+  // What LightbusService bundles by default: optional modules (ajv, yaml) and zod's locales other
+  // than English left out, and the SDK clients the service's topology never uses (the SNS client:
+  // the bench API is on EventBridge).
   const busModule = path.join(REPO_ROOT, 'bench', 'fixtures', 'lambda-bus.ts');
-  const leaveOutSdkClients = sdkClientsLeftOut(loadBusModuleTopology(busModule, BUS_NAME).topology);
-  const ours = bundleWorker(busModule, { minify: true, target: TARGET, leaveOut: optionalModulesLeftOut(), leaveOutSdkClients });
+  const leaveOuts = workerBundleLeaveOuts({}, loadBusModuleTopology(busModule, BUS_NAME).topology);
+  const leaveOutSdkClients = leaveOuts.leaveOutSdkClients ?? [];
+  const ours = bundleWorker(busModule, { minify: true, target: TARGET, ...leaveOuts });
   const full = bundleWorker(path.join(REPO_ROOT, 'bench', 'fixtures', 'lambda-bus.ts'), { minify: true, target: TARGET });
   const oursFile = path.join(ours.directory, 'index.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-powertools-'));
@@ -176,7 +177,7 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   const eventFile = path.join(dir, 'sqs-event.json');
   fs.writeFileSync(eventFile, JSON.stringify(sqsEvent(`arn:aws:sqs:us-east-1:000000000000:${BUS_NAME}-listen-bench-counter`, 0)));
   const userProject = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-installed-'));
-  const { standard: installed, zodNamespace: installedZod } = bundlesFromInstalledPackage(userProject, leaveOutSdkClients.length > 0);
+  const { standard: installed, zodNamespace: installedZod } = bundlesFromInstalledPackage(userProject, leaveOutSdkClients.length > 0, leaveOuts.leaveOutZodLocales === true);
   const installedFile = installed.file;
   const runs = ctx.quick ? 5 : 15;
   const oursSamples: ColdStartSample[] = [];
@@ -262,9 +263,9 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
       zodNamespace: { bundleBytes: { fromInstalledPackage: installedZodBytes, powertools: ptZodBytes }, loadMs: { fromInstalledPackage: installedZodLoad, powertools: ptZodLoad } },
     },
     notes: [
-      'zod imported as a namespace: the installed-package bundle of a copy of the bus module whose API file imports `z` with `import * as z from \'zod\'` (zod 4\'s own style) instead of from lightbus-aws, against the Powertools fixture with the same import. A `z` imported by name (from zod or lightbus-aws) makes esbuild keep all of zod, locales included (~360 kB); a namespace import keeps the functions used. The runtime imports zod as a namespace itself, so the user\'s import decides.',
+      'zod imported as a namespace: the installed-package bundle of a copy of the bus module whose API file imports `z` with `import * as z from \'zod\'` (zod 4\'s own style) instead of from lightbus-aws, against the Powertools fixture with the same import. A `z` imported by name (from zod or lightbus-aws) makes esbuild keep all of zod, locales included (~360 kB; LightbusService\'s bundles keep English only, ~190 kB less); a namespace import keeps the functions used. The runtime imports zod as a namespace itself, so the user\'s import decides.',
       'From the installed package: `npm pack` (prepack builds dist/) installed with esbuild into a fresh project, the same bus module (bench/fixtures, importing `lightbus-aws`) bundled by that install\'s bundleWorker with LightbusService\'s defaults; sampled alternately with the other two. It bundles the package\'s ES-module build (dist/esm: the handler entry, and `lightbus-aws` through the `lightbus-esm` export condition bundleWorker passes), which esbuild tree-shakes as it does our sources; the CommonJS build came in whole (1.31× the bytes, 1.96× the load time).',
-      `lightbus bundle as LightbusService makes it by default: ajv and yaml (remote JSON Schema validation, YAML config files) left out, and the SNS client for a service with no API on SNS (as here); with ajv and yaml it is ${round(full.sizeBytes / 1024, 0)} kB.`,
+      `lightbus bundle as LightbusService makes it by default: ajv and yaml (remote JSON Schema validation, YAML config files) and zod's locales other than English left out, and the SNS client for a service with no API on SNS (as here); with all of them it is ${round(full.sizeBytes / 1024, 0)} kB.`,
       'Against Powertools with the S3 client too: the same Powertools fixture plus an S3 client and the two commands the worker sends (GetObject, PutObject). Every lightbus worker bundles S3 for payloads (a caller\'s parametersRef, a result too large for its item), ~150 kB with its schemas and checksums.',
       'Both bundled by esbuild (minified, CommonJS, node20, SDK included as the emulator requires). Load time: require() of the bundle until `handler` exists, in a fresh `node` each time, alternating; Node start-up itself is excluded.',
       'Load + first invocation: the same require(), then one 10-record SQS event of bench.ping deliveries to the no-op listener `counter` (no AWS call on either side), until the handler returns. lightbus loads its SDK client classes and builds its clients on first use, the Powertools handler at load: an RPC worker pays that on its first invocation instead.',
