@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
 import type { Topology } from '../runtime/topology';
-import { sdkClientsLeftOut, standInImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
+import { isDeferredImportFailure, writeDeferredCommands } from './deferred-sdk-commands';
+import { sdkClientsLeftOut, substitutesImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
 import { writeZodWithoutLocales, zodImportersShareRuntimeZod } from './zod-locales';
 
@@ -200,6 +201,9 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   const standInDirectory = mkdtempSync(join(BUNDLE_CACHE, 'left-out-'));
   const errorModule = resolvePackageModuleFile('runtime/modules/index');
   const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, standInDirectory);
+  // A left-out client has no commands to defer.
+  const deferred = Object.fromEntries(Object.entries(writeDeferredCommands(standInDirectory)).filter(([name]) => standIns[name] === undefined));
+  const substitutes = { ...deferred, ...standIns };
   const englishOnlyZod = options.leaveOutZodLocales === true ? writeZodWithoutLocales(standInDirectory, errorModule) : undefined;
   // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
   // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
@@ -228,7 +232,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // (package-layout.ts). Custom conditions replace esbuild's default `module`: kept for other packages.
     conditions: [ESM_BUILD_CONDITION, 'module'],
     // A left-out client's imports and lazy load reach its stand-in (left-out-modules.ts) instead.
-    alias: { ...LAZY_SDK_CLIENT_MODULES, ...standIns, ...englishOnlyZod?.aliases },
+    alias: { ...LAZY_SDK_CLIENT_MODULES, ...substitutes, ...englishOnlyZod?.aliases },
     legalComments: 'none',
     // Non-ASCII text (zod's error-message locales, most of it) as UTF-8, not `\uXXXX` escapes of 6
     // bytes a character: ~70 kB less to ship and to read at cold start. Node reads the file as UTF-8.
@@ -242,13 +246,23 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   let result: import('esbuild').BuildResult<typeof buildOptions>;
   try {
     let chosen: typeof buildOptions = buildOptions;
-    result = esbuild.buildSync(chosen);
-    // A bus module that uses a left-out client itself gets the real one (and the runtime with it);
-    // one with a zod of its own keeps it, and every locale.
-    const keepClients = standInImportedByOthers(result.metafile, Object.values(standIns), ourFolders(handlersEntry));
+    let active = substitutes;
+    try {
+      result = esbuild.buildSync(chosen);
+    } catch (error) {
+      // A bus module importing a deferred package's other names: that package comes in as it is.
+      if (!isDeferredImportFailure(error)) throw error;
+      active = standIns;
+      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES, ...active, ...englishOnlyZod?.aliases } };
+      result = esbuild.buildSync(chosen);
+    }
+    // A bus module that uses a left-out or deferred package itself gets the real one (and the runtime
+    // with it); one with a zod of its own keeps it, and every locale.
+    const importedByOthers = substitutesImportedByOthers(result.metafile, Object.values(active), ourFolders(handlersEntry));
     const keepZod = englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(result.metafile, englishOnlyZod);
-    if (keepClients || keepZod) {
-      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES, ...(keepClients ? {} : standIns), ...(keepZod ? {} : englishOnlyZod?.aliases) } };
+    if (importedByOthers.size > 0 || keepZod) {
+      active = Object.fromEntries(Object.entries(active).filter(([, file]) => !importedByOthers.has(resolve(file))));
+      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES, ...active, ...(keepZod ? {} : englishOnlyZod?.aliases) } };
       result = esbuild.buildSync(chosen);
     }
     // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs

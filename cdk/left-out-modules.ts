@@ -75,14 +75,17 @@ export function writeStandIns(clients: readonly LeftOutSdkClient[], lazyPaths: r
 }
 
 /**
- * Whether a module other than ours (the bus module, a package of the user's) imports a left-out
- * client: it uses that client itself, so the bundle must hold the real one.
+ * Which of `substitutes` (stand-ins, deferring modules: files bundleWorker writes in place of a
+ * package) a module other than ours imports: the bus module, or a package of the user's, uses that
+ * package itself, so the bundle must hold the real one.
  */
-export function standInImportedByOthers(metafile: Metafile, standIns: readonly string[], ourFolders: readonly string[]): boolean {
-  const standInFiles = new Set(standIns.map((file) => resolve(file)));
-  return Object.entries(metafile.inputs).some(([input, { imports }]) => {
+export function substitutesImportedByOthers(metafile: Metafile, substitutes: readonly string[], ourFolders: readonly string[]): Set<string> {
+  const files = new Set(substitutes.map((file) => resolve(file)));
+  const imported = new Set<string>();
+  for (const [input, { imports }] of Object.entries(metafile.inputs)) {
     const file = resolve(input);
-    if (ourFolders.some((folder) => file.startsWith(folder))) return false;
-    return imports.some((imported) => standInFiles.has(resolve(imported.path)));
-  });
+    if (files.has(file) || ourFolders.some((folder) => file.startsWith(folder))) continue;
+    for (const { path } of imports) if (files.has(resolve(path))) imported.add(resolve(path));
+  }
+  return imported;
 }
