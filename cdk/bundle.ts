@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
 import type { Topology } from '../runtime/topology';
-import { isDeferredImportFailure, writeDeferredCommands } from './deferred-sdk-commands';
+import { DEFERRING_SUFFIX, isDeferredImportFailure, writeDeferredCommands } from './deferred-sdk-commands';
 import { sdkClientsLeftOut, substitutesImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
-import { writeZodWithoutLocales, zodImportersShareRuntimeZod } from './zod-locales';
+import { writeZodWithoutLocales, zodImportersShareRuntimeZod, type EnglishOnlyZod } from './zod-locales';
 
 /** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler` (and `index.js.map` with source maps). */
 export interface WorkerBundle {
@@ -167,6 +167,67 @@ function settle(building: string): string {
   return directory;
 }
 
+/**
+ * Files written for one build that stand in for packages or parts of them (each an alias target):
+ * left-out clients' stand-ins (left-out-modules.ts), deferring modules of rarely sent commands
+ * (deferred-sdk-commands.ts), and the English-only zod (zod-locales.ts).
+ */
+interface Substitutes {
+  /** Package name (or lazy load path) → file, for stand-ins and deferring modules. */
+  readonly packages: Readonly<Record<string, string>>;
+  readonly englishOnlyZod: EnglishOnlyZod | undefined;
+}
+
+function writeSubstitutes(directory: string, leftOutClients: readonly LeftOutSdkClient[], englishOnly: boolean): Substitutes {
+  const errorModule = resolvePackageModuleFile('runtime/modules/index');
+  const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, directory);
+  // A left-out client has no commands to defer.
+  const deferred = Object.fromEntries(Object.entries(writeDeferredCommands(directory)).filter(([name]) => standIns[name] === undefined));
+  return { packages: { ...deferred, ...standIns }, englishOnlyZod: englishOnly ? writeZodWithoutLocales(directory, errorModule) : undefined };
+}
+
+function aliasesOf(substitutes: Substitutes): Record<string, string> {
+  return { ...LAZY_SDK_CLIENT_MODULES, ...substitutes.packages, ...substitutes.englishOnlyZod?.aliases };
+}
+
+/**
+ * Builds with the substitutes, then without those the bundle must not take: a deferred package
+ * whose other names the bus module imports (that build fails), a stand-in or deferring module a
+ * module of the user's imports (it uses the package itself), the English-only zod when a module
+ * of the user's has a zod install of its own. Returns the metafile of the build kept.
+ */
+function buildWithSubstitutes(
+  esbuild: typeof import('esbuild'),
+  buildOptions: import('esbuild').BuildOptions & { metafile: true },
+  substitutes: Substitutes,
+  handlersEntry: string,
+): import('esbuild').Metafile {
+  let active = substitutes;
+  const build = (extra: { ignoreAnnotations?: boolean } = {}) => esbuild.buildSync({ ...buildOptions, alias: aliasesOf(active), ...extra }).metafile;
+  let metafile: import('esbuild').Metafile;
+  try {
+    metafile = build();
+  } catch (error) {
+    if (!isDeferredImportFailure(error)) throw error;
+    active = { ...active, packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !file.endsWith(DEFERRING_SUFFIX))) };
+    metafile = build();
+  }
+  const importedByOthers = substitutesImportedByOthers(metafile, Object.values(active.packages), ourFolders(handlersEntry));
+  const keepZod = active.englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(metafile, active.englishOnlyZod);
+  if (importedByOthers.size > 0 || keepZod) {
+    active = {
+      packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !importedByOthers.has(resolve(file)))),
+      englishOnlyZod: keepZod ? undefined : active.englishOnlyZod,
+    };
+    metafile = build();
+  }
+  // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
+  // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
+  // import, and the class is undefined there until the runtime first loads it. Ignoring the
+  // annotations keeps it, at some bundle size, so only such bundles are built again that way.
+  return importsLazyClientItself(metafile, handlersEntry) ? build({ ignoreAnnotations: true }) : metafile;
+}
+
 const bundles = new Map<string, WorkerBundle>();
 
 /**
@@ -198,13 +259,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   // Built into a fresh directory, then moved to one named after the bundle's content (below).
   mkdirSync(BUNDLE_CACHE, { recursive: true });
   const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
-  const standInDirectory = mkdtempSync(join(BUNDLE_CACHE, 'left-out-'));
-  const errorModule = resolvePackageModuleFile('runtime/modules/index');
-  const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, standInDirectory);
-  // A left-out client has no commands to defer.
-  const deferred = Object.fromEntries(Object.entries(writeDeferredCommands(standInDirectory)).filter(([name]) => standIns[name] === undefined));
-  const substitutes = { ...deferred, ...standIns };
-  const englishOnlyZod = options.leaveOutZodLocales === true ? writeZodWithoutLocales(standInDirectory, errorModule) : undefined;
+  const substitutesDirectory = mkdtempSync(join(BUNDLE_CACHE, 'substitutes-'));
+  const substitutes = writeSubstitutes(substitutesDirectory, leftOutClients, options.leaveOutZodLocales === true);
   // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
   // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
   const handlersEntry = resolvePackageModuleFile('handlers/index');
@@ -231,8 +287,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // lightbus-aws's `exports` give its ES-module build (dist/esm) only under its own condition
     // (package-layout.ts). Custom conditions replace esbuild's default `module`: kept for other packages.
     conditions: [ESM_BUILD_CONDITION, 'module'],
-    // A left-out client's imports and lazy load reach its stand-in (left-out-modules.ts) instead.
-    alias: { ...LAZY_SDK_CLIENT_MODULES, ...substitutes, ...englishOnlyZod?.aliases },
+    // The client classes' own modules; substitutes replace packages or parts of them (see Substitutes).
+    alias: aliasesOf(substitutes),
     legalComments: 'none',
     // Non-ASCII text (zod's error-message locales, most of it) as UTF-8, not `\uXXXX` escapes of 6
     // bytes a character: ~70 kB less to ship and to read at cold start. Node reads the file as UTF-8.
@@ -243,37 +299,13 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // OptionalModuleMissingError (runtime/modules) naming the prop that bundles them.
     external: (options.leaveOut ?? []).flatMap((optional) => optional.modules.flatMap((name) => [name, `${name}/*`])),
   } satisfies import('esbuild').BuildOptions;
-  let result: import('esbuild').BuildResult<typeof buildOptions>;
+  let result: import('esbuild').Metafile;
   try {
-    let chosen: typeof buildOptions = buildOptions;
-    let active = substitutes;
-    try {
-      result = esbuild.buildSync(chosen);
-    } catch (error) {
-      // A bus module importing a deferred package's other names: that package comes in as it is.
-      if (!isDeferredImportFailure(error)) throw error;
-      active = standIns;
-      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES, ...active, ...englishOnlyZod?.aliases } };
-      result = esbuild.buildSync(chosen);
-    }
-    // A bus module that uses a left-out or deferred package itself gets the real one (and the runtime
-    // with it); one with a zod of its own keeps it, and every locale.
-    const importedByOthers = substitutesImportedByOthers(result.metafile, Object.values(active), ourFolders(handlersEntry));
-    const keepZod = englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(result.metafile, englishOnlyZod);
-    if (importedByOthers.size > 0 || keepZod) {
-      active = Object.fromEntries(Object.entries(active).filter(([, file]) => !importedByOthers.has(resolve(file))));
-      chosen = { ...buildOptions, alias: { ...LAZY_SDK_CLIENT_MODULES, ...active, ...(keepZod ? {} : englishOnlyZod?.aliases) } };
-      result = esbuild.buildSync(chosen);
-    }
-    // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
-    // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
-    // import, and the class is undefined there until the runtime first loads it. Ignoring the
-    // annotations keeps it, at some bundle size, so only such bundles are built again that way.
-    if (importsLazyClientItself(result.metafile, handlersEntry)) result = esbuild.buildSync({ ...chosen, ignoreAnnotations: true });
+    result = buildWithSubstitutes(esbuild, buildOptions, substitutes, handlersEntry);
   } finally {
-    rmSync(standInDirectory, { recursive: true, force: true });
+    rmSync(substitutesDirectory, { recursive: true, force: true });
   }
-  const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
+  const forbidden = Object.keys(result.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
   if (forbidden.length > 0) {
     rmSync(building, { recursive: true, force: true });
     throw new ConfigurationError(
@@ -283,7 +315,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     );
   }
   const directory = settle(building);
-  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size, inputs: Object.keys(result.metafile.inputs) };
+  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size, inputs: Object.keys(result.inputs) };
   bundles.set(key, bundle);
   return bundle;
 }

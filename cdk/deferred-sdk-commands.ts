@@ -15,9 +15,12 @@ export const DEFERRED_SDK_COMMANDS: Readonly<Record<string, readonly string[]>> 
   '@aws-sdk/client-s3': ['GetObjectCommand', 'PutObjectCommand'],
 };
 
+/** How a deferring module's file name ends. */
+export const DEFERRING_SUFFIX = '.deferred-commands.js';
+
 /** The deferring module's file name: what WorkerBundle.inputs shows beside the commands' own files. */
 export function deferringFileName(packageName: string): string {
-  return `${packageName.replace(/^@/, '').replace(/\//g, '+')}.deferred-commands.js`;
+  return `${packageName.replace(/^@/, '').replace(/\//g, '+')}${DEFERRING_SUFFIX}`;
 }
 
 /** The package's ES-module folder (dist-es), resolved from the runtime as the client classes are (bundle.ts). */
@@ -46,7 +49,7 @@ function deferringSource(packageName: string, commands: readonly string[]): stri
 /** Whether an esbuild failure is a module of the user's asking a deferring module for a name it does not have. */
 export function isDeferredImportFailure(error: unknown): boolean {
   const errors = (error as { errors?: readonly { text?: string; location?: { file?: string } | null }[] }).errors ?? [];
-  return errors.some((e) => e.text?.includes('.deferred-commands.js') === true);
+  return errors.some((e) => e.text?.includes(DEFERRING_SUFFIX) === true);
 }
 
 /** Writes each deferring module into `directory` and returns the esbuild aliases that send the packages there. */
