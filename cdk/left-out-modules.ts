@@ -12,7 +12,7 @@ import type { Topology } from '../runtime/topology';
  * loads them only through requireOptional; a static import of a missing package would fail at load.)
  */
 export interface LeftOutSdkClient {
-  /** The package, e.g. `@aws-sdk/client-sns`; its subpaths are left out with it. */
+  /** The package, e.g. `@aws-sdk/client-sns`: its index and its lazily loaded client class (bundle.ts LAZY_SDK_CLIENT_MODULES). */
   readonly packageName: string;
   /** What the runtime imports from it. The bundle does not build if the runtime imports another name. */
   readonly exports: readonly string[];

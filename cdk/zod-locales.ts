@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { packageFolder } from './package-layout';
@@ -52,10 +52,13 @@ function localesSource(root: string, names: readonly string[], errorModule: stri
  * returns the esbuild aliases: `zod` to the copy, and each of zod's other entry points (`zod/v4`,
  * `zod/v4/core`, …) to its own file, so that a module importing one of those gets it whole, as before.
  */
-export function writeZodWithoutLocales(directory: string, errorModule: string): EnglishOnlyZod {
+export function writeZodWithoutLocales(directory: string, errorModule: string): EnglishOnlyZod | undefined {
   const { main, root, exports } = zodInstall();
   const core = join(root, 'v4', 'core', 'index.js');
   const classic = join(root, 'v4', 'classic', 'external.js');
+  const layout = [core, classic, join(root, 'index.cjs'), join(root, 'v4', 'core', 'index.cjs'), join(root, 'v4', 'locales', 'index.cjs'), join(root, 'v4', 'locales', 'en.js')];
+  // A zod laid out otherwise (another major version) is bundled as it is, every locale with it.
+  if (!layout.every((file) => existsSync(file))) return undefined;
   const localeNames = exportedNames(join(root, 'v4', 'locales', 'index.cjs'));
   const coreFile = join(directory, 'zod-core.english-only.js');
   const indexFile = join(directory, 'zod.english-only.js');

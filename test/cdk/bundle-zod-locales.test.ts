@@ -47,7 +47,7 @@ describe("zod's locales in worker bundles", () => {
 
 describe('a bus module with a zod of its own', () => {
   it('keeps it (and every locale): only modules that resolve the runtime\'s zod share the English-only copy', () => {
-    const zod = writeZodWithoutLocales(mkdtempSync(join(tmpdir(), 'zod-probe-')), join(__dirname, '..', '..', 'runtime', 'modules', 'index.ts'));
+    const zod = writeZodWithoutLocales(mkdtempSync(join(tmpdir(), 'zod-probe-')), join(__dirname, '..', '..', 'runtime', 'modules', 'index.ts'))!;
     const importing = () => ({ bytes: 0, imports: [{ path: zod.files[0]!, kind: 'import-statement' as const, original: 'zod' }] });
     // A module of this checkout resolves the runtime's zod; one outside it (no zod there, or another) does not.
     expect(zodImportersShareRuntimeZod({ inputs: { [BUS]: importing() }, outputs: {} }, zod)).toBe(true);
