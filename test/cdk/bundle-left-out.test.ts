@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { bundleWorker, optionalModulesLeftOut } from '../../cdk/bundle';
+import { bundleWorker, optionalModulesLeftOut, OPTIONAL_MODULES, workerBundleLeaveOuts } from '../../cdk/bundle';
 import { LightbusBus, LightbusService } from '../../cdk/index';
 import { SNS_CLIENT_LEFT_OUT, standInFileName } from '../../cdk/left-out-modules';
 
@@ -72,5 +72,25 @@ describe('the SNS client in worker bundles', () => {
     const withClient = bundleWorker(busModule, { minify: true, target: 'node20', leaveOut: optionalModulesLeftOut() });
     const without = bundleWorker(busModule, { minify: true, target: 'node20', leaveOut: optionalModulesLeftOut(), leaveOutSdkClients: [SNS_CLIENT_LEFT_OUT] });
     expect(withClient.sizeBytes - without.sizeBytes).toBeGreaterThan(20_000);
+  });
+});
+
+describe("LightbusService's defaults (workerBundleLeaveOuts)", () => {
+  const snsTopic = { api: 'orders', topicName: 'shop-events-orders', fifo: false };
+
+  it('leave out ajv, yaml, zod\'s other locales and, with no topic, the SNS client', () => {
+    expect(workerBundleLeaveOuts({}, { topics: [] })).toEqual({
+      leaveOut: [OPTIONAL_MODULES.jsonSchemaValidator, OPTIONAL_MODULES.yamlParser],
+      leaveOutSdkClients: [SNS_CLIENT_LEFT_OUT],
+      leaveOutZodLocales: true,
+    });
+  });
+
+  it('keep what the props ask for, and the SNS client of a service with a topic', () => {
+    expect(workerBundleLeaveOuts({ bundleJsonSchemaValidator: true, bundleYamlParser: true, bundleZodLocales: true }, { topics: [snsTopic] })).toEqual({
+      leaveOut: [],
+      leaveOutSdkClients: [],
+      leaveOutZodLocales: false,
+    });
   });
 });
