@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
+import type { Topology } from '../runtime/topology';
+import { DEFERRING_SUFFIX, isDeferredImportFailure, writeDeferredCommands } from './deferred-sdk-commands';
+import { sdkClientsLeftOut, substitutesImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
+import { writeZodWithoutLocales, zodImportersShareRuntimeZod, type EnglishOnlyZod } from './zod-locales';
 
 /** A bus module bundled as a Lambda worker: one directory with `index.js` exporting `handler` (and `index.js.map` with source maps). */
 export interface WorkerBundle {
@@ -42,6 +46,18 @@ export function optionalModulesLeftOut(include: { readonly jsonSchemaValidator?:
   ];
 }
 
+/** What LightbusService's worker bundles leave out: the optional modules and zod locales not asked for, the SDK clients its topology never uses. */
+export function workerBundleLeaveOuts(
+  include: { readonly bundleJsonSchemaValidator?: boolean; readonly bundleYamlParser?: boolean; readonly bundleZodLocales?: boolean },
+  topology: Pick<Topology, 'topics'>,
+): Pick<BundleOptions, 'leaveOut' | 'leaveOutSdkClients' | 'leaveOutZodLocales'> {
+  return {
+    leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: include.bundleJsonSchemaValidator ?? false, yamlParser: include.bundleYamlParser ?? false }),
+    leaveOutSdkClients: sdkClientsLeftOut(topology),
+    leaveOutZodLocales: include.bundleZodLocales !== true,
+  };
+}
+
 export interface BundleOptions {
   readonly minify: boolean;
   /** esbuild's target, e.g. `node24` (see worker-runtime.ts esbuildTargetOf). */
@@ -57,6 +73,19 @@ export interface BundleOptions {
    * @default - none
    */
   readonly leaveOut?: readonly OptionalModule[];
+  /**
+   * SDK clients the service never uses (see left-out-modules.ts sdkClientsLeftOut): the bundle holds a
+   * stand-in that throws ModuleLeftOutError if used. Ignored, the client bundled, when the bus
+   * module (or a package of its own) imports the client itself.
+   * @default - none
+   */
+  readonly leaveOutSdkClients?: readonly LeftOutSdkClient[];
+  /**
+   * Leave zod's locales other than English out (zod-locales.ts): a bus module's `z.locales.xx()`
+   * then throws ModuleLeftOutError.
+   * @default false
+   */
+  readonly leaveOutZodLocales?: boolean;
 }
 
 /**
@@ -91,8 +120,7 @@ const SDK_CLIENT_INDEX = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]index
  * statically too, but only uses them once it has loaded the client.
  */
 function importsLazyClientItself(metafile: import('esbuild').Metafile, handlersEntry: string): boolean {
-  // Installed: the ES-module build (dist/esm); in a checkout: the runtime's and handlers' sources.
-  const ours = (handlersEntry.endsWith('.ts') ? [packageFolder('runtime'), packageFolder('handlers')] : [dirname(dirname(handlersEntry))]).map((folder) => folder + sep);
+  const ours = ourFolders(handlersEntry);
   const lazyPackages = Object.keys(LAZY_SDK_CLIENT_MODULES).map((key) => key.split('/dist-cjs/')[0]!);
   return Object.entries(metafile.inputs).some(([input, { imports }]) => {
     const file = resolve(input);
@@ -103,6 +131,12 @@ function importsLazyClientItself(metafile: import('esbuild').Metafile, handlersE
         imported.kind === 'import-statement' && SDK_CLIENT_INDEX.test(resolve(imported.path)) && lazyPackages.some((name) => resolve(imported.path).includes(name.replace('/', sep))),
     );
   });
+}
+
+/** The folders of our modules in a bundle, with a trailing separator. */
+function ourFolders(handlersEntry: string): string[] {
+  // Installed: the ES-module build (dist/esm); in a checkout: the runtime's and handlers' sources.
+  return (handlersEntry.endsWith('.ts') ? [packageFolder('runtime'), packageFolder('handlers')] : [dirname(dirname(handlersEntry))]).map((folder) => folder + sep);
 }
 
 /** Our folders that must never reach a Lambda bundle (aws-cdk-lib comes in through them). */
@@ -133,6 +167,67 @@ function settle(building: string): string {
   return directory;
 }
 
+/**
+ * Files written for one build that stand in for packages or parts of them (each an alias target):
+ * left-out clients' stand-ins (left-out-modules.ts), deferring modules of rarely sent commands
+ * (deferred-sdk-commands.ts), and the English-only zod (zod-locales.ts).
+ */
+interface Substitutes {
+  /** Package name (or lazy load path) → file, for stand-ins and deferring modules. */
+  readonly packages: Readonly<Record<string, string>>;
+  readonly englishOnlyZod: EnglishOnlyZod | undefined;
+}
+
+function writeSubstitutes(directory: string, leftOutClients: readonly LeftOutSdkClient[], englishOnly: boolean): Substitutes {
+  const errorModule = resolvePackageModuleFile('runtime/modules/index');
+  const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, directory);
+  // A left-out client has no commands to defer.
+  const deferred = Object.fromEntries(Object.entries(writeDeferredCommands(directory)).filter(([name]) => standIns[name] === undefined));
+  return { packages: { ...deferred, ...standIns }, englishOnlyZod: englishOnly ? writeZodWithoutLocales(directory, errorModule) : undefined };
+}
+
+function aliasesOf(substitutes: Substitutes): Record<string, string> {
+  return { ...LAZY_SDK_CLIENT_MODULES, ...substitutes.packages, ...substitutes.englishOnlyZod?.aliases };
+}
+
+/**
+ * Builds with the substitutes, then without those the bundle must not take: a deferred package
+ * whose other names the bus module imports (that build fails), a stand-in or deferring module a
+ * module of the user's imports (it uses the package itself), the English-only zod when a module
+ * of the user's has a zod install of its own. Returns the metafile of the build kept.
+ */
+function buildWithSubstitutes(
+  esbuild: typeof import('esbuild'),
+  buildOptions: import('esbuild').BuildOptions & { metafile: true },
+  substitutes: Substitutes,
+  handlersEntry: string,
+): import('esbuild').Metafile {
+  let active = substitutes;
+  const build = (extra: { ignoreAnnotations?: boolean } = {}) => esbuild.buildSync({ ...buildOptions, alias: aliasesOf(active), ...extra }).metafile;
+  let metafile: import('esbuild').Metafile;
+  try {
+    metafile = build();
+  } catch (error) {
+    if (!isDeferredImportFailure(error)) throw error;
+    active = { ...active, packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !file.endsWith(DEFERRING_SUFFIX))) };
+    metafile = build();
+  }
+  const importedByOthers = substitutesImportedByOthers(metafile, Object.values(active.packages), ourFolders(handlersEntry));
+  const keepZod = active.englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(metafile, active.englishOnlyZod);
+  if (importedByOthers.size > 0 || keepZod) {
+    active = {
+      packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !importedByOthers.has(resolve(file)))),
+      englishOnlyZod: keepZod ? undefined : active.englishOnlyZod,
+    };
+    metafile = build();
+  }
+  // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
+  // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
+  // import, and the class is undefined there until the runtime first loads it. Ignoring the
+  // annotations keeps it, at some bundle size, so only such bundles are built again that way.
+  return importsLazyClientItself(metafile, handlersEntry) ? build({ ignoreAnnotations: true }) : metafile;
+}
+
 const bundles = new Map<string, WorkerBundle>();
 
 /**
@@ -142,7 +237,16 @@ const bundles = new Map<string, WorkerBundle>();
  * reuses it.
  */
 export function bundleWorker(modulePath: string, options: BundleOptions): WorkerBundle {
-  const key = JSON.stringify([modulePath, options.minify, options.target, options.sourceMap ?? false, (options.leaveOut ?? []).map((o) => o.modules)]);
+  const leftOutClients = options.leaveOutSdkClients ?? [];
+  const key = JSON.stringify([
+    modulePath,
+    options.minify,
+    options.target,
+    options.sourceMap ?? false,
+    (options.leaveOut ?? []).map((o) => o.modules),
+    leftOutClients.map((c) => c.packageName),
+    options.leaveOutZodLocales ?? false,
+  ]);
   const cached = bundles.get(key);
   if (cached) return cached;
   let esbuild: typeof import('esbuild');
@@ -155,6 +259,8 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
   // Built into a fresh directory, then moved to one named after the bundle's content (below).
   mkdirSync(BUNDLE_CACHE, { recursive: true });
   const building = mkdtempSync(join(BUNDLE_CACHE, 'building-'));
+  const substitutesDirectory = mkdtempSync(join(BUNDLE_CACHE, 'substitutes-'));
+  const substitutes = writeSubstitutes(substitutesDirectory, leftOutClients, options.leaveOutZodLocales === true);
   // Our sources in a checkout, the ES-module build in the installed package: esbuild tree-shakes
   // both alike (package-layout.ts), and the bus module's `lightbus-aws` import reaches the same files.
   const handlersEntry = resolvePackageModuleFile('handlers/index');
@@ -181,21 +287,25 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     // lightbus-aws's `exports` give its ES-module build (dist/esm) only under its own condition
     // (package-layout.ts). Custom conditions replace esbuild's default `module`: kept for other packages.
     conditions: [ESM_BUILD_CONDITION, 'module'],
-    alias: { ...LAZY_SDK_CLIENT_MODULES },
+    // The client classes' own modules; substitutes replace packages or parts of them (see Substitutes).
+    alias: aliasesOf(substitutes),
     legalComments: 'none',
+    // Non-ASCII text (zod's error-message locales, most of it) as UTF-8, not `\uXXXX` escapes of 6
+    // bytes a character: ~70 kB less to ship and to read at cold start. Node reads the file as UTF-8.
+    charset: 'utf8',
     metafile: true,
     logLevel: 'silent',
     // Left-out modules stay `require()`s that fail at run time, if their feature is ever used, with
     // OptionalModuleMissingError (runtime/modules) naming the prop that bundles them.
     external: (options.leaveOut ?? []).flatMap((optional) => optional.modules.flatMap((name) => [name, `${name}/*`])),
   } satisfies import('esbuild').BuildOptions;
-  let result = esbuild.buildSync(buildOptions);
-  // A bus module that imports a lazily loaded SDK client itself (its own DynamoDB table, say) needs
-  // the client's initialiser kept: with the SDK's `sideEffects: false` esbuild drops it from that
-  // import, and the class is undefined there until the runtime first loads it. Ignoring the
-  // annotations keeps it, at some bundle size, so only such bundles are built again that way.
-  if (importsLazyClientItself(result.metafile, handlersEntry)) result = esbuild.buildSync({ ...buildOptions, ignoreAnnotations: true });
-  const forbidden = Object.keys(result.metafile.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
+  let result: import('esbuild').Metafile;
+  try {
+    result = buildWithSubstitutes(esbuild, buildOptions, substitutes, handlersEntry);
+  } finally {
+    rmSync(substitutesDirectory, { recursive: true, force: true });
+  }
+  const forbidden = Object.keys(result.inputs).filter((input) => FORBIDDEN_INPUTS.some((f) => `${sep}${input}`.includes(f)));
   if (forbidden.length > 0) {
     rmSync(building, { recursive: true, force: true });
     throw new ConfigurationError(
@@ -205,7 +315,7 @@ export function bundleWorker(modulePath: string, options: BundleOptions): Worker
     );
   }
   const directory = settle(building);
-  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size, inputs: Object.keys(result.metafile.inputs) };
+  const bundle = { directory, handler: WORKER_HANDLER, sizeBytes: statSync(join(directory, 'index.js')).size, inputs: Object.keys(result.inputs) };
   bundles.set(key, bundle);
   return bundle;
 }

@@ -122,6 +122,14 @@ export interface LightbusServiceProps {
    */
   readonly bundleYamlParser?: boolean;
   /**
+   * Bundle zod's error-message locales other than English, for a bus module that switches zod to
+   * another language (`z.config(z.locales.fr())`).
+   * @default false - zod's messages are English (its default); `z.locales.<other>()` throws
+   * ModuleLeftOutError in the worker (~190 kB smaller bundle). A bus module with a zod install of
+   * its own (not the one lightbus-aws resolves) keeps it whole.
+   */
+  readonly bundleZodLocales?: boolean;
+  /**
    * Move the ownership of the APIs the bus module registers to this service when the stack deploys,
    * even if another service owns them (a migration: deploy this, then remove the APIs from the old
    * service). Without it, an API has one owning service: two LightbusService constructs of one app

@@ -13,7 +13,7 @@ import { ConstructValidationError } from '../runtime/errors/deployment';
 import { OWNERSHIP_PROPERTIES } from '../runtime/ownership';
 import { DEPLOYED_SCHEMAS_RESOURCE_TYPE, DeployedSchemasProperties } from '../runtime/schema';
 import type { TaskModel, Topology } from '../runtime/topology';
-import { optionalModulesLeftOut, WORKER_HANDLER, type WorkerBundle } from './bundle';
+import { WORKER_HANDLER, workerBundleLeaveOuts, type WorkerBundle } from './bundle';
 import { loadBusModuleTopology, type DeployedSchemas } from './bus-module-topology';
 import { isEnvironmentTarget } from './environment-target';
 import { assertRunsOnEventBridge, assignFunctions, DEFAULT_FUNCTION, describeRole, list, type FunctionGroup } from './function-assignment';
@@ -135,7 +135,7 @@ export class LightbusService extends Construct {
       minify: props.minify ?? true,
       target: esbuildTargetOf(runtime, this.node.path),
       sourceMap: props.sourceMap ?? false,
-      leaveOut: optionalModulesLeftOut({ jsonSchemaValidator: props.bundleJsonSchemaValidator ?? false, yamlParser: props.bundleYamlParser ?? false }),
+      ...workerBundleLeaveOuts(props, this.topology),
     };
     const code = workerCode(codeProps);
     const functions = new Map<string, lambda.Function>();

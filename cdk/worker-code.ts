@@ -32,7 +32,7 @@ class WorkerBundling implements BundlingOptions {
   public constructor(props: WorkerCodeProps) {
     this.image = props.runtime.bundlingImage;
     this.entry = props.modulePath;
-    this.options = { minify: props.minify, target: props.target, sourceMap: props.sourceMap ?? false, leaveOut: props.leaveOut ?? [] };
+    this.options = bundleOptionsOf(props);
     const entry = this.entry;
     const options = this.options;
     this.local = {
@@ -64,5 +64,17 @@ export function workerCode(props: WorkerCodeProps): lambda.AssetCode {
  */
 export function workerBundleOf(scope: Construct, props: WorkerCodeProps): WorkerBundle | undefined {
   if (!Stack.of(scope).bundlingRequired) return undefined;
-  return bundleWorker(props.modulePath, { minify: props.minify, target: props.target, sourceMap: props.sourceMap ?? false, leaveOut: props.leaveOut ?? [] });
+  return bundleWorker(props.modulePath, bundleOptionsOf(props));
+}
+
+/** The bundle options of `props`, defaults filled in: the same for asset staging and {@link workerBundleOf}. */
+function bundleOptionsOf(props: WorkerCodeProps): BundleOptions {
+  return {
+    minify: props.minify,
+    target: props.target,
+    sourceMap: props.sourceMap ?? false,
+    leaveOut: props.leaveOut ?? [],
+    leaveOutSdkClients: props.leaveOutSdkClients ?? [],
+    leaveOutZodLocales: props.leaveOutZodLocales ?? false,
+  };
 }

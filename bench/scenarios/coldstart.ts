@@ -89,7 +89,7 @@ interface InstalledBundle {
  * installed package's own bundleWorker with LightbusService's defaults: the bus module as the
  * fixture writes it, and its copy importing zod as a namespace.
  */
-function bundlesFromInstalledPackage(project: string): { standard: InstalledBundle; zodNamespace: InstalledBundle } {
+function bundlesFromInstalledPackage(project: string, leaveOutSns: boolean, leaveOutZodLocales: boolean): { standard: InstalledBundle; zodNamespace: InstalledBundle } {
   let tarball = process.env.BENCH_PACKAGE_TARBALL;
   if (tarball === undefined || tarball === '') {
     const output = execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -104,8 +104,11 @@ function bundlesFromInstalledPackage(project: string): { standard: InstalledBund
   // bundleWorker is internal (not in the package's exports): reached by its file, as LightbusService reaches it.
   const script = [
     "const { bundleWorker, optionalModulesLeftOut } = require('./node_modules/lightbus-aws/dist/cdk/bundle.js');",
+    // A package from before left-out SDK clients (BENCH_PACKAGE_TARBALL of an older commit) has no such module.
+    "const leftOut = (() => { try { return require('./node_modules/lightbus-aws/dist/cdk/left-out-modules.js'); } catch { return undefined; } })();",
+    `const leaveOutSdkClients = ${JSON.stringify(leaveOutSns)} && leftOut ? [leftOut.SNS_CLIENT_LEFT_OUT] : [];`,
     'const bundle = (file) => {',
-    `  const b = bundleWorker(require('node:path').resolve(file), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut() });`,
+    `  const b = bundleWorker(require('node:path').resolve(file), { minify: true, target: ${JSON.stringify(TARGET)}, leaveOut: optionalModulesLeftOut(), leaveOutSdkClients, leaveOutZodLocales: ${JSON.stringify(leaveOutZodLocales)} });`,
     "  return { file: require('node:path').join(b.directory, 'index.js'), inputs: b.inputs ?? [] };",
     '};',
     "process.stdout.write(JSON.stringify({ standard: bundle('lambda-bus.ts'), zodNamespace: bundle('lambda-bus-zod.ts') }));",
@@ -142,11 +145,17 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   const missing = lambdaPrerequisite() ?? (fs.existsSync(path.join(REPO_ROOT, 'cdk', 'bundle.ts')) ? undefined : 'cdk/bundle.ts does not exist yet');
   if (missing) return { id: 'coldstart', title: 'Cold start', status: 'skipped', reason: missing, figures: [], details: {}, notes: [] };
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { bundleWorker, optionalModulesLeftOut } = require('../../cdk/bundle') as typeof import('../../cdk/bundle');
+  const { bundleWorker, workerBundleLeaveOuts } = require('../../cdk/bundle') as typeof import('../../cdk/bundle');
+  const { loadBusModuleTopology } = require('../../cdk/bus-module-topology') as typeof import('../../cdk/bus-module-topology');
   const esbuild = require('esbuild') as typeof import('esbuild');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  // What LightbusService bundles by default: optional modules (ajv, yaml) left out.
-  const ours = bundleWorker(path.join(REPO_ROOT, 'bench', 'fixtures', 'lambda-bus.ts'), { minify: true, target: TARGET, leaveOut: optionalModulesLeftOut() });
+  // What LightbusService bundles by default: optional modules (ajv, yaml) and zod's locales other
+  // than English left out, and the SDK clients the service's topology never uses (the SNS client:
+  // the bench API is on EventBridge).
+  const busModule = path.join(REPO_ROOT, 'bench', 'fixtures', 'lambda-bus.ts');
+  const leaveOuts = workerBundleLeaveOuts({}, loadBusModuleTopology(busModule, BUS_NAME).topology);
+  const leaveOutSdkClients = leaveOuts.leaveOutSdkClients ?? [];
+  const ours = bundleWorker(busModule, { minify: true, target: TARGET, ...leaveOuts });
   const full = bundleWorker(path.join(REPO_ROOT, 'bench', 'fixtures', 'lambda-bus.ts'), { minify: true, target: TARGET });
   const oursFile = path.join(ours.directory, 'index.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-powertools-'));
@@ -156,11 +165,19 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
   const ptZodSource = ptSource.replace("import { z } from 'zod';", ZOD_NAMESPACE_IMPORT);
   if (ptZodSource === ptSource) throw new Error("bench/fixtures/powertools-handler.ts no longer imports { z } from 'zod': update the zod variant");
   bundlePowertools(esbuild, ptSource, ptFile);
+  // The worker also bundles the S3 client (payloads: every worker must follow a caller's parametersRef).
+  const ptS3File = path.join(dir, 'with-s3', 'index.js');
+  const ptS3Source = ptSource
+    .replace("import { SQSClient } from '@aws-sdk/client-sqs';", "import { SQSClient } from '@aws-sdk/client-sqs';\nimport { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';")
+    .replace('eventBridge: new EventBridgeClient({}) };', 'eventBridge: new EventBridgeClient({}), s3: new S3Client({}) };\nexport const payloadCommands = [GetObjectCommand, PutObjectCommand];');
+  if (!ptS3Source.includes('new S3Client')) throw new Error('bench/fixtures/powertools-handler.ts changed: update its S3 variant');
+  bundlePowertools(esbuild, ptS3Source, ptS3File);
+  const ptS3Bytes = fs.statSync(ptS3File).size;
   bundlePowertools(esbuild, ptZodSource, ptZodFile);
   const eventFile = path.join(dir, 'sqs-event.json');
   fs.writeFileSync(eventFile, JSON.stringify(sqsEvent(`arn:aws:sqs:us-east-1:000000000000:${BUS_NAME}-listen-bench-counter`, 0)));
   const userProject = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-installed-'));
-  const { standard: installed, zodNamespace: installedZod } = bundlesFromInstalledPackage(userProject);
+  const { standard: installed, zodNamespace: installedZod } = bundlesFromInstalledPackage(userProject, leaveOutSdkClients.length > 0, leaveOuts.leaveOutZodLocales === true);
   const installedFile = installed.file;
   const runs = ctx.quick ? 5 : 15;
   const oursSamples: ColdStartSample[] = [];
@@ -211,6 +228,8 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
     status: 'ok',
     figures: [
       figure('worker Lambda bundle (minified)', oursKb, 'kB', 'lower', { name: 'Powertools handler bundle, same SDK clients', value: ptKb }, { text: '≤ 1.0×', ratio: 1.0 }),
+      // Bytes only: the same handler with the S3 client the worker bundles for payloads (its load time is not sampled).
+      figure('worker Lambda bundle (minified), against Powertools with the S3 client too', oursBytes, 'bytes', 'lower', { name: 'Powertools handler bundle, SQS, EventBridge, DynamoDB and S3 clients', value: ptS3Bytes }),
       figure('load time in a fresh Node process, p50', oursLoad.p50, 'ms', 'lower', { name: 'Powertools handler', value: ptLoad.p50 }, { text: '≤ 1.0×', ratio: 1.0 }),
       figure(
         'load + first invocation (10-record SQS event, no-op listener), p50',
@@ -235,7 +254,8 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
       runs,
       loadMs: { lightbus: oursLoad, powertools: ptLoad },
       loadAndFirstInvocationMs: { lightbus: oursFirst, powertools: ptFirst },
-      bundleBytes: { lightbus: oursBytes, lightbusWithOptionalModules: full.sizeBytes, fromInstalledPackage: installedBytes },
+      bundleBytes: { lightbus: oursBytes, lightbusWithOptionalModules: full.sizeBytes, fromInstalledPackage: installedBytes, powertools: ptBytes, powertoolsWithS3: ptS3Bytes },
+      sdkClientsLeftOut: leaveOutSdkClients.map((client) => client.packageName),
       loadMsFromInstalledPackage: installedLoad,
       loadAndFirstInvocationMsFromInstalledPackage: installedFirst,
       // Files of the installed package in its bundle: all from the ES-module build (dist/esm).
@@ -243,9 +263,10 @@ export async function coldStartScenario(ctx: BenchContext): Promise<Omit<Scenari
       zodNamespace: { bundleBytes: { fromInstalledPackage: installedZodBytes, powertools: ptZodBytes }, loadMs: { fromInstalledPackage: installedZodLoad, powertools: ptZodLoad } },
     },
     notes: [
-      'zod imported as a namespace: the installed-package bundle of a copy of the bus module whose API file imports `z` with `import * as z from \'zod\'` (zod 4\'s own style) instead of from lightbus-aws, against the Powertools fixture with the same import. A `z` imported by name (from zod or lightbus-aws) makes esbuild keep all of zod, locales included (~360 kB); a namespace import keeps the functions used. The runtime imports zod as a namespace itself, so the user\'s import decides.',
+      'zod imported as a namespace: the installed-package bundle of a copy of the bus module whose API file imports `z` with `import * as z from \'zod\'` (zod 4\'s own style) instead of from lightbus-aws, against the Powertools fixture with the same import. A `z` imported by name (from zod or lightbus-aws) makes esbuild keep all of zod, locales included (~360 kB; LightbusService\'s bundles keep English only, ~190 kB less); a namespace import keeps the functions used. The runtime imports zod as a namespace itself, so the user\'s import decides.',
       'From the installed package: `npm pack` (prepack builds dist/) installed with esbuild into a fresh project, the same bus module (bench/fixtures, importing `lightbus-aws`) bundled by that install\'s bundleWorker with LightbusService\'s defaults; sampled alternately with the other two. It bundles the package\'s ES-module build (dist/esm: the handler entry, and `lightbus-aws` through the `lightbus-esm` export condition bundleWorker passes), which esbuild tree-shakes as it does our sources; the CommonJS build came in whole (1.31× the bytes, 1.96× the load time).',
-      `lightbus bundle as LightbusService makes it by default: ajv and yaml (remote JSON Schema validation, YAML config files) left out; with them it is ${round(full.sizeBytes / 1024, 0)} kB.`,
+      `lightbus bundle as LightbusService makes it by default: ajv and yaml (remote JSON Schema validation, YAML config files) and zod's locales other than English left out, and the SNS client for a service with no API on SNS (as here); with all of them it is ${round(full.sizeBytes / 1024, 0)} kB.`,
+      'Against Powertools with the S3 client too: the same Powertools fixture plus an S3 client and the two commands the worker sends (GetObject, PutObject). Every lightbus worker bundles S3 for payloads (a caller\'s parametersRef, a result too large for its item), ~150 kB with its schemas and checksums.',
       'Both bundled by esbuild (minified, CommonJS, node20, SDK included as the emulator requires). Load time: require() of the bundle until `handler` exists, in a fresh `node` each time, alternating; Node start-up itself is excluded.',
       'Load + first invocation: the same require(), then one 10-record SQS event of bench.ping deliveries to the no-op listener `counter` (no AWS call on either side), until the handler returns. lightbus loads its SDK client classes and builds its clients on first use, the Powertools handler at load: an RPC worker pays that on its first invocation instead.',
     ],

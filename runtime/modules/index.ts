@@ -28,3 +28,18 @@ export function requireOptional<T>(moduleName: string, feature: string, load: ()
     throw error;
   }
 }
+
+/**
+ * A package LightbusService left out of a Lambda worker's bundle because the service, as its bus
+ * module stood at synth, never needs it (the SNS client of a service with no API on SNS, say).
+ * Thrown by the stand-in the bundle holds instead, when something uses it after all.
+ */
+export class ModuleLeftOutError extends LightbusError {
+  public constructor(moduleName: string, used: string, reason: string) {
+    super(
+      'MODULE_LEFT_OUT',
+      `${used} comes from the "${moduleName}" package, which LightbusService left out of this Lambda worker's bundle: ${reason}`,
+      { module: moduleName, export: used },
+    );
+  }
+}

@@ -79,3 +79,13 @@ describe('worker bundles load the SDK client classes on first use', () => {
     expect(code()).not.toMatch(/\/\/ node_modules\/(aws-cdk-lib|constructs)\//);
   });
 });
+
+describe('worker bundles write non-ASCII text as UTF-8', () => {
+  it("keeps zod's locale messages as characters, not \\u escapes (charset utf8)", () => {
+    const bundle = bundleWorker(AUTH_BUS, { minify: true, target: 'node20', leaveOut: optionalModulesLeftOut() });
+    const code = readFileSync(join(bundle.directory, 'index.js'), 'utf8');
+    // The Russian locale's "Неверный ввод" (invalid input), as zod writes it.
+    expect(code).toContain('Неверный ввод');
+    expect(code).not.toMatch(/\\u041D\\u0435\\u0432/i);
+  });
+});
