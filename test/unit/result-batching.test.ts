@@ -243,10 +243,10 @@ describe('ResultBatcher', () => {
     expect(logger.warn).not.toHaveBeenCalled();
   });
 
-  it.each([
+  it.each<[string, StubOptions]>([
     ['the whole call is refused (AccessDeniedException)', { batchError: sdkError('AccessDeniedException', 'not authorized to perform: dynamodb:PartiQLUpdate') }],
     ['every statement is refused (AccessDenied)', { statement: () => ({ Error: { Code: 'AccessDenied', Message: 'not authorized to perform: dynamodb:PartiQLUpdate' } }) }],
-  ])('falls back to UpdateItem with one warning when %s', async (_, options: StubOptions) => {
+  ])('falls back to UpdateItem with one warning when %s', async (_, options) => {
     const { batcher, calls, table, claim } = stubDynamoDb(options);
     const logger = { warn: jest.fn() };
     claim('a', 'b', 'c', 'd');
