@@ -44,7 +44,8 @@ export interface ILightbusBus {
   /**
    * Lets `grantee` write RPC claims and results (what an RPC worker does): PutItem and UpdateItem
    * on call-result keys only (keys without `#`: never a task record, schema or dedupe record);
-   * with `batchedClaims`, also PartiQLInsert (a worker that serves RPCs claims a batch in one call).
+   * with `batchedClaims`, also PartiQLInsert (a worker that serves RPCs claims a batch in one call),
+   * with `batchedResults`, also PartiQLUpdate (it writes their results in one call).
    */
   grantWriteResults(grantee: iam.IGrantable, options?: WriteResultsGrantOptions): iam.Grant;
   /**
@@ -102,6 +103,14 @@ export interface WriteResultsGrantOptions {
    * @default false
    */
   readonly batchedClaims?: boolean;
+  /**
+   * Also allow `dynamodb:PartiQLUpdate`, on the same keys: a worker that serves RPCs writes the
+   * results of the calls it ran together with one BatchExecuteStatement of UPDATEs (each with its
+   * UpdateItem's condition). Without it, a worker writes each result with one UpdateItem (after one
+   * warning).
+   * @default false
+   */
+  readonly batchedResults?: boolean;
 }
 
 /** Properties of {@link LightbusBus}. */
@@ -154,16 +163,18 @@ const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const TASK_RUN_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'];
 /**
  * PartiQLInsert: an RPC worker claims the calls of one received batch with one BatchExecuteStatement
- * of INSERTs. The Service Authorization Reference lists `dynamodb:LeadingKeys` for it as for
- * PutItem, so the same key condition keeps it on call-result keys. A refused INSERT costs only
- * batching: the worker claims that call with a PutItem.
+ * of INSERTs; PartiQLUpdate: it writes their results with one BatchExecuteStatement of UPDATEs. The
+ * Service Authorization Reference lists `dynamodb:LeadingKeys` for both as for PutItem and
+ * UpdateItem, so the same key condition keeps them on call-result keys. A refused statement costs
+ * only batching: the worker writes that claim with a PutItem, that result with an UpdateItem.
  */
 const BATCHED_CLAIM_ACTIONS = ['dynamodb:PartiQLInsert'];
+const BATCHED_RESULT_ACTIONS = ['dynamodb:PartiQLUpdate'];
 
 /**
  * `ForAllValues` is vacuously true for a request without `dynamodb:LeadingKeys`. GetItem,
  * BatchGetItem, PutItem and UpdateItem always carry their keys on AWS, so their grants need no
- * more; PartiQLInsert's grant adds `Null: false` so that it fails closed should a statement ever
+ * more; the PartiQL grant adds `Null: false` so that it fails closed should a statement ever
  * reach IAM without the key. (Not on the item actions: MiniStack 1.5.33 with AUTH=true puts no
  * `dynamodb:LeadingKeys` in the request context but does evaluate `Null`, so it would refuse every
  * read and write of the deployed roles and the e2e suite could not run.)
@@ -235,9 +246,10 @@ abstract class LightbusBusBase extends Resource implements ILightbusBus {
   public grantWriteResults(grantee: iam.IGrantable, options: WriteResultsGrantOptions = {}): iam.Grant {
     // Call results only: a caller's message can name no other kind of key, and neither can this role.
     const writes = iam.Grant.addToPrincipal({ grantee, actions: RESULT_WRITE_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: CALL_RESULT_KEYS_ONLY });
-    if (!options.batchedClaims) return writes;
+    const batched = [...(options.batchedClaims ? BATCHED_CLAIM_ACTIONS : []), ...(options.batchedResults ? BATCHED_RESULT_ACTIONS : [])];
+    if (batched.length === 0) return writes;
     return writes.combine(
-      iam.Grant.addToPrincipal({ grantee, actions: BATCHED_CLAIM_ACTIONS, resourceArns: [this.resultsTable.tableArn], conditions: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } }),
+      iam.Grant.addToPrincipal({ grantee, actions: batched, resourceArns: [this.resultsTable.tableArn], conditions: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } }),
     );
   }
 

@@ -11,7 +11,7 @@ import { grantPublishTopics } from './service-topics';
 
 /** What a worker (a function, or a container running `lightbus run`) does with the results table. */
 export interface WorkerTableUse {
-  /** It serves RPCs: it claims calls (batched: PartiQLInsert) and writes results. */
+  /** It serves RPCs: it claims calls (batched: PartiQLInsert) and writes results (batched: PartiQLUpdate). */
   readonly servesRpc: boolean;
   /** It runs scheduled tasks: it writes its service's task run records (UpdateItem on `task#<service>#*` keys). */
   readonly runsTasks: boolean;
@@ -30,7 +30,7 @@ export interface WorkerTableUse {
  * of the app is known.
  */
 export function grantWorkerAccess(bus: ILightbusBus, topology: Topology, grantee: iam.IGrantable, use: WorkerTableUse): void {
-  if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true });
+  if (use.servesRpc) bus.grantWriteResults(grantee, { batchedClaims: true, batchedResults: true });
   // deriveTopology refuses tasks without a service name, so a service that runs tasks has one.
   if (use.runsTasks && topology.serviceName !== undefined) bus.grantRunTasks(grantee, topology.serviceName);
   bus.grantPayloads(grantee, workerPayloadRights(topology, use));

@@ -45,7 +45,10 @@ export function buildTimelines(records: readonly ProxyRecord[], caller: Readonly
   for (const r of records) {
     if (r.op === 'SendMessage' || r.op === 'SendMessageBatch') for (const id of r.ids ?? []) note(id, 'send', r);
     else if (r.op === 'ReceiveMessage') for (const id of r.received ?? []) note(id, 'receive', r);
-    else if (r.op === 'PutItem' || r.op === 'BatchExecuteStatement') for (const id of r.ids ?? []) note(id, 'claim', r);
+    else if (r.op === 'PutItem' || r.op === 'BatchExecuteStatement') {
+      for (const id of r.ids ?? []) note(id, 'claim', r);
+      for (const id of r.written ?? []) note(id, 'write', r);
+    }
     else if (r.op === 'UpdateItem') for (const id of r.ids ?? []) note(id, 'write', r);
     else if (r.op === 'BatchGetItem' || r.op === 'GetItem') for (const id of r.done ?? []) note(id, 'read', r);
     else if (r.op === 'DeleteMessage' || r.op === 'DeleteMessageBatch') for (const id of r.deleted ?? []) note(id, 'delete', r);

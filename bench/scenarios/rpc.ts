@@ -189,10 +189,11 @@ async function tracedRun(
   concurrency: number,
   count: number,
   workerArgs: readonly string[] = [],
+  workerEnv: Record<string, string> = {},
 ): Promise<{ summary: TimelineSummary; cost: CostPerItem; callsPerSecond: number }> {
   return withEndpoint(ctx.recorder.endpoint, async () => {
     const name = uniqueBusName(`rpctl${concurrency}`);
-    const worker = await startLightbusWorker(name, workerArgs);
+    const worker = await startLightbusWorker(name, workerArgs, workerEnv);
     const bus = createBenchBus(name);
     try {
       const starts = new Map<string, number>();
@@ -328,14 +329,19 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     const traced1 = await tracedRun(ctx, 1, latencyCalls);
     const traced64 = await tracedRun(ctx, 64, tputCalls);
     details.timeline = { at1: traced1.summary, at64: traced64.summary, at64CallsPerSecond: traced64.callsPerSecond };
-    // BENCH_RPC_AB="--concurrency 64": same-run A/B/A of a worker option at 64 in flight, traced.
-    const abArgs = process.env.BENCH_RPC_AB?.split(' ').filter(Boolean);
-    if (abArgs?.length) {
+    // BENCH_RPC_AB="--concurrency 64": same-run A/B/A/B of a worker option at 64 in flight, traced;
+    // BENCH_RPC_AB_ENV="BENCH_RESULT_WRITES=update-item": the same with the worker's environment
+    // (bench/fixtures/bus.ts reads the bench's own switches there).
+    const abArgs = process.env.BENCH_RPC_AB?.split(' ').filter(Boolean) ?? [];
+    const abEnv = Object.fromEntries((process.env.BENCH_RPC_AB_ENV?.split(' ').filter(Boolean) ?? []).map((pair) => pair.split('=', 2) as [string, string]));
+    if (abArgs.length || Object.keys(abEnv).length) {
       const ab: Record<string, unknown>[] = [];
-      for (const args of [abArgs, [], abArgs, []]) {
-        const r = await tracedRun(ctx, 64, tputCalls, args);
-        ab.push({ workerArgs: args.join(' ') || 'defaults', callsPerSecond: r.callsPerSecond, medianMs: r.summary.medianMs, medianTotalMs: r.summary.medianTotalMs, upstreamMs: r.summary.upstreamMs });
-        ctx.log(`  A/B ${args.join(' ') || 'defaults'}: ${r.callsPerSecond} calls/s at 64 in flight; stages ${JSON.stringify(r.summary.medianMs)}; emulator ${JSON.stringify(r.summary.upstreamMs)}`);
+      const variant = [abArgs.join(' '), process.env.BENCH_RPC_AB_ENV ?? ''].filter(Boolean).join(' ');
+      for (const b of [true, false, true, false]) {
+        const r = await tracedRun(ctx, 64, tputCalls, b ? abArgs : [], b ? abEnv : {});
+        const label = b ? variant : 'defaults';
+        ab.push({ workerArgs: label, callsPerSecond: r.callsPerSecond, medianMs: r.summary.medianMs, medianTotalMs: r.summary.medianTotalMs, upstreamMs: r.summary.upstreamMs, requestsPerCall: r.cost.apiRequests, byOperation: r.cost.byOperation });
+        ctx.log(`  A/B ${label}: ${r.callsPerSecond} calls/s at 64 in flight; ${r.cost.apiRequests} requests per call ${JSON.stringify(r.cost.byOperation)}; stages ${JSON.stringify(r.summary.medianMs)}; emulator ${JSON.stringify(r.summary.upstreamMs)}`);
       }
       details.workerOptionAB = ab;
     }

@@ -18,6 +18,8 @@ export { ResultsStore } from './results-store';
 export type { StoredResult } from './results-store';
 export { ClaimBatcher, MAX_CLAIMS_PER_BATCH } from './claim-batcher';
 export type { ClaimRequest } from './claim-write';
+export { ResultBatcher, MAX_RESULTS_PER_BATCH, MAX_RESULT_BATCH_BYTES } from './result-batcher';
+export type { ResultOutcome, ResultWrite } from './result-write';
 export { ResultPoller, ResultWaitTimeout, DEFAULT_POLL_SCHEDULE } from './result-poller';
 export type { FinalResult, PollSchedule } from './result-poller';
 export { QueueOperations, MAX_SQS_MESSAGE_BYTES } from './queue-operations';

@@ -1,10 +1,12 @@
-import { BatchGetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../logging';
 import { callResultKey, classifyKey, KeyKind } from '../topology/table-keys';
 import { ResultAttributes as A, ResultState, type WireError, type WireTrace } from '../messages/wire';
 import type { AwsClients } from './aws-clients';
 import { ClaimBatcher } from './claim-batcher';
 import type { ClaimRequest } from './claim-write';
+import { ResultBatcher } from './result-batcher';
+import { updateResult, type ResultOutcome, type ResultWrite } from './result-write';
 
 /** A call's outcome as read from the results table. */
 export type StoredResult =
@@ -24,9 +26,13 @@ export const MAX_KEYS_PER_BATCH_GET = 100;
  */
 export class ResultsStore {
   private readonly claims: ClaimBatcher;
+  private readonly results: ResultBatcher;
+  /** The logger the claims were given: it hears the one warning if batched results fall back to UpdateItem. */
+  private logger: Pick<Logger, 'warn'> | undefined;
 
   public constructor(private readonly clients: AwsClients) {
     this.claims = new ClaimBatcher(clients);
+    this.results = new ResultBatcher(clients);
   }
 
   /**
@@ -35,53 +41,29 @@ export class ResultsStore {
    * `logger` hears the one warning if that is refused and claims fall back to PutItem.
    */
   public claim(request: ClaimRequest, logger?: Pick<Logger, 'warn'>): Promise<boolean> {
+    if (logger !== undefined) this.logger = logger;
     return this.claims.claim(request, logger);
   }
 
   /**
    * Writes a call's outcome (and `trace`, the execution span's trace context, when given). Without a claim (`requireClaim: false`, used for error results of
    * messages that could not be claimed, e.g. malformed ones) it writes only where no item exists:
-   * a malformed copy carrying a running call's id must not overwrite that call's claim.
+   * a malformed copy carrying a running call's id must not overwrite that call's claim. Claimed
+   * results written in the same event-loop turn share one BatchExecuteStatement (see ResultBatcher);
+   * an unclaimed one is always an UpdateItem (a PartiQL UPDATE cannot write where no item exists).
    */
-  public async complete(
+  public complete(
     table: string,
     callId: string,
-    outcome: { ok: true; resultJson: string } | { ok: true; resultRefJson: string } | { ok: false; error: WireError },
+    outcome: ResultOutcome,
     expiresAtEpochSeconds: number,
     requireClaim = true,
     trace?: WireTrace,
   ): Promise<void> {
-    const values: Record<string, AttributeValue> = {
-      ':state': { S: outcome.ok ? ResultState.Ok : ResultState.Error },
-      ':payload': { S: !outcome.ok ? JSON.stringify(outcome.error) : 'resultRefJson' in outcome ? outcome.resultRefJson : outcome.resultJson },
-      ':now': { N: String(Date.now()) },
-      ':expires': { N: String(expiresAtEpochSeconds) },
-      ':claimed': { S: ResultState.Claimed },
-    };
-    const traceFields = traceUpdate(trace, values);
-    try {
-      await this.clients.dynamoDb.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: { [A.PartitionKey]: { S: callResultKey(callId) } },
-          UpdateExpression: `SET #state = :state, #payload = :payload, #completedAt = :now, #expiresAt = :expires${traceFields.expression}`,
-          ConditionExpression: requireClaim ? '#state = :claimed' : 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: {
-            '#state': A.State,
-            '#payload': !outcome.ok ? A.Error : 'resultRefJson' in outcome ? A.ResultRef : A.Result,
-            '#completedAt': A.CompletedAt,
-            '#expiresAt': A.ExpiresAt,
-            ...traceFields.names,
-            ...(requireClaim ? {} : { '#pk': A.PartitionKey }),
-          },
-          ExpressionAttributeValues: requireClaim ? values : withoutClaimed(values),
-        }),
-      );
-    } catch (error) {
-      // Already completed by another delivery: the first result stands.
-      if ((error as Error).name === 'ConditionalCheckFailedException') return;
-      throw error;
-    }
+    const write: ResultWrite = trace === undefined ? { table, callId, outcome, expiresAtEpochSeconds } : { table, callId, outcome, expiresAtEpochSeconds, trace };
+    if (!requireClaim) return updateResult(this.clients, write, false);
+    // The claim's logger: a worker writes a result only after claiming the call in this process.
+    return this.results.complete(write, this.logger);
   }
 
   /** Reads many calls' items with strongly consistent reads; absent items are absent in the map. */
@@ -127,25 +109,4 @@ function parseItem(item: Record<string, AttributeValue>): { callId: string; resu
     return { callId, result: { state, error } };
   }
   return { callId, result: { state: ResultState.Claimed } };
-}
-
-/** DynamoDB refuses unused expression values: the unclaimed write's condition does not name `:claimed`. */
-function withoutClaimed(values: Record<string, AttributeValue>): Record<string, AttributeValue> {
-  const { [':claimed']: _unused, ...rest } = values;
-  return rest;
-}
-
-/**
- * The part of a result's update that writes the execution span's trace context (the `traceparent`
- * and `tracestate` attributes), adding its values to `values`; empty without a trace.
- */
-function traceUpdate(trace: WireTrace | undefined, values: Record<string, AttributeValue>): { expression: string; names: Record<string, string> } {
-  if (trace?.traceparent === undefined) return { expression: '', names: {} };
-  values[':traceparent'] = { S: trace.traceparent };
-  if (trace.tracestate === undefined) return { expression: ', #traceparent = :traceparent', names: { '#traceparent': A.Traceparent } };
-  values[':tracestate'] = { S: trace.tracestate };
-  return {
-    expression: ', #traceparent = :traceparent, #tracestate = :tracestate',
-    names: { '#traceparent': A.Traceparent, '#tracestate': A.Tracestate },
-  };
 }

@@ -40,7 +40,8 @@ const KEYS_PRESENT = { Null: { 'dynamodb:LeadingKeys': 'false' } };
 const CALL_RESULT_KEYS_ONLY = { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*#*'] } };
 const RESULT_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 /** Batched claims, for RPC workers only: the same key condition, failing closed when the key is absent. */
-const BATCHED_CLAIMS = { Effect: 'Allow', Action: 'dynamodb:PartiQLInsert', Resource: RESULTS_TABLE_ARN, Condition: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } };
+/** PartiQLInsert and PartiQLUpdate: the batched claims and results (BatchExecuteStatement) of an RPC worker, on call-result keys only. */
+const BATCHED_CLAIMS = { Effect: 'Allow', Action: ['dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'], Resource: RESULTS_TABLE_ARN, Condition: { ...CALL_RESULT_KEYS_ONLY, ...KEYS_PRESENT } };
 /** Task runners: their own service's run records only. */
 const taskRuns = (service: string) => ({
   Effect: 'Allow',
@@ -235,7 +236,7 @@ describe('LightbusService: least privilege', () => {
     expect(writes).toEqual(
       expect.arrayContaining([
         { Effect: 'Allow', Action: RESULT_WRITES, Resource: RESULTS_TABLE_ARN, Condition: CALL_RESULT_KEYS_ONLY },
-        // PartiQLInsert: the batched claims (BatchExecuteStatement) of the worker that serves auth's RPCs.
+        // PartiQLInsert/PartiQLUpdate: the batched claims and results (BatchExecuteStatement) of the worker that serves auth's RPCs.
         BATCHED_CLAIMS,
         // auth's scheduled tasks: task#auth#* only.
         taskRuns('auth'),
@@ -251,8 +252,8 @@ describe('LightbusService: least privilege', () => {
     );
     // Every DynamoDB write is limited by key: none is unconditional.
     for (const statement of writes) expect(statement.Condition).toBeDefined();
-    // PartiQL: INSERT only (the claims), never SELECT/UPDATE/DELETE.
-    expect(authStatements.flatMap(actions).filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual(['dynamodb:PartiQLInsert']);
+    // PartiQL: INSERT (the claims) and UPDATE (the results) only, never SELECT/DELETE.
+    expect(authStatements.flatMap(actions).filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual(['dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate']);
     expect(writes).toHaveLength(5);
     // No write grant names another service's task records or leaves keys open.
     expect(JSON.stringify(writes)).not.toMatch(/task#(?!auth#)|"schema#\*"/);
@@ -269,7 +270,7 @@ describe('LightbusService: least privilege', () => {
     ]);
   });
 
-  it('grants PartiQLInsert (batched claims) only to a function that serves RPCs, not to a listener\'s', () => {
+  it('grants PartiQLInsert and PartiQLUpdate (batched claims and results) only to a function that serves RPCs, not to a listener\'s', () => {
     const { template } = serviceStack({ separateFunctions: [{ listener: 'createUserForCustomer' }] });
     const policyOf = (functionId: RegExp) => {
       const roles = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => functionId.test(id));
@@ -282,6 +283,7 @@ describe('LightbusService: least privilege', () => {
     const rpc = policyOf(/^AuthWorker/);
     expect(rpc).toContainEqual(BATCHED_CLAIMS);
     expect(listener.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
+    expect(listener.flatMap(actions)).not.toContain('dynamodb:PartiQLUpdate');
     // The listener writes nothing to the results table (no claims, no results, no task records)...
     expect(listener.flatMap(actions).filter((a) => RESULT_WRITES.includes(a))).toEqual([]);
     // ...while the RPC worker writes results and claims.
@@ -312,6 +314,7 @@ describe('LightbusService: least privilege', () => {
     expect(writes).toEqual(expect.arrayContaining([schemaOnly, ownerOnly, workerItems, workerIndex]));
     expect(writes.filter((w) => JSON.stringify(w).includes('owner#customers'))).toHaveLength(2);
     expect(statements.flatMap(actions)).not.toContain('dynamodb:PartiQLInsert');
+    expect(statements.flatMap(actions)).not.toContain('dynamodb:PartiQLUpdate');
   });
 
   it('lets a worker fire only the APIs it registers', () => {

@@ -31,7 +31,7 @@ type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const rpcArn = (api: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sqs:eu-west-1:111111111111:shop-rpc-${api}`]] });
-const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:PartiQLInsert'];
+const RESULT_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'];
 
 /** The statements of the policies attached to the role with logical id `roleId`. */
 function statementsOfRole(template: Template, roleId: string): Statement[] {
@@ -103,7 +103,7 @@ describe('each worker function logs to a log group of its own, and nowhere else'
 });
 
 describe('only RPC and task workers write to the results table', () => {
-  it('gives a listener-only function no PutItem, UpdateItem nor PartiQLInsert; the RPC worker keeps them', () => {
+  it('gives a listener-only function no PutItem, UpdateItem, PartiQLInsert nor PartiQLUpdate; the RPC worker keeps them', () => {
     const { built } = appOf([{ id: 'Auth', busModule: AUTH, props: { separateFunctions: [{ listener: 'createUserForCustomer' }] } }]);
     const { stack, service } = built[0]!;
     const template = Template.fromStack(stack);
@@ -137,6 +137,7 @@ describe('only RPC and task workers write to the results table', () => {
     const actionsOfWorker = statements.flatMap(actions);
     expect(actionsOfWorker).toContain('dynamodb:UpdateItem');
     expect(actionsOfWorker).not.toContain('dynamodb:PartiQLInsert');
+    expect(actionsOfWorker).not.toContain('dynamodb:PartiQLUpdate');
     // A task-only worker serves no RPCs: no call-result writes, and every table write is on task#<its service>#*.
     const tableWrites = statements.filter((s) => actions(s).some((a) => RESULT_WRITE_ACTIONS.includes(a)));
     expect(tableWrites).toEqual([

@@ -251,6 +251,26 @@ describe('MiniStack emulator contract', () => {
     expect(await Promise.all(['new-1', 'taken', 'new-2'].map(stored))).toEqual(['batch', 'first', 'batch']);
   });
 
+  test('DynamoDB BatchExecuteStatement UPDATEs with a WHERE on the key and a non-key attribute: ConditionalCheckFailed per statement when it does not hold or the item is absent', async () => {
+    // The batched results (result-batcher.ts): an UPDATE carries its UpdateItem's condition (state =
+    // 'claimed') in its WHERE, never creates an item, and a failed condition is that statement's
+    // ConditionalCheckFailed, leaving the others applied; quoted identifiers (state is a reserved word).
+    const tableName = await createTable();
+    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'claimed' }, state: { S: 'claimed' } } }));
+    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'answered' }, state: { S: 'ok' }, result: { S: 'first' } } }));
+    const update = (pk: string) => ({
+      Statement: `UPDATE "${tableName}" SET "state" = ?, "result" = ?, "completedAt" = ? WHERE "pk" = ? AND "state" = ?`,
+      Parameters: [{ S: 'ok' }, { S: 'batch' }, { N: '1764079996012' }, { S: pk }, { S: 'claimed' }],
+    });
+    const out = await dynamo.send(new BatchExecuteStatementCommand({ Statements: ['claimed', 'answered', 'absent'].map(update) }));
+    expect(out.Responses).toHaveLength(3);
+    expect(out.Responses!.map((r) => r.Error?.Code)).toEqual([undefined, 'ConditionalCheckFailed', 'ConditionalCheckFailed']);
+    const stored = async (pk: string) => (await dynamo.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item;
+    expect(await stored('claimed')).toEqual({ pk: { S: 'claimed' }, state: { S: 'ok' }, result: { S: 'batch' }, completedAt: { N: '1764079996012' } });
+    expect((await stored('answered'))?.result).toEqual({ S: 'first' });
+    expect(await stored('absent')).toBeUndefined();
+  });
+
   test('SQS returns ApproximateReceiveCount and increments it on each receive', async () => {
     const queue = await createQueue('contract-count', { VisibilityTimeout: '30' });
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'counted' }));

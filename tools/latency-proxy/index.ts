@@ -37,6 +37,8 @@ export interface ProxyRecord {
   readonly done?: string[];
   /** Call ids whose message this request deleted. */
   readonly deleted?: string[];
+  /** Call ids whose result this BatchExecuteStatement wrote (its UPDATEs; its INSERTs, claims, are in `ids`). */
+  readonly written?: string[];
 }
 
 /** Billable units by `service.op`: requests, and (DynamoDB) RRU/WRU, (EventBridge) events. */
@@ -315,9 +317,14 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
         return { ...base, ids: ids([pk(j.Item)]) };
       case 'UpdateItem':
         return { ...base, ids: ids([pk(j.Key)]) };
-      case 'BatchExecuteStatement':
-        // The claim's INSERT: its first parameter is the partition key (runtime/transport/claim-write.ts).
-        return { ...base, ids: ids(arr(j.Statements).map((s) => str(arr(s.Parameters)[0]))) };
+      case 'BatchExecuteStatement': {
+        // A claim's INSERT: its first parameter is the partition key (runtime/transport/claim-write.ts).
+        // A result's UPDATE: the key is the WHERE's first parameter, second to last (runtime/transport/result-write.ts).
+        const statements = arr(j.Statements);
+        const isUpdate = (s: Json) => typeof s.Statement === 'string' && /^\s*UPDATE\b/i.test(s.Statement);
+        const written = ids(statements.filter(isUpdate).map((s) => str(arr(s.Parameters).at(-2))));
+        return { ...base, ids: ids(statements.filter((s) => !isUpdate(s)).map((s) => str(arr(s.Parameters)[0]))), ...(written.length ? { written } : {}) };
+      }
       case 'GetItem':
       case 'BatchGetItem': {
         let out: Json = {};
