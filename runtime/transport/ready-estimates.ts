@@ -1,0 +1,62 @@
+/** How many recent calls of one kind an estimate remembers. */
+const SAMPLES_PER_KIND = 32;
+/** Kinds remembered at most (procedures called by this process); the least recently learnt goes first. */
+const MAX_KINDS = 1000;
+
+/** The recent samples of one kind of call, and the first-read age they give. */
+interface Kind {
+  readonly samples: number[];
+  /** Where the next sample goes once the ring is full. */
+  next: number;
+  firstReadAge: number;
+}
+
+/**
+ * When a call's result becomes visible to a read, learnt from recent calls of the same kind (one
+ * procedure on one results table): the age, counted from the request's send, at which a read
+ * first finds it. The poller reads a new call first at a low quantile of those ages instead of a
+ * few ms after the send, so a call is not read over and over while its request is still queued or
+ * running: on AWS that age is a queue hop, a claim, the procedure and a result write — tens of
+ * ms, hundreds under load, seconds for a slow procedure.
+ *
+ * Each sample is what the poller knows: the result was not there for the read sent at the last
+ * miss and was there for the read that found it, so it became visible in between (the midpoint is
+ * the sample). When the first read already finds it, it could have been visible earlier: the
+ * sample is then one read gap before that read, so that the estimate walks down until first reads
+ * miss now and then, rather than staying as late as the first read happened to be.
+ */
+export class ReadyEstimates {
+  private readonly kinds = new Map<string, Kind>();
+
+  /** @param quantile The share of recent calls whose result is expected to be there at the first read. */
+  public constructor(private readonly quantile: number) {}
+
+  /** The age at which to read a new call of `kind` first; undefined while nothing is known of it. */
+  public firstReadAge(kind: string): number | undefined {
+    return this.kinds.get(kind)?.firstReadAge;
+  }
+
+  /** Records the age at which a call of `kind` became visible (see the class comment for how it is estimated). */
+  public record(kind: string, readyAge: number): void {
+    let known = this.kinds.get(kind);
+    if (known === undefined) {
+      if (this.kinds.size >= MAX_KINDS) this.kinds.delete(this.kinds.keys().next().value as string);
+      known = { samples: [], next: 0, firstReadAge: readyAge };
+    } else {
+      this.kinds.delete(kind); // re-inserted below: the map's order is the order kinds were last learnt
+    }
+    this.kinds.set(kind, known);
+    if (known.samples.length < SAMPLES_PER_KIND) known.samples.push(readyAge);
+    else {
+      known.samples[known.next] = readyAge;
+      known.next = (known.next + 1) % SAMPLES_PER_KIND;
+    }
+    const sorted = [...known.samples].sort((a, b) => a - b);
+    known.firstReadAge = sorted[Math.min(sorted.length - 1, Math.floor(this.quantile * sorted.length))] as number;
+  }
+
+  /** Kinds remembered (for tests). */
+  public get size(): number {
+    return this.kinds.size;
+  }
+}
