@@ -23,6 +23,7 @@ import { withEndpoint } from '../lib/context';
 import { summariseTimelines, timelineTable, type CallerSpan, type TimelineSummary } from '../lib/timeline';
 import { nowMs } from '../../tools/latency-proxy';
 import { rpcTracingCost } from './tracing-cost';
+import { ResultPollerBefore } from '../lib/result-poller-before';
 
 /** Random arrival: a pause of 0–100 ms before each call, so calls land anywhere in the emulator's 100 ms long-poll tick. */
 const randomPause = () => sleep(Math.random() * 100);
@@ -189,11 +190,15 @@ async function tracedRun(
   concurrency: number,
   count: number,
   workerArgs: readonly string[] = [],
+  poller: 'current' | 'before' = 'current',
 ): Promise<{ summary: TimelineSummary; cost: CostPerItem; callsPerSecond: number }> {
   return withEndpoint(ctx.recorder.endpoint, async () => {
     const name = uniqueBusName(`rpctl${concurrency}`);
     const worker = await startLightbusWorker(name, workerArgs);
     const bus = createBenchBus(name);
+    if (poller === 'before') {
+      (bus.transports as unknown as { resultPoller: ResultPollerBefore }).resultPoller = new ResultPollerBefore(bus.transports.results);
+    }
     try {
       const starts = new Map<string, number>();
       const spans = new Map<string, CallerSpan>();
@@ -221,6 +226,37 @@ async function tracedRun(
       await worker.stop();
     }
   });
+}
+
+/**
+ * The result poller before (bench/lib/result-poller-before.ts) and now, alternating twice at 1
+ * and at 64 in flight: the median call against its critical path, the "result read" stage,
+ * calls/s, and read units and requests per call.
+ */
+async function pollerAB(ctx: BenchContext, latencyCalls: number, tputCalls: number): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (let round = 0; round < 2; round += 1) {
+    for (const concurrency of [1, 64]) {
+      for (const poller of ['current', 'before'] as const) {
+        const r = await tracedRun(ctx, concurrency, concurrency === 1 ? latencyCalls : tputCalls, [], poller);
+        const row = {
+          poller,
+          concurrency,
+          medianTotalMs: r.summary.medianTotalMs,
+          medianCriticalCallsMs: r.summary.medianCriticalCallsMs,
+          ratio: Math.round((r.summary.medianTotalMs / r.summary.medianCriticalCallsMs) * 100) / 100,
+          resultReadMs: r.summary.medianMs.resultRead,
+          callsPerSecond: r.callsPerSecond,
+          rruPerCall: r.cost.dynamoDbRru,
+          apiRequestsPerCall: r.cost.apiRequests,
+          usdPerMillion: r.cost.usdPerMillion,
+        };
+        rows.push(row);
+        ctx.log(`  poller A/B ${JSON.stringify(row)}`);
+      }
+    }
+  }
+  return rows;
 }
 
 export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
@@ -339,6 +375,8 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
       }
       details.workerOptionAB = ab;
     }
+    // BENCH_POLL_AB=1: same-run before/after of the caller's result polling, alternating, traced.
+    if (process.env.BENCH_POLL_AB) details.pollerAB = await pollerAB(ctx, latencyCalls * 2, tputCalls);
     details.costPerCall = { at1: traced1.cost, at64: traced64.cost };
     const table = timelineTable([
       { label: `${ctx.mode}, 1 in flight`, summary: traced1.summary },

@@ -9,6 +9,8 @@ interface Kind {
   /** Where the next sample goes once the ring is full. */
   next: number;
   firstReadAge: number;
+  /** Calls in a row whose first read found the result. */
+  firstReadFinds: number;
 }
 
 /**
@@ -19,11 +21,12 @@ interface Kind {
  * running: on AWS that age is a queue hop, a claim, the procedure and a result write — tens of
  * ms, hundreds under load, seconds for a slow procedure.
  *
- * Each sample is what the poller knows: the result was not there for the read sent at the last
- * miss and was there for the read that found it, so it became visible in between (the midpoint is
- * the sample). When the first read already finds it, it could have been visible earlier: the
- * sample is then one read gap before that read, so that the estimate walks down until first reads
- * miss now and then, rather than staying as late as the first read happened to be.
+ * Each sample is what the poller knows ({@link learn}): the result was not there for the read sent
+ * at the last miss and was there for the read that found it, so it became visible in between (the
+ * midpoint is the sample). When the first read already finds it, it could have been visible
+ * earlier: the sample is then one read gap before that read, two gaps after two such calls in a
+ * row, four after three, ..., so that the estimate walks down until first reads miss now and then
+ * — in a few calls after a slow first call (a cold start), not in dozens.
  */
 export class ReadyEstimates {
   private readonly kinds = new Map<string, Kind>();
@@ -36,12 +39,29 @@ export class ReadyEstimates {
     return this.kinds.get(kind)?.firstReadAge;
   }
 
-  /** Records the age at which a call of `kind` became visible (see the class comment for how it is estimated). */
+  /**
+   * A call of `kind` was found by the read sent `foundAge` ms into the call; the last read that
+   * missed it was sent at `missedAge` (undefined: the first read found it). `step` is the read gap
+   * at that age: how far back a result found at once may have been there.
+   */
+  public learn(kind: string, foundAge: number, missedAge: number | undefined, step: number): void {
+    const known = this.kinds.get(kind);
+    if (missedAge !== undefined) {
+      if (known) known.firstReadFinds = 0;
+      this.record(kind, (missedAge + foundAge) / 2);
+      return;
+    }
+    const finds = (known?.firstReadFinds ?? 0) + 1;
+    this.record(kind, Math.max(0, foundAge - step * 2 ** Math.min(finds - 1, 20)));
+    (this.kinds.get(kind) as Kind).firstReadFinds = finds;
+  }
+
+  /** Records the age at which a call of `kind` became visible. */
   public record(kind: string, readyAge: number): void {
     let known = this.kinds.get(kind);
     if (known === undefined) {
       if (this.kinds.size >= MAX_KINDS) this.kinds.delete(this.kinds.keys().next().value as string);
-      known = { samples: [], next: 0, firstReadAge: readyAge };
+      known = { samples: [], next: 0, firstReadAge: readyAge, firstReadFinds: 0 };
     } else {
       this.kinds.delete(kind); // re-inserted below: the map's order is the order kinds were last learnt
     }

@@ -257,19 +257,12 @@ export class ResultPoller {
     }
   }
 
-  /**
-   * What a find teaches of the call's kind: its result became readable after the last read that
-   * missed it and by the read that found it (the midpoint). Found at the first read, it may have
-   * been there long before: one first gap earlier is taken, so the estimate creeps down.
-   */
+  /** What a find teaches of the call's kind (see {@link ReadyEstimates}). */
   private learn(waiter: Waiter, foundAt: number): void {
     if (waiter.kind === undefined) return;
     const foundAge = foundAt - waiter.startedAt;
-    const readyAge =
-      waiter.lastMissAt !== undefined && waiter.lastMissAt < foundAt
-        ? (waiter.lastMissAt - waiter.startedAt + foundAge) / 2
-        : Math.max(0, foundAge - this.gapAt(foundAge, undefined));
-    this.estimates.record(waiter.kind, readyAge);
+    const missedAge = waiter.lastMissAt !== undefined && waiter.lastMissAt < foundAt ? waiter.lastMissAt - waiter.startedAt : undefined;
+    this.estimates.learn(waiter.kind, foundAge, missedAge, this.gapAt(foundAge, undefined));
   }
 
   /** Rejects every waiting call (the client is closing). */
