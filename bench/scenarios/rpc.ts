@@ -233,11 +233,12 @@ async function tracedRun(
  * and at 64 in flight: the median call against its critical path, the "result read" stage,
  * calls/s, and read units and requests per call.
  */
-async function pollerAB(ctx: BenchContext, latencyCalls: number, tputCalls: number): Promise<Record<string, unknown>[]> {
+async function pollerAB(ctx: BenchContext, latencyCalls: number, tputCalls: number, rounds = 2): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
-  for (let round = 0; round < 2; round += 1) {
+  for (let round = 0; round < rounds; round += 1) {
     for (const concurrency of [1, 64]) {
-      for (const poller of ['current', 'before'] as const) {
+      // Which goes first alternates by round: neither always gets the quieter moment.
+      for (const poller of round % 2 === 0 ? (['current', 'before'] as const) : (['before', 'current'] as const)) {
         const r = await tracedRun(ctx, concurrency, concurrency === 1 ? latencyCalls : tputCalls, [], poller);
         const row = {
           poller,
@@ -266,6 +267,11 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
   const details: Record<string, unknown> = {};
   const children: BenchChild[] = [];
   const buses: BenchBus[] = [];
+  // BENCH_POLL_AB=only: just the poller's before/after (three rounds), for repeated A/B runs.
+  if (process.env.BENCH_POLL_AB === 'only') {
+    const rows = await pollerAB(ctx, latencyCalls * 3, tputCalls, 3);
+    return { id: 'rpc', title: 'RPC round trip (result poller A/B only)', status: 'ok', figures: [], details: { pollerAB: rows }, notes: [] };
+  }
   try {
     // 1. The five calls in one process.
     const five = await fiveCalls(raw, uniqueBusName('rpc5'), latencyCalls * 2);
