@@ -247,7 +247,7 @@ export class ResultPoller {
       const result = found.get(waiter.callId);
       if (result && result.state !== ResultState.Claimed) {
         this.waiters.delete(waiter.callId);
-        this.learn(waiter, sentAt);
+        this.learn(waiter, sentAt, now);
         waiter.resolve(result);
         continue;
       }
@@ -258,11 +258,16 @@ export class ResultPoller {
   }
 
   /** What a find teaches of the call's kind (see {@link ReadyEstimates}). */
-  private learn(waiter: Waiter, foundAt: number): void {
+  private learn(waiter: Waiter, foundAt: number, now: number): void {
     if (waiter.kind === undefined) return;
     const foundAge = foundAt - waiter.startedAt;
-    const missedAge = waiter.lastMissAt !== undefined && waiter.lastMissAt < foundAt ? waiter.lastMissAt - waiter.startedAt : undefined;
-    this.estimates.learn(waiter.kind, foundAge, missedAge, this.gapAt(foundAge, undefined));
+    this.estimates.learn(waiter.kind, {
+      startedAt: waiter.startedAt,
+      foundAge,
+      missedAge: waiter.lastMissAt !== undefined && waiter.lastMissAt < foundAt ? waiter.lastMissAt - waiter.startedAt : undefined,
+      step: this.gapAt(foundAge, undefined),
+      learntAt: now,
+    });
   }
 
   /** Rejects every waiting call (the client is closing). */

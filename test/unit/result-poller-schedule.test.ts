@@ -105,6 +105,21 @@ describe('ResultPoller schedule (fake clock)', () => {
     expect(warm.at(-1)?.lastReadAge).toBeLessThan(100);
   });
 
+  it('keeps its estimate through waves of calls in flight together', async () => {
+    const s = clockedStore(0);
+    const poller = new ResultPoller(s.store);
+    await oneCall(poller, s, 'warm', 50, 'api.echo');
+    for (let wave = 0; wave < 4; wave += 1) {
+      const ids = Array.from({ length: 30 }, (_, i) => `w${wave}.${i}`);
+      for (const id of ids) s.readyIn(id, 50);
+      const startedAt = Date.now();
+      const results = Promise.all(ids.map((id) => poller.wait('t', id, Date.now() + 60_000, 'api.echo')));
+      await jest.advanceTimersByTimeAsync(200);
+      await results;
+      if (wave === 3) for (const id of ids) expect((s.readsOf(id)[0]?.at ?? 0) - startedAt).toBeGreaterThanOrEqual(35);
+    }
+  });
+
   it('keeps a second read of a call under way while the first is (readsInFlight), and no more', async () => {
     const s = clockedStore(6);
     await oneCall(new ResultPoller(s.store), s, 'x', 40);
@@ -146,6 +161,23 @@ describe('ReadyEstimates', () => {
     // Only the last 32 count: 32 samples of 500 push the old ones out.
     for (let i = 0; i < 32; i += 1) estimates.record('k', 500);
     expect(estimates.firstReadAge('k')).toBe(500);
+  });
+
+  it('steps back further only for calls started after the last step back, not for many calls found together', () => {
+    const estimates = new ReadyEstimates(0.2);
+    estimates.learn('k', { startedAt: 0, foundAge: 55, missedAge: 45, step: 5, learntAt: 55 });
+    expect(estimates.firstReadAge('k')).toBe(50);
+    // 20 calls in flight together (started before any of them was found), all found by their first read.
+    for (let i = 0; i < 20; i += 1) estimates.learn('k', { startedAt: 10 + i, foundAge: 50, missedAge: undefined, step: 5, learntAt: 60 + i });
+    expect(estimates.firstReadAge('k')).toBe(45);
+    // Calls one after another, each found at once: 1, 2, 4, ... steps back.
+    const sequential = new ReadyEstimates(0.2);
+    let at = 0;
+    for (let i = 0; i < 4; i += 1) {
+      sequential.learn('k', { startedAt: at, foundAge: 200, missedAge: undefined, step: 10, learntAt: at + 200 });
+      at += 300;
+    }
+    expect(sequential.firstReadAge('k')).toBe(200 - 10 * 8);
   });
 
   it('forgets the kind learnt least recently beyond 1000 kinds', () => {
