@@ -89,8 +89,8 @@ export interface PollSchedule {
 }
 
 /**
- * First reads at the learnt age, then 3, 4.5, 6.75, 10, 10, ... ms apart (more once a call is
- * over 100 ms old: a tenth of its age). The gaps of a call's last few reads bound how late its
+ * First reads at the learnt age, then gaps growing ×1.5 from 3 ms to 10 ms (from and to a tenth of
+ * the call's age when that is more). The gaps of a call's last few reads bound how late its
  * result is seen; the learnt first read is what keeps them from costing a read every few ms for
  * the whole round trip (the caller read every pending call every 3–10 ms before: 5–20 read units
  * a call at 64 in flight).
