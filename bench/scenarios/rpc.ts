@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { ResultsStore, type StoredResult } from '../../runtime/transport';
+import { DEFAULT_POLL_SCHEDULE, ResultPoller, ResultsStore, type StoredResult } from '../../runtime/transport';
 import { GetItemCommand as GetItem } from '@aws-sdk/client-dynamodb';
 import { ResultAttributes as A, ResultState } from '../../runtime/messages/wire';
 import { createQueue, createTable, uniqueBusName, type RawClients } from '../lib/aws';
@@ -182,6 +182,12 @@ class PerCallResultsStore extends ResultsStore {
 }
 
 /**
+ * The caller's result poller in a traced run: as shipped; as before the learnt first read; or
+ * with gaps held within maxDelayMs until a call is later than 80% of recent ones (lateAfterQuantile).
+ */
+type PollerVariant = 'current' | 'before' | 'window';
+
+/**
  * A traced run through ctx.recorder (the latency proxy in aws mode, a zero-latency recording
  * pass-through in plain mode): per-call timeline and billable units per call.
  */
@@ -190,14 +196,17 @@ async function tracedRun(
   concurrency: number,
   count: number,
   workerArgs: readonly string[] = [],
-  poller: 'current' | 'before' = 'current',
+  poller: PollerVariant = 'current',
 ): Promise<{ summary: TimelineSummary; cost: CostPerItem; callsPerSecond: number }> {
   return withEndpoint(ctx.recorder.endpoint, async () => {
     const name = uniqueBusName(`rpctl${concurrency}`);
     const worker = await startLightbusWorker(name, workerArgs);
     const bus = createBenchBus(name);
-    if (poller === 'before') {
-      (bus.transports as unknown as { resultPoller: ResultPollerBefore }).resultPoller = new ResultPollerBefore(bus.transports.results);
+    if (poller !== 'current') {
+      (bus.transports as unknown as { resultPoller: unknown }).resultPoller =
+        poller === 'before'
+          ? new ResultPollerBefore(bus.transports.results)
+          : new ResultPoller(bus.transports.results, { ...DEFAULT_POLL_SCHEDULE, lateAfterQuantile: 0.8 });
     }
     try {
       const starts = new Map<string, number>();
@@ -238,7 +247,9 @@ async function pollerAB(ctx: BenchContext, latencyCalls: number, tputCalls: numb
   for (let round = 0; round < rounds; round += 1) {
     for (const concurrency of [1, 64]) {
       // Which goes first alternates by round: neither always gets the quieter moment.
-      for (const poller of round % 2 === 0 ? (['current', 'before'] as const) : (['before', 'current'] as const)) {
+      const variants: PollerVariant[] = ['current', 'before', 'window'];
+      for (let v = 0; v < variants.length; v += 1) {
+        const poller = variants[(v + round) % variants.length] as PollerVariant;
         const r = await tracedRun(ctx, concurrency, concurrency === 1 ? latencyCalls : tputCalls, [], poller);
         const row = {
           poller,

@@ -22,6 +22,8 @@ interface Kind {
   /** Where the next sample goes once the ring is full. */
   next: number;
   firstReadAge: number;
+  /** The age past which a call of this kind is later than most (see {@link ReadyEstimates.lateAge}). */
+  lateAge: number;
   /** Calls in a row whose first read found the result, each started after the previous one's step back. */
   firstReadFinds: number;
   /** When the last of those was learnt: calls started before it were read by an older estimate. */
@@ -49,8 +51,19 @@ const MAX_STEP_DOUBLINGS = 5;
 export class ReadyEstimates {
   private readonly kinds = new Map<string, Kind>();
 
-  /** @param quantile The share of recent calls whose result is expected to be there at the first read. */
-  public constructor(private readonly quantile: number) {}
+  /**
+   * @param quantile The share of recent calls whose result is expected to be there at the first read.
+   * @param lateQuantile The share of recent calls whose result was there by {@link lateAge}.
+   */
+  public constructor(
+    private readonly quantile: number,
+    private readonly lateQuantile = 1,
+  ) {}
+
+  /** The age past which a call of `kind` is later than `lateQuantile` of recent ones; undefined while nothing is known of it. */
+  public lateAge(kind: string): number | undefined {
+    return this.kinds.get(kind)?.lateAge;
+  }
 
   /** The age at which to read a new call of `kind` first; undefined while nothing is known of it. */
   public firstReadAge(kind: string): number | undefined {
@@ -82,7 +95,7 @@ export class ReadyEstimates {
     let known = this.kinds.get(kind);
     if (known === undefined) {
       if (this.kinds.size >= MAX_KINDS) this.kinds.delete(this.kinds.keys().next().value as string);
-      known = { samples: [], next: 0, firstReadAge: readyAge, firstReadFinds: 0, steppedBackAt: -Infinity };
+      known = { samples: [], next: 0, firstReadAge: readyAge, lateAge: readyAge, firstReadFinds: 0, steppedBackAt: -Infinity };
     } else {
       this.kinds.delete(kind); // re-inserted below: the map's order is the order kinds were last learnt
     }
@@ -94,6 +107,7 @@ export class ReadyEstimates {
     }
     const sorted = [...known.samples].sort((a, b) => a - b);
     known.firstReadAge = sorted[Math.min(sorted.length - 1, Math.floor(this.quantile * sorted.length))] as number;
+    known.lateAge = sorted[Math.min(sorted.length - 1, Math.floor(this.lateQuantile * sorted.length))] as number;
   }
 
   /** Kinds remembered (for tests). */

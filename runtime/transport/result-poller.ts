@@ -27,6 +27,8 @@ interface Waiter {
   reads: number;
   /** Reads sent and not back yet. */
   inFlight: number;
+  /** Past this age the call is late for its kind: gaps may grow past maxDelayMs (see PollSchedule.lateAfterQuantile). */
+  readonly lateAge: number;
   /** The wait before nextPollAt: a read may take this call along once half of it has passed. */
   delay: number;
   nextPollAt: number;
@@ -81,6 +83,12 @@ export interface PollSchedule {
    */
   readonly firstReadQuantile?: number;
   /**
+   * With it, gaps stay within {@link maxDelayMs} until a call is older than this share of recent
+   * calls of its kind were when their result was found, and only then grow with
+   * {@link lateFraction} of its age; without it, from any age. @default undefined
+   */
+  readonly lateAfterQuantile?: number;
+  /**
    * Reads of one call that may be under way at once. 1: the next gap counts from the previous
    * read's return. More: it counts from the read's send, so the next read can go while one is
    * still under way — on AWS a read's round trip (~6 ms) is longer than the early gaps. @default 2
@@ -95,7 +103,7 @@ export interface PollSchedule {
  * the whole round trip (the caller read every pending call every 3–10 ms before: 5–20 read units
  * a call at 64 in flight).
  */
-export const DEFAULT_POLL_SCHEDULE: Required<PollSchedule> = {
+export const DEFAULT_POLL_SCHEDULE: Required<Omit<PollSchedule, 'lateAfterQuantile'>> & Pick<PollSchedule, 'lateAfterQuantile'> = {
   firstDelayMs: 3,
   factor: 1.5,
   maxDelayMs: 10,
@@ -120,7 +128,7 @@ export class ResultPoller {
     maxEntries: MAX_KEYS_PER_BATCH_GET,
     send: (reads, table) => this.read(table, reads),
   });
-  private readonly schedule: Required<PollSchedule>;
+  private readonly schedule: typeof DEFAULT_POLL_SCHEDULE;
   private readonly estimates: ReadyEstimates;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -130,7 +138,7 @@ export class ResultPoller {
     schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
   ) {
     this.schedule = { ...DEFAULT_POLL_SCHEDULE, ...schedule };
-    this.estimates = new ReadyEstimates(this.schedule.firstReadQuantile);
+    this.estimates = new ReadyEstimates(this.schedule.firstReadQuantile, this.schedule.lateAfterQuantile ?? 1);
   }
 
   /**
@@ -155,15 +163,17 @@ export class ResultPoller {
       const estimateKey = kind === undefined || !this.schedule.learn ? undefined : `${table}\n${kind}`;
       const learnt = estimateKey === undefined ? undefined : this.estimates.firstReadAge(estimateKey);
       const firstAge = Math.max(this.schedule.firstDelayMs, learnt ?? 0);
+      const lateAge = estimateKey === undefined || this.schedule.lateAfterQuantile === undefined ? 0 : (this.estimates.lateAge(estimateKey) ?? 0);
       const startedAt = Date.now();
       this.waiters.set(callId, {
         callId,
         table,
         kind: estimateKey,
         startedAt,
+        lateAge,
         reads: 0,
         inFlight: 0,
-        delay: learnt === undefined ? firstAge : this.gapAt(firstAge, undefined),
+        delay: learnt === undefined ? firstAge : this.gapAt(firstAge, undefined, lateAge),
         nextPollAt: startedAt + firstAge,
         lastMissAt: undefined,
         lastReadError: undefined,
@@ -186,10 +196,13 @@ export class ResultPoller {
     return this.waiters.size;
   }
 
-  /** The gap after a read sent at `age` ms into the call, the previous gap being `previous` (none: its first read). */
-  private gapAt(age: number, previous: number | undefined): number {
+  /**
+   * The gap after a read sent at `age` ms into the call, the previous gap being `previous` (none:
+   * its first read); past `lateAge`, gaps may grow with the call's age.
+   */
+  private gapAt(age: number, previous: number | undefined, lateAge: number): number {
     const { firstDelayMs, factor, maxDelayMs, lateFraction } = this.schedule;
-    const cap = Math.max(maxDelayMs, lateFraction * age);
+    const cap = age >= lateAge ? Math.max(maxDelayMs, lateFraction * age) : maxDelayMs;
     return Math.min(previous === undefined ? Math.max(firstDelayMs, lateFraction * age) : previous * factor, cap);
   }
 
@@ -216,7 +229,7 @@ export class ResultPoller {
     const limit = this.schedule.readsInFlight;
     for (const waiter of this.waiters.values()) {
       if (waiter.inFlight >= limit || waiter.nextPollAt - waiter.delay / 2 > at) continue;
-      waiter.delay = this.gapAt(at - waiter.startedAt, waiter.reads === 0 ? undefined : waiter.delay);
+      waiter.delay = this.gapAt(at - waiter.startedAt, waiter.reads === 0 ? undefined : waiter.delay, waiter.lateAge);
       waiter.reads += 1;
       waiter.inFlight += 1;
       // One read at a time: the gap counts from its return (set there). Overlapping: from now.
@@ -265,7 +278,7 @@ export class ResultPoller {
       startedAt: waiter.startedAt,
       foundAge,
       missedAge: waiter.lastMissAt !== undefined && waiter.lastMissAt < foundAt ? waiter.lastMissAt - waiter.startedAt : undefined,
-      step: this.gapAt(foundAge, undefined),
+      step: this.gapAt(foundAge, undefined, waiter.lateAge),
       learntAt: now,
     });
   }
