@@ -120,6 +120,22 @@ describe('ResultPoller schedule (fake clock)', () => {
     }
   });
 
+  it('with lateAfterQuantile, holds gaps within maxDelayMs until a call is later than most of its kind', async () => {
+    const gapsBeforeFind = async (schedule: PollSchedule) => {
+      const s = clockedStore(0);
+      const poller = new ResultPoller(s.store, schedule);
+      for (let i = 0; i < 10; i += 1) await oneCall(poller, s, `l${i}`, i % 2 === 0 ? 300 : 400, 'api.p');
+      const startedAt = Date.now();
+      await oneCall(poller, s, 'probe', 360, 'api.p');
+      const ages = s.readsOf('probe').map((r) => r.at - startedAt);
+      return ages.slice(1).map((age, i) => age - (ages[i] as number));
+    };
+    const held = await gapsBeforeFind({ firstDelayMs: 3, factor: 1.5, maxDelayMs: 10, lateAfterQuantile: 0.8 });
+    expect(Math.max(...held)).toBeLessThanOrEqual(10);
+    const grown = await gapsBeforeFind({ firstDelayMs: 3, factor: 1.5, maxDelayMs: 10 });
+    expect(Math.max(...grown)).toBeGreaterThan(20);
+  });
+
   it('keeps a second read of a call under way while the first is (readsInFlight), and no more', async () => {
     const s = clockedStore(6);
     await oneCall(new ResultPoller(s.store), s, 'x', 40);
