@@ -113,6 +113,21 @@ export const DEFAULT_POLL_SCHEDULE: Required<Omit<PollSchedule, 'lateAfterQuanti
   readsInFlight: 2,
 };
 
+/** Refuses a schedule that would never read (or read without pause), saying what was given and what is allowed. */
+function checkSchedule(schedule: typeof DEFAULT_POLL_SCHEDULE): void {
+  const refuse = (option: string, value: unknown, allowed: string) => {
+    throw new RangeError(`ResultPoller: ${option} must be ${allowed}; got ${String(value)}.`);
+  };
+  const { firstDelayMs, factor, maxDelayMs, lateFraction, firstReadQuantile, lateAfterQuantile, readsInFlight } = schedule;
+  if (!(firstDelayMs > 0)) refuse('firstDelayMs', firstDelayMs, 'a number of ms above 0');
+  if (!(factor >= 1)) refuse('factor', factor, 'a number of at least 1');
+  if (!(maxDelayMs >= firstDelayMs)) refuse('maxDelayMs', maxDelayMs, `a number of ms of at least firstDelayMs (${firstDelayMs})`);
+  if (!(lateFraction >= 0)) refuse('lateFraction', lateFraction, 'a number of at least 0');
+  if (!(firstReadQuantile >= 0 && firstReadQuantile <= 1)) refuse('firstReadQuantile', firstReadQuantile, 'a number from 0 to 1');
+  if (lateAfterQuantile !== undefined && !(lateAfterQuantile >= 0 && lateAfterQuantile <= 1)) refuse('lateAfterQuantile', lateAfterQuantile, 'a number from 0 to 1, or undefined');
+  if (!(Number.isInteger(readsInFlight) && readsInFlight >= 1)) refuse('readsInFlight', readsInFlight, 'a whole number of at least 1');
+}
+
 /**
  * Waits for many calls' results at once. All calls that are due are read together with one
  * BatchGetItem (up to 100 keys a request), so a caller with 64 calls in flight makes a handful of
@@ -138,6 +153,7 @@ export class ResultPoller {
     schedule: PollSchedule = DEFAULT_POLL_SCHEDULE,
   ) {
     this.schedule = { ...DEFAULT_POLL_SCHEDULE, ...schedule };
+    checkSchedule(this.schedule);
     this.estimates = new ReadyEstimates(this.schedule.firstReadQuantile, this.schedule.lateAfterQuantile ?? 1);
   }
 

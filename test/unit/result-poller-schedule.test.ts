@@ -168,6 +168,18 @@ describe('ResultPoller schedule (fake clock)', () => {
   });
 });
 
+describe('ResultPoller schedule options', () => {
+  it('refuses a schedule that would never read, naming the option, what was given and what is allowed', () => {
+    const store = {} as ResultsStore;
+    expect(() => new ResultPoller(store, { firstDelayMs: 3, factor: 1.5, maxDelayMs: 10, readsInFlight: 0 })).toThrow(
+      'ResultPoller: readsInFlight must be a whole number of at least 1; got 0.',
+    );
+    expect(() => new ResultPoller(store, { firstDelayMs: 0, factor: 1.5, maxDelayMs: 10 })).toThrow(/firstDelayMs must be .*; got 0/);
+    expect(() => new ResultPoller(store, { firstDelayMs: 3, factor: 1.5, maxDelayMs: 10, firstReadQuantile: 2 })).toThrow(/firstReadQuantile/);
+    expect(() => new ResultPoller(store, { firstDelayMs: 3, factor: 1.5, maxDelayMs: 10, learn: false, readsInFlight: 1 })).not.toThrow();
+  });
+});
+
 describe('ReadyEstimates', () => {
   it('gives the chosen low quantile of the last samples of a kind, and nothing for a kind not seen', () => {
     const estimates = new ReadyEstimates(0.2);
