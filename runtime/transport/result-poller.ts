@@ -178,7 +178,8 @@ export class ResultPoller {
       }, Math.max(0, deadline - Date.now()));
       const estimateKey = kind === undefined || !this.schedule.learn ? undefined : `${table}\n${kind}`;
       const learnt = estimateKey === undefined ? undefined : this.estimates.firstReadAge(estimateKey);
-      const firstAge = Math.max(this.schedule.firstDelayMs, learnt ?? 0);
+      // Never first read after the deadline: a call of a slow kind with a short timeout is still read once or twice.
+      const firstAge = Math.max(this.schedule.firstDelayMs, Math.min(learnt ?? 0, deadline - Date.now() - this.schedule.maxDelayMs));
       const lateAge = estimateKey === undefined || this.schedule.lateAfterQuantile === undefined ? 0 : (this.estimates.lateAge(estimateKey) ?? 0);
       const startedAt = Date.now();
       this.waiters.set(callId, {

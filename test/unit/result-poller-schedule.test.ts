@@ -136,6 +136,17 @@ describe('ResultPoller schedule (fake clock)', () => {
     expect(Math.max(...grown)).toBeGreaterThan(20);
   });
 
+  it('reads a call before its deadline even when its kind usually answers after it', async () => {
+    const s = clockedStore(0);
+    const poller = new ResultPoller(s.store);
+    for (let i = 0; i < 3; i += 1) await oneCall(poller, s, `slow${i}`, 500, 'api.p');
+    s.readyIn('quick', 100);
+    const result = poller.wait('t', 'quick', Date.now() + 300, 'api.p');
+    const settled = expect(result).resolves.toEqual({ state: 'ok', resultJson: '"quick"' });
+    await jest.advanceTimersByTimeAsync(400);
+    await settled;
+  });
+
   it('keeps a second read of a call under way while the first is (readsInFlight), and no more', async () => {
     const s = clockedStore(6);
     await oneCall(new ResultPoller(s.store), s, 'x', 40);
