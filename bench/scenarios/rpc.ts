@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { ResultsStore, type StoredResult } from '../../runtime/transport';
+import { DEFAULT_POLL_SCHEDULE, ResultPoller, ResultsStore, type StoredResult } from '../../runtime/transport';
 import { GetItemCommand as GetItem } from '@aws-sdk/client-dynamodb';
 import { ResultAttributes as A, ResultState } from '../../runtime/messages/wire';
 import { createQueue, createTable, uniqueBusName, type RawClients } from '../lib/aws';
@@ -23,6 +23,7 @@ import { withEndpoint } from '../lib/context';
 import { summariseTimelines, timelineTable, type CallerSpan, type TimelineSummary } from '../lib/timeline';
 import { nowMs } from '../../tools/latency-proxy';
 import { rpcTracingCost } from './tracing-cost';
+import { ResultPollerBefore } from '../lib/result-poller-before';
 
 /** Random arrival: a pause of 0–100 ms before each call, so calls land anywhere in the emulator's 100 ms long-poll tick. */
 const randomPause = () => sleep(Math.random() * 100);
@@ -181,6 +182,12 @@ class PerCallResultsStore extends ResultsStore {
 }
 
 /**
+ * The caller's result poller in a traced run: as shipped; as before the learnt first read; or
+ * with gaps held within maxDelayMs until a call is later than 80% of recent ones (lateAfterQuantile).
+ */
+type PollerVariant = 'current' | 'before' | 'window';
+
+/**
  * A traced run through ctx.recorder (the latency proxy in aws mode, a zero-latency recording
  * pass-through in plain mode): per-call timeline and billable units per call.
  */
@@ -190,11 +197,18 @@ async function tracedRun(
   count: number,
   workerArgs: readonly string[] = [],
   workerEnv: Record<string, string> = {},
+  poller: PollerVariant = 'current',
 ): Promise<{ summary: TimelineSummary; cost: CostPerItem; callsPerSecond: number }> {
   return withEndpoint(ctx.recorder.endpoint, async () => {
     const name = uniqueBusName(`rpctl${concurrency}`);
     const worker = await startLightbusWorker(name, workerArgs, workerEnv);
     const bus = createBenchBus(name);
+    if (poller !== 'current') {
+      (bus.transports as unknown as { resultPoller: unknown }).resultPoller =
+        poller === 'before'
+          ? new ResultPollerBefore(bus.transports.results)
+          : new ResultPoller(bus.transports.results, { ...DEFAULT_POLL_SCHEDULE, lateAfterQuantile: 0.8 });
+    }
     try {
       const starts = new Map<string, number>();
       const spans = new Map<string, CallerSpan>();
@@ -224,6 +238,40 @@ async function tracedRun(
   });
 }
 
+/**
+ * The result poller before (bench/lib/result-poller-before.ts) and now, alternating twice at 1
+ * and at 64 in flight: the median call against its critical path, the "result read" stage,
+ * calls/s, and read units and requests per call.
+ */
+async function pollerAB(ctx: BenchContext, latencyCalls: number, tputCalls: number, rounds = 2): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    for (const concurrency of [1, 64]) {
+      // Which goes first alternates by round: neither always gets the quieter moment.
+      const variants: PollerVariant[] = ['current', 'before', 'window'];
+      for (let v = 0; v < variants.length; v += 1) {
+        const poller = variants[(v + round) % variants.length] as PollerVariant;
+        const r = await tracedRun(ctx, concurrency, concurrency === 1 ? latencyCalls : tputCalls, [], {}, poller);
+        const row = {
+          poller,
+          concurrency,
+          medianTotalMs: r.summary.medianTotalMs,
+          medianCriticalCallsMs: r.summary.medianCriticalCallsMs,
+          ratio: Math.round((r.summary.medianTotalMs / r.summary.medianCriticalCallsMs) * 100) / 100,
+          resultReadMs: r.summary.medianMs.resultRead,
+          callsPerSecond: r.callsPerSecond,
+          rruPerCall: r.cost.dynamoDbRru,
+          apiRequestsPerCall: r.cost.apiRequests,
+          usdPerMillion: r.cost.usdPerMillion,
+        };
+        rows.push(row);
+        ctx.log(`  poller A/B ${JSON.stringify(row)}`);
+      }
+    }
+  }
+  return rows;
+}
+
 export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
   const raw = ctx.raw;
   const latencyCalls = ctx.quick ? 30 : 100;
@@ -231,6 +279,11 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
   const details: Record<string, unknown> = {};
   const children: BenchChild[] = [];
   const buses: BenchBus[] = [];
+  // BENCH_POLL_AB=only: just the poller's before/after (three rounds), for repeated A/B runs.
+  if (process.env.BENCH_POLL_AB === 'only') {
+    const rows = await pollerAB(ctx, latencyCalls * 3, tputCalls, 3);
+    return { id: 'rpc', title: 'RPC round trip (result poller A/B only)', status: 'ok', figures: [], details: { pollerAB: rows }, notes: [] };
+  }
   try {
     // 1. The five calls in one process.
     const five = await fiveCalls(raw, uniqueBusName('rpc5'), latencyCalls * 2);
@@ -345,6 +398,8 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
       }
       details.workerOptionAB = ab;
     }
+    // BENCH_POLL_AB=1: same-run before/after of the caller's result polling, alternating, traced.
+    if (process.env.BENCH_POLL_AB) details.pollerAB = await pollerAB(ctx, latencyCalls * 2, tputCalls);
     details.costPerCall = { at1: traced1.cost, at64: traced64.cost };
     const table = timelineTable([
       { label: `${ctx.mode}, 1 in flight`, summary: traced1.summary },

@@ -131,7 +131,8 @@ export class RpcCaller {
       }
       // The send gets the deadline's signal: a request not yet out is never sent, a hung one is abandoned.
       await transports.queues.send(queueName, body, undefined, deadline.signal).catch(timedOut('sending'));
-      const waiting = transports.poller.wait(table, callId, deadline.at);
+      // Keyed by procedure: the poller reads a call first when that procedure's recent results became readable.
+      const waiting = transports.poller.wait(table, callId, deadline.at, `${api}.${procedure}`);
       // At the deadline the poller ends the wait itself, saying what it knows (reads that failed).
       const result = await deadline
         .race(waiting)
