@@ -109,7 +109,7 @@ export class EventPublisher {
     this.topicOf = options.topicOf ?? (() => undefined);
     // The configuration rejects a longer linger; the clamp only keeps setTimeout from overflowing.
     this.lingerMs = Math.min(MAX_LINGER_MS, Math.max(0, options.lingerMs ?? 5));
-    const calls = new CallQueue(options.maxCallsInFlight ?? 16);
+    const calls = new CallQueue(options.maxCallsInFlight ?? 32);
     const common = {
       // The same for both services: PutEvents and PublishBatch take 10 entries and 256 KB a call.
       maxEntries: Math.min(MAX_ENTRIES_PER_PUT, MAX_ENTRIES_PER_PUBLISH_BATCH),
