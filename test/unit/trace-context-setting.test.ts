@@ -3,11 +3,11 @@
  * traceparent (log lines and `currentTraceId()` carry its trace id); off, the received one is
  * ignored and the work runs without trace context. Also where the setting comes from.
  */
-import type { SQSEvent } from 'aws-lambda';
 import { createSqsHandler } from '../../handlers';
 import { lightbus, silentLogger, z } from '../../runtime';
 import { resolveBusSettings, TRACE_CONTEXT_ENV } from '../../runtime/config';
 import { currentTraceId } from '../../runtime/tracing';
+import { eventRecord } from '../support/event-records';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const api = lightbus.api('shop', { events: { sold: lightbus.event({ parameters: { n: z.number() } }) } });
@@ -25,30 +25,11 @@ function busWith(traceContext: boolean | undefined) {
   return { bus, seen };
 }
 
-function tracedEvent(queueArn: string): SQSEvent {
-  const detail = { v: 1, kind: 'lightbus.event', id: 'e-1', api: 'shop', event: 'sold', parameters: { n: 1 }, firedAt: new Date().toISOString(), traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` };
-  const body = JSON.stringify({ version: '0', id: 'eb-1', 'detail-type': 'shop.sold', source: 'lightbus.shop', time: new Date().toISOString(), detail });
-  return {
-    Records: [
-      {
-        messageId: 'm-1',
-        receiptHandle: 'r-1',
-        body,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: queueArn,
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
-}
-
 async function traceIdsSeen(traceContext: boolean | undefined): Promise<(string | undefined)[]> {
   const { bus, seen } = busWith(traceContext);
   const queueName = bus.topology().listeners.find((l) => l.listenerName === 'audit')?.queueName as string;
-  const response = await createSqsHandler(bus)(tracedEvent(`arn:aws:sqs:us-east-1:000000000000:${queueName}`));
+  const record = eventRecord(queueName, { api: 'shop', event: 'sold', parameters: { n: 1 }, n: 1, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` });
+  const response = await createSqsHandler(bus)({ Records: [record] });
   expect(response.batchItemFailures).toEqual([]);
   return seen;
 }
