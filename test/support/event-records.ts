@@ -3,6 +3,8 @@
  * handler tests that need no emulator (the record shape an event source mapping passes).
  */
 import type { SQSRecord } from 'aws-lambda';
+import { eventDetailType, eventSource } from '../../runtime/messages';
+import { eventDeliveryBody } from './stub-transports';
 
 export interface EventRecordInput {
   readonly api: string;
@@ -17,7 +19,7 @@ export interface EventRecordInput {
 export function eventRecord(queueName: string, input: EventRecordInput): SQSRecord {
   const { api, event, parameters, n, traceparent } = input;
   const detail = { v: 1, kind: 'lightbus.event', id: `e-${n}`, api, event, parameters, firedAt: new Date().toISOString(), ...(traceparent ? { traceparent } : {}) };
-  const body = JSON.stringify({ version: '0', id: `eb-${n}`, 'detail-type': `${api}.${event}`, source: `lightbus.${api}`, time: new Date().toISOString(), detail });
+  const body = eventDeliveryBody({ Source: eventSource(api), DetailType: eventDetailType(api, event), Detail: JSON.stringify(detail) });
   return {
     messageId: `m-${n}`,
     receiptHandle: `r-${n}`,
