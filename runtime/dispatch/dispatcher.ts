@@ -69,7 +69,8 @@ export class Dispatcher {
     messages: readonly InboundMessage[],
     wrap: (message: InboundMessage, dispatch: () => Promise<DispatchOutcome>) => Promise<DispatchOutcome>,
   ): Promise<DispatchOutcome>[] {
-    return this.bus.settings.traceContext ? startEachInTraceScope(messages, (m) => wrap(m, () => this.dispatchInScope(m))) : messages.map((m) => wrap(m, () => this.dispatchInScope(m)));
+    const start = (message: InboundMessage) => wrap(message, () => this.dispatchInScope(message));
+    return this.bus.settings.traceContext ? startEachInTraceScope(messages, start) : messages.map(start);
   }
 
   // Not async: it runs per message, and chaining the failure path costs a promise less than an await.
