@@ -249,3 +249,59 @@ describe('trace context through the Lambda handler', () => {
     }
   });
 });
+
+describe('trace context off (traceContext: false)', () => {
+  const busName = uniqueName('troff');
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ format: 'json', level: 'debug', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const server = lightbus.create({ busName, serviceName: 'tchainsvc', apis: [chainApi], logger, traceContext: false });
+  const caller = lightbus.create({ busName, serviceName: 'tchaincaller', apis: [chainApi], logger: silentLogger, traceContext: false });
+  const callIds: string[] = [];
+  server.register(chainApi, {
+    start: ({ n }) => n,
+    finish: ({ n }, context) => {
+      callIds.push(context.callId);
+      server.logger.info('finish ran', { n });
+      return n * 2;
+    },
+  });
+  const worker = new LightbusWorker(server, { provision: true, logger: silentLogger, waitTimeSeconds: 1 });
+  let requestQueueUrl = '';
+
+  beforeAll(async () => {
+    await worker.start();
+    requestQueueUrl = await server.transports.queues.locator.url(server.topology().rpcQueues[0]!.queueName);
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await caller.close();
+    await server.close();
+  });
+
+  it('a call between two processes with it off carries no trace: no spans, no traceparent on the result, no traceId in logs', async () => {
+    await trace.getTracer('test').startActiveSpan('test root', async (root) => {
+      await expect(caller.tchain.finish({ n: 4 }, { timeoutMs: 20_000 })).resolves.toBe(8);
+      root.end();
+    });
+    const callId = callIds[0] as string;
+    expect(tracing.spans().filter((s) => s.attributes['lightbus.call.id'] === callId)).toEqual([]);
+    const item = await resultItem(busName, callId);
+    expect(item).toMatchObject({ state: { S: 'ok' } });
+    expect(item?.traceparent).toBeUndefined();
+    expect(lines.find((l) => l.message === 'finish ran')?.traceId).toBeUndefined();
+  });
+
+  it('a worker with it off ignores a traceparent it receives: the call runs, and the trace ends there', async () => {
+    const callId = `tchain.${randomUUID()}`;
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await sqs.send(new SendMessageCommand({ QueueUrl: requestQueueUrl, MessageBody: rawRequest(busName, callId, { traceparent }) }));
+    let item = await resultItem(busName, callId);
+    for (let tries = 0; item?.state?.S !== 'ok' && tries < 200; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      item = await resultItem(busName, callId);
+    }
+    expect(item).toMatchObject({ result: { S: '10' } });
+    expect(item?.traceparent).toBeUndefined();
+    expect(tracing.spans().some((s) => s.spanContext().traceId === '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(false);
+  });
+});
