@@ -1,6 +1,6 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusClient } from '../runtime/client';
-import { Dispatcher, inboundMessage, RecordLifecycle, type DispatchOutcome, type InboundMessage } from '../runtime/dispatch';
+import { Dispatcher, inboundMessage, RecordLifecycle, type DispatchOutcome, type InboundMessage, type OutcomeOrPromise, type RecordResult } from '../runtime/dispatch';
 import { LightbusError, UndeliveredEventsError, type UndeliveredEvent } from '../runtime/errors';
 import type { Logger } from '../runtime/logging';
 import { queueNameFromArn } from '../runtime/transport';
@@ -101,7 +101,7 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
   // when listeners buffer by default.
   const fireOrigin =
     bus.settings.fire.delivery === 'buffered'
-      ? (message: InboundMessage, dispatch: () => Promise<DispatchOutcome>) => bus.withFireOrigin(message.messageId, dispatch)
+      ? (message: InboundMessage, dispatch: () => OutcomeOrPromise) => bus.withFireOrigin(message.messageId, dispatch)
       : undefined;
   // FIFO records one at a time (dispatchInOrder); others all at once (lifecycle.dispatchEach).
   const handleOne = (message: InboundMessage): Promise<DispatchOutcome> =>
@@ -199,28 +199,50 @@ export function createSqsHandler(bus: BusClient, options: SqsHandlerOptions = {}
     // A listener's record whose events were not delivered fails as a failing listener's would: the
     // listener's backoff, or the dead-letter queue (with the cause) on the last allowed receive.
     const results = await lifecycle.finishAll(messages, outcomes, undelivered);
-    results.forEach((result, index) => {
+    for (let index = 0; index < results.length; index += 1) {
+      const result = results[index];
       if (result !== undefined) outcomes[index] = result.outcome;
-    });
+    }
     reportOutcomes(messages, outcomes, () => undefined);
-    // A record not dispatched (after a FIFO failure) is retried too; and on FIFO nothing after the
-    // first failed record of a message group may be deleted, or order within that group breaks.
-    const retried = results.map((result) => result === undefined || result.action.kind === 'retry');
-    const failedGroups = new Set<string>();
-    const reported = new Set<number>();
-    messages.forEach((message, index) => {
-      const group = message.messageGroupId ?? '';
-      const failed = retried[index] === true || (fifo && failedGroups.has(group));
-      if (failed && fifo) failedGroups.add(group);
-      if (failed) reported.add(index);
-    });
-    const failures: SQSBatchItemFailure[] = [...reported].map((index) => ({ itemIdentifier: (records[index] as SQSRecord).messageId }));
+    const { failures, heldBack } = recordsToRetry(records, messages, results, fifo);
     if (failures.length > 0) {
       logger.debug('Reporting records for retry', { failed: failures.length, of: records.length });
     }
-    if (fifo) await releaseHeldBack(messages.filter((_, index) => reported.has(index) && results[index]?.action.kind !== 'retry'));
+    if (heldBack.length > 0) await releaseHeldBack(heldBack);
     return { batchItemFailures: failures };
   };
+}
+
+/**
+ * The records to report in batchItemFailures: those retried, and those never dispatched (after a
+ * FIFO failure, or for lack of time); on FIFO also every record after the first failed one of its
+ * message group, or order within that group breaks. `heldBack`: the FIFO records reported only for
+ * their group's sake (not retried themselves), which are made visible again at once. One pass over
+ * the batch: this runs per invocation.
+ */
+function recordsToRetry(
+  records: readonly SQSRecord[],
+  messages: readonly InboundMessage[],
+  results: readonly (RecordResult | undefined)[],
+  fifo: boolean,
+): { failures: SQSBatchItemFailure[]; heldBack: InboundMessage[] } {
+  const failures: SQSBatchItemFailure[] = [];
+  const heldBack: InboundMessage[] = [];
+  const failedGroups = fifo ? new Set<string>() : undefined;
+  for (let index = 0; index < messages.length; index += 1) {
+    const result = results[index];
+    const retried = result === undefined || result.action.kind === 'retry';
+    let failed = retried;
+    if (failedGroups !== undefined) {
+      const group = messages[index]!.messageGroupId ?? '';
+      failed ||= failedGroups.has(group);
+      if (failed) failedGroups.add(group);
+      // As before: a record not dispatched is retried and also made visible again at once.
+      if (failed && result?.action.kind !== 'retry') heldBack.push(messages[index]!);
+    }
+    if (failed) failures.push({ itemIdentifier: records[index]!.messageId });
+  }
+  return { failures, heldBack };
 }
 
 /**

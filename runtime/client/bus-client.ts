@@ -169,7 +169,7 @@ export class BusClient {
    * an {@link UndeliveredEventsError} then says which work fired each failed event
    * (`events[i].origin`). The Lambda SQS handler passes each record's message id.
    */
-  public withFireOrigin<T>(fireOrigin: string, fn: () => Promise<T>): Promise<T> {
+  public withFireOrigin<T>(fireOrigin: string, fn: () => T): T {
     return runWithFireOrigin(fireOrigin, fn);
   }
 

@@ -12,7 +12,7 @@ import type { OriginWatch } from '../transport';
 const activeFireOrigin = new AsyncLocalStorage<string>();
 
 /** Runs `fn` with `fireOrigin` recorded on every event it fires with buffered delivery. */
-export function runWithFireOrigin<T>(fireOrigin: string, fn: () => Promise<T>): Promise<T> {
+export function runWithFireOrigin<T>(fireOrigin: string, fn: () => T): T {
   return activeFireOrigin.run(fireOrigin, fn);
 }
 

@@ -4,7 +4,7 @@ import { queueRoles, type QueueRole } from '../topology';
 import { runInTraceScope, startEachInTraceScope } from '../tracing/active';
 import type { ExecutionTimeoutPolicy } from './execution-timeout';
 import { ListenerDispatch } from './listener-dispatch';
-import type { DispatchOutcome, InboundMessage } from './outcome';
+import type { DispatchOutcome, InboundMessage, OutcomeOrPromise } from './outcome';
 import { QueueActions, retryDelay } from './queue-actions';
 import { lazyCallResults, type CallResults } from './results';
 import { RpcDispatch } from './rpc-dispatch';
@@ -58,23 +58,27 @@ export class Dispatcher {
    * method's included, then carries its trace id.
    */
   public dispatch(message: InboundMessage): Promise<DispatchOutcome> {
-    return this.bus.settings.traceContext ? runInTraceScope(() => this.dispatchInScope(message)) : this.dispatchInScope(message);
+    return Promise.resolve(this.bus.settings.traceContext ? runInTraceScope(() => this.dispatchInScope(message)) : this.dispatchInScope(message));
   }
 
   /**
    * Starts the dispatch of each message of a batch, each in a trace scope of its own as
-   * {@link dispatch} does, inside `wrap` if given; returns their promises, in order.
+   * {@link dispatch} does, inside `wrap`; returns their outcomes in order, each known now (a
+   * listener that returned no promise) or promised.
    */
   public dispatchEach(
     messages: readonly InboundMessage[],
-    wrap: (message: InboundMessage, dispatch: () => Promise<DispatchOutcome>) => Promise<DispatchOutcome>,
-  ): Promise<DispatchOutcome>[] {
-    const start = (message: InboundMessage) => wrap(message, () => this.dispatchInScope(message));
-    return this.bus.settings.traceContext ? startEachInTraceScope(messages, start) : messages.map(start);
+    wrap: (message: InboundMessage, dispatch: () => OutcomeOrPromise) => OutcomeOrPromise,
+  ): OutcomeOrPromise[] {
+    // Arrows passed as they are, not named: bundles keep function names (a defineProperty each).
+    return this.bus.settings.traceContext
+      ? startEachInTraceScope(messages, (message) => wrap(message, () => this.dispatchInScope(message)))
+      : messages.map((message) => wrap(message, () => this.dispatchInScope(message)));
   }
 
-  // Not async: it runs per message, and chaining the failure path costs a promise less than an await.
-  private dispatchInScope(message: InboundMessage): Promise<DispatchOutcome> {
+  // Not async: it runs per message, and chaining the failure path costs a promise less than an
+  // await; an outcome known at once stays without a promise.
+  private dispatchInScope(message: InboundMessage): OutcomeOrPromise {
     const role = this.queues.get(message.queueName);
     if (!role) {
       const error = new LightbusError('UNKNOWN_QUEUE', `This bus module has no procedures or listener for queue "${message.queueName}".`, {
@@ -82,13 +86,13 @@ export class Dispatcher {
       });
       return this.failed(message, role, error);
     }
-    let work: Promise<DispatchOutcome>;
+    let work: OutcomeOrPromise;
     try {
       work = role.kind === 'rpc' ? this.rpcs.handle(message, role.model) : this.listeners.handle(message, role.model);
     } catch (error) {
       return this.failed(message, role, error as Error);
     }
-    return work.then(undefined, (error: Error) => this.failed(message, role, error));
+    return work instanceof Promise ? work.then(undefined, (error: Error) => this.failed(message, role, error)) : work;
   }
 
   /** Only infrastructure failures get here (DynamoDB or SQS unavailable), or an unknown queue: try again later. */

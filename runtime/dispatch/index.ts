@@ -2,7 +2,7 @@ export { Dispatcher, UNKNOWN_QUEUE_RETRY_SECONDS, type DispatcherOptions } from 
 export { ExecutionTimeoutError, MAX_TIMER_MS, withExecutionTimeout } from './execution-timeout';
 export type { ExecutionTarget, ExecutionTimeoutPolicy } from './execution-timeout';
 export { DeadLetterReason, isFinished } from './outcome';
-export type { DispatchOutcome, InboundMessage } from './outcome';
+export type { DispatchOutcome, InboundMessage, OutcomeOrPromise } from './outcome';
 export { attributeText, fitAttributes, MAX_DEAD_LETTER_MESSAGE_CHARS, MAX_DEAD_LETTER_NAME_CHARS, retryDelay } from './queue-actions';
 export { actionFor, inboundMessage, RecordLifecycle } from './record-lifecycle';
 export type { DispatchWrapper, ReceivedRecord, RecordAction, RecordLifecycleOptions, RecordResult } from './record-lifecycle';

@@ -11,7 +11,7 @@ import type { DedupeRecords } from '../transport/dedupe-store';
 import { ExactlyOnceGuard } from './exactly-once';
 import { FifoAttempts, type AttemptCounter } from './fifo-attempts';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
-import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
+import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage, type OutcomeOrPromise } from './outcome';
 import { retryDelay, type QueueActions } from './queue-actions';
 
 type Delivery = ReturnType<typeof parseEventDelivery>;
@@ -41,7 +41,7 @@ export class ListenerDispatch {
   }
 
   // Not async: it only picks the work and hands back its promise (a layer less per message).
-  public handle(message: InboundMessage, model: ListenerModel): Promise<DispatchOutcome> {
+  public handle(message: InboundMessage, model: ListenerModel): OutcomeOrPromise {
     let delivery: Delivery;
     try {
       delivery = parseEventDelivery(message.body);
@@ -60,7 +60,7 @@ export class ListenerDispatch {
    * common path (inline parameters, a listener that succeeds) each promise saved counts, as this
    * runs per message.
    */
-  private deliver(message: InboundMessage, model: ListenerModel, delivery: Delivery): Promise<DispatchOutcome> {
+  private deliver(message: InboundMessage, model: ListenerModel, delivery: Delivery): OutcomeOrPromise {
     const registration = this.listener(model.listenerName);
     if (!registration) {
       const error = new LightbusError('UNKNOWN_LISTENER', `This bus module has no listener "${model.listenerName}".`, {
@@ -100,7 +100,7 @@ export class ListenerDispatch {
     registration: ListenerRegistration,
     entry: ListenedEntry,
     delivery: Delivery,
-  ): Promise<DispatchOutcome> {
+  ): OutcomeOrPromise {
     const eventSettings = this.bus.apiSettings(delivery.api);
     let parameters: unknown = eventSettings.castValues ? castIncoming(entry.definition.parameters, delivery.parameters) : delivery.parameters;
     if (eventSettings.validate.incoming) {
@@ -134,36 +134,45 @@ export class ListenerDispatch {
     if (registration.exactlyOnce) {
       const leaseMs = Math.max(visibilityTimeoutSeconds * 1000, timeoutMs ?? 0);
       return this.runExactlyOnce(message, model, registration, received.id, { leaseMs, ttlSeconds: registration.exactlyOnce.ttlSeconds }, () =>
-        this.runTimed(registration, received, timeoutMs),
+        Promise.resolve(this.runTimed(registration, received, timeoutMs)),
       );
     }
-    return this.runTimed(registration, received, timeoutMs).then(
+    const running = this.runTimed(registration, received, timeoutMs);
+    // A listener that returned no promise has finished: done, without a promise.
+    if (running === undefined) return DONE;
+    return running.then(
       () => DONE,
       (error: Error) => this.failed(message, model, registration, error),
     );
   }
 
-  /** The listener within its execution timeout, if it has one. */
-  private runTimed(registration: ListenerRegistration, received: ReceivedEvent<never>, timeoutMs: number | undefined): Promise<unknown> {
-    if (timeoutMs === undefined) return this.runListener(registration, received);
+  /**
+   * The listener within its execution timeout, if it has one: the promise of its end, or undefined
+   * if it has already ended (it returned no promise, and a timeout cannot stop synchronous work).
+   */
+  private runTimed(registration: ListenerRegistration, received: ReceivedEvent<never>, timeoutMs: number | undefined): Promise<unknown> | undefined {
+    const running = this.runListener(registration, received);
+    if (timeoutMs === undefined || running === undefined) return running;
     const { listenerName, id: eventId } = received;
     return withExecutionTimeout(
-      () => this.runListener(registration, received),
+      () => running,
       timeoutMs,
       () => new ExecutionTimeoutError(`Listener ${listenerName}`, timeoutMs, { listenerName, eventId }),
     );
   }
 
   /**
-   * The listener, between the bus's EventExecution hooks when some are registered. Not async: a
-   * listener that returns no promise costs no promise of its own (this runs per message).
+   * The listener, between the bus's EventExecution hooks when some are registered: the promise of
+   * its end, or undefined when it returned no promise (nor other thenable) and so has ended. Not
+   * async, and no promise for such a listener: this runs per message. A listener's value is not used.
    */
-  private runListener(registration: ListenerRegistration, received: ReceivedEvent<never>): Promise<unknown> {
+  private runListener(registration: ListenerRegistration, received: ReceivedEvent<never>): Promise<unknown> | undefined {
     try {
       const value: unknown = this.bus.hooks.observes('EventExecution')
         ? this.runListenerWithHooks(registration, received)
         : registration.handler(received, received.parameters);
-      return value instanceof Promise ? value : Promise.resolve(value);
+      if (value instanceof Promise) return value;
+      return isThenable(value) ? Promise.resolve(value) : undefined;
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -309,4 +318,9 @@ export class ListenerDispatch {
     }
     return this.listenersByName.get(listenerName);
   }
+}
+
+/** A promise of another kind (a listener's own thenable), which is awaited as a promise is. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -34,6 +34,12 @@ export type DispatchOutcome =
   /** Failed; SQS will deliver it again after the delay. */
   | { readonly kind: 'retry'; readonly error: Error; readonly delaySeconds: number };
 
+/**
+ * A dispatch's outcome, or the promise of it: work that finished without a promise (a listener
+ * that returned none) hands its outcome back as it is. Each promise counts at a message's rate.
+ */
+export type OutcomeOrPromise = DispatchOutcome | Promise<DispatchOutcome>;
+
 export const DeadLetterReason = {
   /** Not JSON, or not in the wire format: retrying cannot help. */
   Malformed: 'malformed',

@@ -1,7 +1,7 @@
 import { UndeliveredEventsError, type UndeliveredEvent } from '../errors';
 import type { Logger } from '../logging';
 import type { Dispatcher } from './dispatcher';
-import type { DispatchOutcome, InboundMessage } from './outcome';
+import type { DispatchOutcome, InboundMessage, OutcomeOrPromise } from './outcome';
 
 /**
  * The fields of a received SQS message that the lifecycle reads, whichever way it arrived (a
@@ -70,7 +70,7 @@ export interface RecordLifecycleOptions {
 }
 
 /** Runs the dispatch of one message inside whatever the consumer wraps around it (fire tracing). */
-export type DispatchWrapper = (dispatch: () => Promise<DispatchOutcome>) => Promise<DispatchOutcome>;
+export type DispatchWrapper = (dispatch: () => Promise<DispatchOutcome>) => OutcomeOrPromise;
 
 /**
  * The life of one received SQS message, the same for the Lambda handler and the local worker,
@@ -97,26 +97,37 @@ export class RecordLifecycle {
   public dispatch(message: InboundMessage, wrap?: DispatchWrapper): Promise<DispatchOutcome> {
     // Not async, and no named closure: this runs per message (bundles keep function names, and
     // naming a closure costs a defineProperty).
-    return this.guarded(message, wrap ? () => wrap(() => this.dispatcher.dispatch(message)) : () => this.dispatcher.dispatch(message));
+    return Promise.resolve(
+      this.guarded(message, wrap ? () => wrap(() => this.dispatcher.dispatch(message)) : () => this.dispatcher.dispatch(message)),
+    );
   }
 
   /**
    * Dispatches a batch of messages started together (the Lambda handler's records), each as
    * {@link dispatch} would, with `wrap(message, dispatch)` around each if given. Never rejects.
+   * The outcomes come without a promise when every one was known at once (listeners that returned
+   * no promise): a promise per message less.
    */
-  public dispatchEach(messages: readonly InboundMessage[], wrap?: (message: InboundMessage, dispatch: () => Promise<DispatchOutcome>) => Promise<DispatchOutcome>): Promise<DispatchOutcome[]> {
-    return Promise.all(this.dispatcher.dispatchEach(messages, (message, dispatch) => this.guarded(message, wrap ? () => wrap(message, dispatch) : dispatch)));
+  public dispatchEach(
+    messages: readonly InboundMessage[],
+    wrap?: (message: InboundMessage, dispatch: () => OutcomeOrPromise) => OutcomeOrPromise,
+  ): DispatchOutcome[] | Promise<DispatchOutcome[]> {
+    const started = this.dispatcher.dispatchEach(messages, (message, dispatch) => this.guarded(message, wrap ? () => wrap(message, dispatch) : dispatch));
+    for (const outcome of started) {
+      if (outcome instanceof Promise) return Promise.all(started);
+    }
+    return started as DispatchOutcome[];
   }
 
   /** `work()`, whose throw or rejection (a bug in the dispatcher) becomes a retry outcome. */
-  private guarded(message: InboundMessage, work: () => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
-    let started: Promise<DispatchOutcome>;
+  private guarded(message: InboundMessage, work: () => OutcomeOrPromise): OutcomeOrPromise {
+    let started: OutcomeOrPromise;
     try {
       started = work();
     } catch (error) {
-      return Promise.resolve(this.dispatchThrew(message, error as Error));
+      return this.dispatchThrew(message, error as Error);
     }
-    return started.then(undefined, (error: Error) => this.dispatchThrew(message, error));
+    return started instanceof Promise ? started.then(undefined, (error: Error) => this.dispatchThrew(message, error)) : started;
   }
 
   /** The dispatcher turns every failure into an outcome; this is the net for a bug in it. */

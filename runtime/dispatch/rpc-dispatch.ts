@@ -8,7 +8,7 @@ import type { RpcQueueModel } from '../topology';
 import { runIncoming, startExecutionSpan } from '../tracing/instrument';
 import { UNTRACED, type LightbusSpan } from '../tracing/span';
 import { ExecutionTimeoutError, withExecutionTimeout, type ExecutionTimeoutPolicy } from './execution-timeout';
-import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage } from './outcome';
+import { DeadLetterReason, outcomeFailure, type DispatchOutcome, type InboundMessage, type OutcomeOrPromise } from './outcome';
 import type { QueueActions } from './queue-actions';
 import type { CallResultPayload, CallResults } from './results';
 import { boundedError, toWireError } from './wire-error';
@@ -44,7 +44,7 @@ export class RpcDispatch {
   ) {}
 
   // Not async: it only picks the work and hands back its promise (a layer less per message).
-  public handle(message: InboundMessage, model: RpcQueueModel): Promise<DispatchOutcome> {
+  public handle(message: InboundMessage, model: RpcQueueModel): OutcomeOrPromise {
     const reading = readRpcRequest(message.body);
     if (!reading.ok) return this.answerMalformedCall(message, model, reading.error, reading.answerTo);
     const request = reading.request;

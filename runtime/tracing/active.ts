@@ -54,7 +54,7 @@ export function startEachInTraceScope<T, R>(items: readonly T[], start: (item: T
  * Runs the work `fn` with `context` as the active trace: in the current scope if it is open and
  * empty (the dispatcher's), else in a scope of its own.
  */
-export function enterTrace<T>(context: TraceContext, fn: () => Promise<T>): Promise<T> {
+export function enterTrace<T>(context: TraceContext, fn: () => T): T {
   const scope = activeScope.getStore();
   if (scope !== undefined && scope.context === undefined) {
     scope.context = context;

@@ -106,26 +106,41 @@ export function receivedParent(received: ReceivedTrace, awsTraceHeader: string |
 /**
  * Runs the work of a received message in `span`: as the active trace (log lines, calls and fires
  * it makes) and OpenTelemetry's active span; ends the span when the work settles, failed with
- * what `failureOf` finds in its value, or with what it threw.
+ * what `failureOf` finds in its value, or with what it threw. Work that finishes without a promise
+ * (a listener that returned none) gives its value back as it is: no promise is made for it.
  */
-export function runIncoming<T>(span: LightbusSpan, work: () => Promise<T>, failureOf: (value: T) => unknown): Promise<T> {
+export function runIncoming<T>(span: LightbusSpan, work: () => T | Promise<T>, failureOf: (value: T) => unknown): T | Promise<T> {
   // Not an async function: this runs per message, and each await is a promise more.
   const context = span.context;
   if (context === undefined) return work();
   if (!span.recorded) return enterTrace(context, work);
-  return enterTrace(context, () => span.within(work)).then(
-    (value) => {
-      const failure = failureOf(value);
-      if (failure !== undefined) span.fail(failure);
-      span.end();
-      return value;
-    },
+  let running: T | Promise<T>;
+  try {
+    running = enterTrace(context, () => span.within(work));
+  } catch (error) {
+    endFailed(span, error);
+    throw error;
+  }
+  if (!(running instanceof Promise)) return endWith(span, running, failureOf);
+  return running.then(
+    (value) => endWith(span, value, failureOf),
     (error: unknown) => {
-      span.fail(error);
-      span.end();
+      endFailed(span, error);
       throw error;
     },
   );
+}
+
+function endWith<T>(span: LightbusSpan, value: T, failureOf: (value: T) => unknown): T {
+  const failure = failureOf(value);
+  if (failure !== undefined) span.fail(failure);
+  span.end();
+  return value;
+}
+
+function endFailed(span: LightbusSpan, error: unknown): void {
+  span.fail(error);
+  span.end();
 }
 
 /** A worker's execution span of one RPC call (SERVER), continuing the caller's trace. */

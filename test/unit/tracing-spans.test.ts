@@ -95,6 +95,31 @@ describe('with OpenTelemetry and a registered tracer provider', () => {
     expect(server?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('work that finishes without a promise ends its span at once, with a failure found in its value, and gives the value back as it is', () => {
+    const span = startListenerSpan({ api: 'math', event: 'added', id: 'e1' }, 'audit', 1, undefined);
+    const value = runIncoming(span, () => ({ kind: 'retry' }), () => new Error('outcome failed'));
+    expect(value).toEqual({ kind: 'retry' });
+    const [consumer] = tracing.spans();
+    expect(consumer?.ended).toBe(true);
+    expect(consumer?.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'outcome failed' });
+  });
+
+  it('work that throws before returning records the error, ends its span, and throws it on', () => {
+    const span = startListenerSpan({ api: 'math', event: 'added', id: 'e1' }, 'audit', 1, undefined);
+    expect(() =>
+      runIncoming(
+        span,
+        () => {
+          throw new Error('thrown at once');
+        },
+        () => undefined,
+      ),
+    ).toThrow('thrown at once');
+    const [consumer] = tracing.spans();
+    expect(consumer?.ended).toBe(true);
+    expect(consumer?.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'thrown at once' });
+  });
+
   it('an outgoing span outside any work is the root of a new trace', async () => {
     const call = startCallSpan('math', 'add', 'c1', 'q');
     await expect(call.settle(async () => Promise.reject(new Error('timeout')))).rejects.toThrow('timeout');
