@@ -159,6 +159,11 @@ function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
+/** Whether `parameters` nest too deeply: asked before the error's text and context are built (this runs per message). */
+function isTooDeep(parameters: Record<string, unknown>): boolean {
+  return findTooDeep(parameters) !== undefined;
+}
+
 /**
  * The error for parameters nested too deeply, naming the member and the parameter. Exported for
  * parameters that arrive by reference (runtime/payloads): they are checked once resolved.
@@ -220,7 +225,7 @@ export function readRpcRequest(body: string): RpcRequestReading {
   }
   keepWellFormedTrace(request);
   const { api, procedure, id: callId } = request;
-  const tooDeep = request.parametersRef !== undefined ? undefined : tooDeepError(`The call to ${api}.${procedure} (${callId})`, request.parameters, {
+  const tooDeep = request.parametersRef !== undefined || !isTooDeep(request.parameters) ? undefined : tooDeepError(`The call to ${api}.${procedure} (${callId})`, request.parameters, {
     answerable: true,
     callId,
     resultTable: request.returnPath.table,
@@ -283,7 +288,9 @@ export function parseEventDelivery(body: string): EventDetail & { eventBridgeId:
   }
   keepWellFormedTrace(detail);
   const tooDeep =
-    detail.parametersRef !== undefined ? undefined : tooDeepError(`The event ${api}.${event} (${detail.id})`, detail.parameters, { api, member: event, eventId: detail.id });
+    detail.parametersRef !== undefined || !isTooDeep(detail.parameters)
+      ? undefined
+      : tooDeepError(`The event ${api}.${event} (${detail.id})`, detail.parameters, { api, member: event, eventId: detail.id });
   if (tooDeep) throw tooDeep;
   // The parsed JSON is ours alone: annotate it rather than copy it (this runs for every event).
   const delivery = detail as EventDetail & { eventBridgeId: string };
