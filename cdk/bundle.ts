@@ -5,7 +5,7 @@ import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
 import type { Topology } from '../runtime/topology';
 import { sdkClientsLeftOut, substitutesImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
-import { isLiteS3ImportFailure, LITE_S3_PACKAGE, LITE_S3_SUFFIX, writeLiteS3Substitute } from './lite-s3-client';
+import { isLiteS3ImportFailure, isLiteS3Substitute, LITE_S3_PACKAGE, writeLiteS3Substitute } from './lite-s3-client';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
 import { writeZodWithoutLocales, zodImportersShareRuntimeZod, type EnglishOnlyZod } from './zod-locales';
 
@@ -183,7 +183,11 @@ function writeSubstitutes(directory: string, leftOutClients: readonly LeftOutSdk
   const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, directory);
   const liteS3 =
     standIns[LITE_S3_PACKAGE] === undefined
-      ? writeLiteS3Substitute(directory, resolvePackageModuleFile('runtime/payloads/s3-lite/index'), Object.keys(LAZY_SDK_CLIENT_MODULES))
+      ? writeLiteS3Substitute(
+          directory,
+          { commands: resolvePackageModuleFile('runtime/payloads/s3-lite/commands'), client: resolvePackageModuleFile('runtime/payloads/s3-lite/client') },
+          Object.keys(LAZY_SDK_CLIENT_MODULES),
+        )
       : {};
   return { packages: { ...liteS3, ...standIns }, englishOnlyZod: englishOnly ? writeZodWithoutLocales(directory, errorModule) : undefined };
 }
@@ -211,10 +215,12 @@ function buildWithSubstitutes(
     metafile = build();
   } catch (error) {
     if (!isLiteS3ImportFailure(error)) throw error;
-    active = { ...active, packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !file.endsWith(LITE_S3_SUFFIX))) };
+    active = { ...active, packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !isLiteS3Substitute(file))) };
     metafile = build();
   }
   const importedByOthers = substitutesImportedByOthers(metafile, Object.values(active.packages), ourFolders(handlersEntry));
+  // The lite S3 client's substitutes go together: the runtime's commands and client must be one package's.
+  if ([...importedByOthers].some(isLiteS3Substitute)) for (const file of Object.values(active.packages).filter(isLiteS3Substitute)) importedByOthers.add(resolve(file));
   const keepZod = active.englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(metafile, active.englishOnlyZod);
   if (importedByOthers.size > 0 || keepZod) {
     active = {

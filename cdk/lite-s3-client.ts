@@ -11,15 +11,20 @@ import { join } from 'node:path';
  */
 export const LITE_S3_PACKAGE = '@aws-sdk/client-s3';
 
-/** The names the runtime takes from the package: its commands (store.ts) and its client class (aws-clients.ts). */
-export const LITE_S3_EXPORTS = ['S3Client', 'GetObjectCommand', 'PutObjectCommand'] as const;
-
-/** How the substitute module's file name ends: bundle.ts drops the substitute when a build fails on it. */
+/** How the substitute modules' file names end: bundle.ts drops them together, when a build fails on one or a module of the user's imports one. */
 export const LITE_S3_SUFFIX = '.lite-s3.js';
 
-/** The substitute module's file name: what WorkerBundle.inputs shows instead of the package's files. */
+/**
+ * The substitute for the package's index, which the runtime imports statically for the two commands
+ * (store.ts): what WorkerBundle.inputs shows instead of the package's files.
+ */
 export function liteS3FileName(): string {
   return `${LITE_S3_PACKAGE.replace(/^@/, '').replace(/\//g, '+')}${LITE_S3_SUFFIX}`;
+}
+
+/** The substitute for the client class's lazy load (aws-clients.ts): the client and the SDK pieces it uses, evaluated on first use. */
+function liteS3ClientFileName(): string {
+  return liteS3FileName().replace(LITE_S3_SUFFIX, `+client${LITE_S3_SUFFIX}`);
 }
 
 /**
@@ -31,25 +36,34 @@ export function isLiteS3ImportFailure(error: unknown): boolean {
   return errors.some((e) => e.text?.includes(LITE_S3_SUFFIX) === true);
 }
 
+/** Whether a substitute file is one of the lite S3 client's: they are kept or dropped together. */
+export function isLiteS3Substitute(file: string): boolean {
+  return file.endsWith(LITE_S3_SUFFIX);
+}
+
+/** The runtime's modules the substitutes re-export (our sources in a checkout, dist/esm when installed). */
+export interface LiteS3Modules {
+  /** runtime/payloads/s3-lite/commands: GetObjectCommand, PutObjectCommand, nothing to evaluate. */
+  readonly commands: string;
+  /** runtime/payloads/s3-lite/client: S3ObjectClient. */
+  readonly client: string;
+}
+
 /**
- * Writes the substitute into `directory`: it re-exports the lite client (`liteModule`, the runtime's
- * s3-lite index the rest of the bundle uses: our sources in a checkout, dist/esm when installed)
- * under the package's names. Returns the esbuild aliases that send the package there: its index
- * (the commands) and each of `lazyPaths` of it (the client class's lazy load, bundle.ts
- * LAZY_SDK_CLIENT_MODULES). Nothing else is exported: a bus module that imports another name of the
- * package fails that build, and bundle.ts builds again with the real package.
+ * Writes the substitutes into `directory` and returns the esbuild aliases that send the package
+ * there: its index to the commands (the runtime's static import), and each of `lazyPaths` of it to
+ * the client class (its lazy load, bundle.ts LAZY_SDK_CLIENT_MODULES), so that the client and the SDK
+ * pieces it is built from stay out of the bundle's load, as the SDK clients do. Nothing else is
+ * exported: a bus module that imports another name of the package fails that build, and bundle.ts
+ * builds again with the real package.
  */
-export function writeLiteS3Substitute(directory: string, liteModule: string, lazyPaths: readonly string[]): Record<string, string> {
-  const file = join(directory, liteS3FileName());
-  writeFileSync(
-    file,
-    [
-      `// ${LITE_S3_PACKAGE} in this worker bundle: the runtime's S3 object client (cdk/lite-s3-client.ts).`,
-      `export { S3ObjectClient as S3Client, GetObjectCommand, PutObjectCommand } from ${JSON.stringify(liteModule)};`,
-      '',
-    ].join('\n'),
-  );
-  const aliases: Record<string, string> = { [LITE_S3_PACKAGE]: file };
-  for (const path of lazyPaths.filter((p) => p.startsWith(`${LITE_S3_PACKAGE}/`))) aliases[path] = file;
+export function writeLiteS3Substitute(directory: string, modules: LiteS3Modules, lazyPaths: readonly string[]): Record<string, string> {
+  const header = `// ${LITE_S3_PACKAGE} in this worker bundle: the runtime's S3 object client (cdk/lite-s3-client.ts).`;
+  const index = join(directory, liteS3FileName());
+  writeFileSync(index, [header, `export { GetObjectCommand, PutObjectCommand } from ${JSON.stringify(modules.commands)};`, ''].join('\n'));
+  const client = join(directory, liteS3ClientFileName());
+  writeFileSync(client, [header, `export { S3ObjectClient as S3Client } from ${JSON.stringify(modules.client)};`, ''].join('\n'));
+  const aliases: Record<string, string> = { [LITE_S3_PACKAGE]: index };
+  for (const path of lazyPaths.filter((p) => p.startsWith(`${LITE_S3_PACKAGE}/`))) aliases[path] = client;
   return aliases;
 }

@@ -5,6 +5,7 @@
  * (test/integration/payload-store.test.ts and worker-bundle-payloads.test.ts run it against the emulator.)
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorker, optionalModulesLeftOut } from '../../cdk/bundle';
 import { liteS3FileName } from '../../cdk/lite-s3-client';
@@ -28,6 +29,19 @@ describe('S3 in worker bundles', () => {
     expect(bundle.inputs.some((input) => input.endsWith(`/${LITE}`))).toBe(true);
     expect(bundle.inputs).toContain('runtime/payloads/s3-lite/client.ts');
     expect(sdkS3Inputs(bundle.inputs)).toEqual([]);
+  });
+
+  it('evaluate the client (and the SDK pieces it is built from) on first use only, as the SDK clients are', () => {
+    const code = readFileSync(join(bundle.directory, 'index.js'), 'utf8');
+    const initOf = (module: string) => new RegExp(`var (init_\\w+) = __esm\\(\\{\\n\\s*"[^"\\n]*${module.replace(/[.+]/g, '\\$&')}"\\(\\)`).exec(code)?.[1];
+    const client = initOf('runtime/payloads/s3-lite/client.ts');
+    const substitute = initOf(LITE.replace('.lite-s3.js', '+client.lite-s3.js'));
+    expect(client).toBeDefined();
+    expect(substitute).toBeDefined();
+    // The client's initialiser runs from the substitute's only, and that one only from the lazy load in aws-clients.ts.
+    expect(code.split(`${client!}()`)).toHaveLength(2);
+    expect(code.split(`${substitute!}()`)).toHaveLength(2);
+    expect(code).toContain(`(${substitute!}(), __toCommonJS(`);
   });
 
   it("send the lite client's commands when a payload is stored and read, and build the lite client", () => {

@@ -14,6 +14,7 @@ import { isServerError, isThrottlingError, isTransientError, StandardRetryStrate
 import { NodeHttpHandler, streamCollector, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { RetryErrorInfo, RetryErrorType, SdkError } from '@smithy/types';
+import { GetObjectCommand, PutObjectCommand, type GetObjectInput, type GetObjectOutput, type PutObjectInput, type PutObjectOutput } from './commands';
 import { objectLocation, type ObjectEndpointSettings } from './endpoint';
 import { S3ObjectError } from './errors';
 
@@ -31,50 +32,6 @@ export interface S3ObjectClientConfig {
   readonly retryMode?: string;
   /** The NodeHttpHandler's options (timeouts, agents). */
   readonly requestHandler?: NodeHttpHandlerOptions;
-}
-
-export interface GetObjectInput {
-  readonly Bucket: string;
-  readonly Key: string;
-}
-
-export interface PutObjectInput {
-  readonly Bucket: string;
-  readonly Key: string;
-  readonly Body: Uint8Array | string;
-  readonly ContentType?: string;
-}
-
-/** What every answer carries, as the SDK's `$metadata`. */
-export interface ResponseMetadata {
-  readonly httpStatusCode: number;
-  readonly requestId?: string;
-  readonly attempts: number;
-  readonly totalRetryDelay: number;
-}
-
-export interface GetObjectOutput {
-  /** The object's bytes, read in full before send() returns (payloads are checked whole anyway). */
-  readonly Body: { transformToByteArray(): Promise<Uint8Array>; transformToString(encoding?: BufferEncoding): Promise<string> };
-  readonly ContentLength: number;
-  readonly ContentType?: string;
-  readonly ETag?: string;
-  readonly $metadata: ResponseMetadata;
-}
-
-export interface PutObjectOutput {
-  readonly ETag?: string;
-  readonly $metadata: ResponseMetadata;
-}
-
-/** GetObject, as the SDK's command is built: `new GetObjectCommand({ Bucket, Key })`. */
-export class GetObjectCommand {
-  public constructor(public readonly input: GetObjectInput) {}
-}
-
-/** PutObject of a body held in memory, as the SDK's command is built. */
-export class PutObjectCommand {
-  public constructor(public readonly input: PutObjectInput) {}
 }
 
 export interface SendOptions {
