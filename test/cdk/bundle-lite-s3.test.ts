@@ -57,9 +57,16 @@ describe('S3 in worker bundles', () => {
 
   it('keep the SDK client for a bus module that imports the S3 package itself', () => {
     const own = bundleWorker(join(FIXTURES, 's3-client-bus.ts'), { minify: true, target: 'node20', leaveOut: optionalModulesLeftOut() });
-    expect(own.inputs.some((input) => input.endsWith(`/${LITE}`))).toBe(false);
+    expect(own.inputs.some((input) => input.endsWith('.lite-s3.js'))).toBe(false);
     expect(sdkS3Inputs(own.inputs).length).toBeGreaterThan(0);
     expect(run(own.directory, 'globalThis.makeS3Command().constructor.name')).toBe('ListBucketsCommand');
+    expect(run(own.directory, 'globalThis.runtimeS3ClientName()')).toBe('S3Client');
+  });
+
+  it('keep the SDK client for a bus module that imports only a name the substitute has too', () => {
+    const own = bundleWorker(join(FIXTURES, 's3-get-object-bus.ts'), { minify: true, target: 'node20', leaveOut: optionalModulesLeftOut() });
+    expect(own.inputs.some((input) => input.endsWith('.lite-s3.js'))).toBe(false);
+    expect(run(own.directory, 'globalThis.s3CommandHasStack()')).toBe('true');
     expect(run(own.directory, 'globalThis.runtimeS3ClientName()')).toBe('S3Client');
   });
 });
