@@ -13,7 +13,7 @@ import { HttpRequest } from '@smithy/core/protocols';
 import { isServerError, isThrottlingError, isTransientError, StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler, streamCollector, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { RetryErrorInfo, RetryErrorType, SdkError } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryErrorInfo, RetryErrorType, SdkError } from '@smithy/types';
 import { GetObjectCommand, PutObjectCommand, type GetObjectInput, type GetObjectOutput, type PutObjectInput, type PutObjectOutput } from './commands';
 import { objectLocation, type ObjectEndpointSettings } from './endpoint';
 import { S3ObjectError } from './errors';
@@ -26,6 +26,8 @@ export interface S3ObjectClientConfig {
   readonly endpoint?: string;
   /** @default false */
   readonly forcePathStyle?: boolean;
+  /** @default the SDK's default credential chain (environment, profile, web identity, container, instance) */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Attempts per call, the first included, with the SDK's standard retry strategy. @default 3 */
   readonly maxAttempts?: number;
   /** Only `standard` is implemented: any other mode gets it too. */
@@ -137,7 +139,7 @@ export class S3ObjectClient {
     return {
       endpoint: { region, endpoint, forcePathStyle: this.config.forcePathStyle, useFipsEndpoint, useDualstackEndpoint },
       // S3 signs the path as sent (already encoded once), not encoded again as other services do.
-      signer: new SignatureV4({ service: 's3', region, credentials: defaultProvider(), sha256: Sha256, uriEscapePath: false, applyChecksum: true }),
+      signer: new SignatureV4({ service: 's3', region, credentials: this.config.credentials ?? defaultProvider(), sha256: Sha256, uriEscapePath: false, applyChecksum: true }),
     };
   }
 }
