@@ -75,16 +75,16 @@ export class S3ObjectClient {
   public send(command: PutObjectCommand, options?: SendOptions): Promise<PutObjectOutput>;
   public async send(command: GetObjectCommand | PutObjectCommand, options: SendOptions = {}): Promise<GetObjectOutput | PutObjectOutput> {
     const operation = operationOf(command);
-    const { endpoint, signer } = await (this.resolved ??= this.resolve());
+    const { endpoint, signer } = await this.resolvedOnce();
     const request = operation === 'PutObject' ? putRequest(command.input as PutObjectInput, endpoint) : getRequest(command.input, endpoint);
-    const { status, headers, body, metadata } = await this.attempts(request, signer, options.abortSignal);
+    const { headers, body, metadata } = await this.attempts(request, signer, options.abortSignal);
     if (operation === 'PutObject') return { ...etag(headers), $metadata: metadata };
     return {
       Body: { transformToByteArray: async () => body, transformToString: async (encoding = 'utf8') => Buffer.from(body).toString(encoding) },
       ContentLength: body.byteLength,
       ...(headers['content-type'] !== undefined ? { ContentType: headers['content-type'] } : {}),
       ...etag(headers),
-      $metadata: { ...metadata, httpStatusCode: status },
+      $metadata: metadata,
     };
   }
 
@@ -108,7 +108,7 @@ export class S3ObjectClient {
         this.retry.recordSuccess(token);
         const requestId = headers['x-amz-request-id'];
         const metadata = { httpStatusCode: response.statusCode, ...(requestId ? { requestId } : {}), attempts: token.getRetryCount() + 1, totalRetryDelay };
-        return { status: response.statusCode, headers, body, metadata };
+        return { headers, body, metadata };
       } catch (error) {
         if (signal?.aborted) throw error;
         const attempts = token.getRetryCount() + 1;
@@ -121,6 +121,15 @@ export class S3ObjectClient {
         totalRetryDelay += (token as { $retryLog?: { acquisitionDelay?: number } }).$retryLog?.acquisitionDelay ?? 0;
       }
     }
+  }
+
+  /** The region, endpoint settings and signer, resolved on the first call (and again after a failure: a missing region may be set later). */
+  private resolvedOnce(): Promise<Resolved> {
+    this.resolved ??= this.resolve().catch((error: unknown) => {
+      this.resolved = undefined;
+      throw error;
+    });
+    return this.resolved;
   }
 
   private async resolve(): Promise<Resolved> {
