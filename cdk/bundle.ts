@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve, sep } from 'node:path';
 import { ConfigurationError } from '../runtime/errors';
 import type { Topology } from '../runtime/topology';
-import { DEFERRING_SUFFIX, isDeferredImportFailure, writeDeferredCommands } from './deferred-sdk-commands';
 import { sdkClientsLeftOut, substitutesImportedByOthers, writeStandIns, type LeftOutSdkClient } from './left-out-modules';
+import { isLiteS3ImportFailure, isLiteS3Substitute, LITE_S3_PACKAGE, writeLiteS3Substitute } from './lite-s3-client';
 import { ESM_BUILD_CONDITION, packageFolder, resolvePackageModuleFile } from './package-layout';
 import { writeZodWithoutLocales, zodImportersShareRuntimeZod, type EnglishOnlyZod } from './zod-locales';
 
@@ -169,11 +169,11 @@ function settle(building: string): string {
 
 /**
  * Files written for one build that stand in for packages or parts of them (each an alias target):
- * left-out clients' stand-ins (left-out-modules.ts), deferring modules of rarely sent commands
- * (deferred-sdk-commands.ts), and the English-only zod (zod-locales.ts).
+ * left-out clients' stand-ins (left-out-modules.ts), the lite S3 client in place of the S3 package
+ * (lite-s3-client.ts), and the English-only zod (zod-locales.ts).
  */
 interface Substitutes {
-  /** Package name (or lazy load path) → file, for stand-ins and deferring modules. */
+  /** Package name (or lazy load path) → file, for stand-ins and the lite S3 client. */
   readonly packages: Readonly<Record<string, string>>;
   readonly englishOnlyZod: EnglishOnlyZod | undefined;
 }
@@ -181,9 +181,15 @@ interface Substitutes {
 function writeSubstitutes(directory: string, leftOutClients: readonly LeftOutSdkClient[], englishOnly: boolean): Substitutes {
   const errorModule = resolvePackageModuleFile('runtime/modules/index');
   const standIns = writeStandIns(leftOutClients, Object.keys(LAZY_SDK_CLIENT_MODULES), errorModule, directory);
-  // A left-out client has no commands to defer.
-  const deferred = Object.fromEntries(Object.entries(writeDeferredCommands(directory)).filter(([name]) => standIns[name] === undefined));
-  return { packages: { ...deferred, ...standIns }, englishOnlyZod: englishOnly ? writeZodWithoutLocales(directory, errorModule) : undefined };
+  const liteS3 =
+    standIns[LITE_S3_PACKAGE] === undefined
+      ? writeLiteS3Substitute(
+          directory,
+          { commands: resolvePackageModuleFile('runtime/payloads/s3-lite/commands'), client: resolvePackageModuleFile('runtime/payloads/s3-lite/client') },
+          Object.keys(LAZY_SDK_CLIENT_MODULES),
+        )
+      : {};
+  return { packages: { ...liteS3, ...standIns }, englishOnlyZod: englishOnly ? writeZodWithoutLocales(directory, errorModule) : undefined };
 }
 
 function aliasesOf(substitutes: Substitutes): Record<string, string> {
@@ -191,8 +197,8 @@ function aliasesOf(substitutes: Substitutes): Record<string, string> {
 }
 
 /**
- * Builds with the substitutes, then without those the bundle must not take: a deferred package
- * whose other names the bus module imports (that build fails), a stand-in or deferring module a
+ * Builds with the substitutes, then without those the bundle must not take: the lite S3 client when
+ * the bus module imports other names of the S3 package (that build fails), a stand-in or substitute a
  * module of the user's imports (it uses the package itself), the English-only zod when a module
  * of the user's has a zod install of its own. Returns the metafile of the build kept.
  */
@@ -208,11 +214,13 @@ function buildWithSubstitutes(
   try {
     metafile = build();
   } catch (error) {
-    if (!isDeferredImportFailure(error)) throw error;
-    active = { ...active, packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !file.endsWith(DEFERRING_SUFFIX))) };
+    if (!isLiteS3ImportFailure(error)) throw error;
+    active = { ...active, packages: Object.fromEntries(Object.entries(active.packages).filter(([, file]) => !isLiteS3Substitute(file))) };
     metafile = build();
   }
   const importedByOthers = substitutesImportedByOthers(metafile, Object.values(active.packages), ourFolders(handlersEntry));
+  // The lite S3 client's substitutes go together: the runtime's commands and client must be one package's.
+  if ([...importedByOthers].some(isLiteS3Substitute)) for (const file of Object.values(active.packages).filter(isLiteS3Substitute)) importedByOthers.add(resolve(file));
   const keepZod = active.englishOnlyZod !== undefined && !zodImportersShareRuntimeZod(metafile, active.englishOnlyZod);
   if (importedByOthers.size > 0 || keepZod) {
     active = {

@@ -75,7 +75,7 @@ export function writeStandIns(clients: readonly LeftOutSdkClient[], lazyPaths: r
 }
 
 /**
- * Which of `substitutes` (stand-ins, deferring modules: files bundleWorker writes in place of a
+ * Which of `substitutes` (stand-ins, the lite S3 client: files bundleWorker writes in place of a
  * package) a module other than ours imports: the bus module, or a package of the user's, uses that
  * package itself, so the bundle must hold the real one.
  */

@@ -202,7 +202,12 @@ export class AwsClients {
     return this.snsClient;
   }
 
-  /** Only built when a payload goes to (or comes from) the payload bucket: small messages never load it. */
+  /**
+   * Only built when a payload goes to (or comes from) the payload bucket: small messages never load it.
+   * In LightbusService's worker bundles the class is the runtime's small S3 object client
+   * (runtime/payloads/s3-lite, GetObject and PutObject only: cdk/lite-s3-client.ts), built from the
+   * same configuration.
+   */
   public get s3(): S3Client {
     // Path-style against an emulator endpoint: `<bucket>.<ip>` does not resolve.
     this.s3Client ??= new (s3ClientClass())({ ...this.commonConfig(), ...(this.settings.endpoint !== undefined || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {}) });

@@ -16,7 +16,8 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, ReceiveMess
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { PayloadBucketLocator, payloadKey } from '../../runtime/payloads';
+import { PayloadBucketLocator, PayloadKind, PayloadStore, PayloadUnresolvableError, UnresolvableProblem, payloadKey, sha256Hex } from '../../runtime/payloads';
+import { S3ObjectClient } from '../../runtime/payloads/s3-lite';
 import { AwsClients } from '../../runtime/transport';
 import { eventSource } from '../../runtime/messages/wire';
 import { rpcQueueName } from '../../runtime/topology/naming';
@@ -47,13 +48,14 @@ interface RoleClients {
   readonly dynamo: DynamoDBClient;
   readonly events: EventBridgeClient;
   readonly s3: S3Client;
+  readonly credentials: RoleCredentials;
 }
 
 function clientsFor(credentials: RoleCredentials): RoleClients {
   const env = testEnvironment();
   // No retries: a denial is final, and a retried one only slows the test down.
   const config = { endpoint: env.endpoint, region: env.region, credentials, maxAttempts: 1 };
-  return { sqs: new SQSClient(config), dynamo: new DynamoDBClient(config), events: new EventBridgeClient(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
+  return { sqs: new SQSClient(config), dynamo: new DynamoDBClient(config), events: new EventBridgeClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), credentials };
 }
 
 /** Resolves to the error's name when `call` is refused by IAM; fails the test otherwise. */
@@ -140,6 +142,32 @@ export function describeLeastPrivilege(deployed: DeployedExample): void {
       await expectDenied(put(worker, 'auth/call/not-a-uuid')); // keys are <api>/<kind>/<uuid> exactly
       await expectDenied(get(await roleOf('caller'), payloadKey('customers', 'event'))); // a caller of auth only
     });
+
+    it.each(['sdk', 'lite'] as const)(
+      "reports a payload read IAM refuses as Denied (AccessDenied / 403) through the %s S3 client (the worker bundle's is the lite one)",
+      async (kind) => {
+        const aws = new AwsClients();
+        const Bucket = await new PayloadBucketLocator(aws, deployed.busName, () => eventBusName, undefined).name();
+        aws.destroy();
+        const role = await roleOf('customersWorker'); // auth's calls are not its to read
+        const env = testEnvironment();
+        const s3 = kind === 'sdk' ? role.s3 : new S3ObjectClient({ endpoint: env.endpoint, region: env.region, forcePathStyle: true, maxAttempts: 1, credentials: role.credentials });
+        const roleAws = new AwsClients();
+        Object.defineProperty(roleAws, 's3', { get: () => s3 });
+        const store = new PayloadStore(roleAws, new PayloadBucketLocator(roleAws, deployed.busName, () => eventBusName, Bucket));
+        const site = { api: 'auth', member: 'createUser', kind: PayloadKind.Call, id: randomUUID() };
+        const ref = { bucket: Bucket, key: payloadKey('auth', 'call'), bytes: 2, sha256: sha256Hex(Buffer.from('{}')) };
+        try {
+          const error = await store.get(site, ref).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(PayloadUnresolvableError);
+          expect((error as PayloadUnresolvableError).problem).toBe(UnresolvableProblem.Denied);
+          expect((error as Error).cause).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        } finally {
+          if (s3 !== role.s3) s3.destroy();
+          roleAws.destroy();
+        }
+      },
+    );
 
     it("denies one service's role another service's queues", async () => {
       const customersRole = await roleOf('customersWorker');
