@@ -8,7 +8,7 @@
  */
 import { countCalls } from '../lib/call-counter';
 import { costPerItem } from '../lib/cost';
-import type { UnitCounts } from '../../tools/latency-proxy';
+import type { ProxyRecord, UnitCounts } from '../../tools/latency-proxy';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { queueDepth, uniqueBusName, type RawClients } from '../lib/aws';
 import { spawnNode } from '../lib/child';
@@ -18,9 +18,11 @@ import { chunk, pool, rate, sleep } from '../lib/stats';
 import { PING_NOTE } from '../fixtures/bench-api';
 import { memoryOf, startLightbusWorker } from '../lib/worker-child';
 import { rawPingEntry } from '../lib/raw-sdk';
+import { callStats, type RunCallStats } from '../lib/call-stats';
+import type { ProxyChild } from '../lib/latency-proxy';
 
 /** The raw-SDK end to end: events/s from the first PutEvents to the last message deleted by the raw consumer. */
-async function rawEndToEnd(raw: RawClients, total: number): Promise<{ perSecond: number; firedInMs: number }> {
+async function rawEndToEnd(raw: RawClients, total: number, recorder: ProxyChild | undefined): Promise<{ perSecond: number; firedInMs: number; calls?: RunCallStats }> {
   const busName = uniqueBusName('events-raw');
   const topologyOwner = createBenchBus(busName, { onPing: () => undefined });
   try {
@@ -47,11 +49,14 @@ async function rawEndToEnd(raw: RawClients, total: number): Promise<{ perSecond:
       await consumer.next((m) => m.type === 'ready', 30_000, 'the raw consumer');
       await sleep(500);
       const drained = consumer.next<{ lastAt: number }>((m) => m.type === 'drained', 120_000, `${total} raw events drained`);
+      await recorder?.record(true);
       const start = Date.now();
       await fire(total);
       const firedInMs = Date.now() - start;
       const { lastAt } = await drained;
-      return { perSecond: rate(total, lastAt - start), firedInMs };
+      const calls = recorder ? callStats(within((await recorder.take()).records, start, lastAt)) : undefined;
+      await recorder?.record(false);
+      return { perSecond: rate(total, lastAt - start), firedInMs, ...(calls ? { calls } : {}) };
     } finally {
       await consumer.stop();
     }
@@ -85,10 +90,15 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
     const done = worker.next<{ firstAt: number; lastAt: number }>((m) => m.type === 'handled', 120_000, `${total} events handled`);
     await expect(worker, total);
     const callerBefore = Object.fromEntries(callerCalls);
+    // AWS-like mode: the latency proxy is in the path, so its records show each side's calls.
+    const recorder = ctx.mode === 'aws' ? ctx.recorder : undefined;
+    await recorder?.record(true);
     const start = Date.now();
     await fireAll(total);
     const firedAt = Date.now();
     const handled = await done;
+    const lightbusCalls = recorder ? callStats(within((await recorder.take()).records, start, handled.lastAt)) : undefined;
+    await recorder?.record(false);
     const elapsed = handled.lastAt - start;
     const perSecond = rate(total, elapsed);
     const peak = await memoryOf(worker);
@@ -97,8 +107,12 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
     ctx.log(`  ${total} events end to end: ${perSecond} events/s (fired in ${firedAt - start} ms, last handled after ${elapsed} ms)`);
     ctx.log(`  worker RSS idle ${(idle.rss / MB).toFixed(0)} MB, peak ${(peak.peakRss / MB).toFixed(0)} MB`);
     await worker.stop();
-    const rawRun = await rawEndToEnd(ctx.raw, total);
+    const rawRun = await rawEndToEnd(ctx.raw, total, recorder);
     ctx.log(`  raw SDK end to end (PutEvents(10) ×32 in flight → 8 raw pollers): ${rawRun.perSecond} events/s (fired in ${rawRun.firedInMs} ms)`);
+    if (lightbusCalls && rawRun.calls) {
+      ctx.log(`  calls seen by the proxy, lightbus: ${brief(lightbusCalls)}`);
+      ctx.log(`  calls seen by the proxy, raw:      ${brief(rawRun.calls)}`);
+    }
     const workerCalls = (peak as { calls?: Record<string, number> }).calls ?? {};
     const beforeCalls = (before as { calls?: Record<string, number> }).calls ?? {};
     const callsDuringRun = Object.fromEntries(Object.entries(workerCalls).map(([k, v]) => [k, v - (beforeCalls[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
@@ -136,6 +150,7 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
         busName,
         firingTookMs: firedAt - start,
         rawBaseline: rawRun,
+        ...(lightbusCalls ? { callsSeenByProxy: lightbusCalls } : {}),
         lastHandledAfterMs: elapsed,
         listenerQueueAfter: left,
         workerCallsDuringRun: callsDuringRun,
@@ -152,6 +167,18 @@ export async function eventsScenario(ctx: BenchContext): Promise<Omit<ScenarioRe
     await bus.close();
     await worker.stop(); // a no-op when the run got as far as its own stop
   }
+}
+
+/** The calls made from the first fire to the last event handled (not a poll of an earlier process ending late). */
+function within(records: readonly ProxyRecord[], from: number, to: number): ProxyRecord[] {
+  return records.filter((r) => r.t0 >= from && r.t0 <= to);
+}
+
+/** One line per side: each operation's calls, load per call, p50 round trip and calls under way. */
+function brief(stats: RunCallStats): string {
+  return Object.entries(stats.byOperation)
+    .map(([op, o]) => `${op.split('.')[1]} ${o.calls}×${o.perCall ?? '-'} p50 ${Math.round(o.latencyMs.p50)} ms, ${o.meanInFlight} in flight (max ${o.maxInFlight})`)
+    .join('; ');
 }
 
 async function expect(worker: Awaited<ReturnType<typeof startLightbusWorker>>, count: number): Promise<void> {
