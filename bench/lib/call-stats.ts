@@ -19,23 +19,27 @@ export interface OperationStats {
   readonly upstreamMs: LatencySummary;
   /** Requests made upstream per call (a long poll kept by the proxy: its short polls). */
   readonly forwardedPerCall: number;
-  /** Calls under way at once, averaged over the window, and at most. */
+  /** From the run's start to this operation's first request, ms. */
+  readonly firstAfterMs: number;
+  /** From this operation's first request to its last response, ms. */
+  readonly spanMs: number;
+  /** Calls under way at once, averaged over this operation's span, and at most. */
   readonly meanInFlight: number;
   readonly maxInFlight: number;
-  /** Calls per second over the window. */
+  /** Calls per second over this operation's span. */
   readonly perSecond: number;
 }
 
 export interface RunCallStats {
-  /** From the first request's arrival to the last response sent, ms. */
+  /** From the run's start to the last response sent, ms. */
   readonly windowMs: number;
   readonly byOperation: Record<string, OperationStats>;
 }
 
-/** The figures of each operation in `records` over their common window. */
-export function callStats(records: readonly ProxyRecord[]): RunCallStats {
+/** The figures of each operation in `records`, a run that started at `startedAt` (epoch ms). */
+export function callStats(records: readonly ProxyRecord[], startedAt: number): RunCallStats {
   if (records.length === 0) return { windowMs: 0, byOperation: {} };
-  const start = Math.min(...records.map((r) => r.t0));
+  const start = startedAt;
   const end = Math.max(...records.map((r) => r.t3));
   const windowMs = Math.max(1, end - start);
   const groups = new Map<string, ProxyRecord[]>();
@@ -46,11 +50,13 @@ export function callStats(records: readonly ProxyRecord[]): RunCallStats {
     groups.set(key, list);
   }
   const byOperation: Record<string, OperationStats> = {};
-  for (const [key, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) byOperation[key] = operationStats(list, windowMs);
+  for (const [key, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) byOperation[key] = operationStats(list, start);
   return { windowMs: round(windowMs, 0), byOperation };
 }
 
-function operationStats(list: readonly ProxyRecord[], windowMs: number): OperationStats {
+function operationStats(list: readonly ProxyRecord[], startedAt: number): OperationStats {
+  const first = Math.min(...list.map((r) => r.t0));
+  const spanMs = Math.max(1, Math.max(...list.map((r) => r.t3)) - Math.min(...list.map((r) => r.t0)));
   const counted = list.filter((r) => r.count !== undefined);
   const busyMs = list.reduce((sum, r) => sum + (r.t3 - r.t0), 0);
   return {
@@ -60,9 +66,11 @@ function operationStats(list: readonly ProxyRecord[], windowMs: number): Operati
     latencyMs: summarise(list.map((r) => r.t3 - r.t0)),
     upstreamMs: summarise(list.map((r) => r.t2 - r.t1)),
     forwardedPerCall: round(list.reduce((n, r) => n + (r.forwarded ?? 1), 0) / list.length),
-    meanInFlight: round(busyMs / windowMs),
+    firstAfterMs: round(first - startedAt, 0),
+    spanMs: round(spanMs, 0),
+    meanInFlight: round(busyMs / spanMs),
     maxInFlight: maxOverlap(list),
-    perSecond: round((list.length / windowMs) * 1000, 0),
+    perSecond: round((list.length / spanMs) * 1000, 0),
   };
 }
 
