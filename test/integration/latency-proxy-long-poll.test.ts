@@ -5,7 +5,7 @@
  * (as EventBridge's deliveries arrive), and an empty wait all come back as one client request, with
  * the rewritten request accepted by the emulator. (How soon is the bench's business, not a test's.)
  */
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLatencyProxy, ZERO_PROFILE, type LatencyProxy } from '../../tools/latency-proxy';
 import { testEnvironment, uniqueName } from '../support/aws';
 
@@ -60,5 +60,29 @@ describe('latency proxy: AWS-like long polls', () => {
     const url = await queue();
     const out = await viaProxy.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
     expect(out.Messages ?? []).toEqual([]);
+  });
+
+  it('records what each call carried and how many requests a kept long poll made (the bench events scenario figures)', async () => {
+    const url = await queue();
+    proxy.setRecording(true);
+    try {
+      const polling = viaProxy.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 10, MaxNumberOfMessages: 10 }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await viaProxy.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: ['a', 'b', 'c'].map((body) => ({ Id: body, MessageBody: body })) }));
+      let received = (await polling).Messages ?? [];
+      // The send's wake-up may find only part of the batch: take the rest with a second poll.
+      if (received.length < 3) received = [...received, ...((await viaProxy.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }))).Messages ?? [])];
+      await viaProxy.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: received.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      const records = proxy.takeRecords();
+      const receives = records.filter((r) => r.op === 'ReceiveMessage');
+      expect(receives.reduce((n, r) => n + (r.count ?? 0), 0)).toBe(3);
+      // The first poll waited: an empty short poll, then one after the send's wake-up.
+      expect(receives[0]?.forwarded).toBeGreaterThanOrEqual(2);
+      expect(records.find((r) => r.op === 'SendMessageBatch')?.count).toBe(3);
+      expect(records.find((r) => r.op === 'SendMessageBatch')?.forwarded).toBe(1);
+      expect(records.find((r) => r.op === 'DeleteMessageBatch')?.count).toBe(3);
+    } finally {
+      proxy.setRecording(false);
+    }
   });
 });

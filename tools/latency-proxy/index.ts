@@ -39,6 +39,10 @@ export interface ProxyRecord {
   readonly deleted?: string[];
   /** Call ids whose result this BatchExecuteStatement wrote (its UPDATEs; its INSERTs, claims, are in `ids`). */
   readonly written?: string[];
+  /** Messages a ReceiveMessage returned; entries a batch call carried (PutEvents, SendMessageBatch, DeleteMessageBatch). */
+  readonly count?: number;
+  /** Requests the proxy made upstream for this one (more than 1 for a long poll it kept: its short polls). */
+  readonly forwarded?: number;
 }
 
 /** Billable units by `service.op`: requests, and (DynamoDB) RRU/WRU, (EventBridge) events. */
@@ -220,7 +224,8 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     const before = isLongPoll(c) ? 0 : latency / 2;
     await sleep(before);
     const t1 = nowMs();
-    const upstreamRes = options.longPolls === 'aws' && isLongPoll(c) && c.json ? await longPoll(req, c.json, count) : await forward(req, body);
+    const kept = options.longPolls === 'aws' && isLongPoll(c) && c.json;
+    const upstreamRes = kept ? await longPoll(req, c.json ?? {}, count) : { ...(await forward(req, body)), forwarded: 1 };
     const t2 = nowMs();
     // A send answered: a long poll parked on its queue looks again at once.
     if (c.op === 'SendMessage' || c.op === 'SendMessageBatch' || c.op === 'ChangeMessageVisibility' || c.op === 'ChangeMessageVisibilityBatch') {
@@ -244,7 +249,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     res.writeHead(upstreamRes.status, headers);
     res.end(responseBody);
     const t3 = nowMs();
-    if (recording) records.push(tag(c, responseBody, { service: c.service, op: c.op, t0, t1, t2, t3 }));
+    if (recording) records.push(tag(c, responseBody, { service: c.service, op: c.op, t0, t1, t2, t3, forwarded: upstreamRes.forwarded }));
   }
 
   /**
@@ -252,16 +257,16 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
    * send to the queue went through or {@link RECHECK_MS} passed, until messages came or the wait
    * is over. The last answer goes back to the client.
    */
-  async function longPoll(req: http.IncomingMessage, json: Record<string, unknown>, count: UnitCounts[string]): Promise<Upstream> {
+  async function longPoll(req: http.IncomingMessage, json: Record<string, unknown>, count: UnitCounts[string]): Promise<Upstream & { forwarded: number }> {
     const queue = queueKeyOf(json.QueueUrl);
     const deadline = nowMs() + Number(json.WaitTimeSeconds) * 1000;
     const body = shortPollBody(json);
     const headers = { ...req.headers, 'content-length': String(body.length) };
-    for (;;) {
+    for (let forwarded = 1; ; forwarded += 1) {
       count.forwarded = (count.forwarded ?? 0) + 1;
       const answer = await forward(req, body, headers);
       const left = deadline - nowMs();
-      if (queue === undefined || answer.status !== 200 || hasMessages(answer.body) || left <= 0) return answer;
+      if (queue === undefined || answer.status !== 200 || hasMessages(answer.body) || left <= 0) return { ...answer, forwarded };
       await waiters.wait(queue, Math.min(RECHECK_MS, left));
     }
   }
@@ -291,7 +296,9 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
       case 'SendMessage':
         return { ...base, ids: ids([rpcIdOf(j.MessageBody)]) };
       case 'SendMessageBatch':
-        return { ...base, ids: ids(arr(j.Entries).map((e) => rpcIdOf(e.MessageBody))) };
+        return { ...base, ids: ids(arr(j.Entries).map((e) => rpcIdOf(e.MessageBody))), count: arr(j.Entries).length };
+      case 'PutEvents':
+        return { ...base, count: arr(j.Entries).length };
       case 'ReceiveMessage': {
         let out: Json = {};
         try {
@@ -304,14 +311,14 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
           received.push(id);
           if (typeof m.ReceiptHandle === 'string') receipts.set(m.ReceiptHandle, id);
         }
-        return { ...base, received };
+        return { ...base, received, count: arr(out.Messages).length };
       }
       case 'DeleteMessage':
       case 'DeleteMessageBatch': {
         const handles = c.op === 'DeleteMessage' ? [j.ReceiptHandle] : arr(j.Entries).map((e) => e.ReceiptHandle);
         const deleted = ids(handles.map((h) => (typeof h === 'string' ? receipts.get(h) : undefined)));
         for (const h of handles) if (typeof h === 'string') receipts.delete(h);
-        return { ...base, deleted };
+        return { ...base, deleted, count: handles.length };
       }
       case 'PutItem':
         return { ...base, ids: ids([pk(j.Item)]) };
