@@ -1,4 +1,4 @@
-export { LightbusWorker } from './worker';
+export { DEFAULT_CONCURRENCY, LightbusWorker } from './worker';
 export type { WorkerOptions, WorkerFeatures, WorkerEvents } from './worker';
 export { QueueConsumer } from './queue-consumer';
 export { localExecutionTimeout } from './execution-timeouts';

@@ -18,6 +18,9 @@ import { chunk, now, pool, rate } from '../lib/stats';
 import { benchApi, PING_NOTE } from '../fixtures/bench-api';
 import { rawPingEntry } from '../lib/raw-sdk';
 
+/** Runs of each side in the alternating comparisons (see `alternate` below). */
+const ALTERNATING_RUNS = 4;
+
 export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
   const total = ctx.quick ? 1000 : 5000;
   const warmup = 200;
@@ -43,13 +46,37 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
   };
 
   type Variant = (count: number) => Promise<unknown>;
-  const measure = async (name: string, variant: Variant): Promise<number> => {
+  /** One timed run of `total` events after a warm-up of `warmup`; its elapsed ms. */
+  const timedRun = async (variant: Variant): Promise<number> => {
     await variant(warmup);
     const start = now();
     await variant(total);
-    const r = rate(total, now() - start);
+    return now() - start;
+  };
+  const measure = async (name: string, variant: Variant): Promise<number> => {
+    const r = rate(total, await timedRun(variant));
     ctx.log(`  ${name}: ${r} events/s`);
     return r;
+  };
+  const rounds: Record<string, number[]> = {};
+  /**
+   * The figures with a goal against hand-batched PutEvents: lightbus and its baseline alternate,
+   * a, b, b, a, … (`ALTERNATING_RUNS` each), and each is reported over all its runs (events ÷ total
+   * time). One run of a 5,000-event burst lasts under a second, so a single pair measured the
+   * machine's moment (and the latency draws' tail) as much as the code: 0.68–0.94× across runs.
+   */
+  const alternate = async (names: readonly [string, string], a: Variant, b: Variant): Promise<[number, number]> => {
+    const elapsed: [number[], number[]] = [[], []];
+    for (let run = 0; run < ALTERNATING_RUNS; run += 1) {
+      const order = run % 2 === 0 ? [0, 1] : [1, 0];
+      for (const side of order) elapsed[side as 0 | 1].push(await timedRun(side === 0 ? a : b));
+    }
+    const pooled = elapsed.map((ms) => rate(total * ms.length, ms.reduce((sum, x) => sum + x, 0))) as [number, number];
+    names.forEach((name, side) => {
+      rounds[name] = elapsed[side as 0 | 1].map((ms) => rate(total, ms));
+      ctx.log(`  ${name}: ${pooled[side]} events/s over ${ALTERNATING_RUNS} runs (${(rounds[name] as number[]).join(', ')})`);
+    });
+    return pooled;
   };
 
   // Warm the emulator, the sockets and the JIT at 32 in flight on both sides before measuring
@@ -59,32 +86,39 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
   await pool(1000, 32, (i) => put([entry(i)]));
   await buffered(32)(1000);
 
-  const v = {
+  const single = {
     fireSeq: await measure('fire(), 1 producer', (count) => pool(count, 1, (i) => fire(i))),
     naiveSeq: await measure('naive, 1 producer', (count) => pool(count, 1, (i) => put([entry(i)]))),
     // Buffered rows next to their baselines, so a change in machine load mid-run skews no ratio.
     bufferedSeq: await measure('fire() buffered, 1 producer, until flush()', buffered(1)),
-    fire32: await measure('fire(), 32 producers', (count) => pool(count, 32, (i) => fire(i))),
     naive32: await measure('naive, 32 producers', (count) => pool(count, 32, (i) => put([entry(i)]))),
-    // The best hand-written batching at the same concurrency: 32 events in flight, as PutEvents
-    // calls of 10, 10, 10 and 2 entries (four calls in flight), refilled as calls complete.
-    raw32: await measure('raw batched, 32 events in flight', (count) => {
-      const batches = chunk(Array.from({ length: count }, (_, i) => i), 32).flatMap((group) => chunk(group, 10));
-      return pool(batches.length, 4, (b) => put((batches[b] as number[]).map(entry)));
-    }),
     buffered32: await measure('fire() buffered, 32 producers, until flush()', buffered(32)),
     // For reference: 40 events in flight (four full calls), more than 32 producers can have.
     raw40: await measure('raw batched, 40 events in flight', (count) => {
       const batches = chunk(Array.from({ length: count }, (_, i) => i), 10);
       return pool(batches.length, 4, (b) => put((batches[b] as number[]).map(entry)));
     }),
-    fireBurst: await measure('fire(), burst', (count) => Promise.all(Array.from({ length: count }, (_, i) => fire(i)))),
     naiveBurst: await measure('naive, burst', (count) => Promise.all(Array.from({ length: count }, (_, i) => put([entry(i)])))),
-    rawBurst: await measure('raw batched, 32 calls in flight', (count) => {
+  };
+  const [fire32, raw32] = await alternate(
+    ['fire(), 32 producers', 'raw batched, 32 events in flight'],
+    (count) => pool(count, 32, (i) => fire(i)),
+    // The best hand-written batching at the same concurrency: 32 events in flight, as PutEvents
+    // calls of 10, 10, 10 and 2 entries (four calls in flight), refilled as calls complete.
+    (count) => {
+      const batches = chunk(Array.from({ length: count }, (_, i) => i), 32).flatMap((group) => chunk(group, 10));
+      return pool(batches.length, 4, (b) => put((batches[b] as number[]).map(entry)));
+    },
+  );
+  const [fireBurst, rawBurst] = await alternate(
+    ['fire(), burst', 'raw batched, 32 calls in flight'],
+    (count) => Promise.all(Array.from({ length: count }, (_, i) => fire(i))),
+    (count) => {
       const batches = chunk(Array.from({ length: count }, (_, i) => i), 10);
       return pool(batches.length, 32, (b) => put((batches[b] as number[]).map(entry)));
-    }),
-  };
+    },
+  );
+  const v = { ...single, fire32, raw32, fireBurst, rawBurst };
   await bus.close();
   await bufferedBus.close();
 
@@ -110,9 +144,10 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
     title: 'Fire throughput',
     status: 'ok',
     figures,
-    details: { events: total, warmup, busName, rulesOnBus: 0, raw: v },
+    details: { events: total, warmup, busName, rulesOnBus: 0, raw: v, alternatingRuns: ALTERNATING_RUNS, runs: rounds },
     notes: [
       `${total} events per variant after a ${warmup}-event warm-up of that variant, and 1,000 events at 32 in flight through lightbus and the raw client before the first variant; one fresh event bus with no rules (so PutEvents does no delivery).`,
+      `fire() at 32 producers and the burst, and their hand-batched baselines, alternate run by run (lightbus, raw, raw, lightbus, …; ${ALTERNATING_RUNS} runs each, every run after its own warm-up) and are reported over all their runs (per-run figures in details); the other rows are one run each.`,
       '"Producers" are concurrent loops that each await their own fire(). Confirmed delivery (the default) batches whatever is pending in the same event-loop turn into PutEvents calls of ≤ 10 entries; a producer awaiting each fire has one event in flight, so at 1 producer nothing can be batched.',
       'Buffered delivery (fire: { delivery: "buffered" }): fire() resolves once the event is queued; a batch goes out when it has 10 entries (or 256 KB), after a 5 ms linger, or on flush(). The buffered rows are timed until flush() resolved, so they include delivery. The issue\'s 1-producer goal (≥ 5× naive) applies to this mode: it is the only way a producer that awaits each fire can be batched.',
       'Baselines use the same SDK socket settings as lightbus (keep-alive, 256 sockets).',

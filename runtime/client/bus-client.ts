@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AnyApiDefinition } from '../api/types';
 import type { ApiSettings, BusSettings } from '../config';
 import { ConfigurationError, InvalidDefinitionError, LightbusError, type UndeliveredEventsError } from '../errors';
@@ -45,7 +46,7 @@ export class BusClient {
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Aborted once close() has flushed: the calls still in flight reject then. */
-  readonly #closeSignal = new AbortController();
+  readonly #closeSignal = unboundedListeners(new AbortController());
 
   public constructor(options: CreateOptions = {}) {
     const settings = (this.#settings = new ClientSettings(options));
@@ -288,4 +289,14 @@ export class BusClient {
   #assertOpen(): void {
     if (this.#closed) throw new LightbusError('CLIENT_CLOSED', 'This bus client is closed.');
   }
+}
+
+/**
+ * Every call in flight listens to the client's close signal, so 11 calls at once are as normal as
+ * one: without this Node warns of a "possible EventTarget memory leak" past 10 listeners. Each call
+ * removes its listener when it settles.
+ */
+function unboundedListeners(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
