@@ -143,7 +143,8 @@ export class BusClient {
    * delivery resolves once EventBridge accepted it, with buffered delivery once it is queued.
    * Invalid input throws here, in both modes.
    */
-  public async fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
+  public fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
+    // Not async: EventFirer.fire never throws (it rejects), and a wrapper's promise is one more per fire.
     return this.#eventFirer.fire(api, event, parameters, options);
   }
 
