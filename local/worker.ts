@@ -14,15 +14,14 @@ import { localExecutionTimeout, type ExecutionTimeoutOptions } from './execution
 
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 /**
- * Messages in flight per queue when no `concurrency` is given, by what the queue carries. An RPC
- * request holds its slot for two DynamoDB round trips besides its procedure (the claim and the
- * result write), and a caller waits on each: at AWS round trips 32 slots capped one worker near
- * 450 calls/s while calls queued in SQS (bench/results/optimisations.md: 363–382 calls/s at 64 in
- * flight against 492–568 with 64 slots). A listener's message frees its slot when its handler
- * returns (its delete is batched after), and 64 slots measured no faster there, so a listener keeps
- * 32: its downstream (a database, an API) sees no more parallel handlers than before.
+ * Messages in flight per queue when no `concurrency` is given. A receive under way holds 10 slots
+ * (it may return 10), so 32 let a queue have only 3 receives under way; at AWS round trips that
+ * capped a listener queue's drain, and an RPC request, which holds its slot through its claim and
+ * its result write (two DynamoDB round trips a caller waits on), left calls waiting in SQS: 32
+ * served 363–488 calls/s at 64 in flight in the AWS-like bench, 64 served 492–602, and the events
+ * path went from 0.97× to 1.08× the raw path (bench/results/optimisations.md).
  */
-export const DEFAULT_CONCURRENCY: Readonly<Record<QueueRole['kind'], number>> = { rpc: 64, listener: 32 };
+export const DEFAULT_CONCURRENCY = 64;
 
 export interface WorkerFeatures {
   /** Serve the registered APIs' procedures. @default true */
@@ -42,7 +41,7 @@ export interface WorkerOptions extends ExecutionTimeoutOptions {
   readonly provision?: boolean;
   /** @default { rpcs: true, events: true, tasks: true } */
   readonly features?: Partial<WorkerFeatures>;
-  /** Messages in flight per queue. @default 64 for an API's RPC queue, 32 for a listener's ({@link DEFAULT_CONCURRENCY}) */
+  /** Messages in flight per queue (a handler that only tolerates fewer at once: set it lower). @default 64 ({@link DEFAULT_CONCURRENCY}) */
   readonly concurrency?: number;
   /** Concurrent long polls per queue. @default ceil(concurrency / 10) */
   readonly pollers?: number;
@@ -170,7 +169,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         queueName: model.queueName,
         queueUrl: await this.queueUrl(model.queueName),
         visibilityTimeoutSeconds: model.visibilityTimeoutSeconds,
-        concurrency: this.options.concurrency ?? DEFAULT_CONCURRENCY[role.kind],
+        concurrency: this.options.concurrency ?? DEFAULT_CONCURRENCY,
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
         ...(this.options.waitTimeSeconds !== undefined ? { waitTimeSeconds: this.options.waitTimeSeconds } : {}),
         longPollRecheckMs: this.options.longPollRecheckMs ?? defaultLongPollRecheckMs(this.bus.settings.aws.endpoint),

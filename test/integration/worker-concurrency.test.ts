@@ -1,5 +1,5 @@
 /**
- * How many messages a worker runs at once by default, per kind of queue (DEFAULT_CONCURRENCY), and
+ * How many messages a worker runs at once by default on each queue (DEFAULT_CONCURRENCY), and
  * a caller with many calls in flight: no listener-leak warning from Node.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,8 +27,8 @@ function gate() {
 }
 
 describe('worker concurrency defaults', () => {
-  it('runs up to 64 RPC calls of one queue at once, and 32 messages of a listener queue', async () => {
-    expect(DEFAULT_CONCURRENCY).toEqual({ rpc: 64, listener: 32 });
+  it('runs up to 64 RPC calls of one queue at once, and 64 messages of a listener queue', async () => {
+    expect(DEFAULT_CONCURRENCY).toBe(64);
     const calls = gate();
     const events = gate();
     const bus = track(lightbus.create(testBusOptions({ serviceName: 'gated', apis: [mathApi] })));
@@ -45,8 +45,8 @@ describe('worker concurrency defaults', () => {
 
     // More work than either default admits: the extra waits in its queue until slots free.
     const answers = Promise.all(Array.from({ length: 80 }, (_, n) => bus.math.add({ a: n, b: 1 }, { timeoutMs: 60_000 })));
-    await Promise.all(Array.from({ length: 45 }, (_, n) => bus.math.happened.fire({ n })));
-    await eventually(() => calls.state.running === 64 && events.state.running === 32, 30_000, '64 calls and 32 events running').catch((error: Error) => {
+    await Promise.all(Array.from({ length: 75 }, (_, n) => bus.math.happened.fire({ n })));
+    await eventually(() => calls.state.running === 64 && events.state.running === 64, 30_000, '64 calls and 64 events running').catch((error: Error) => {
       calls.open();
       events.open();
       throw new Error(`${error.message}: ${JSON.stringify({ calls: calls.state, events: events.state })}`);
@@ -54,12 +54,12 @@ describe('worker concurrency defaults', () => {
     // Given time to admit more, it does not.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(calls.state.most).toBe(64);
-    expect(events.state.most).toBe(32);
+    expect(events.state.most).toBe(64);
 
     calls.open();
     events.open();
     expect(await answers).toEqual(Array.from({ length: 80 }, (_, n) => n + 1));
-    await eventually(() => events.state.running === 0 && events.state.most === 32, 30_000, 'the events to finish');
+    await eventually(() => events.state.running === 0 && events.state.most === 64, 30_000, 'the events to finish');
   }, 90_000);
 
   it('keeps its own --concurrency for every queue when one is given', async () => {

@@ -141,7 +141,7 @@ export function registerRunCommand(program: Command): void {
     .option('--skip <features>', 'run all features except these')
     .option('--take-ownership', 'serve the APIs this service registers even if another service owns them (a migration; the other must stop serving them)')
     .option('--schema <path>', 'validate against a schema dump (lightbus dumpschema): a file or a directory')
-    .option('--concurrency <n>', "messages in flight per queue (default: 64 for an RPC queue, 32 for a listener's)", (v) => parsePositiveInt('--concurrency', v))
+    .option('--concurrency <n>', 'messages in flight per queue (default 64)', (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>
       parsePositiveInt('--drain-timeout', v),
     )
