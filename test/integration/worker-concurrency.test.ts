@@ -26,21 +26,29 @@ function gate() {
   };
 }
 
+type Gate = ReturnType<typeof gate>;
+
+/** A bus whose math.add waits at `calls` and whose listener waits at `events`. */
+function gatedBus(calls: Gate, events: Gate) {
+  const bus = track(lightbus.create(testBusOptions({ serviceName: 'gated', apis: [mathApi] })));
+  bus.register(mathApi, {
+    add: async ({ a, b }) => {
+      await calls.pass();
+      return a + b;
+    },
+    fail: () => undefined,
+    slow: () => '',
+  });
+  bus.math.happened.listen(() => events.pass(), { listenerName: 'gated' });
+  return bus;
+}
+
 describe('worker concurrency defaults', () => {
   it('runs up to 64 RPC calls of one queue at once, and 64 messages of a listener queue', async () => {
     expect(DEFAULT_CONCURRENCY).toBe(64);
     const calls = gate();
     const events = gate();
-    const bus = track(lightbus.create(testBusOptions({ serviceName: 'gated', apis: [mathApi] })));
-    bus.register(mathApi, {
-      add: async ({ a, b }) => {
-        await calls.pass();
-        return a + b;
-      },
-      fail: () => undefined,
-      slow: () => '',
-    });
-    bus.math.happened.listen(() => events.pass(), { listenerName: 'gated' });
+    const bus = gatedBus(calls, events);
     await startWorker(bus);
 
     // More work than either default admits: the extra waits in its queue until slots free.
@@ -64,21 +72,16 @@ describe('worker concurrency defaults', () => {
 
   it('keeps its own --concurrency for every queue when one is given', async () => {
     const calls = gate();
-    const bus = track(lightbus.create(testBusOptions({ serviceName: 'gated', apis: [mathApi] })));
-    bus.register(mathApi, {
-      add: async ({ a, b }) => {
-        await calls.pass();
-        return a + b;
-      },
-      fail: () => undefined,
-      slow: () => '',
-    });
+    const events = gate();
+    const bus = gatedBus(calls, events);
     await startWorker(bus, { concurrency: 5 });
     const answers = Promise.all(Array.from({ length: 12 }, (_, n) => bus.math.add({ a: n, b: 0 }, { timeoutMs: 60_000 })));
-    await eventually(() => calls.state.running === 5, 20_000, '5 calls running');
+    await Promise.all(Array.from({ length: 12 }, (_, n) => bus.math.happened.fire({ n })));
+    await eventually(() => calls.state.running === 5 && events.state.running === 5, 20_000, '5 calls and 5 events running');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(calls.state.most).toBe(5);
+    expect([calls.state.most, events.state.most]).toEqual([5, 5]);
     calls.open();
+    events.open();
     expect(await answers).toEqual(Array.from({ length: 12 }, (_, n) => n));
   }, 60_000);
 
