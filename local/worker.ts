@@ -12,7 +12,6 @@ import { TypedEmitter } from './typed-emitter';
 import { defaultLongPollRecheckMs } from './poll-stagger';
 import { localExecutionTimeout, type ExecutionTimeoutOptions } from './execution-timeouts';
 
-/** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 /**
  * Messages in flight per queue when no `concurrency` is given. A receive under way holds 10 slots
  * (it may return 10), so 32 let a queue have only 3 receives under way; at AWS round trips that
@@ -23,6 +22,7 @@ import { localExecutionTimeout, type ExecutionTimeoutOptions } from './execution
  */
 export const DEFAULT_CONCURRENCY = 64;
 
+/** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 export interface WorkerFeatures {
   /** Serve the registered APIs' procedures. @default true */
   readonly rpcs: boolean;

@@ -141,7 +141,7 @@ export class BusClient {
   /**
    * @internal Validates and serialises the event, then hands it to EventBridge: with confirmed
    * delivery resolves once EventBridge accepted it, with buffered delivery once it is queued.
-   * Invalid input throws here, in both modes.
+   * Invalid input rejects here, in both modes.
    */
   public fireEvent(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     // Not async: EventFirer.fire never throws (it rejects), and a wrapper's promise is one more per fire.

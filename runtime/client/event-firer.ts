@@ -59,20 +59,23 @@ export class EventFirer {
   public constructor(private readonly parts: EventFirerParts) {}
 
   /**
-   * Invalid input rejects here, in both delivery modes. Not an async function: with confirmed
-   * delivery (the default) a fire makes two promises, the publisher's and this one, since a burst
-   * of thousands of fires is all prepared before the first call can leave (allocation there is
-   * paid up front; an async chain made five).
+   * Invalid input rejects here, in both delivery modes: whatever goes wrong before sending arrives
+   * as a rejection, never a throw. Not an async function: with confirmed delivery (the default) a
+   * fire makes two promises, the publisher's and its own, where an async chain made five; a burst
+   * of thousands of fires is all prepared before its first call can leave, so that cost is paid up front.
    */
   public fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
-    let delivery: FireDelivery;
-    let prepared: PreparedEvent;
     try {
-      delivery = this.deliveryFor(api, event, options);
-      prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
+      return this.fireOrThrow(api, event, parameters, options);
     } catch (error) {
       return Promise.reject(error as Error);
     }
+  }
+
+  /** {@link fire}, but what goes wrong before sending throws. */
+  private fireOrThrow(api: string, event: string, parameters: Record<string, unknown> | undefined, options: FireOptions | undefined): Promise<SentEvent> {
+    const delivery = this.deliveryFor(api, event, options);
+    const prepared = this.prepare(api, event, parameters, this.eventIdFor(api, event, options));
     const { detail, checked, span } = prepared;
     // Literals, not a shared spread: fire() is hot.
     if (delivery === 'buffered') {
