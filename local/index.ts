@@ -1,4 +1,5 @@
-export { DEFAULT_CONCURRENCY, LightbusWorker } from './worker';
+export { LightbusWorker } from './worker';
+export { DEFAULT_CONCURRENCY } from './concurrency';
 export type { WorkerOptions, WorkerFeatures, WorkerEvents } from './worker';
 export { QueueConsumer } from './queue-consumer';
 export { localExecutionTimeout } from './execution-timeouts';

@@ -5,6 +5,7 @@ import type { Logger } from '../runtime/logging';
 import type { AwsClients, QueueOperations } from '../runtime/transport';
 import { PollStagger, type StaggeredPoll } from './poll-stagger';
 import { abortableSleep } from './abortable-sleep';
+import { DEFAULT_CONCURRENCY } from './concurrency';
 import { drainInFlight, type InFlight } from './in-flight';
 import { MessageGroups } from './message-groups';
 import { TypedEmitter } from './typed-emitter';
@@ -13,7 +14,7 @@ import { startVisibilityHeartbeat, type VisibilityHeartbeat } from './visibility
 export interface QueueConsumerOptions {
   readonly queueName: string;
   readonly queueUrl: string;
-  /** Messages processed at once from this queue. @default 32 */
+  /** Messages processed at once from this queue. @default {@link DEFAULT_CONCURRENCY} (64) */
   readonly concurrency?: number;
   /** Concurrent ReceiveMessage calls. @default ceil(concurrency / 10) */
   readonly pollers?: number;
@@ -115,7 +116,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
     super();
     this.queueName = options.queueName;
     this.queueUrl = options.queueUrl;
-    this.concurrency = Math.max(1, options.concurrency ?? 32);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.pollers = Math.max(1, options.pollers ?? Math.ceil(this.concurrency / 10));
     this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
@@ -239,9 +240,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
    * each ReceiveMessage asks for as many messages as it can return: refilling the window one slot
    * at a time made a receive per message or two, and each receive costs as much as a full one.
    * But no slot sits idle for long: when no receive is under way at all, any free slot is enough.
-   * Reserves (up to 10) in the step that finds them free and resolves with their number (0 once
-   * stopping): every waiting poller wakes at once, and reserving after the await let them all take
-   * the same slots (80 messages in flight of 64).
+   * Reserves (up to 10) in the step that finds them free, resolving with their number (0 once stopping):
+   * all waiting pollers wake at once, and reserving after the await let them take the same slots.
    */
   private reserveSlots(): Promise<number> {
     const batch = Math.min(MAX_RECEIVE, this.concurrency);

@@ -12,16 +12,6 @@ import { TypedEmitter } from './typed-emitter';
 import { defaultLongPollRecheckMs } from './poll-stagger';
 import { localExecutionTimeout, type ExecutionTimeoutOptions } from './execution-timeouts';
 
-/**
- * Messages in flight per queue when no `concurrency` is given. A receive under way holds 10 slots
- * (it may return 10), so 32 let a queue have only 3 receives under way; at AWS round trips that
- * capped a listener queue's drain, and an RPC request, which holds its slot through its claim and
- * its result write (two DynamoDB round trips a caller waits on), left calls waiting in SQS: 32
- * served 363–488 calls/s at 64 in flight in the AWS-like bench, 64 served 492–602, and the events
- * path went from 0.97× to 1.08× the raw path (bench/results/optimisations.md).
- */
-export const DEFAULT_CONCURRENCY = 64;
-
 /** Which parts of the bus module a worker runs (`--only` / `--skip`). */
 export interface WorkerFeatures {
   /** Serve the registered APIs' procedures. @default true */
@@ -41,7 +31,7 @@ export interface WorkerOptions extends ExecutionTimeoutOptions {
   readonly provision?: boolean;
   /** @default { rpcs: true, events: true, tasks: true } */
   readonly features?: Partial<WorkerFeatures>;
-  /** Messages in flight per queue (a handler that only tolerates fewer at once: set it lower). @default 64 ({@link DEFAULT_CONCURRENCY}) */
+  /** Messages in flight per queue (a handler that only tolerates fewer at once: set it lower). @default 64 (`DEFAULT_CONCURRENCY`) */
   readonly concurrency?: number;
   /** Concurrent long polls per queue. @default ceil(concurrency / 10) */
   readonly pollers?: number;
@@ -169,7 +159,7 @@ export class LightbusWorker extends TypedEmitter<WorkerEvents> {
         queueName: model.queueName,
         queueUrl: await this.queueUrl(model.queueName),
         visibilityTimeoutSeconds: model.visibilityTimeoutSeconds,
-        concurrency: this.options.concurrency ?? DEFAULT_CONCURRENCY,
+        ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
         ...(this.options.pollers !== undefined ? { pollers: this.options.pollers } : {}),
         ...(this.options.waitTimeSeconds !== undefined ? { waitTimeSeconds: this.options.waitTimeSeconds } : {}),
         longPollRecheckMs: this.options.longPollRecheckMs ?? defaultLongPollRecheckMs(this.bus.settings.aws.endpoint),
