@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigurationError } from '../../../runtime/errors';
 import { assertApiOwnership } from '../../api-ownership';
+import { DEFAULT_CONCURRENCY } from '../../concurrency';
 import { loadBusModule, resolveBusModulePath } from '../../load-bus-module';
 import { readSchemaDump } from '../../schema-dump';
 import { LightbusWorker, type WorkerFeatures } from '../../worker';
@@ -141,7 +142,7 @@ export function registerRunCommand(program: Command): void {
     .option('--skip <features>', 'run all features except these')
     .option('--take-ownership', 'serve the APIs this service registers even if another service owns them (a migration; the other must stop serving them)')
     .option('--schema <path>', 'validate against a schema dump (lightbus dumpschema): a file or a directory')
-    .option('--concurrency <n>', 'messages in flight per queue (default 64)', (v) => parsePositiveInt('--concurrency', v))
+    .option('--concurrency <n>', `messages in flight per queue (default ${DEFAULT_CONCURRENCY})`, (v) => parsePositiveInt('--concurrency', v))
     .option('--drain-timeout <ms>', 'on stop, how long to let messages in flight finish (default 10000)', (v) =>
       parsePositiveInt('--drain-timeout', v),
     )
