@@ -6,6 +6,8 @@ import { REPO_ROOT, spawnNode, type BenchChild } from './child';
 export interface ProxyChild {
   readonly endpoint: string;
   readonly profile: 'aws' | 'zero';
+  /** The proxy process, for its CPU time. */
+  readonly pid: number | undefined;
   /** Starts (or stops) keeping per-request records; also clears what was kept and counted. */
   record(on: boolean): Promise<void>;
   /** Records and unit counts since the last take (or record()). */
@@ -28,6 +30,7 @@ export async function startProxyChild(upstream: string, profile: 'aws' | 'zero')
   return {
     endpoint: ready.endpoint,
     profile,
+    pid: child.process.pid,
     record: async (on) => {
       const reply = child.next((m) => m.type === 'recording', 10_000, 'proxy recording switch');
       child.send({ type: 'record', on });

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { findFreePort } from '../../tools/emulator';
 import { REPO_ROOT } from './child';
+import { cpuMsOf } from './process-cpu';
 import { waitFor } from './stats';
 
 const run = promisify(execFile);
@@ -20,8 +21,11 @@ const VENV_BIN = path.join(REPO_ROOT, '.lightbus-redis-venv', 'bin');
 const FIXTURES = path.join(REPO_ROOT, 'bench', 'fixtures', 'lightbus-redis');
 
 export interface LightbusOnRedis {
-  /** Calls per second of `calls` bench.echo calls at `inFlight` at a time, after `warmup` calls. */
-  callsPerSecond(inFlight: number, calls: number, warmup?: number): Promise<number>;
+  /**
+   * `calls` bench.echo calls at `inFlight` at a time, after `warmup` calls: calls per second, and
+   * the CPU time per call of the client, the worker and Redis together (NaN without /proc).
+   */
+  measure(inFlight: number, calls: number, warmup?: number): Promise<{ callsPerSecond: number; cpuMicrosecondsPerCall: number }>;
   stop(): Promise<void>;
 }
 
@@ -92,11 +96,21 @@ export async function startLightbusOnRedis(): Promise<LightbusOnRedis> {
     throw err;
   }
   return {
-    async callsPerSecond(inFlight, calls, warmup = 200) {
-      const { stdout } = await run(path.join(VENV_BIN, 'python'), [path.join(FIXTURES, 'client.py'), String(inFlight), String(calls), String(warmup)], { cwd: FIXTURES, env, timeout: 300_000 });
-      const reply = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { callsPerSecond?: number };
-      if (typeof reply.callsPerSecond !== 'number') throw new Error(`Lightbus client printed no figure: ${stdout}`);
-      return reply.callsPerSecond;
+    async measure(inFlight, calls, warmup = 200) {
+      const client = spawn(path.join(VENV_BIN, 'python'), [path.join(FIXTURES, 'client.py'), String(inFlight), String(calls), String(warmup)], { cwd: FIXTURES, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const clientState = started(client, 'client.py');
+      const servers = (): number => (cpuMsOf(worker?.pid) ?? NaN) + (cpuMsOf(redis.pid) ?? NaN);
+      let serversBefore = NaN;
+      let lines = '';
+      client.stdout?.on('data', (chunk: Buffer) => {
+        lines += chunk.toString();
+        if (Number.isNaN(serversBefore) && lines.includes('"measuring"')) serversBefore = servers();
+      });
+      const code = await new Promise<number | null>((resolve) => client.once('exit', resolve));
+      const serversMs = servers() - serversBefore;
+      const reply = JSON.parse(lines.trim().split('\n').pop() ?? '{}') as { callsPerSecond?: number; clientCpuMs?: number };
+      if (code !== 0 || typeof reply.callsPerSecond !== 'number') throw new Error(`Lightbus client exited ${code}: ${clientState.output().slice(-2000)}`);
+      return { callsPerSecond: reply.callsPerSecond, cpuMicrosecondsPerCall: Math.round((((reply.clientCpuMs ?? NaN) + serversMs) / calls) * 1000) };
     },
     stop,
   };

@@ -27,6 +27,7 @@ import { nowMs } from '../../tools/latency-proxy';
 import { rpcTracingCost } from './tracing-cost';
 import { ResultPollerBefore } from '../lib/result-poller-before';
 import { startLightbusOnRedis } from '../lib/lightbus-redis';
+import { cpuMsOf, emulatorPid, ownCpuMs } from '../lib/process-cpu';
 
 /** Random arrival: a pause of 0–100 ms before each call, so calls land anywhere in the emulator's 100 ms long-poll tick. */
 const randomPause = () => sleep(Math.random() * 100);
@@ -341,6 +342,18 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
 
     // 4. Lightbus throughput at 16 and 64 in flight, fresh bus each (the results table grows by one item a call).
     const tableItems: Record<number, number> = {};
+    /** CPU ms so far of every process a call passes through (the caller is this process). */
+    const emulator = emulatorPid();
+    type CpuByProcess = Record<string, number>;
+    const cpuByProcess = (w: BenchChild): CpuByProcess => {
+      const out: CpuByProcess = { caller: ownCpuMs() };
+      for (const [name, pid] of [['worker', w.process.pid], ['emulator', emulator], ['latency proxy', ctx.mode === 'aws' ? ctx.recorder.pid : undefined]] as const) {
+        const ms = cpuMsOf(pid);
+        if (ms !== undefined) out[name] = ms;
+      }
+      return out;
+    };
+    const cpuPerCall: Record<number, Record<string, number>> = {};
     const awsCalls: Record<number, { caller: CallCounts; worker: CallCounts }> = {};
     const lightbusRun = async (concurrency: number): Promise<number> => {
       const name = uniqueBusName(`rpc${concurrency}`);
@@ -351,12 +364,17 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
       const callerCounts = countCalls(b.transports.clients);
       let callerBefore: CallCounts = {};
       let workerBefore: CallCounts = {};
+      let cpuBefore: CpuByProcess = {};
       const callsPerSecond = await throughput(tputCalls, concurrency, (i) => b.bench.echo({ n: i }), async () => {
         callerBefore = Object.fromEntries(callerCounts);
         workerBefore = await workerCalls(w);
+        cpuBefore = cpuByProcess(w);
       });
+      const cpuAfter = cpuByProcess(w);
       const first = awsCalls[concurrency] === undefined;
       if (first) {
+        cpuPerCall[concurrency] = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, Math.round(((ms - (cpuBefore[name] ?? ms)) / tputCalls) * 1000)]));
+        ctx.log(`    CPU µs per call by process: ${JSON.stringify(cpuPerCall[concurrency])}`);
         awsCalls[concurrency] = {
           caller: callsBetween(callerBefore, Object.fromEntries(callerCounts)),
           worker: callsBetween(workerBefore, await workerCalls(w)),
@@ -381,13 +399,15 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     // worker each run (nothing of it running while the other sides are measured). Redis answers
     // locally in either mode: the line asks lightbus-aws under AWS round trips to keep up with it.
     let redisUnavailable: string | undefined;
+    const redisCpuPerCall: Record<number, number> = {};
     const redisRun = async (concurrency: number): Promise<number> => {
       if (redisUnavailable !== undefined) return 0;
       try {
         const onRedis = await startLightbusOnRedis();
         try {
-          const callsPerSecond = await onRedis.callsPerSecond(concurrency, tputCalls);
-          ctx.log(`  Lightbus (Python) on Redis, ${concurrency} in flight: ${callsPerSecond} calls/s`);
+          const { callsPerSecond, cpuMicrosecondsPerCall } = await onRedis.measure(concurrency, tputCalls);
+          redisCpuPerCall[concurrency] ??= cpuMicrosecondsPerCall;
+          ctx.log(`  Lightbus (Python) on Redis, ${concurrency} in flight: ${callsPerSecond} calls/s; CPU ${cpuMicrosecondsPerCall} µs per call (client, worker and Redis)`);
           return callsPerSecond;
         } finally {
           await onRedis.stop();
@@ -419,10 +439,12 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
     details.floorCallsPerSecond = floorTputs;
     details.runsAt64 = at64;
     details.lightbusOnRedisCallsPerSecond = redisUnavailable === undefined ? redisTputs : { unavailable: redisUnavailable };
+    details.lightbusOnRedisCpuMicrosecondsPerCall = redisCpuPerCall;
     const redisBest = redisUnavailable === undefined ? Math.max(redisTputs[16] ?? 0, redisTputs[64] ?? 0) : undefined;
     details.lightbusCallsPerSecond = lbTputs;
     details.resultsTableItemsAfterThroughputRuns = tableItems;
     details.lightbusAwsCallsDuringThroughputRuns = awsCalls;
+    details.cpuMicrosecondsPerCallByProcess = cpuPerCall;
 
     // 5. The alternative: a per-process reply queue (raw prototype; no table polling).
     const replyName = uniqueBusName('rpcreply');
@@ -479,6 +501,10 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
           `Lightbus on Redis could not run here (${redisUnavailable}); tools/lightbus-redis/install.sh installs it.`)
         : figure('lightbus calls/s, 64 in flight', lbTputs[64] as number, 'calls/s', 'higher', { name: 'Lightbus (Python) on Redis, best of 16 and 64 in flight', value: redisBest }, { text: '≥ 1× Lightbus on Redis (516 calls/s when the goal was set)', ratio: 1 },
           `Lightbus ${readFileSync(path.join(REPO_ROOT, 'tools', 'lightbus-redis', 'version.txt'), 'utf8').trim()} from PyPI on Debian's redis-server, serving the same no-op bench.echo on this machine in the same run; Redis answers locally in every mode. Per run: 16 in flight ${redisTputs[16]}, 64 in flight ${at64.redis.join(', ')} calls/s.`),
+      ...(cpuPerCall[64]?.caller !== undefined && cpuPerCall[64]?.worker !== undefined && redisCpuPerCall[64] !== undefined
+        ? [figure('CPU per RPC call, 64 in flight: caller + worker', cpuPerCall[64].caller + cpuPerCall[64].worker, 'µs', 'lower', { name: 'Lightbus on Redis: client + worker + Redis', value: redisCpuPerCall[64] }, undefined,
+          `Per process, µs per call: ${Object.entries(cpuPerCall[64]).map(([name, us]) => `${name} ${us}`).join(', ')}. The emulator and the latency proxy stand in for AWS and use this machine's two cores too; Lightbus on Redis has no such share.`)]
+        : []),
       figure('traced RPC median, 1 in flight', traced1.summary.medianTotalMs, 'ms', 'lower', { name: 'the calls on its critical path (median of each call\'s sum)', value: traced1.summary.medianCriticalCallsMs }, { text: '≤ 1.1× critical path', ratio: 1.1 },
         'Traced run through the recording proxy: per call, the sum of the latencies of send, the receive that carried it (response only, not the long poll\'s wait), its claim, its result write and the read that found the result; the median of those sums is the baseline. The gap is the time in the queue (the emulator answers a waiting long poll on its 100 ms re-check; SQS at once) plus the caller\'s poll wait.'),
       figure('AWS cost per RPC call, 64 in flight', traced64.cost.usdPerMillion, '$/M calls', 'lower', undefined, undefined,
