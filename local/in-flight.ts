@@ -18,15 +18,11 @@ export interface InFlight {
 
 /**
  * The bounded drain of a stopping consumer: waits up to `timeoutMs` for the messages in flight to
- * finish, then marks those still unfinished as returned (their heartbeat stopped, so they are never
- * extended or deleted late) and gives each back with `giveBack` (visibility 0: another consumer
- * takes it without waiting out the visibility timeout). `giveBack` must not throw.
+ * finish, then marks those still unfinished as returned and stops their heartbeats (so they are
+ * never extended or deleted late), and resolves with them. The consumer gives them back
+ * (visibility 0) once none of its own long polls is under way: see QueueConsumer.stop().
  */
-export async function drainInFlight(
-  pending: readonly InFlight[],
-  timeoutMs: number,
-  giveBack: (entry: InFlight) => Promise<void>,
-): Promise<{ finished: number; returned: number }> {
+export async function drainInFlight(pending: readonly InFlight[], timeoutMs: number): Promise<{ finished: number; unfinished: InFlight[] }> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -35,12 +31,7 @@ export async function drainInFlight(
   clearTimeout(timer);
   const unfinished = pending.filter((p) => !p.finished);
   for (const entry of unfinished) entry.returned = true;
-  // Each heartbeat's extension under way ends first: landing after the return, it would hide the message again.
-  await Promise.all(
-    unfinished.map(async (entry) => {
-      await entry.heartbeat?.stop();
-      await giveBack(entry);
-    }),
-  );
-  return { finished: pending.length - unfinished.length, returned: unfinished.length };
+  // Each heartbeat's extension under way ends first: landing after the give-back, it would hide the message again.
+  await Promise.all(unfinished.map((entry) => entry.heartbeat?.stop()));
+  return { finished: pending.length - unfinished.length, unfinished };
 }

@@ -89,8 +89,8 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   private readonly inFlight = new Map<string, InFlight>();
   /** Aborted by stop(): cuts short the pollers' sleeps, never a long poll (see stop()). */
   private readonly stopping = new AbortController();
-  /** Messages received by long polls that ended after stop(), given straight back to the queue. */
-  private released = 0;
+  /** Messages received by long polls that ended after stop(): never started, given back at its end. */
+  private readonly released: Message[] = [];
   private reserved = 0;
   /** ReceiveMessage calls under way. */
   private receiving = 0;
@@ -145,21 +145,29 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
   /**
    * Stops issuing polls at once, waits up to `drainTimeoutMs` for messages in flight, then returns
    * any still unfinished to the queue (visibility 0) so another consumer takes them without
-   * waiting out the visibility timeout.
+   * waiting out the visibility timeout: once this consumer's own long polls under way have ended.
+   * Given back sooner, a message went to one of them, back, to the next: every receive counts
+   * toward the queue's maxReceiveCount, and a stop could send a message it never ran to the DLQ.
    *
    * Long polls under way are not aborted: aborting one only closes it on this side, while the
    * endpoint (SQS too) keeps it open and hands it messages that then stay hidden for the visibility
    * timeout, stranded (an RPC request past its deadline). Each ends within `waitTimeSeconds`, and
-   * whatever it returns is given straight back to the queue (`released`). So stop() takes at most
+   * whatever it returns is given back with the rest (`released`). So stop() takes at most
    * max(drainTimeoutMs, waitTimeSeconds) plus the calls that return messages.
    */
   public async stop(drainTimeoutMs: number): Promise<{ finished: number; returned: number; released: number }> {
     this.running = false;
     this.stopping.abort();
     for (const wake of this.slotWaiters.splice(0)) wake();
-    const drained = drainInFlight([...this.inFlight.values()], drainTimeoutMs, (entry) => this.giveBack(entry.message, 'return-to-queue'));
-    const [result] = await Promise.all([drained, Promise.all(this.loops)]);
-    return { ...result, released: this.released };
+    const [{ finished, unfinished }] = await Promise.all([drainInFlight([...this.inFlight.values()], drainTimeoutMs), Promise.all(this.loops)]);
+    if (this.released.length > 0) {
+      this.logger.info('Long polls under way at stop returned messages; they go back to the queue unstarted', { queue: this.queueName, count: this.released.length });
+    }
+    await Promise.all([
+      ...unfinished.map((entry) => this.giveBack(entry.message, 'return-to-queue')),
+      ...this.released.map((m) => this.giveBack({ receiptHandle: m.ReceiptHandle ?? '', messageId: m.MessageId ?? '' }, 'release-after-stop')),
+    ]);
+    return { finished, returned: unfinished.length, released: this.released.length };
   }
 
   /** Sets a message's visibility to 0: another consumer receives it at once. Never throws. */
@@ -172,15 +180,6 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
         error,
       });
     });
-  }
-
-  /** Messages a long poll returned after stop(): not started, given straight back to the queue. */
-  private async release(messages: readonly Message[]): Promise<void> {
-    this.released += messages.length;
-    const count = messages.length;
-    this.logger.info('A long poll under way at stop returned messages; they go straight back to the queue', { queue: this.queueName, count });
-    const giveBack = (m: Message) => this.giveBack({ receiptHandle: m.ReceiptHandle ?? '', messageId: m.MessageId ?? '' }, 'release-after-stop');
-    await Promise.all(messages.map(giveBack));
   }
 
   private async pollLoop(joinAfterMs: number): Promise<void> {
@@ -224,7 +223,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       this.reserved -= wanted;
       this.pollEnded(poll);
       if (!this.running) {
-        if (messages.length > 0) await this.release(messages);
+        this.released.push(...messages);
         break;
       }
       // A short batch means the queue is drained for now: the next polls can wait their turn.

@@ -86,7 +86,7 @@ export type WorkerEvents = {
   /**
    * `finished`: messages in flight at stop that finished; `returned`: those the drain timeout gave
    * back to their queue; `released`: messages that long polls under way at stop returned, given
-   * straight back (never started).
+   * back unstarted (both once the last poll under way ended).
    */
   stopped: [summary: { finished: number; returned: number; released: number }];
 };

@@ -1,7 +1,8 @@
 /**
  * How the local worker's QueueConsumer stops (issue #10, item 1), against a stubbed SQS client: it
- * never abandons a long poll that can still take messages, gives straight back whatever such a
- * poll returns, and returns every unfinished message at the drain timeout.
+ * never abandons a long poll that can still take messages, gives back whatever such a poll
+ * returns, and returns every unfinished message at the drain timeout: both once none of its own
+ * polls is under way, so that it does not receive them again itself.
  */
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { QueueConsumer } from '../../local';
@@ -9,7 +10,7 @@ import { silentLogger } from '../../runtime';
 import type { Dispatcher, DispatchOutcome } from '../../runtime/dispatch';
 import type { AwsClients, QueueOperations } from '../../runtime/transport';
 
-function harness(dispatch: () => Promise<DispatchOutcome>, options: { visibilityTimeoutSeconds?: number; extension?: () => Promise<void> } = {}) {
+function harness(dispatch: () => Promise<DispatchOutcome>, options: { visibilityTimeoutSeconds?: number; extension?: () => Promise<void>; pollers?: number } = {}) {
   const receives: { answer: (messages: Message[]) => void; aborted: () => boolean }[] = [];
   const sqs = {
     send: (command: unknown, options?: { abortSignal?: AbortSignal }) => {
@@ -37,8 +38,8 @@ function harness(dispatch: () => Promise<DispatchOutcome>, options: { visibility
     queueName: 'q',
     queueUrl: 'http://sqs/q',
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
-    concurrency: 10,
-    pollers: 1,
+    concurrency: 10 * (options.pollers ?? 1),
+    pollers: options.pollers ?? 1,
   });
   const messages = (ids: string[]): Message[] => ids.map((id) => ({ MessageId: id, ReceiptHandle: `r-${id}`, Body: '{}' }));
   return { consumer, receives, visibility, deleted, messages, dispatched: () => dispatched };
@@ -47,7 +48,7 @@ function harness(dispatch: () => Promise<DispatchOutcome>, options: { visibility
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('QueueConsumer.stop', () => {
-  it('lets a long poll under way end, and gives what it returns straight back without running it', async () => {
+  it('lets a long poll under way end, and gives what it returns back without running it', async () => {
     const h = harness(() => Promise.resolve({ kind: 'done' }));
     h.consumer.start();
     await tick();
@@ -79,6 +80,25 @@ describe('QueueConsumer.stop', () => {
     for (const finish of finishers) finish();
     await tick();
     expect(h.deleted).toEqual([]);
+  });
+
+  it('gives nothing back while one of its own long polls is still under way (each receive counts toward maxReceiveCount)', async () => {
+    const h = harness(() => new Promise(() => undefined), { pollers: 3 });
+    h.consumer.start();
+    await tick();
+    h.receives[0]!.answer(h.messages(['a'])); // a runs and never finishes
+    await tick();
+    expect(h.receives).toHaveLength(3); // the other two pollers' receives are under way
+    const stopped = h.consumer.stop(0);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the drain timeout has passed
+    h.receives[1]!.answer(h.messages(['b'])); // a poll under way at stop takes b
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Given back now, a or b could go to the poll still open, and back, and again: neither is yet.
+    expect(h.visibility.filter((v) => v.seconds === 0)).toEqual([]);
+    h.receives[2]!.answer([]);
+    await expect(stopped).resolves.toEqual({ finished: 0, returned: 1, released: 1 });
+    expect(h.visibility.filter((v) => v.seconds === 0).map((v) => v.receiptHandle).sort()).toEqual(['r-a', 'r-b']);
+    expect(h.dispatched()).toBe(1);
   });
 
   it('returns a message only after its heartbeat extension under way has ended, so that extension cannot hide it again', async () => {

@@ -55,7 +55,7 @@ export const rollingRestart: Scenario = {
     const released = ctx.workers.reduce((n, w) => n + Number(w.stoppedSummary()?.released ?? 0), 0);
     ctx.tally.notes.push(
       `${calls.length} calls, ${events.length} events; stops took ${stops.map((ms) => `${(ms / 1000).toFixed(1)}s`).join(', ')}; ` +
-        `${released} messages received by polls under way at stop went straight back; slowest event start ${Math.max(0, ...firstStart.values())} ms`,
+        `${released} messages received by polls under way at stop went back unstarted; slowest event start ${Math.max(0, ...firstStart.values())} ms`,
     );
   },
 };
