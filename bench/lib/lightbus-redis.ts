@@ -30,11 +30,12 @@ export interface LightbusOnRedis {
 }
 
 /** Runs tools/lightbus-redis/install.sh (idempotent: a second run makes no network call). */
-export async function installLightbusOnRedis(): Promise<void> {
+async function installLightbusOnRedis(): Promise<void> {
   await run('bash', [path.join(REPO_ROOT, 'tools', 'lightbus-redis', 'install.sh')], { cwd: REPO_ROOT });
 }
 
-function started(child: ChildProcess, what: string): { output: () => string; exited: () => boolean } {
+/** Keeps the last 10 kB of a child's output and whether it has exited. */
+function watchChild(child: ChildProcess, what: string): { output: () => string; exited: () => boolean } {
   let output = '';
   let exited = false;
   const keep = (chunk: Buffer) => {
@@ -75,7 +76,7 @@ export async function startLightbusOnRedis(): Promise<LightbusOnRedis> {
     `    rpc_transport:\n${transport}    result_transport:\n${transport}    event_transport:\n${transport}`,
   ].join('\n'));
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const redisState = started(redis, 'redis-server');
+  const redisState = watchChild(redis, 'redis-server');
   const env = { ...process.env, LIGHTBUS_CONFIG: config, PYTHONPATH: FIXTURES };
   let worker: ChildProcess | undefined;
   const stop = async () => {
@@ -87,7 +88,7 @@ export async function startLightbusOnRedis(): Promise<LightbusOnRedis> {
     await waitFor(() => redisState.exited() || redisState.output().includes('Ready to accept connections'), 10_000, `redis-server on port ${port}`);
     if (redisState.exited()) throw new Error(`redis-server exited: ${redisState.output()}`);
     worker = spawn(path.join(VENV_BIN, 'lightbus'), ['run', '--bus', 'bus'], { cwd: FIXTURES, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const workerState = started(worker, 'lightbus run');
+    const workerState = watchChild(worker, 'lightbus run');
     // Lightbus logs this line once its RPC consumers are listening.
     await waitFor(() => workerState.exited() || workerState.output().includes('on_start hooks was successful'), 30_000, 'lightbus run to start');
     if (workerState.exited()) throw new Error(`lightbus run exited: ${workerState.output()}`);
@@ -98,7 +99,7 @@ export async function startLightbusOnRedis(): Promise<LightbusOnRedis> {
   return {
     async measure(inFlight, calls, warmup = 200) {
       const client = spawn(path.join(VENV_BIN, 'python'), [path.join(FIXTURES, 'client.py'), String(inFlight), String(calls), String(warmup)], { cwd: FIXTURES, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const clientState = started(client, 'client.py');
+      const clientState = watchChild(client, 'client.py');
       const servers = (): number => (cpuMsOf(worker?.pid) ?? NaN) + (cpuMsOf(redis.pid) ?? NaN);
       let serversBefore = NaN;
       let lines = '';

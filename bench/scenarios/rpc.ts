@@ -342,9 +342,9 @@ export async function rpcScenario(ctx: BenchContext): Promise<Omit<ScenarioResul
 
     // 4. Lightbus throughput at 16 and 64 in flight, fresh bus each (the results table grows by one item a call).
     const tableItems: Record<number, number> = {};
-    /** CPU ms so far of every process a call passes through (the caller is this process). */
     const emulator = emulatorPid();
     type CpuByProcess = Record<string, number>;
+    /** CPU ms so far of every process a call passes through (the caller is this process). */
     const cpuByProcess = (w: BenchChild): CpuByProcess => {
       const out: CpuByProcess = { caller: ownCpuMs() };
       for (const [name, pid] of [['worker', w.process.pid], ['emulator', emulator], ['latency proxy', ctx.mode === 'aws' ? ctx.recorder.pid : undefined]] as const) {
