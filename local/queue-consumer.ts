@@ -200,7 +200,7 @@ export class QueueConsumer extends TypedEmitter<QueueConsumerEvents> {
       const poll = this.stagger.started();
       let messages: Message[] = [];
       try {
-        const out = await this.clients.sqs.send(
+        const out = await this.clients.sqsLongPolls.send(
           new ReceiveMessageCommand({
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: wanted,

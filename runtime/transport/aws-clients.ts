@@ -150,6 +150,7 @@ class ClosableAgents {
  */
 export class AwsClients {
   private sqsClient: SQSClient | undefined;
+  private sqsLongPollClient: SQSClient | undefined;
   private eventBridgeClient: EventBridgeClient | undefined;
   private dynamoDbClient: DynamoDBClient | undefined;
   private snsClient: SNSClient | undefined;
@@ -159,7 +160,7 @@ export class AwsClients {
 
   public constructor(private readonly settings: AwsSettings = {}) {}
 
-  private commonConfig() {
+  private commonConfig(options: { readonly cacheMiddleware?: boolean } = {}) {
     const agents = new ClosableAgents({ keepAlive: true, maxSockets: MAX_SOCKETS });
     this.agents.push(agents);
     return {
@@ -171,6 +172,12 @@ export class AwsClients {
       maxAttempts: 4,
       // The SDK's own timeouts (NodeHttpHandler options): a hung endpoint frees the socket. Without
       // throwOnRequestTimeout a request timeout is only a logged warning.
+      // The SDK resolves a command's middleware stack once per command class instead of on every
+      // call: a third of its own CPU per request (bench/results/optimisations.md). It holds while
+      // nobody changes the stack, so {@link keepingMiddlewareCurrent} turns it off for good on a
+      // client whose stack is changed. A call made with options (an abort signal) resolves its own
+      // stack and empties the cache, hence the separate long-poll client.
+      cacheMiddleware: options.cacheMiddleware ?? true,
       requestHandler: {
         connectionTimeout: CONNECTION_TIMEOUT_MS,
         requestTimeout: REQUEST_TIMEOUT_MS,
@@ -182,23 +189,33 @@ export class AwsClients {
   }
 
   public get sqs(): SQSClient {
-    this.sqsClient ??= new (sqsClientClass())(this.commonConfig());
+    this.sqsClient ??= keepingMiddlewareCurrent(new (sqsClientClass())(this.commonConfig()));
     return this.sqsClient;
   }
 
+  /**
+   * The SQS client of a worker's long polls (ReceiveMessage with an abort signal). Every call with
+   * options empties a client's middleware cache, so receives on {@link sqs} would undo it for the
+   * sends and deletes there; this client caches nothing. Built only by a process that polls.
+   */
+  public get sqsLongPolls(): SQSClient {
+    this.sqsLongPollClient ??= new (sqsClientClass())(this.commonConfig({ cacheMiddleware: false }));
+    return this.sqsLongPollClient;
+  }
+
   public get eventBridge(): EventBridgeClient {
-    this.eventBridgeClient ??= new (eventBridgeClientClass())(this.commonConfig());
+    this.eventBridgeClient ??= keepingMiddlewareCurrent(new (eventBridgeClientClass())(this.commonConfig()));
     return this.eventBridgeClient;
   }
 
   public get dynamoDb(): DynamoDBClient {
-    this.dynamoDbClient ??= new (dynamoDbClientClass())(this.commonConfig());
+    this.dynamoDbClient ??= keepingMiddlewareCurrent(new (dynamoDbClientClass())(this.commonConfig()));
     return this.dynamoDbClient;
   }
 
   /** Built only by a bus that fires or provisions an API whose events travel over SNS. */
   public get sns(): SNSClient {
-    this.snsClient ??= new (snsClientClass())(this.commonConfig());
+    this.snsClient ??= keepingMiddlewareCurrent(new (snsClientClass())(this.commonConfig()));
     return this.snsClient;
   }
 
@@ -210,7 +227,8 @@ export class AwsClients {
    */
   public get s3(): S3Client {
     // Path-style against an emulator endpoint: `<bucket>.<ip>` does not resolve.
-    this.s3Client ??= new (s3ClientClass())({ ...this.commonConfig(), ...(this.settings.endpoint !== undefined || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {}) });
+    // No middleware cache: S3's middleware keeps per-bucket state (region redirects) in the context a cache would share.
+    this.s3Client ??= new (s3ClientClass())({ ...this.commonConfig({ cacheMiddleware: false }), ...(this.settings.endpoint !== undefined || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {}) });
     return this.s3Client;
   }
 
@@ -222,6 +240,8 @@ export class AwsClients {
   public destroy(): void {
     for (const agents of this.agents.splice(0)) agents.close();
     this.sqsClient?.destroy();
+    this.sqsLongPollClient?.destroy();
+    this.sqsLongPollClient = undefined;
     this.eventBridgeClient?.destroy();
     this.dynamoDbClient?.destroy();
     this.snsClient?.destroy();
@@ -232,4 +252,25 @@ export class AwsClients {
     this.eventBridgeClient = undefined;
     this.dynamoDbClient = undefined;
   }
+}
+
+/** The middleware stack operations that change what a call runs through. */
+const STACK_CHANGES = ['add', 'addRelativeTo', 'use', 'remove', 'removeByTag'] as const;
+
+/**
+ * Turns the client's middleware cache off for good once anyone changes its middleware stack (a
+ * test's tap, an instrumentation added late): from then on every call resolves the stack as the
+ * SDK does by default, so the change is never missed. The SDK reads `cacheMiddleware` on every call.
+ */
+function keepingMiddlewareCurrent<C extends { readonly config: object; readonly middlewareStack: object }>(client: C): C {
+  const stack = client.middlewareStack as Record<(typeof STACK_CHANGES)[number], (...args: unknown[]) => unknown>;
+  for (const name of STACK_CHANGES) {
+    const change = stack[name];
+    if (typeof change !== 'function') continue;
+    stack[name] = (...args: unknown[]) => {
+      (client.config as { cacheMiddleware?: boolean }).cacheMiddleware = false;
+      return change.apply(stack, args);
+    };
+  }
+  return client;
 }

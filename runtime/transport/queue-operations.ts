@@ -140,7 +140,8 @@ export class QueueOperations {
     const fifo = queueName.endsWith('.fifo') ? { MessageGroupId: messageGroupId || 'dead-letters', MessageDeduplicationId: randomUUID() } : {};
     const out = await this.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: await this.locator.url(queueName), MessageBody: body, MessageAttributes: attributes, ...fifo }),
-      signal ? { abortSignal: signal } : {},
+      // undefined, not {}: a call with options empties the client's middleware cache (aws-clients.ts).
+      signal ? { abortSignal: signal } : undefined,
     );
     return out.MessageId ?? '';
   }

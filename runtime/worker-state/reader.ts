@@ -32,7 +32,8 @@ export async function readWorkerStatesFrom(
   options: ReadWorkerStatesOptions = {},
 ): Promise<WorkerState[]> {
   const now = options.now ?? Date.now();
-  const sendOptions = options.signal ? { abortSignal: options.signal } : {};
+  // undefined, not {}: a call with options empties the client's middleware cache (aws-clients.ts).
+  const sendOptions = options.signal ? { abortSignal: options.signal } : undefined;
   const index = await dynamoDb.send(
     new GetItemCommand({ TableName: tableName, Key: { pk: { S: WORKER_INDEX_KEY } }, ConsistentRead: true }),
     sendOptions,

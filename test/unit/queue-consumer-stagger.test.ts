@@ -60,7 +60,7 @@ function stubbedConsumer(options: { pollers: number; concurrency: number; longPo
       });
     },
   };
-  const clients = { sqs } as unknown as AwsClients;
+  const clients = { sqs, sqsLongPolls: sqs } as unknown as AwsClients;
   const queues = { delete: () => Promise.resolve(), changeVisibility: () => Promise.resolve() } as unknown as QueueOperations;
   const dispatcher = { dispatch: () => Promise.resolve({ kind: 'done' }) } as unknown as Dispatcher;
   const consumer = new QueueConsumer(clients, queues, dispatcher, silentLogger, {

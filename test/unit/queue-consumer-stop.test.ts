@@ -34,7 +34,7 @@ function harness(dispatch: () => Promise<DispatchOutcome>, options: { visibility
     dispatch: () => ((dispatched += 1), dispatch()),
     visibilityTimeoutSeconds: () => 30,
   } as unknown as Dispatcher;
-  const consumer = new QueueConsumer({ sqs } as unknown as AwsClients, queues, dispatcher, silentLogger, {
+  const consumer = new QueueConsumer({ sqs, sqsLongPolls: sqs } as unknown as AwsClients, queues, dispatcher, silentLogger, {
     queueName: 'q',
     queueUrl: 'http://sqs/q',
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
