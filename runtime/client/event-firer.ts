@@ -91,13 +91,7 @@ export class EventFirer {
     }
     // A span OpenTelemetry does not record has nothing to end: the send alone.
     const sending = span.recorded ? span.settle(() => this.sendConfirmed(prepared)) : this.sendConfirmed(prepared);
-    return sending.then(
-      (eventBridgeId) => ({ id: detail.id, eventBridgeId, delivery, api, event, parameters: checked, firedAt: detail.firedAt }),
-      (error: unknown) => {
-        // The id it tried, so the caller can fire it again as the same event ({ eventId }).
-        throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(detail.id) : error;
-      },
-    );
+    return confirmedSentEvent(sending, api, event, checked, detail.id, detail.firedAt);
   }
 
   /** See `BusClient.flush()`. */
@@ -159,7 +153,7 @@ export class EventFirer {
       api,
       event,
       parameters: toWireValue(checked) as Record<string, unknown>,
-      firedAt: new Date().toISOString(),
+      firedAt: isoNow(),
       sender: settings.sender,
       traceparent: span.traceparent,
       tracestate: span.tracestate,
@@ -272,4 +266,37 @@ export function logUndelivered(logger: Logger, event: UndeliveredEvent): void {
     errorMessage: event.errorMessage,
     ...(event.origin !== undefined ? { origin: event.origin } : {}),
   });
+}
+
+/**
+ * What a confirmed fire() resolves with, once EventBridge accepted the event. A function of its
+ * own so that its callbacks, which live until the call returns, hold only these values: closures
+ * made in fireOrThrow would keep the whole prepared event (its detail and wire copy of the
+ * parameters) alive, and a burst of thousands of fires keeps them all past the young generation.
+ */
+function confirmedSentEvent(
+  sending: Promise<string>,
+  api: string,
+  event: string,
+  parameters: Record<string, unknown>,
+  id: string,
+  firedAt: string,
+): Promise<SentEvent> {
+  return sending.then(
+    (eventBridgeId) => ({ id, eventBridgeId, delivery: 'confirmed' as const, api, event, parameters, firedAt }),
+    (error: unknown) => {
+      // The id it tried, so the caller can fire it again as the same event ({ eventId }).
+      throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(id) : error;
+    },
+  );
+}
+
+/** The last ISO timestamp made, and the epoch ms it is for: a burst fires many events per millisecond. */
+let lastIso = { ms: NaN, text: '' };
+
+/** `new Date().toISOString()`, made once per millisecond. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastIso.ms) lastIso = { ms, text: new Date(ms).toISOString() };
+  return lastIso.text;
 }
