@@ -150,7 +150,7 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
       `fire() at 32 producers and the burst, and their hand-batched baselines, alternate run by run (lightbus, raw, raw, lightbus, …; ${ALTERNATING_RUNS} runs each, every run after its own warm-up) and are reported over all their runs (per-run figures in details); the other rows are one run each.`,
       '"Producers" are concurrent loops that each await their own fire(). Confirmed delivery (the default) batches whatever is pending in the same event-loop turn into PutEvents calls of ≤ 10 entries; a producer awaiting each fire has one event in flight, so at 1 producer nothing can be batched.',
       'Buffered delivery (fire: { delivery: "buffered" }): fire() resolves once the event is queued; a batch goes out when it has 10 entries (or 256 KB), after a 5 ms linger, or on flush(). The buffered rows are timed until flush() resolved, so they include delivery. The issue\'s 1-producer goal (≥ 5× naive) applies to this mode: it is the only way a producer that awaits each fire can be batched.',
-      'Baselines use the same SDK socket settings as lightbus (keep-alive, 256 sockets).',
+      'Baselines use the same SDK client settings as lightbus (keep-alive, 256 sockets, the SDK\'s middleware cache: cacheMiddleware).',
     ],
   };
 }
