@@ -15,7 +15,7 @@ import { lightbus, silentLogger, type Bus } from '../../runtime';
 import { LightbusWorker, provisionTopology } from '../../local';
 import { eventDetailType, eventSource, WIRE_VERSION } from '../../runtime/messages/wire';
 import { eventTopicName } from '../../runtime/topology';
-import type { AwsClients } from '../../runtime/transport';
+import { countCalls } from '../lib/call-counter';
 import { clientConfig, uniqueBusName } from '../lib/aws';
 import type { BenchContext } from '../lib/context';
 import { figure, type Figure, type ScenarioResult } from '../lib/report';
@@ -48,22 +48,6 @@ function busFor(busName: string, transport: Transport, serviceName = 'bench'): B
   return bus;
 }
 
-/** Counts SDK calls by command name on every client of a bus (SNS included). */
-function countCalls(clients: AwsClients): Map<string, number> {
-  const counts = new Map<string, number>();
-  type Stackable = { middlewareStack: { add: (mw: unknown, options: unknown) => void } };
-  for (const client of [clients.sqs, clients.eventBridge, clients.dynamoDb, clients.sns] as unknown as Stackable[]) {
-    client.middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
-        const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-        counts.set(name, (counts.get(name) ?? 0) + 1);
-        return next(args);
-      },
-      { step: 'initialize', name: 'benchTransportCounter' },
-    );
-  }
-  return counts;
-}
 
 interface PathFigures {
   readonly latency: ReturnType<typeof summarise>;
@@ -84,8 +68,8 @@ async function firedToHandled(transport: Transport, count: number): Promise<Path
   const worker = new LightbusWorker(listener, { logger: silentLogger, waitTimeSeconds: 1 });
   await worker.start();
   try {
-    const firerCalls = countCalls(firer.transports.clients);
-    const workerCalls = countCalls(listener.transports.clients);
+    const firerCalls = countCalls(firer.transports.clients, { sns: true, operationNames: true });
+    const workerCalls = countCalls(listener.transports.clients, { sns: true, operationNames: true });
     const samples: number[] = [];
     const one = async (n: number) => {
       const start = now();
