@@ -170,14 +170,14 @@ export class AwsClients {
       // throttling and transient errors; lightbus adds no retry loop of its own around calls.
       retryMode: 'standard',
       maxAttempts: 4,
+      // The SDK resolves a command's middleware stack once per command class instead of on every
+      // call: a fifth to a third of its own CPU per request (bench/results/optimisations.md). It
+      // holds while nobody changes the stack, so {@link keepingMiddlewareCurrent} turns it off for
+      // good on a client whose stack is changed. A call made with options (an abort signal)
+      // resolves its own stack and empties the cache, hence the separate long-poll client.
+      cacheMiddleware: options.cacheMiddleware ?? true,
       // The SDK's own timeouts (NodeHttpHandler options): a hung endpoint frees the socket. Without
       // throwOnRequestTimeout a request timeout is only a logged warning.
-      // The SDK resolves a command's middleware stack once per command class instead of on every
-      // call: a third of its own CPU per request (bench/results/optimisations.md). It holds while
-      // nobody changes the stack, so {@link keepingMiddlewareCurrent} turns it off for good on a
-      // client whose stack is changed. A call made with options (an abort signal) resolves its own
-      // stack and empties the cache, hence the separate long-poll client.
-      cacheMiddleware: options.cacheMiddleware ?? true,
       requestHandler: {
         connectionTimeout: CONNECTION_TIMEOUT_MS,
         requestTimeout: REQUEST_TIMEOUT_MS,
