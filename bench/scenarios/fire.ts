@@ -19,7 +19,7 @@ import { benchApi, PING_NOTE } from '../fixtures/bench-api';
 import { rawPingEntry } from '../lib/raw-sdk';
 
 /** Runs of each side in the alternating comparisons (see `alternate` below). */
-const ALTERNATING_RUNS = 4;
+const ALTERNATING_RUNS = 8;
 
 export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResult, 'durationMs'>> {
   const total = ctx.quick ? 1000 : 5000;
