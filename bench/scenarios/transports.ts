@@ -48,7 +48,6 @@ function busFor(busName: string, transport: Transport, serviceName = 'bench'): B
   return bus;
 }
 
-
 interface PathFigures {
   readonly latency: ReturnType<typeof summarise>;
   readonly requestsPerEvent: Record<string, number>;

@@ -119,7 +119,8 @@ export async function inspectEvents(
       const waitSeconds = options.follow ? 20 : Math.max(0, Math.min(20, Math.ceil((deadline - Date.now()) / 1000)));
       let messages;
       try {
-        const received = await clients.sqs.send(
+        // A long poll that carries an abort signal: its own client (runtime/transport/aws-clients.ts).
+        const received = await clients.sqsLongPolls.send(
           new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
           { abortSignal: stop.signal },
         );

@@ -82,7 +82,8 @@ export class EventFeed {
     while (!signal.aborted) {
       let messages: Message[];
       try {
-        const out = await clients.sqs.send(
+        // Long polls that carry an abort signal: their own client (runtime/transport/aws-clients.ts).
+        const out = await clients.sqsLongPolls.send(
           new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: this.options.waitTimeSeconds ?? 20 }),
           { abortSignal: signal },
         );
