@@ -194,9 +194,10 @@ export class AwsClients {
   }
 
   /**
-   * The SQS client of a worker's long polls (ReceiveMessage with an abort signal). Every call with
-   * options empties a client's middleware cache, so receives on {@link sqs} would undo it for the
-   * sends and deletes there; this client caches nothing. Built only by a process that polls.
+   * The SQS client of long polls (ReceiveMessage with an abort signal: a worker's, inspect's, the
+   * dashboard's). Every call with options empties a client's middleware cache, so receives on
+   * {@link sqs} would undo it for the sends and deletes there; this client caches nothing. Built
+   * only by a process that polls.
    */
   public get sqsLongPolls(): SQSClient {
     this.sqsLongPollClient ??= new (sqsClientClass())(this.commonConfig({ cacheMiddleware: false }));
