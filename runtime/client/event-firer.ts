@@ -291,12 +291,16 @@ function confirmedSentEvent(
   );
 }
 
-/** The last ISO timestamp made, and the epoch ms it is for: a burst fires many events per millisecond. */
-let lastIso = { ms: NaN, text: '' };
+/** The epoch ms of the last ISO timestamp made, and that timestamp: a burst fires many events per millisecond. */
+let lastIsoMs = NaN;
+let lastIso = '';
 
 /** `new Date().toISOString()`, made once per millisecond. */
 function isoNow(): string {
   const ms = Date.now();
-  if (ms !== lastIso.ms) lastIso = { ms, text: new Date(ms).toISOString() };
-  return lastIso.text;
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
