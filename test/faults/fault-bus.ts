@@ -1,6 +1,6 @@
 /**
  * The bus module `lightbus run --local` runs in the fault suite (tools/faults). Every procedure and
- * listener appends what it does to LIGHTBUS_FAULT_RECORD_FILE (one JSON line, an atomic append), so
+ * listener appends what it does to LIGHTBUS_FAULT_RECORD_FILE (one JSON line, one append: whole lines among writers; a reader skips a line not yet ended), so
  * the suite can count what ran, where, how often and how late, across worker processes.
  */
 import { appendFileSync } from 'node:fs';

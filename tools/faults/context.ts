@@ -51,10 +51,11 @@ export class ScenarioContext {
 
   public records(): RunRecord[] {
     if (!existsSync(this.recordFile)) return [];
-    return readFileSync(this.recordFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as RunRecord);
+    const lines = readFileSync(this.recordFile, 'utf8').split('\n');
+    // The last piece is the line a worker may be appending as we read (a read can see part of a
+    // write): only lines already ended by their newline are records.
+    lines.pop();
+    return lines.filter(Boolean).map((line) => JSON.parse(line) as RunRecord);
   }
 
   /** How many records of kind `k` each tag has. */
