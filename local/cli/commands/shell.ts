@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { start, type REPLEval, type REPLServer } from 'node:repl';
+import type { REPLEval, REPLServer } from 'node:repl';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -102,6 +102,10 @@ export async function startShell(
   }
   let idle: () => Promise<void> = () => Promise.resolve();
   const input = terminal ? io.input : feedLineByLine(io.input, () => idle());
+  // Loaded here, not at the top: node:repl loads node:domain, which then sits in every callback and
+  // emit of the process (it patches EventEmitter), and every command, `lightbus run` included,
+  // loads this file to register `shell`.
+  const { start } = await import('node:repl');
   const server = start({ prompt: 'lightbus> ', input, output: io.output, terminal, useGlobal: false, ignoreUndefined: true });
   idle = trackEvaluations(server).idle;
   Object.assign(server.context, { bus, lightbus, z });
