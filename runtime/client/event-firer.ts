@@ -7,7 +7,7 @@ import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '..
 import { parseOrThrow, toWireValue } from '../schema';
 import { startFireSpan } from '../tracing/instrument';
 import { UNTRACED, type LightbusSpan } from '../tracing/span';
-import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type EventEntry, type FifoPlacement } from '../transport';
+import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type EventEntry, type FifoPlacement, type PublishContext } from '../transport';
 import type { ClientSettings } from './client-settings';
 import { currentFireOrigin } from './fire-origin';
 import type { Registry } from './registry';
@@ -20,6 +20,13 @@ import type { FireOptions, SentEvent } from './types';
  * event under two.
  */
 const EVENT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An event's names on EventBridge, and the publish context of its fires (one object for all of them). */
+interface EntryNames {
+  readonly source: string;
+  readonly detailType: string;
+  readonly context: PublishContext;
+}
 
 /** An event ready to go: validated, serialised, not yet handed to the publisher. */
 interface PreparedEvent {
@@ -54,15 +61,16 @@ export interface EventFirerParts {
  */
 export class EventFirer {
   /** Source and DetailType per API, then per event (see {@link entryNames}). */
-  private readonly entryNamesCache = new Map<string, Map<string, { readonly source: string; readonly detailType: string }>>();
+  private readonly entryNamesCache = new Map<string, Map<string, EntryNames>>();
 
   public constructor(private readonly parts: EventFirerParts) {}
 
   /**
    * Invalid input rejects here, in both delivery modes: whatever goes wrong before sending arrives
    * as a rejection, never a throw. Not an async function: with confirmed delivery (the default) a
-   * fire makes two promises, the publisher's and its own, where an async chain made five; a burst
-   * of thousands of fires is all prepared before its first call can leave, so that cost is paid up front.
+   * fire makes one promise, settled by the publisher through a {@link ConfirmedFire}, where an async
+   * chain made five; a burst of thousands of fires is all prepared before its first call can leave,
+   * so that cost is paid up front.
    */
   public fire(api: string, event: string, parameters: Record<string, unknown> | undefined, options?: FireOptions): Promise<SentEvent> {
     try {
@@ -89,7 +97,17 @@ export class EventFirer {
         firedAt: detail.firedAt,
       }));
     }
-    // A span OpenTelemetry does not record has nothing to end: the send alone.
+    // The common case (no span to end, no hooks, the entry fits): one promise, settled by the
+    // publisher through a ConfirmedFire. Otherwise the send is a promise the span and hooks wrap.
+    if (!span.recorded && prepared.inline && !this.parts.hooks.observes('EventSent')) {
+      const { transports } = this.parts;
+      const deadline = Date.now() + prepared.timeoutMs;
+      const context = this.publishContext(prepared);
+      return new Promise<SentEvent>((resolve, reject) => {
+        // A size error thrown here rejects the promise (the executor runs at once).
+        transports.publisher.publishTo(prepared.entry, context, deadline, new ConfirmedFire(detail.id, api, event, checked, detail.firedAt, resolve, reject));
+      });
+    }
     const sending = span.recorded ? span.settle(() => this.sendConfirmed(prepared)) : this.sendConfirmed(prepared);
     return confirmedSentEvent(sending, api, event, checked, detail.id, detail.firedAt);
   }
@@ -178,22 +196,27 @@ export class EventFirer {
     return this.parts.transports.offloads.offloadEvent(detail, entry);
   }
 
-  /** An event's Source and DetailType, built once per event rather than per fire(). */
-  private entryNames(api: string, event: string): { readonly source: string; readonly detailType: string } {
+  /** Where a confirmed event goes: shared by every fire of the event, unless its placement on an SNS FIFO topic is its own. */
+  private publishContext({ api, event, fifo }: PreparedEvent): PublishContext {
+    return fifo === undefined ? this.entryNames(api, event).context : { api, event, fifo };
+  }
+
+  /** An event's Source and DetailType (and publish context), built once per event rather than per fire(). */
+  private entryNames(api: string, event: string): EntryNames {
     // Keyed by API, then event: the typed facade passes the same name strings on every fire, so
     // lookups hash nothing new (a joined key would build and hash a string per fire).
     let byEvent = this.entryNamesCache.get(api);
     if (byEvent === undefined) this.entryNamesCache.set(api, (byEvent = new Map()));
     let names = byEvent.get(event);
-    if (names === undefined) byEvent.set(event, (names = { source: eventSource(api), detailType: eventDetailType(api, event) }));
+    if (names === undefined) byEvent.set(event, (names = { source: eventSource(api), detailType: eventDetailType(api, event), context: { api, event } }));
     return names;
   }
 
-  /** Confirmed delivery: resolves with EventBridge's id once it accepted the event. */
+  /** Confirmed delivery with a span to end or EventSent hooks, or parameters to offload: resolves with EventBridge's id once it accepted the event. */
   private sendConfirmed(prepared: PreparedEvent): Promise<string> {
-    const { api, event, checked, detail, entry, timeoutMs, fifo } = prepared;
+    const { api, event, checked, detail, entry, timeoutMs } = prepared;
     const { transports, hooks } = this.parts;
-    const context = fifo === undefined ? { api, event } : { api, event, fifo };
+    const context = this.publishContext(prepared);
     const send = prepared.inline
       ? (): Promise<string> => transports.publisher.publish(entry, context, Date.now() + timeoutMs)
       : async (): Promise<string> => transports.publisher.publish(await this.offloadedEntry(prepared), context, Date.now() + timeoutMs);
@@ -269,8 +292,9 @@ export function logUndelivered(logger: Logger, event: UndeliveredEvent): void {
 }
 
 /**
- * What a confirmed fire() resolves with, once EventBridge accepted the event. A function of its
- * own so that its callbacks, which live until the call returns, hold only these values: closures
+ * What a confirmed fire() with a span or hooks (or offloaded parameters) resolves with, once
+ * EventBridge accepted the event. A function of its own so that its callbacks, which live until
+ * the call returns, hold only these values: closures
  * made in fireOrThrow would keep the whole prepared event (its detail and wire copy of the
  * parameters) alive, and a burst of thousands of fires keeps them all past the young generation.
  */
@@ -289,6 +313,34 @@ function confirmedSentEvent(
       throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(id) : error;
     },
   );
+}
+
+/**
+ * A confirmed fire waiting for EventBridge: the publisher settles it ({@link DeliveryListener}),
+ * and it settles fire()'s promise. One object holding the result's values, where a promise of
+ * the publisher's chained to fire()'s made a second promise, its reactions and two closures: a
+ * burst keeps all of them alive until its calls return.
+ */
+class ConfirmedFire implements DeliveryListener {
+  public constructor(
+    private readonly id: string,
+    private readonly api: string,
+    private readonly event: string,
+    private readonly parameters: Record<string, unknown>,
+    private readonly firedAt: string,
+    private readonly done: (sent: SentEvent) => void,
+    private readonly failed: (error: Error) => void,
+  ) {}
+
+  public resolve(eventBridgeId: string): void {
+    const { id, api, event, parameters, firedAt } = this;
+    this.done({ id, eventBridgeId, delivery: 'confirmed', api, event, parameters, firedAt });
+  }
+
+  public reject(error: Error): void {
+    // The id it tried, so the caller can fire it again as the same event ({ eventId }).
+    this.failed(error instanceof EventFireError && error.eventId === undefined ? error.forEvent(this.id) : error);
+  }
 }
 
 /** The epoch ms of the last ISO timestamp made, and that timestamp: a burst fires many events per millisecond. */

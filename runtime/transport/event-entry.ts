@@ -30,7 +30,10 @@ export interface BufferedPublishContext extends PublishContext {
   readonly origin?: string;
 }
 
-/** Who hears about a buffered entry's outcome besides flush() (the EventSent hooks). */
+/**
+ * Who hears about an entry's outcome: a confirmed fire's own settlement, or, for a buffered entry,
+ * the EventSent hooks (besides flush()). Called as methods, once, with the EventBridge id or the error.
+ */
 export interface DeliveryListener {
   readonly resolve: (eventBridgeId: string) => void;
   readonly reject: (error: Error) => void;

@@ -55,9 +55,8 @@ interface Pending extends LedgerPlace {
   readonly key: string;
   readonly size: number;
   readonly context: PublishContext | BufferedPublishContext;
-  /** Confirmed delivery: fire()'s promise. Buffered: the optional {@link DeliveryListener}. */
-  readonly resolve: ((eventBridgeId: string) => void) | undefined;
-  readonly reject: ((error: Error) => void) | undefined;
+  /** Confirmed delivery: the fire's own settlement ({@link EventPublisher.publishTo}). Buffered: the optional EventSent hooks' listener. */
+  readonly listener: DeliveryListener | undefined;
   /** Buffered entries: their place in fire() order (from 1). 0: confirmed. */
   readonly seq: number;
   attempts: number;
@@ -136,17 +135,20 @@ export class EventPublisher {
    * sent later, and the error says so); one in a PutEvents call under way may still arrive.
    */
   public publish(entry: EventEntry, context: PublishContext, deadline = Infinity): Promise<string> {
-    let wire: Wire;
-    try {
-      wire = this.wireOf(entry, context);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    return new Promise<string>((resolve, reject) => {
-      const pending = newPending(wire, context, deadline, 0, resolve, reject, undefined);
-      this.deadlines.track(pending);
-      this.confirmed.add(pending, pending.key);
-    });
+    // The executor runs at once: a size error thrown by publishTo rejects the promise.
+    return new Promise<string>((resolve, reject) => this.publishTo(entry, context, deadline, { resolve, reject }));
+  }
+
+  /**
+   * {@link publish} for a caller that settles a promise of its own: `listener` hears the outcome,
+   * and no promise of the publisher's is made. fire() is hot and a burst keeps every entry alive
+   * until EventBridge answers, so one settlement object a fire instead of a second promise, its
+   * reactions and their closures. Throws {@link MessageTooLargeError} at once.
+   */
+  public publishTo(entry: EventEntry, context: PublishContext, deadline: number, listener: DeliveryListener): void {
+    const pending = newPending(this.wireOf(entry, context), context, deadline, 0, listener, undefined);
+    this.deadlines.track(pending);
+    this.confirmed.add(pending, pending.key);
   }
 
   /**
@@ -162,7 +164,7 @@ export class EventPublisher {
     const watches = this.ledger.watchesCounting(context.origin);
     return this.ledger.admitWhenRoom(seq, () => {
       // Its fire timeout runs from admission: time spent waiting for room is not the call's.
-      const pending = newPending(wire, context, Date.now() + timeoutMs, seq, listener?.resolve, listener?.reject, watches);
+      const pending = newPending(wire, context, Date.now() + timeoutMs, seq, listener, watches);
       this.deadlines.track(pending);
       this.lingering.add(pending, pending.key);
     });
@@ -235,14 +237,14 @@ export class EventPublisher {
   private succeed(item: Pending, eventBridgeId: string): void {
     if (!this.deadlines.settle(item)) return;
     if (item.seq > 0) this.ledger.delivered(item);
-    item.resolve?.(eventBridgeId);
+    item.listener?.resolve(eventBridgeId);
   }
 
   /** Settles an entry as failed; a second settlement is a no-op. */
   private fail(item: Pending, error: EventFireError): void {
     if (!this.deadlines.settle(item)) return;
     if (item.seq > 0) this.ledger.failed(item, undelivered(item.context as BufferedPublishContext, error));
-    item.reject?.(error);
+    item.listener?.reject(error);
   }
 
   /** Its fire timeout passed: an entry not in a call is never sent; one in a call may still arrive. */
@@ -349,11 +351,10 @@ function newPending(
   context: PublishContext | BufferedPublishContext,
   deadline: number,
   seq: number,
-  resolve: ((eventBridgeId: string) => void) | undefined,
-  reject: ((error: Error) => void) | undefined,
+  listener: DeliveryListener | undefined,
   watches: readonly OriginWatchState[] | undefined,
 ): Pending {
-  return { entry, key, size, context, resolve, reject, seq, watches, attempts: 0, sending: false, cancelled: false, deadline };
+  return { entry, key, size, context, listener, seq, watches, attempts: 0, sending: false, cancelled: false, deadline };
 }
 
 function undelivered(context: BufferedPublishContext, error: EventFireError): UndeliveredEvent {

@@ -5,6 +5,7 @@
 import type { BusClient } from '../../runtime';
 import { Dispatcher, type DispatchOutcome } from '../../runtime/dispatch';
 import type { WireError } from '../../runtime/messages';
+import type { DeliveryListener } from '../../runtime/transport';
 
 export type StubResult = { readonly state: 'ok'; readonly resultJson: string } | { readonly state: 'error'; readonly error: WireError };
 
@@ -51,11 +52,18 @@ export function stubTransports(bus: BusClient, answer: (request: { id: string; p
     },
   });
   let n = 0;
+  const publishOne = (entry: PublishedEntry): string => {
+    stub.published.push(entry);
+    n += 1;
+    return `eb-${n}`;
+  };
   define('publisher', {
-    publish: async (entry: PublishedEntry) => {
-      stub.published.push(entry);
-      n += 1;
-      return `eb-${n}`;
+    // fire() with a span or hooks, or offloaded parameters.
+    publish: async (entry: PublishedEntry) => publishOne(entry),
+    // fire() otherwise: the publisher settles the fire's own promise, later, as EventBridge answers.
+    publishTo: (entry: PublishedEntry, _context: unknown, _deadline: number, listener: DeliveryListener) => {
+      const eventBridgeId = publishOne(entry);
+      queueMicrotask(() => listener.resolve(eventBridgeId));
     },
   });
   define('results', {

@@ -4,6 +4,7 @@
  */
 import { EventFireError, lightbus, LightbusError, silentLogger, type BusClient } from '../../runtime';
 import { mathApi } from '../support/apis';
+import type { DeliveryListener } from '../../runtime/transport';
 import { stubTransports } from '../support/stub-transports';
 
 function newBus(): BusClient {
@@ -58,20 +59,31 @@ describe('fire() with a given eventId', () => {
     expect(stub.published).toHaveLength(0);
   });
 
-  it("a confirmed fire's EventFireError names the id it tried, and a retry with it keeps the id", async () => {
+  // Without hooks the publisher settles fire()'s promise itself (publishTo); with EventSent hooks
+  // the hooks wrap the publisher's own promise (publish). Both name the id.
+  it.each([false, true])("a confirmed fire's EventFireError names the id it tried, and a retry with it keeps the id (EventSent hooks: %s)", async (withHooks) => {
     const bus = newBus();
     const details: string[] = [];
     let failing = true;
+    // What the publisher does when the fire's time runs out: fails it with an EventFireError that does not know the event's id.
+    const timedOut = () => new EventFireError('math', 'happened', 'Timeout', 'EventBridge did not answer within eventFireTimeout');
     Object.defineProperty(bus.transports, 'publisher', {
       value: {
         publish: async (entry: { Detail: string }) => {
           details.push(entry.Detail);
-          if (failing) throw new EventFireError('math', 'happened', 'Timeout', 'EventBridge did not answer within eventFireTimeout');
+          if (failing) throw timedOut();
           return 'eb-1';
+        },
+        publishTo: (entry: { Detail: string }, _context: unknown, _deadline: number, listener: DeliveryListener) => {
+          details.push(entry.Detail);
+          const fails = failing;
+          queueMicrotask(() => (fails ? listener.reject(timedOut()) : listener.resolve('eb-1')));
         },
       },
       configurable: true,
     });
+    const outcomes: string[] = [];
+    if (withHooks) bus.hooks.on('afterEventSent', ({ outcome }) => void outcomes.push(outcome.ok ? 'ok' : 'failed'));
     const error = await bus.fire('math.happened', { n: 7 }).then(
       () => undefined,
       (e: unknown) => e,
@@ -85,5 +97,6 @@ describe('fire() with a given eventId', () => {
     const retried = await bus.fire('math.happened', { n: 7 }, { eventId });
     expect(retried.id).toBe(eventId);
     expect((JSON.parse(details[1] as string) as { id: string }).id).toBe(eventId);
+    expect(outcomes).toEqual(withHooks ? ['failed', 'ok'] : []);
   });
 });

@@ -3,6 +3,8 @@
  * millisecond is reused for the events fired in it (a burst fires many), and a new millisecond
  * gets its own. The result and the event on the wire carry the same values.
  */
+import { createHook } from 'node:async_hooks';
+import type { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { lightbus, silentLogger } from '../../runtime';
 import { mathApi } from '../support/apis';
 import { stubTransports } from '../support/stub-transports';
@@ -30,6 +32,27 @@ describe('a confirmed fire()', () => {
       [b.id, b.firedAt, { n: 2, label: 'two' }],
       [c.id, c.firedAt, { n: 3 }],
     ]);
+    await bus.close();
+  });
+
+  it('makes one promise until EventBridge answers: its own, settled by the publisher', async () => {
+    // A burst keeps each fire's promises alive until its PutEvents returns; a second promise of
+    // the publisher's, chained to fire()'s, made every fire cost two and their reactions.
+    const bus = lightbus.create({ busName: 'fire-result', apis: [mathApi], logger: silentLogger, aws: { region: 'eu-west-1' } });
+    bus.register(mathApi, { add: ({ a, b }) => a + b, fail: () => undefined, slow: () => 'done' });
+    const sent: unknown[] = [];
+    const eventBridge = bus.transports.clients.eventBridge as unknown as { send: (command: PutEventsCommand) => Promise<unknown> };
+    eventBridge.send = async (command) => {
+      sent.push(...(command.input.Entries ?? []));
+      return { Entries: (command.input.Entries ?? []).map((_, i) => ({ EventId: `eb-${i}` })) };
+    };
+    let promises = 0;
+    const hook = createHook({ init: (_id, type) => void (type === 'PROMISE' && (promises += 1)) }).enable();
+    const fired = bus.math.happened.fire({ n: 1 });
+    hook.disable();
+    expect(promises).toBe(1);
+    await expect(fired).resolves.toMatchObject({ eventBridgeId: 'eb-0', parameters: { n: 1 } });
+    expect(sent).toHaveLength(1);
     await bus.close();
   });
 });
