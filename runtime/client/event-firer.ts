@@ -309,8 +309,7 @@ function confirmedSentEvent(
   return sending.then(
     (eventBridgeId) => ({ id, eventBridgeId, delivery: 'confirmed' as const, api, event, parameters, firedAt }),
     (error: unknown) => {
-      // The id it tried, so the caller can fire it again as the same event ({ eventId }).
-      throw error instanceof EventFireError && error.eventId === undefined ? error.forEvent(id) : error;
+      throw namingEvent(error, id);
     },
   );
 }
@@ -338,9 +337,16 @@ class ConfirmedFire implements DeliveryListener {
   }
 
   public reject(error: Error): void {
-    // The id it tried, so the caller can fire it again as the same event ({ eventId }).
-    this.failed(error instanceof EventFireError && error.eventId === undefined ? error.forEvent(this.id) : error);
+    this.failed(namingEvent(error, this.id));
   }
+}
+
+/**
+ * A confirmed fire's failure, naming the id it tried when it is an EventFireError that does not
+ * know it yet, so the caller can fire it again as the same event (`{ eventId }`).
+ */
+function namingEvent<E>(error: E, id: string): E | EventFireError {
+  return error instanceof EventFireError && error.eventId === undefined ? error.forEvent(id) : error;
 }
 
 /** The epoch ms of the last ISO timestamp made, and that timestamp: a burst fires many events per millisecond. */
