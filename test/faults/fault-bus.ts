@@ -1,7 +1,8 @@
 /**
  * The bus module `lightbus run --local` runs in the fault suite (tools/faults). Every procedure and
- * listener appends what it does to LIGHTBUS_FAULT_RECORD_FILE (one JSON line, one append: whole lines among writers; a reader skips a line not yet ended), so
- * the suite can count what ran, where, how often and how late, across worker processes.
+ * listener appends what it does to LIGHTBUS_FAULT_RECORD_FILE (one JSON line in one append, so
+ * writers never interleave; a reader skips the last line until its newline is there), so the suite
+ * can count what ran, where, how often and how late, across worker processes.
  */
 import { appendFileSync } from 'node:fs';
 import { lightbus } from '../../runtime';
