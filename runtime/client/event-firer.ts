@@ -4,7 +4,7 @@ import { EventFireError, LightbusError, NotAuthoritativeError, UndeliveredEvents
 import type { HookRegistry } from '../hooks';
 import type { Logger } from '../logging';
 import { eventDetailType, eventSource, WIRE_VERSION, type EventDetail } from '../messages/wire';
-import { parseOrThrow, toWireValue } from '../schema';
+import { asWireValue, parseOrThrow, toWireValue } from '../schema';
 import { startFireSpan } from '../tracing/instrument';
 import { UNTRACED, type LightbusSpan } from '../tracing/span';
 import { messageGroupOf, type BufferedPublishContext, type DeliveryListener, type EventEntry, type FifoPlacement, type PublishContext } from '../transport';
@@ -170,7 +170,8 @@ export class EventFirer {
       id: eventId,
       api,
       event,
-      parameters: toWireValue(checked) as Record<string, unknown>,
+      // Serialised below, before fire() returns: the caller changing its object later changes nothing sent.
+      parameters: asWireValue(checked) as Record<string, unknown>,
       firedAt: isoNow(),
       sender: settings.sender,
       traceparent: span.traceparent,
@@ -184,7 +185,9 @@ export class EventFirer {
         ? { messageGroupId: fifoGroupOf(api, event, detail.parameters, apiSettings.orderedBy), deduplicationId: detail.id }
         : undefined;
     const inline = this.parts.transports.offloads.eventFits(entry);
-    return { api, event, checked: checked as Record<string, unknown>, detail, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo, span, inline };
+    // Offloaded parameters are serialised again later, for the payload bucket: from a copy of their own.
+    const kept = inline ? detail : { ...detail, parameters: toWireValue(detail.parameters) as Record<string, unknown> };
+    return { api, event, checked: checked as Record<string, unknown>, detail: kept, entry, timeoutMs: apiSettings.eventFireTimeoutMs, fifo, span, inline };
   }
 
   /**

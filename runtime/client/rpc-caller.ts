@@ -1,7 +1,7 @@
 import { LightbusError, MessageTooLargeError, RemoteError, RpcTimeoutError } from '../errors';
 import type { HookRegistry } from '../hooks';
 import { ResultState, WIRE_VERSION, type RpcRequest } from '../messages/wire';
-import { castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
+import { asWireValue, castIncoming, jsonSchemaValidators, parseOrThrow, toWireValue, type ApiSchema, type BusSchemas } from '../schema';
 import { newCallId, rpcQueueName } from '../topology';
 import { startCallSpan } from '../tracing/instrument';
 import { UNTRACED } from '../tracing/span';
@@ -92,7 +92,8 @@ export class RpcCaller {
             what: 'parameters',
           })
         : (parameters ?? {});
-    const wireParameters = toWireValue(checked) as Record<string, unknown>;
+    // Serialised below, in this turn; an offloaded request takes a copy of its own first.
+    const wireParameters = asWireValue(checked) as Record<string, unknown>;
     if (remote) jsonSchemaValidators.memberSchema(remote, 'rpc', procedure, 'parameters');
     // A loaded dump (run --schema) also checks calls to APIs other services own.
     const pinned = definition && !registry.isRegistered(api) ? schemas.pinned(api) : undefined;
@@ -122,6 +123,8 @@ export class RpcCaller {
     };
     let body = JSON.stringify(request);
     const size = Buffer.byteLength(body, 'utf8');
+    // The payload bucket gets the parameters after an await: what they were now, not what the caller made of them since.
+    if (!transports.offloads.requestFits(size)) request.parameters = toWireValue(wireParameters) as Record<string, unknown>;
     const send = async (): Promise<unknown> => {
       // Too large for SQS (or above payloads.offloadAbove): the parameters go to the payload bucket first.
       if (!transports.offloads.requestFits(size)) {

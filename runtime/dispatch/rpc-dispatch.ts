@@ -3,7 +3,7 @@ import type { RpcContext } from '../client/types';
 import { LightbusError, MalformedMessageError, UnknownMemberError } from '../errors';
 import { readRpcRequest, tooDeepError, type AnswerAddress, type RpcRequest, type WireTrace } from '../messages';
 import { PayloadUnresolvableError, RESULT_ITEM_LIMIT } from '../payloads';
-import { castIncoming, parseOrThrow, toWireValue } from '../schema';
+import { asWireValue, castIncoming, parseOrThrow } from '../schema';
 import type { RpcQueueModel } from '../topology';
 import { runIncoming, startExecutionSpan } from '../tracing/instrument';
 import { UNTRACED, type LightbusSpan } from '../tracing/span';
@@ -243,7 +243,7 @@ export class RpcDispatch {
         this.bus.logger.error('Procedure ran past its execution timeout; abandoned, the caller gets an error', { api, procedure, callId: request.id, timeoutMs });
         return new ExecutionTimeoutError(`Procedure ${api}.${procedure}`, timeoutMs ?? 0, { api, member: procedure, callId: request.id });
       });
-      return { ok: true, resultJson: JSON.stringify(toWireValue(result)) ?? 'null' };
+      return { ok: true, resultJson: JSON.stringify(asWireValue(result)) ?? 'null' };
     } catch (error) {
       return { ok: false, error };
     }

@@ -28,6 +28,51 @@ export function toWireValue(value: unknown): unknown {
   return value;
 }
 
+/**
+ * {@link toWireValue} without the copy when there is nothing to convert: a value that is JSON as
+ * it is (strings, finite or not numbers, booleans, null, and plain objects and arrays of them,
+ * with no `undefined` inside) comes back as the same object. For a caller that serialises the
+ * result at once: it may be the caller's own object, so anything that reads it later must take
+ * its own snapshot. Most parameters and results are plain JSON, and the copy (an entries array
+ * and a pair per property, a new object per level) cost more than the rest of their validation.
+ */
+export function asWireValue(value: unknown): unknown {
+  return isWireForm(value, 0) ? value : toWireValue(value);
+}
+
+/** Deeper than this, {@link asWireValue} stops looking and converts (and a cycle still fails as in toWireValue). */
+const MAX_WIRE_CHECK_DEPTH = 32;
+
+/** Whether `value` is already what {@link toWireValue} would make of it; allocates nothing. */
+function isWireForm(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return true;
+    case 'object':
+      break;
+    default:
+      // undefined (dropped from objects by the copy), bigint, functions, symbols: convert.
+      return false;
+  }
+  if (depth >= MAX_WIRE_CHECK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) if (!isWireForm(value[index], depth + 1)) return false;
+    return true;
+  }
+  // Only plain objects: a class instance (Date, Buffer, Map, one with toJSON) is converted as before.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    // for-in also walks inherited enumerable keys, which the copy (Object.entries) leaves out.
+    if (!Object.hasOwn(record, key) || !isWireForm(record[key], depth + 1)) return false;
+  }
+  return true;
+}
+
 /** Turns one wire value back into a declared type. */
 type Caster = (value: unknown) => unknown;
 

@@ -1,6 +1,6 @@
 export { parseOrThrow, toValidationIssues, jsonPath } from './validate';
 export type { ValidationContext } from './validate';
-export { toWireValue, castIncoming, needsCasting } from './cast';
+export { asWireValue, toWireValue, castIncoming, needsCasting } from './cast';
 export { bytes, isBytesSchema, isBytesValue } from './types';
 export {
   apiSchema,
