@@ -15,7 +15,9 @@ import { uniqueBusName } from '../lib/aws';
 import { createBenchBus, provision, type BenchContext } from '../lib/context';
 import { figure, type Figure, type ScenarioResult } from '../lib/report';
 import { chunk, now, percentile, pool, rate, round } from '../lib/stats';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { benchApi, PING_NOTE } from '../fixtures/bench-api';
+import { cpuMsOf, emulatorPid, ownCpuMs } from '../lib/process-cpu';
 import { rawPingEntry } from '../lib/raw-sdk';
 
 /** Runs of each side in the alternating comparisons (see `alternate` below). */
@@ -52,12 +54,26 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
   };
 
   type Variant = (count: number) => Promise<unknown>;
+  /** What the last timed run cost each process, so a slow run can be told apart: ours, the emulator's or the proxy's. */
+  let lastRunCost: RunCost = { cpuMs: 0, gcMs: 0, emulatorCpuMs: undefined, proxyCpuMs: undefined };
+  const gc = new GcClock();
+  const emulator = emulatorPid();
   /** One timed run of `total` events after a warm-up of `warmup`; its elapsed ms. */
   const timedRun = async (variant: Variant): Promise<number> => {
     await variant(warmup);
+    const before = { cpu: ownCpuMs(), gc: gc.ms, emulator: cpuMsOf(emulator), proxy: cpuMsOf(ctx.recorder.pid) };
     const start = now();
     await variant(total);
-    return now() - start;
+    const elapsed = now() - start;
+    // The GC entries of the run's last collections arrive a turn later.
+    await new Promise((resolve) => setImmediate(resolve));
+    lastRunCost = {
+      cpuMs: Math.round(ownCpuMs() - before.cpu),
+      gcMs: Math.round(gc.ms - before.gc),
+      emulatorCpuMs: difference(cpuMsOf(emulator), before.emulator),
+      proxyCpuMs: difference(cpuMsOf(ctx.recorder.pid), before.proxy),
+    };
+    return elapsed;
   };
   const measure = async (name: string, variant: Variant): Promise<number> => {
     const r = rate(total, await timedRun(variant));
@@ -65,6 +81,7 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
     return r;
   };
   const rounds: Record<string, number[]> = {};
+  const costs: Record<string, RunCost[]> = {};
   /**
    * The figures with a goal against hand-batched PutEvents: lightbus and its baseline alternate,
    * a, b, b, a, … (`ALTERNATING_RUNS` each), and each is reported over all its runs (events ÷ total
@@ -73,13 +90,18 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
    */
   const alternate = async (names: readonly [string, string], a: Variant, b: Variant, runs = ALTERNATING_RUNS): Promise<[number, number]> => {
     const elapsed: [number[], number[]] = [[], []];
+    const spent: [RunCost[], RunCost[]] = [[], []];
     for (let run = 0; run < runs; run += 1) {
       const order = run % 2 === 0 ? [0, 1] : [1, 0];
-      for (const side of order) elapsed[side as 0 | 1].push(await timedRun(side === 0 ? a : b));
+      for (const side of order) {
+        elapsed[side as 0 | 1].push(await timedRun(side === 0 ? a : b));
+        spent[side as 0 | 1].push(lastRunCost);
+      }
     }
     const pooled = elapsed.map((ms) => rate(total * ms.length, ms.reduce((sum, x) => sum + x, 0))) as [number, number];
     names.forEach((name, side) => {
       rounds[name] = elapsed[side as 0 | 1].map((ms) => rate(total, ms));
+      costs[name] = spent[side as 0 | 1];
       ctx.log(`  ${name}: ${pooled[side]} events/s over ${runs} runs (${(rounds[name] as number[]).join(', ')})`);
     });
     return pooled;
@@ -129,6 +151,7 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
   const v = { ...single, fire32, raw32, fireBurst, rawBurst };
   await bus.close();
   await bufferedBus.close();
+  gc.stop();
 
   const unit = 'events/s';
   const figures: Figure[] = [
@@ -153,8 +176,9 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
     title: 'Fire throughput',
     status: 'ok',
     figures,
-    details: { events: total, warmup, busName, rulesOnBus: 0, raw: v, alternatingRuns: ALTERNATING_RUNS, burstRuns: BURST_RUNS, burstPairRatios: burstSpread, runs: rounds },
+    details: { events: total, warmup, busName, rulesOnBus: 0, raw: v, alternatingRuns: ALTERNATING_RUNS, burstRuns: BURST_RUNS, burstPairRatios: burstSpread, runs: rounds, runCosts: costs },
     notes: [
+      'details.runCosts: for each alternating run, the CPU ms this process (cpuMs, of which gcMs in garbage collection on the main thread), the emulator and the latency proxy (aws mode) spent during it: a slow run with no more CPU anywhere waited on something else.',
       `${total} events per variant after a ${warmup}-event warm-up of that variant, and 1,000 events at 32 in flight through lightbus and the raw client before the first variant; one fresh event bus with no rules (so PutEvents does no delivery).`,
       `fire() at 32 producers and the burst, and their hand-batched baselines, alternate run by run (lightbus, raw, raw, lightbus, …; ${ALTERNATING_RUNS} runs each at 32 producers, ${BURST_RUNS} for the burst, every run after its own warm-up) and are reported over all their runs (per-run figures in details); the other rows are one run each.`,
       '"Producers" are concurrent loops that each await their own fire(). Confirmed delivery (the default) batches whatever is pending in the same event-loop turn into PutEvents calls of ≤ 10 entries; a producer awaiting each fire has one event in flight, so at 1 producer nothing can be batched.',
@@ -171,4 +195,32 @@ export async function fireScenario(ctx: BenchContext): Promise<Omit<ScenarioResu
 function pairSpread(lightbus: readonly number[], baseline: readonly number[]): { median: number; low: number; high: number } {
   const ratios = lightbus.map((value, run) => value / (baseline[run] as number)).filter(Number.isFinite).sort((a, b) => a - b);
   return { median: round(percentile(ratios, 50)), low: round(percentile(ratios, 25)), high: round(percentile(ratios, 75)) };
+}
+
+/** CPU ms a timed run cost each process (undefined where /proc could not tell). */
+interface RunCost {
+  readonly cpuMs: number;
+  readonly gcMs: number;
+  readonly emulatorCpuMs: number | undefined;
+  readonly proxyCpuMs: number | undefined;
+}
+
+function difference(after: number | undefined, before: number | undefined): number | undefined {
+  return after === undefined || before === undefined ? undefined : Math.round(after - before);
+}
+
+/** Milliseconds of garbage collection on this process's main thread since it was made. */
+class GcClock {
+  public ms = 0;
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) this.ms += entry.duration;
+  });
+
+  public constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  public stop(): void {
+    this.observer.disconnect();
+  }
 }
