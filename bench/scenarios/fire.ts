@@ -25,7 +25,7 @@ const ALTERNATING_RUNS = 8;
 /**
  * Runs of each side for the burst, which lasts under a second a run: on this machine one burst
  * run moved ±25% with the same code, and over 8 runs a side the ratio still moved 0.78–1.07×
- * between whole bench runs. 24 runs a side cost ~30 s more and halve that spread (√3).
+ * between whole bench runs. 24 runs a side cost ~30 s more and narrow that spread by √3.
  */
 const BURST_RUNS = 24;
 
