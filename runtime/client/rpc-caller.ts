@@ -123,11 +123,12 @@ export class RpcCaller {
     };
     let body = JSON.stringify(request);
     const size = Buffer.byteLength(body, 'utf8');
-    // The payload bucket gets the parameters after an await: what they were now, not what the caller made of them since.
-    if (!transports.offloads.requestFits(size)) request.parameters = toWireValue(wireParameters) as Record<string, unknown>;
+    // Too large for SQS (or above payloads.offloadAbove): the parameters go to the payload bucket
+    // first, after an await, so as they are now, not as the caller may have changed them since.
+    const offloaded = !transports.offloads.requestFits(size);
+    if (offloaded) request.parameters = toWireValue(wireParameters) as Record<string, unknown>;
     const send = async (): Promise<unknown> => {
-      // Too large for SQS (or above payloads.offloadAbove): the parameters go to the payload bucket first.
-      if (!transports.offloads.requestFits(size)) {
+      if (offloaded) {
         body = await deadline.race(transports.offloads.offloadRequest(request)).catch(timedOut('sending'));
         const sent = Buffer.byteLength(body, 'utf8');
         if (sent > MAX_SQS_MESSAGE_BYTES) throw new MessageTooLargeError(api, procedure, sent, MAX_SQS_MESSAGE_BYTES, 'RPC request');
